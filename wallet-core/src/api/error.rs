@@ -1,0 +1,170 @@
+//! The one error type that crosses the boundary, and the one place internal errors map into it.
+//!
+//! Each variant is something a host can act on: ask for the PIN again, show a lockout screen,
+//! report a corrupt store, retry a host callback. Messages never contain secrets.
+
+use crate::access::AccessError;
+use crate::crypto::CryptoError;
+use crate::store::StoreError;
+
+/// Everything the wallet API can fail with.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum WalletError {
+    /// A PIN is set and the wallet has not been unlocked with it.
+    #[error("the wallet is locked")]
+    Locked,
+    /// The PIN was wrong.
+    #[error("wrong PIN ({tries_left} tries left)")]
+    WrongPin {
+        /// Tries left before lockout.
+        tries_left: u32,
+    },
+    /// Too many wrong PINs: the wallet stays locked until the host confirms a reset.
+    #[error("too many wrong PINs; a confirmed PIN reset is required")]
+    PinLockedOut,
+    /// The operation needs a PIN and none is set.
+    #[error("no PIN is set")]
+    PinNotSet,
+    /// No such credential, key or record.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// An argument was rejected; nothing was changed.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A cryptographic check or operation failed.
+    #[error("cryptographic failure: {reason}")]
+    Crypto {
+        /// What failed.
+        reason: String,
+    },
+    /// The database could not be read or written (I/O, locking, disk full).
+    #[error("storage failure: {reason}")]
+    Storage {
+        /// What failed.
+        reason: String,
+    },
+    /// The store is damaged or was tampered with. It is never recreated silently.
+    #[error("the wallet store is corrupt: {reason}")]
+    StoreCorrupt {
+        /// What was found.
+        reason: String,
+    },
+    /// The key protector's key does not open this store (e.g. a wrong passphrase).
+    #[error("the key protector could not open this wallet's data key")]
+    WrongKey,
+    /// The store was written by a newer version of Jigap.
+    #[error("the wallet store has schema version {found}; this build supports up to {supported}")]
+    UnsupportedStoreVersion {
+        /// The version in the file.
+        found: u32,
+        /// The newest version this build knows.
+        supported: u32,
+    },
+    /// A host callback (secure area, key protector, clock) threw or returned nonsense. The
+    /// wallet stays usable.
+    #[error("host callback failed: {reason}")]
+    HostCallback {
+        /// What the host reported.
+        reason: String,
+    },
+    /// The wallet was closed or wiped.
+    #[error("the wallet is closed")]
+    Closed,
+    /// A bug in the core; please report it.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl WalletError {
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        WalletError::InvalidInput {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn not_found(what: impl Into<String>) -> Self {
+        WalletError::NotFound { what: what.into() }
+    }
+
+    /// Errors raised by a host callback arrive as `HostCallback`, unless the host chose a
+    /// specific wallet error (for example `WrongKey` from a key protector).
+    pub(crate) fn in_callback(self, callback: &str) -> Self {
+        match self {
+            WalletError::HostCallback { reason } => WalletError::HostCallback {
+                reason: format!("{callback}: {reason}"),
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for WalletError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        WalletError::HostCallback { reason: e.reason }
+    }
+}
+
+impl From<StoreError> for WalletError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sqlite(e) => WalletError::Storage {
+                reason: e.to_string(),
+            },
+            StoreError::Corrupt(reason) => WalletError::StoreCorrupt { reason },
+            StoreError::UnsupportedVersion { found, supported } => {
+                WalletError::UnsupportedStoreVersion { found, supported }
+            }
+            StoreError::WrongKey => WalletError::WrongKey,
+            StoreError::Closed => WalletError::Closed,
+            StoreError::Missing(path) => WalletError::NotFound {
+                what: format!("wallet store {path}"),
+            },
+            StoreError::Crypto(e) => e.into(),
+            StoreError::Encoding(reason) => WalletError::Internal { reason },
+        }
+    }
+}
+
+impl From<CryptoError> for WalletError {
+    fn from(e: CryptoError) -> Self {
+        WalletError::Crypto {
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<AccessError> for WalletError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::InvalidPinFormat => WalletError::invalid(e.to_string()),
+            AccessError::PinAlreadySet => {
+                WalletError::invalid("a PIN is already set; change it instead")
+            }
+            AccessError::PinNotSet => WalletError::PinNotSet,
+            AccessError::WrongPin { tries_left } => WalletError::WrongPin { tries_left },
+            AccessError::LockedOut => WalletError::PinLockedOut,
+            AccessError::NotLockedOut => {
+                WalletError::invalid("a PIN reset is only possible after lockout")
+            }
+            AccessError::Store(e) => e.into(),
+            AccessError::Crypto(e) => e.into(),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for WalletError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        WalletError::Internal {
+            reason: format!("background task failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Records that cross the boundary: configuration, credentials, pages, status and reports.
+
+use std::sync::Arc;
+
+use super::host::{Clock, KeyProtector, SecureArea};
+use crate::store::credentials::{CredentialMetadata, StoredCredential};
+pub use crate::store::credentials::{CredentialFormat, CredentialState};
+
+/// How to open a wallet.
+#[derive(uniffi::Record)]
+pub struct WalletConfig {
+    /// Path of the store file; `None` keeps the wallet in memory (tests, previews).
+    #[uniffi(default = None)]
+    pub path: Option<String>,
+    /// Create the store when it does not exist. When false, a missing store is `NotFound`.
+    #[uniffi(default = true)]
+    pub create_if_missing: bool,
+    /// Wraps the store's data key (a hardware key on a phone, a passphrase in the CLI).
+    pub key_protector: Arc<dyn KeyProtector>,
+    /// Holds device keys; `None` uses the built-in software secure area sealed in the store.
+    #[uniffi(default = None)]
+    pub secure_area: Option<Arc<dyn SecureArea>>,
+    /// The wallet's clock; `None` uses the system clock.
+    #[uniffi(default = None)]
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+/// A credential to add. The raw bytes are stored exactly as given.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NewCredential {
+    /// Encoding of `raw`.
+    pub format: CredentialFormat,
+    /// mdoc docType, or SD-JWT VC `vct`.
+    pub doc_type: String,
+    /// Issuer identifier.
+    pub issuer: String,
+    /// Display name in Korean.
+    pub display_name_ko: String,
+    /// Display name in English.
+    pub display_name_en: String,
+    /// Start of validity, Unix seconds.
+    #[uniffi(default = None)]
+    pub valid_from: Option<i64>,
+    /// End of validity, Unix seconds.
+    #[uniffi(default = None)]
+    pub valid_until: Option<i64>,
+    /// Alias of the device key (in the secure area) the credential is bound to.
+    #[uniffi(default = None)]
+    pub key_alias: Option<String>,
+    /// The credential as received from the issuer.
+    pub raw: Vec<u8>,
+}
+
+/// What the wallet knows about a stored credential, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CredentialSummary {
+    /// Wallet-assigned identifier.
+    pub id: String,
+    /// Encoding.
+    pub format: CredentialFormat,
+    /// Lifecycle state.
+    pub state: CredentialState,
+    /// mdoc docType, or SD-JWT VC `vct`.
+    pub doc_type: String,
+    /// Issuer identifier.
+    pub issuer: String,
+    /// Display name in Korean.
+    pub display_name_ko: String,
+    /// Display name in English.
+    pub display_name_en: String,
+    /// Start of validity, Unix seconds.
+    pub valid_from: Option<i64>,
+    /// End of validity, Unix seconds.
+    pub valid_until: Option<i64>,
+    /// When it was added, Unix seconds.
+    pub added_at: i64,
+    /// Alias of the bound device key.
+    pub key_alias: Option<String>,
+}
+
+/// A stored credential with its bytes, exactly as received.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Credential {
+    /// Metadata.
+    pub summary: CredentialSummary,
+    /// The credential bytes.
+    pub raw: Vec<u8>,
+}
+
+/// Filters for listing credentials; every `None` matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct CredentialFilter {
+    /// Only this format (the kind of credential).
+    #[uniffi(default = None)]
+    pub format: Option<CredentialFormat>,
+    /// Only this docType / vct.
+    #[uniffi(default = None)]
+    pub doc_type: Option<String>,
+    /// Only this issuer.
+    #[uniffi(default = None)]
+    pub issuer: Option<String>,
+    /// Only this state.
+    #[uniffi(default = None)]
+    pub state: Option<CredentialState>,
+}
+
+/// One page of a credential listing, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CredentialPage {
+    /// The credentials on this page.
+    pub items: Vec<CredentialSummary>,
+    /// How many credentials match the filter in all.
+    pub total: u64,
+    /// Offset of the next page, if there is one.
+    pub next_offset: Option<u32>,
+}
+
+/// A device key created in the secure area.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceKey {
+    /// Alias to refer to the key.
+    pub alias: String,
+    /// Uncompressed SEC1 P-256 public key (65 bytes).
+    pub public_key: Vec<u8>,
+}
+
+/// The wallet's state as a host shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WalletStatus {
+    /// A PIN has been set.
+    pub pin_set: bool,
+    /// Operations on credentials are allowed (no PIN set yet, or the PIN was verified).
+    pub unlocked: bool,
+    /// Too many wrong PINs; a confirmed reset is needed.
+    pub pin_locked_out: bool,
+    /// PIN tries left before lockout.
+    pub pin_tries_left: u32,
+    /// Number of stored credentials, when unlocked.
+    pub credential_count: Option<u64>,
+    /// Schema version of the store.
+    pub schema_version: u32,
+    /// The store is in memory.
+    pub in_memory: bool,
+    /// This open created the store.
+    pub newly_created: bool,
+}
+
+/// What a wipe removed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WipeReport {
+    /// Credentials deleted.
+    pub credentials_removed: u64,
+    /// Keys of the built-in software secure area deleted.
+    pub software_keys_removed: u64,
+    /// Device keys deleted through a host secure area.
+    pub host_keys_removed: u64,
+    /// Host device keys whose deletion failed (they are unusable without the store anyway).
+    pub host_key_failures: u64,
+    /// Other records deleted (PIN verifier, counters, wrapped data key).
+    pub records_removed: u64,
+    /// The data key was destroyed: nothing sealed under it can be opened again.
+    pub data_key_destroyed: bool,
+}
+
+impl From<StoredCredential> for CredentialSummary {
+    fn from(c: StoredCredential) -> Self {
+        let CredentialMetadata {
+            doc_type,
+            issuer,
+            display_name_ko,
+            display_name_en,
+            valid_from,
+            valid_until,
+            key_alias,
+        } = c.metadata;
+        CredentialSummary {
+            id: c.id,
+            format: c.format,
+            state: c.state,
+            doc_type,
+            issuer,
+            display_name_ko,
+            display_name_en,
+            valid_from,
+            valid_until,
+            added_at: c.added_at,
+            key_alias,
+        }
+    }
+}
+
+impl From<CredentialFilter> for crate::store::credentials::Filter {
+    fn from(f: CredentialFilter) -> Self {
+        Self {
+            format: f.format,
+            doc_type: f.doc_type,
+            issuer: f.issuer,
+            state: f.state,
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! The `Wallet` object: opening the store, access control, the credential store, device keys,
+//! and wiping. Each method validates its input, checks access, and delegates to the domain
+//! modules; errors map into [`WalletError`] through `From` impls in `api::error`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use zeroize::Zeroizing;
+
+use super::host::{CheckedSecureArea, Clock, KeyProtector, SecureArea, SoftwareSecureArea, SystemClock};
+use super::records::{
+    Credential, CredentialFilter, CredentialPage, CredentialState, CredentialSummary, DeviceKey,
+    NewCredential, WalletConfig, WalletStatus, WipeReport,
+};
+use super::WalletError;
+use crate::access;
+use crate::crypto::secret::SymmetricKey;
+use crate::crypto::{jose, random};
+use crate::issuance::proof;
+use crate::store::credentials::{CredentialMetadata, StoredCredential};
+use crate::store::{KeyWrap, Location, Store};
+
+/// Largest credential accepted, in bytes.
+pub const MAX_CREDENTIAL_BYTES: usize = 1024 * 1024;
+/// Largest text field (type, issuer, names), in bytes.
+pub const MAX_TEXT_BYTES: usize = 1024;
+/// Largest page of a listing.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+const META_HOST_KEY_ALIASES: &str = "host_key_aliases";
+
+struct ProtectorWrap<'a>(&'a dyn KeyProtector);
+
+impl KeyWrap for ProtectorWrap<'_> {
+    type Error = WalletError;
+
+    fn wrap(&self, key: &SymmetricKey) -> Result<Vec<u8>, WalletError> {
+        self.0
+            .wrap_key(key.expose().to_vec())
+            .map_err(|e| e.in_callback("KeyProtector.wrapKey"))
+    }
+
+    fn unwrap(&self, wrapped: &[u8]) -> Result<SymmetricKey, WalletError> {
+        let key = Zeroizing::new(
+            self.0
+                .unwrap_key(wrapped.to_vec())
+                .map_err(|e| e.in_callback("KeyProtector.unwrapKey"))?,
+        );
+        SymmetricKey::from_slice(&key).map_err(|_| WalletError::HostCallback {
+            reason: format!(
+                "KeyProtector.unwrapKey returned {} bytes, expected 32",
+                key.len()
+            ),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Access {
+    pin_set: bool,
+    unlocked: bool,
+}
+
+/// A citizen's wallet: an encrypted store of credentials and the keys they are bound to.
+///
+/// Open one per store. All methods are thread-safe. Once a PIN is set, the wallet opens
+/// locked and every operation on credentials or keys needs [`Wallet::verify_pin`] first.
+#[derive(uniffi::Object)]
+pub struct Wallet {
+    store: Arc<Store>,
+    secure_area: Arc<dyn SecureArea>,
+    software_area: bool,
+    clock: Arc<dyn Clock>,
+    access: Mutex<Access>,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet")
+            .field("store", &self.store)
+            .field("software_area", &self.software_area)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_text(name: &str, value: &str) -> Result<(), WalletError> {
+    if value.trim().is_empty() {
+        return Err(WalletError::invalid(format!("{name} is empty")));
+    }
+    if value.len() > MAX_TEXT_BYTES {
+        return Err(WalletError::invalid(format!(
+            "{name} is longer than {MAX_TEXT_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn check_alias(alias: &str) -> Result<(), WalletError> {
+    let ok = !alias.is_empty()
+        && alias.len() <= 128
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(WalletError::invalid(
+            "a key alias is 1 to 128 characters of A-Z, a-z, 0-9, '-', '_' or '.'",
+        ))
+    }
+}
+
+impl Wallet {
+    fn access(&self) -> Result<MutexGuard<'_, Access>, WalletError> {
+        self.access.lock().map_err(|_| WalletError::Internal {
+            reason: "access state poisoned".into(),
+        })
+    }
+
+    fn require_unlocked(&self) -> Result<(), WalletError> {
+        if self.store.is_closed() {
+            return Err(WalletError::Closed);
+        }
+        if self.access()?.unlocked {
+            Ok(())
+        } else {
+            Err(WalletError::Locked)
+        }
+    }
+
+    fn now(&self) -> Result<i64, WalletError> {
+        self.clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))
+    }
+
+    fn set_unlocked(&self, unlocked: bool) -> Result<(), WalletError> {
+        self.access()?.unlocked = unlocked;
+        Ok(())
+    }
+
+    fn host_key_aliases(&self) -> Result<Vec<String>, WalletError> {
+        match self.store.get_meta(META_HOST_KEY_ALIASES)? {
+            None => Ok(Vec::new()),
+            Some(bytes) => ciborium::from_reader(bytes.as_slice()).map_err(|e| {
+                WalletError::StoreCorrupt {
+                    reason: format!("host key list: {e}"),
+                }
+            }),
+        }
+    }
+
+    fn write_host_key_aliases(&self, aliases: &[String]) -> Result<(), WalletError> {
+        let mut out = Vec::new();
+        ciborium::into_writer(aliases, &mut out).map_err(|e| WalletError::Internal {
+            reason: e.to_string(),
+        })?;
+        Ok(self.store.put_meta(META_HOST_KEY_ALIASES, &out)?)
+    }
+
+    /// Deletes everything (shared by the async export and the CLI's synchronous path).
+    fn wipe_now(&self) -> Result<WipeReport, WalletError> {
+        let mut host_keys_removed = 0;
+        let mut host_key_failures = 0;
+        if !self.software_area {
+            let mut aliases = self.host_key_aliases()?;
+            aliases.extend(self.store.credential_key_aliases()?);
+            aliases.sort();
+            aliases.dedup();
+            for alias in aliases {
+                match CheckedSecureArea(&*self.secure_area).delete_key(&alias) {
+                    Ok(()) => host_keys_removed += 1,
+                    Err(_) => host_key_failures += 1,
+                }
+            }
+        }
+        let counts = self.store.wipe()?;
+        self.set_unlocked(false)?;
+        Ok(WipeReport {
+            credentials_removed: counts.credentials,
+            software_keys_removed: counts.software_keys,
+            host_keys_removed,
+            host_key_failures,
+            records_removed: counts.meta_records,
+            data_key_destroyed: true,
+        })
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Opens the wallet store described by `config`, creating it if allowed. A damaged store,
+    /// a wrong key or a store from a newer version is an error; nothing is recreated.
+    #[uniffi::constructor]
+    pub fn open(config: WalletConfig) -> Result<Arc<Self>, WalletError> {
+        let location = match config.path {
+            Some(path) if path.trim().is_empty() => {
+                return Err(WalletError::invalid("the wallet path is empty"))
+            }
+            Some(path) => Location::File(PathBuf::from(path)),
+            None => Location::Memory,
+        };
+        let store = Arc::new(Store::open(
+            location,
+            config.create_if_missing,
+            &ProtectorWrap(&*config.key_protector),
+        )?);
+        let clock: Arc<dyn Clock> = config.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let software_area = config.secure_area.is_none();
+        let secure_area: Arc<dyn SecureArea> = match config.secure_area {
+            Some(area) => area,
+            None => Arc::new(SoftwareSecureArea::new(store.clone(), clock.clone())),
+        };
+        let pin = access::state(&store)?;
+        Ok(Arc::new(Wallet {
+            store,
+            secure_area,
+            software_area,
+            clock,
+            access: Mutex::new(Access {
+                pin_set: pin.is_set,
+                unlocked: !pin.is_set,
+            }),
+        }))
+    }
+
+    /// The wallet's state: PIN, lock, credential count (when unlocked), schema version.
+    pub fn status(&self) -> Result<WalletStatus, WalletError> {
+        let pin = access::state(&self.store)?;
+        let unlocked = self.access()?.unlocked;
+        let credential_count = if unlocked {
+            Some(
+                self.store
+                    .list_credentials(&Default::default(), 0, 0)?
+                    .1,
+            )
+        } else {
+            None
+        };
+        Ok(WalletStatus {
+            pin_set: pin.is_set,
+            unlocked,
+            pin_locked_out: pin.locked_out(),
+            pin_tries_left: pin.tries_left(),
+            credential_count,
+            schema_version: self.store.schema_version()?,
+            in_memory: matches!(self.store.location(), Location::Memory),
+            newly_created: self.store.was_created(),
+        })
+    }
+
+    /// Sets the first PIN (exactly six digits). The wallet stays unlocked.
+    pub fn set_pin(&self, pin: String) -> Result<(), WalletError> {
+        let pin = Zeroizing::new(pin);
+        self.require_unlocked()?;
+        access::set_pin(&self.store, &pin)?;
+        *self.access()? = Access {
+            pin_set: true,
+            unlocked: true,
+        };
+        Ok(())
+    }
+
+    /// Checks the PIN and unlocks the wallet. A wrong PIN is `WrongPin` with the tries left;
+    /// after five consecutive wrong PINs the wallet is `PinLockedOut` until [`Wallet::reset_pin`].
+    pub fn verify_pin(&self, pin: String) -> Result<(), WalletError> {
+        let pin = Zeroizing::new(pin);
+        let result = access::verify_pin(&self.store, &pin);
+        self.set_unlocked(result.is_ok())?;
+        Ok(result?)
+    }
+
+    /// Replaces the PIN after checking the current one (a wrong current PIN counts as a try).
+    pub fn change_pin(&self, current_pin: String, new_pin: String) -> Result<(), WalletError> {
+        let (current, new) = (Zeroizing::new(current_pin), Zeroizing::new(new_pin));
+        let result = access::change_pin(&self.store, &current, &new);
+        self.set_unlocked(result.is_ok())?;
+        Ok(result?)
+    }
+
+    /// Sets a new PIN after lockout and unlocks the wallet. Call only after the host has
+    /// confirmed the citizen's identity another way (e.g. platform biometrics or a
+    /// re-verification with the issuing authority).
+    pub fn reset_pin(&self, new_pin: String) -> Result<(), WalletError> {
+        let new = Zeroizing::new(new_pin);
+        access::reset_after_lockout(&self.store, &new)?;
+        self.set_unlocked(true)?;
+        Ok(())
+    }
+
+    /// Locks the wallet (if a PIN is set). Credentials need the PIN again.
+    pub fn lock(&self) -> Result<(), WalletError> {
+        let mut access = self.access()?;
+        if access.pin_set {
+            access.unlocked = false;
+        }
+        Ok(())
+    }
+
+    /// Stores a credential and returns its id. The bytes are kept exactly as given.
+    pub fn add_credential(&self, credential: NewCredential) -> Result<String, WalletError> {
+        self.require_unlocked()?;
+        check_text("doc_type", &credential.doc_type)?;
+        check_text("issuer", &credential.issuer)?;
+        check_text("display_name_ko", &credential.display_name_ko)?;
+        check_text("display_name_en", &credential.display_name_en)?;
+        if credential.raw.is_empty() {
+            return Err(WalletError::invalid("the credential is empty"));
+        }
+        if credential.raw.len() > MAX_CREDENTIAL_BYTES {
+            return Err(WalletError::invalid(format!(
+                "the credential is larger than {MAX_CREDENTIAL_BYTES} bytes"
+            )));
+        }
+        if let (Some(from), Some(until)) = (credential.valid_from, credential.valid_until) {
+            if from > until {
+                return Err(WalletError::invalid("valid_from is after valid_until"));
+            }
+        }
+        if let Some(alias) = &credential.key_alias {
+            check_alias(alias)?;
+        }
+        let id = random::identifier()?;
+        self.store.insert_credential(&StoredCredential {
+            id: id.clone(),
+            format: credential.format,
+            state: CredentialState::Valid,
+            added_at: self.now()?,
+            metadata: CredentialMetadata {
+                doc_type: credential.doc_type,
+                issuer: credential.issuer,
+                display_name_ko: credential.display_name_ko,
+                display_name_en: credential.display_name_en,
+                valid_from: credential.valid_from,
+                valid_until: credential.valid_until,
+                key_alias: credential.key_alias,
+            },
+            raw: Some(credential.raw),
+        })?;
+        Ok(id)
+    }
+
+    /// Reads a credential with its bytes.
+    pub fn get_credential(&self, id: String) -> Result<Credential, WalletError> {
+        self.require_unlocked()?;
+        let mut stored = self
+            .store
+            .get_credential(&id)?
+            .ok_or_else(|| WalletError::not_found(format!("credential {id}")))?;
+        let raw = stored.raw.take().unwrap_or_default();
+        Ok(Credential {
+            summary: stored.into(),
+            raw,
+        })
+    }
+
+    /// Lists credentials matching `filter`, newest first, `limit` (1 to 500) at a time.
+    pub fn list_credentials(
+        &self,
+        filter: CredentialFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<CredentialPage, WalletError> {
+        self.require_unlocked()?;
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(WalletError::invalid(format!(
+                "limit must be between 1 and {MAX_PAGE_SIZE}"
+            )));
+        }
+        let (items, total) = self.store.list_credentials(&filter.into(), offset, limit)?;
+        let end = u64::from(offset) + items.len() as u64;
+        let next_offset = if end < total {
+            u32::try_from(end).ok()
+        } else {
+            None
+        };
+        Ok(CredentialPage {
+            items: items.into_iter().map(CredentialSummary::from).collect(),
+            total,
+            next_offset,
+        })
+    }
+
+    /// Sets a credential's state (valid, suspended, revoked, expired).
+    pub fn update_credential_state(
+        &self,
+        id: String,
+        state: CredentialState,
+    ) -> Result<(), WalletError> {
+        self.require_unlocked()?;
+        if self.store.set_credential_state(&id, state)? {
+            Ok(())
+        } else {
+            Err(WalletError::not_found(format!("credential {id}")))
+        }
+    }
+
+    /// Marks valid credentials whose validity has ended as expired; returns their ids.
+    pub fn expire_credentials(&self) -> Result<Vec<String>, WalletError> {
+        self.require_unlocked()?;
+        Ok(self.store.expire_credentials(self.now()?)?)
+    }
+
+    /// Deletes a credential and the device key bound to it.
+    pub fn delete_credential(&self, id: String) -> Result<(), WalletError> {
+        self.require_unlocked()?;
+        let metadata = self
+            .store
+            .delete_credential(&id)?
+            .ok_or_else(|| WalletError::not_found(format!("credential {id}")))?;
+        if let Some(alias) = metadata.key_alias {
+            CheckedSecureArea(&*self.secure_area).delete_key(&alias)?;
+        }
+        Ok(())
+    }
+
+    /// Creates a new P-256 device key in the secure area.
+    pub fn create_device_key(&self) -> Result<DeviceKey, WalletError> {
+        self.require_unlocked()?;
+        let alias = format!("device-{}", random::identifier()?);
+        let public_key = CheckedSecureArea(&*self.secure_area).create_key(&alias)?;
+        if !self.software_area {
+            let mut aliases = self.host_key_aliases()?;
+            aliases.push(alias.clone());
+            self.write_host_key_aliases(&aliases)?;
+        }
+        Ok(DeviceKey { alias, public_key })
+    }
+
+    /// A key proof for credential issuance (OpenID4VCI 1.0 `jwt` proof,
+    /// `typ: openid4vci-proof+jwt`): a JWT signed in the secure area with the device key
+    /// `alias`, carrying its public JWK, addressed to the credential issuer `audience`, with
+    /// the issuer's `nonce` when one was given.
+    pub fn key_proof_jwt(
+        &self,
+        alias: String,
+        audience: String,
+        nonce: Option<String>,
+    ) -> Result<String, WalletError> {
+        self.require_unlocked()?;
+        check_alias(&alias)?;
+        check_text("audience", &audience)?;
+        if let Some(nonce) = &nonce {
+            check_text("nonce", nonce)?;
+        }
+        let area = CheckedSecureArea(&*self.secure_area);
+        let public_key = area.public_key(&alias)?;
+        let input = proof::signing_input(&public_key, &audience, self.now()?, nonce.as_deref())?;
+        let signature = area.sign(&alias, &public_key, input.as_bytes())?;
+        Ok(jose::compact(&input, &signature))
+    }
+
+    /// Closes the store (checkpointing the WAL). Later calls fail with `Closed`.
+    pub fn close(&self) -> Result<(), WalletError> {
+        self.set_unlocked(false)?;
+        Ok(self.store.close()?)
+    }
+
+    /// Wipes the wallet synchronously; see [`Wallet::wipe`].
+    pub fn wipe_blocking(&self) -> Result<WipeReport, WalletError> {
+        self.wipe_now()
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Wallet {
+    /// Crypto-erases the wallet off the caller's thread: deletes every credential, key and
+    /// record, destroys the data key and the PIN verifier, and deletes device keys held by a
+    /// host secure area. Allowed while locked (a lost-phone or forgotten-PIN wipe). The
+    /// wallet is closed afterwards.
+    pub async fn wipe(self: Arc<Self>) -> Result<WipeReport, WalletError> {
+        tokio::task::spawn_blocking(move || self.wipe_now()).await?
+    }
+}
+
+/// Opens a wallet off the caller's thread (the key protector and the first database access
+/// can be slow). Same as [`Wallet::open`].
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn open_wallet(config: WalletConfig) -> Result<Arc<Wallet>, WalletError> {
+    tokio::task::spawn_blocking(move || Wallet::open(config)).await?
+}

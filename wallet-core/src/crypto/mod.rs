@@ -1,0 +1,30 @@
+//! Cryptographic building blocks, free of any wallet state.
+//!
+//! Everything here is a thin, typed layer over `ring` (AES-256-GCM, HKDF, HMAC, PBKDF2, ECDSA,
+//! randomness) and `p256` (key encodings and ECDH with static keys). Nothing in this module
+//! imports the rest of the crate, so the store, the protocols and the API all build on it.
+
+pub mod aead;
+pub mod jose;
+pub mod ec;
+pub mod passphrase;
+pub mod random;
+pub mod secret;
+
+/// A failure of a cryptographic operation. Deliberately coarse: the reason a MAC or a tag
+/// failed to verify is never more specific than "it did not verify".
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CryptoError {
+    /// An AEAD tag, MAC or signature did not verify, or the wrong key was used.
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// A key, nonce, signature or sealed value had the wrong length or encoding.
+    #[error("malformed {0}")]
+    Malformed(&'static str),
+    /// The system random number generator failed.
+    #[error("random number generator failure")]
+    Rng,
+    /// A parameter was outside the range this code accepts.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(&'static str),
+}

@@ -1,0 +1,15 @@
+//! Jigap (지갑, "wallet"): an embeddable digital-wallet core.
+//!
+//! A citizen's credentials live in one encrypted SQLite store; host apps drive the core through
+//! the exported [`api`] (uniffi bindings for Kotlin, Swift and Python, or directly from Rust).
+//! Layers run one way: `api` → capabilities (`access`, `issuance`) → `store` → `crypto`.
+
+uniffi::setup_scaffolding!();
+
+pub mod access;
+pub mod api;
+pub mod crypto;
+pub mod issuance;
+pub mod store;
+
+pub use api::*;

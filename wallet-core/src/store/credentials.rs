@@ -1,0 +1,328 @@
+//! Credential rows: every format's raw bytes, kept exactly as received, with their metadata.
+//!
+//! Only the id, format, state and time of adding are stored in the clear (they drive paging
+//! and filtering and reveal nothing about the citizen). The metadata (type, issuer, display
+//! names, validity, key alias) and the raw credential are sealed; filters on type and issuer
+//! use blind indexes.
+
+use rusqlite::{params_from_iter, types::Value, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::{Keys, Store, StoreError};
+
+const TABLE: &str = "credentials";
+
+/// How a credential is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum CredentialFormat {
+    /// ISO/IEC 18013-5 mdoc (CBOR `IssuerSigned`), e.g. a mobile driver's licence.
+    MsoMdoc,
+    /// SD-JWT VC (`dc+sd-jwt`), e.g. an electronic certificate.
+    SdJwtVc,
+}
+
+impl CredentialFormat {
+    fn code(self) -> i64 {
+        match self {
+            CredentialFormat::MsoMdoc => 1,
+            CredentialFormat::SdJwtVc => 2,
+        }
+    }
+
+    fn from_code(code: i64) -> Result<Self, StoreError> {
+        match code {
+            1 => Ok(CredentialFormat::MsoMdoc),
+            2 => Ok(CredentialFormat::SdJwtVc),
+            other => Err(StoreError::Corrupt(format!("unknown credential format {other}"))),
+        }
+    }
+}
+
+/// The lifecycle state of a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum CredentialState {
+    /// Usable.
+    Valid,
+    /// Temporarily not usable (the issuer suspended it).
+    Suspended,
+    /// Permanently withdrawn by the issuer.
+    Revoked,
+    /// Past its validity window.
+    Expired,
+}
+
+impl CredentialState {
+    fn code(self) -> i64 {
+        match self {
+            CredentialState::Valid => 0,
+            CredentialState::Suspended => 1,
+            CredentialState::Revoked => 2,
+            CredentialState::Expired => 3,
+        }
+    }
+
+    fn from_code(code: i64) -> Result<Self, StoreError> {
+        match code {
+            0 => Ok(CredentialState::Valid),
+            1 => Ok(CredentialState::Suspended),
+            2 => Ok(CredentialState::Revoked),
+            3 => Ok(CredentialState::Expired),
+            other => Err(StoreError::Corrupt(format!("unknown credential state {other}"))),
+        }
+    }
+}
+
+/// The descriptive part of a credential, sealed in the `metadata` column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialMetadata {
+    /// mdoc docType, or SD-JWT VC `vct`.
+    pub doc_type: String,
+    /// Who issued it (an issuer identifier or certificate subject).
+    pub issuer: String,
+    /// Display name in Korean.
+    pub display_name_ko: String,
+    /// Display name in English.
+    pub display_name_en: String,
+    /// Start of validity, Unix seconds.
+    pub valid_from: Option<i64>,
+    /// End of validity, Unix seconds.
+    pub valid_until: Option<i64>,
+    /// Alias of the device key in the secure area that the credential is bound to.
+    pub key_alias: Option<String>,
+}
+
+/// A stored credential, metadata and raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCredential {
+    /// Wallet-assigned identifier.
+    pub id: String,
+    /// Encoding.
+    pub format: CredentialFormat,
+    /// Lifecycle state.
+    pub state: CredentialState,
+    /// When it was added, Unix seconds.
+    pub added_at: i64,
+    /// Sealed metadata.
+    pub metadata: CredentialMetadata,
+    /// The credential exactly as received; `None` when only metadata was read.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// Equality filters for listing; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this format.
+    pub format: Option<CredentialFormat>,
+    /// Only this docType / vct.
+    pub doc_type: Option<String>,
+    /// Only this issuer.
+    pub issuer: Option<String>,
+    /// Only this state.
+    pub state: Option<CredentialState>,
+}
+
+fn encode_metadata(m: &CredentialMetadata) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::new();
+    ciborium::into_writer(m, &mut out).map_err(|e| StoreError::Encoding(e.to_string()))?;
+    Ok(out)
+}
+
+fn decode_metadata(bytes: &[u8]) -> Result<CredentialMetadata, StoreError> {
+    ciborium::from_reader(bytes).map_err(|e| StoreError::Corrupt(format!("credential metadata: {e}")))
+}
+
+fn where_clause(keys: &Keys, filter: &Filter) -> (String, Vec<Value>) {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    if let Some(f) = filter.format {
+        clauses.push("format = ?");
+        params.push(Value::Integer(f.code()));
+    }
+    if let Some(s) = filter.state {
+        clauses.push("state = ?");
+        params.push(Value::Integer(s.code()));
+    }
+    if let Some(d) = &filter.doc_type {
+        clauses.push("doc_type_idx = ?");
+        params.push(Value::Blob(keys.blind_index("doc_type", d)));
+    }
+    if let Some(i) = &filter.issuer {
+        clauses.push("issuer_idx = ?");
+        params.push(Value::Blob(keys.blind_index("issuer", i)));
+    }
+    if clauses.is_empty() {
+        (String::new(), params)
+    } else {
+        (format!(" WHERE {}", clauses.join(" AND ")), params)
+    }
+}
+
+impl Store {
+    /// Inserts a credential; the id must be new.
+    pub fn insert_credential(&self, c: &StoredCredential) -> Result<(), StoreError> {
+        let raw = c
+            .raw
+            .as_deref()
+            .ok_or_else(|| StoreError::Encoding("a credential needs its raw bytes".into()))?;
+        self.with(|conn, keys| {
+            let metadata = keys.seal(TABLE, &c.id, "metadata", &encode_metadata(&c.metadata)?)?;
+            let raw = keys.seal(TABLE, &c.id, "raw", raw)?;
+            conn.execute(
+                "INSERT INTO credentials (id, format, state, added_at, doc_type_idx, issuer_idx, metadata, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                rusqlite::params![
+                    c.id,
+                    c.format.code(),
+                    c.state.code(),
+                    c.added_at,
+                    keys.blind_index("doc_type", &c.metadata.doc_type),
+                    keys.blind_index("issuer", &c.metadata.issuer),
+                    metadata,
+                    raw
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Reads one credential with its raw bytes.
+    pub fn get_credential(&self, id: &str) -> Result<Option<StoredCredential>, StoreError> {
+        self.with(|conn, keys| {
+            let row = conn
+                .query_row(
+                    "SELECT format, state, added_at, metadata, raw FROM credentials WHERE id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, Vec<u8>>(3)?,
+                            r.get::<_, Vec<u8>>(4)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((format, state, added_at, metadata, raw)) = row else {
+                return Ok(None);
+            };
+            Ok(Some(StoredCredential {
+                id: id.to_owned(),
+                format: CredentialFormat::from_code(format)?,
+                state: CredentialState::from_code(state)?,
+                added_at,
+                metadata: decode_metadata(&keys.open(TABLE, id, "metadata", &metadata)?)?,
+                raw: Some(keys.open(TABLE, id, "raw", &raw)?),
+            }))
+        })
+    }
+
+    /// Lists credentials (metadata only), newest first, and counts all matches.
+    pub fn list_credentials(
+        &self,
+        filter: &Filter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<StoredCredential>, u64), StoreError> {
+        self.with(|conn, keys| {
+            let (clause, mut params) = where_clause(keys, filter);
+            let total: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM credentials{clause}"),
+                params_from_iter(params.iter()),
+                |r| r.get(0),
+            )?;
+            params.push(Value::Integer(i64::from(limit)));
+            params.push(Value::Integer(i64::from(offset)));
+            let mut stmt = conn.prepare(&format!(
+                "SELECT id, format, state, added_at, metadata FROM credentials{clause}
+                 ORDER BY added_at DESC, id DESC LIMIT ? OFFSET ?"
+            ))?;
+            let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, format, state, added_at, metadata) = row?;
+                let metadata = decode_metadata(&keys.open(TABLE, &id, "metadata", &metadata)?)?;
+                out.push(StoredCredential {
+                    format: CredentialFormat::from_code(format)?,
+                    state: CredentialState::from_code(state)?,
+                    added_at,
+                    metadata,
+                    raw: None,
+                    id,
+                });
+            }
+            Ok((out, u64::try_from(total).unwrap_or(0)))
+        })
+    }
+
+    /// Sets a credential's state; false when no such credential exists.
+    pub fn set_credential_state(&self, id: &str, state: CredentialState) -> Result<bool, StoreError> {
+        self.with(|conn, _| {
+            Ok(conn.execute(
+                "UPDATE credentials SET state = ?1 WHERE id = ?2",
+                rusqlite::params![state.code(), id],
+            )? == 1)
+        })
+    }
+
+    /// Marks every valid credential whose validity ended before `now` as expired; returns
+    /// the ids changed.
+    pub fn expire_credentials(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let (valid, _) = self.list_credentials(
+            &Filter {
+                state: Some(CredentialState::Valid),
+                ..Filter::default()
+            },
+            0,
+            u32::MAX,
+        )?;
+        let expired: Vec<String> = valid
+            .into_iter()
+            .filter(|c| c.metadata.valid_until.is_some_and(|until| until < now))
+            .map(|c| c.id)
+            .collect();
+        self.with(|conn, _| {
+            let tx = conn.transaction()?;
+            for id in &expired {
+                tx.execute(
+                    "UPDATE credentials SET state = ?1 WHERE id = ?2",
+                    rusqlite::params![CredentialState::Expired.code(), id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
+        Ok(expired)
+    }
+
+    /// Deletes a credential; returns its metadata if it existed.
+    pub fn delete_credential(&self, id: &str) -> Result<Option<CredentialMetadata>, StoreError> {
+        self.with(|conn, keys| {
+            let tx = conn.transaction()?;
+            let sealed: Option<Vec<u8>> = tx
+                .query_row("SELECT metadata FROM credentials WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?;
+            let Some(sealed) = sealed else {
+                return Ok(None);
+            };
+            let metadata = decode_metadata(&keys.open(TABLE, id, "metadata", &sealed)?)?;
+            tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?;
+            tx.commit()?;
+            Ok(Some(metadata))
+        })
+    }
+
+    /// Key aliases of every stored credential (for wiping host-held keys).
+    pub fn credential_key_aliases(&self) -> Result<Vec<String>, StoreError> {
+        let (all, _) = self.list_credentials(&Filter::default(), 0, u32::MAX)?;
+        Ok(all.into_iter().filter_map(|c| c.metadata.key_alias).collect())
+    }
+}

@@ -1,0 +1,210 @@
+//! The store's schema and its migrations, versioned with `PRAGMA user_version`.
+//!
+//! A fresh store is created from [`SCHEMA_SQL`] in one step. An older store is brought forward
+//! with [`upgrade_from`], one version at a time, inside the opening transaction. A store whose
+//! version is newer than [`CURRENT_VERSION`] is refused rather than guessed at. The tests keep a
+//! frozen copy of every earlier schema and check that upgrading it yields exactly the fresh one.
+
+use rusqlite::Transaction;
+
+use super::StoreError;
+
+/// The schema version this code writes.
+pub const CURRENT_VERSION: u32 = 2;
+
+/// The complete current schema. Every sensitive column holds a value sealed with AES-256-GCM
+/// (see `store::envelope`); `*_idx` columns hold keyed blind indexes for equality filters.
+pub const SCHEMA_SQL: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY NOT NULL,
+    format INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    added_at INTEGER NOT NULL,
+    doc_type_idx BLOB NOT NULL,
+    issuer_idx BLOB NOT NULL,
+    metadata BLOB NOT NULL,
+    raw BLOB NOT NULL
+) STRICT;
+CREATE INDEX credentials_by_added ON credentials (added_at, id);
+CREATE TABLE software_keys (
+    alias TEXT PRIMARY KEY NOT NULL,
+    public_key BLOB NOT NULL,
+    private_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+";
+
+/// Applies the migration from `version` to `version + 1`.
+pub fn upgrade_from(tx: &Transaction<'_>, version: u32) -> Result<(), StoreError> {
+    match version {
+        // Version 2 added keys of the built-in software secure area, and an index for paging
+        // credentials in the order they were added.
+        1 => tx.execute_batch(
+            "CREATE TABLE software_keys (
+                alias TEXT PRIMARY KEY NOT NULL,
+                public_key BLOB NOT NULL,
+                private_key BLOB NOT NULL,
+                created_at INTEGER NOT NULL
+            ) STRICT;
+            CREATE INDEX credentials_by_added ON credentials (added_at, id);",
+        )?,
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "no migration from schema version {other}"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// What [`prepare`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// The database was empty and now has the current schema.
+    Created,
+    /// The database already had a schema (possibly upgraded just now).
+    Existing {
+        /// The version the file had before this open.
+        from_version: u32,
+    },
+}
+
+/// Creates the schema in an empty database or upgrades an older one, inside `tx`.
+pub fn prepare(tx: &Transaction<'_>) -> Result<Prepared, StoreError> {
+    let version: u32 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > CURRENT_VERSION {
+        return Err(StoreError::UnsupportedVersion {
+            found: version,
+            supported: CURRENT_VERSION,
+        });
+    }
+    if version == 0 {
+        let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if objects != 0 {
+            return Err(StoreError::Corrupt(
+                "the database has tables but no Jigap schema version".into(),
+            ));
+        }
+        tx.execute_batch(SCHEMA_SQL)?;
+        tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
+        return Ok(Prepared::Created);
+    }
+    for v in version..CURRENT_VERSION {
+        upgrade_from(tx, v)?;
+    }
+    if version != CURRENT_VERSION {
+        tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
+    }
+    Ok(Prepared::Existing {
+        from_version: version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    /// Version 1, frozen as it shipped: never edit.
+    const SCHEMA_V1: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY NOT NULL,
+    format INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    added_at INTEGER NOT NULL,
+    doc_type_idx BLOB NOT NULL,
+    issuer_idx BLOB NOT NULL,
+    metadata BLOB NOT NULL,
+    raw BLOB NOT NULL
+) STRICT;
+PRAGMA user_version = 1;
+";
+
+    /// Every earlier schema, by version.
+    const OLD_SCHEMAS: &[(u32, &str)] = &[(1, SCHEMA_V1)];
+
+    /// The schema as SQLite reports it: (type, name, table, normalised SQL), sorted.
+    fn describe(conn: &Connection) -> Vec<(String, String, String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| {
+            let sql: String = r.get(3)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    fn fresh() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        assert_eq!(prepare(&tx).unwrap(), Prepared::Created);
+        tx.commit().unwrap();
+        conn
+    }
+
+    #[test]
+    fn every_old_schema_upgrades_to_the_fresh_one() {
+        let expected = describe(&fresh());
+        assert!(!expected.is_empty());
+        assert_eq!(OLD_SCHEMAS.len() as u32, CURRENT_VERSION - 1, "freeze each old schema here");
+        for (version, sql) in OLD_SCHEMAS {
+            let mut conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO credentials VALUES ('id1', 1, 0, 5, x'00', x'00', x'01', x'02')",
+                [],
+            )
+            .unwrap();
+            let tx = conn.transaction().unwrap();
+            assert_eq!(
+                prepare(&tx).unwrap(),
+                Prepared::Existing { from_version: *version }
+            );
+            tx.commit().unwrap();
+            assert_eq!(describe(&conn), expected, "upgrade from v{version} differs");
+            let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            assert_eq!(v, CURRENT_VERSION);
+            let rows: i64 = conn
+                .query_row("SELECT count(*) FROM credentials", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, 1, "upgrade from v{version} lost data");
+        }
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        let tx = conn.transaction().unwrap();
+        assert!(matches!(
+            prepare(&tx),
+            Err(StoreError::UnsupportedVersion { found, supported })
+                if found == CURRENT_VERSION + 1 && supported == CURRENT_VERSION
+        ));
+    }
+
+    #[test]
+    fn foreign_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE other (x)").unwrap();
+        let tx = conn.transaction().unwrap();
+        assert!(matches!(prepare(&tx), Err(StoreError::Corrupt(_))));
+    }
+}
