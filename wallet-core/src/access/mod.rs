@@ -173,7 +173,12 @@ pub fn verify_pin(store: &Store, pin: &str) -> Result<(), AccessError> {
     // Count the try first: an interrupted check still costs a try.
     write_failures(store, failures + 1)?;
     let ok = check_format(pin).is_ok()
-        && passphrase::verify(pin.as_bytes(), &verifier.salt, verifier.iterations, &verifier.hash)?;
+        && passphrase::verify(
+            pin.as_bytes(),
+            &verifier.salt,
+            verifier.iterations,
+            &verifier.hash,
+        )?;
     if ok {
         write_failures(store, 0)?;
         Ok(())

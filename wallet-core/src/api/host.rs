@@ -41,8 +41,11 @@ pub trait SecureArea: Send + Sync {
     fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, WalletError>;
     /// ECDH between the key under `alias` and `peer_public_key`; returns the shared x
     /// coordinate (32 bytes). Used for MAC-based device authentication.
-    fn key_agreement(&self, alias: String, peer_public_key: Vec<u8>)
-        -> Result<Vec<u8>, WalletError>;
+    fn key_agreement(
+        &self,
+        alias: String,
+        peer_public_key: Vec<u8>,
+    ) -> Result<Vec<u8>, WalletError>;
     /// Deletes the key under `alias`. Deleting a missing key is not an error.
     fn delete_key(&self, alias: String) -> Result<(), WalletError>;
 }
@@ -72,7 +75,11 @@ pub struct PassphraseKeyProtector {
 
 impl PassphraseKeyProtector {
     fn derive(&self, salt: &[u8], iterations: u32) -> Result<SymmetricKey, WalletError> {
-        Ok(passphrase::derive(self.passphrase.expose(), salt, iterations)?)
+        Ok(passphrase::derive(
+            self.passphrase.expose(),
+            salt,
+            iterations,
+        )?)
     }
 }
 
@@ -97,9 +104,7 @@ impl KeyProtector for PassphraseKeyProtector {
         if wrapped_key.len() < 8 + SALT_LEN || &wrapped_key[..4] != PASSPHRASE_MAGIC {
             return Err(malformed());
         }
-        let iterations = u32::from_be_bytes(
-            wrapped_key[4..8].try_into().map_err(|_| malformed())?,
-        );
+        let iterations = u32::from_be_bytes(wrapped_key[4..8].try_into().map_err(|_| malformed())?);
         if !(passphrase::MIN_ITERATIONS..=passphrase::MAX_ITERATIONS).contains(&iterations) {
             return Err(malformed());
         }
@@ -220,7 +225,11 @@ impl SecureArea for SoftwareSecureArea {
         alias: String,
         peer_public_key: Vec<u8>,
     ) -> Result<Vec<u8>, WalletError> {
-        Ok(self.load(&alias)?.agree(&peer_public_key)?.expose().to_vec())
+        Ok(self
+            .load(&alias)?
+            .agree(&peer_public_key)?
+            .expose()
+            .to_vec())
     }
 
     fn delete_key(&self, alias: String) -> Result<(), WalletError> {
@@ -257,7 +266,12 @@ impl CheckedSecureArea<'_> {
     }
 
     /// Signs and verifies the signature against `public_key`; returns `r || s`.
-    pub fn sign(&self, alias: &str, public_key: &[u8], message: &[u8]) -> Result<Vec<u8>, WalletError> {
+    pub fn sign(
+        &self,
+        alias: &str,
+        public_key: &[u8],
+        message: &[u8],
+    ) -> Result<Vec<u8>, WalletError> {
         let signature = self
             .0
             .sign(alias.to_owned(), message.to_vec())

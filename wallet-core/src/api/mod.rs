@@ -11,9 +11,8 @@ mod wallet;
 
 pub use error::WalletError;
 pub use host::{
-    fixed_clock, passphrase_key_protector, passphrase_key_protector_with_cost, system_clock,
-    Clock, FixedClock, KeyProtector, PassphraseKeyProtector, SecureArea, SoftwareSecureArea,
-    SystemClock,
+    fixed_clock, passphrase_key_protector, passphrase_key_protector_with_cost, system_clock, Clock,
+    FixedClock, KeyProtector, PassphraseKeyProtector, SecureArea, SoftwareSecureArea, SystemClock,
 };
 pub use records::{
     Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::host::{Clock, KeyProtector, SecureArea};
-use crate::store::credentials::{CredentialMetadata, StoredCredential};
 pub use crate::store::credentials::{CredentialFormat, CredentialState};
+use crate::store::credentials::{CredentialMetadata, StoredCredential};
 
 /// How to open a wallet.
 #[derive(uniffi::Record)]

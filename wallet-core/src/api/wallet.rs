@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
 
-use super::host::{CheckedSecureArea, Clock, KeyProtector, SecureArea, SoftwareSecureArea, SystemClock};
+use super::host::{
+    CheckedSecureArea, Clock, KeyProtector, SecureArea, SoftwareSecureArea, SystemClock,
+};
 use super::records::{
     Credential, CredentialFilter, CredentialPage, CredentialState, CredentialSummary, DeviceKey,
     NewCredential, WalletConfig, WalletStatus, WipeReport,
@@ -139,14 +141,27 @@ impl Wallet {
         Ok(())
     }
 
+    /// Unlocks on a correct PIN, locks on a wrong one or lockout; other failures (bad
+    /// format, no PIN set, storage) leave the lock as it was.
+    fn after_pin_check(&self, result: Result<(), access::AccessError>) -> Result<(), WalletError> {
+        match &result {
+            Ok(()) => self.set_unlocked(true)?,
+            Err(access::AccessError::WrongPin { .. } | access::AccessError::LockedOut) => {
+                self.set_unlocked(false)?
+            }
+            Err(_) => {}
+        }
+        Ok(result?)
+    }
+
     fn host_key_aliases(&self) -> Result<Vec<String>, WalletError> {
         match self.store.get_meta(META_HOST_KEY_ALIASES)? {
             None => Ok(Vec::new()),
-            Some(bytes) => ciborium::from_reader(bytes.as_slice()).map_err(|e| {
-                WalletError::StoreCorrupt {
+            Some(bytes) => {
+                ciborium::from_reader(bytes.as_slice()).map_err(|e| WalletError::StoreCorrupt {
                     reason: format!("host key list: {e}"),
-                }
-            }),
+                })
+            }
         }
     }
 
@@ -229,11 +244,7 @@ impl Wallet {
         let pin = access::state(&self.store)?;
         let unlocked = self.access()?.unlocked;
         let credential_count = if unlocked {
-            Some(
-                self.store
-                    .list_credentials(&Default::default(), 0, 0)?
-                    .1,
-            )
+            Some(self.store.list_credentials(&Default::default(), 0, 0)?.1)
         } else {
             None
         };
@@ -265,17 +276,13 @@ impl Wallet {
     /// after five consecutive wrong PINs the wallet is `PinLockedOut` until [`Wallet::reset_pin`].
     pub fn verify_pin(&self, pin: String) -> Result<(), WalletError> {
         let pin = Zeroizing::new(pin);
-        let result = access::verify_pin(&self.store, &pin);
-        self.set_unlocked(result.is_ok())?;
-        Ok(result?)
+        self.after_pin_check(access::verify_pin(&self.store, &pin))
     }
 
     /// Replaces the PIN after checking the current one (a wrong current PIN counts as a try).
     pub fn change_pin(&self, current_pin: String, new_pin: String) -> Result<(), WalletError> {
         let (current, new) = (Zeroizing::new(current_pin), Zeroizing::new(new_pin));
-        let result = access::change_pin(&self.store, &current, &new);
-        self.set_unlocked(result.is_ok())?;
-        Ok(result?)
+        self.after_pin_check(access::change_pin(&self.store, &current, &new))
     }
 
     /// Sets a new PIN after lockout and unlocks the wallet. Call only after the host has

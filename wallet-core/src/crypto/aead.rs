@@ -109,8 +109,14 @@ mod tests {
     #[test]
     fn wrong_key_aad_or_flipped_byte_fails() {
         let sealed = seal(&key(1), b"aad", b"hello").unwrap();
-        assert_eq!(open(&key(2), b"aad", &sealed), Err(CryptoError::AuthenticationFailed));
-        assert_eq!(open(&key(1), b"aaX", &sealed), Err(CryptoError::AuthenticationFailed));
+        assert_eq!(
+            open(&key(2), b"aad", &sealed),
+            Err(CryptoError::AuthenticationFailed)
+        );
+        assert_eq!(
+            open(&key(1), b"aaX", &sealed),
+            Err(CryptoError::AuthenticationFailed)
+        );
         for i in 1..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x01;

@@ -48,7 +48,11 @@ impl SoftwareKey {
     }
 
     fn from_secret(secret: &p256::SecretKey) -> Self {
-        let public = secret.public_key().to_encoded_point(false).as_bytes().to_vec();
+        let public = secret
+            .public_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
         Self {
             private: SecretBytes::new(secret.to_bytes().to_vec()),
             public,

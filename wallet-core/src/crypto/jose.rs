@@ -78,7 +78,8 @@ pub struct VerifiedJws {
 /// Verifies an ES256 compact JWS with `public_key` before looking at its payload.
 pub fn verify_es256(jws: &str, public_key: &[u8]) -> Result<VerifiedJws, CryptoError> {
     let mut parts = jws.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(CryptoError::Malformed("compact JWS"));
     };
@@ -101,12 +102,18 @@ mod tests {
     #[test]
     fn sign_and_verify_round_trip() {
         let key = ec::SoftwareKey::generate().unwrap();
-        let input = signing_input(&serde_json::json!({"alg": "ES256"}), &serde_json::json!({"a": 1}));
+        let input = signing_input(
+            &serde_json::json!({"alg": "ES256"}),
+            &serde_json::json!({"a": 1}),
+        );
         let jws = compact(&input, &key.sign(input.as_bytes()).unwrap());
         let verified = verify_es256(&jws, key.public_key()).unwrap();
         assert_eq!(verified.payload["a"], 1);
         let other = ec::SoftwareKey::generate().unwrap();
-        assert_eq!(verify_es256(&jws, other.public_key()), Err(CryptoError::AuthenticationFailed));
+        assert_eq!(
+            verify_es256(&jws, other.public_key()),
+            Err(CryptoError::AuthenticationFailed)
+        );
         assert!(verify_es256("a.b", key.public_key()).is_err());
         assert!(verify_es256("a.b.c.d", key.public_key()).is_err());
         assert!(verify_es256("!!.b.c", key.public_key()).is_err());

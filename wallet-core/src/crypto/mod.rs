@@ -5,8 +5,8 @@
 //! imports the rest of the crate, so the store, the protocols and the API all build on it.
 
 pub mod aead;
-pub mod jose;
 pub mod ec;
+pub mod jose;
 pub mod passphrase;
 pub mod random;
 pub mod secret;

@@ -41,7 +41,12 @@ pub fn derive(secret: &[u8], salt: &[u8], rounds: u32) -> Result<SymmetricKey, C
 }
 
 /// Checks `secret` against a hash made by [`derive`], in constant time.
-pub fn verify(secret: &[u8], salt: &[u8], rounds: u32, expected: &[u8]) -> Result<bool, CryptoError> {
+pub fn verify(
+    secret: &[u8],
+    salt: &[u8],
+    rounds: u32,
+    expected: &[u8],
+) -> Result<bool, CryptoError> {
     Ok(pbkdf2::verify(
         pbkdf2::PBKDF2_HMAC_SHA256,
         iterations(rounds)?,

@@ -7,7 +7,9 @@ use super::CryptoError;
 /// Fills a fixed-size array with random bytes.
 pub fn array<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut out = [0u8; N];
-    SystemRandom::new().fill(&mut out).map_err(|_| CryptoError::Rng)?;
+    SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| CryptoError::Rng)?;
     Ok(out)
 }
 

@@ -34,13 +34,17 @@ mod tests {
     #[test]
     fn proof_verifies_with_embedded_jwk() {
         let key = SoftwareKey::generate().unwrap();
-        let input = signing_input(key.public_key(), "https://issuer.example", 1_700_000_000, Some("n-0S6"))
-            .unwrap();
-        let jwt = jose::compact(&input, &key.sign(input.as_bytes()).unwrap());
-        let header: serde_json::Value = serde_json::from_slice(
-            &jose::b64url_decode(jwt.split('.').next().unwrap()).unwrap(),
+        let input = signing_input(
+            key.public_key(),
+            "https://issuer.example",
+            1_700_000_000,
+            Some("n-0S6"),
         )
         .unwrap();
+        let jwt = jose::compact(&input, &key.sign(input.as_bytes()).unwrap());
+        let header: serde_json::Value =
+            serde_json::from_slice(&jose::b64url_decode(jwt.split('.').next().unwrap()).unwrap())
+                .unwrap();
         let public = jose::p256_from_jwk(&header["jwk"]).unwrap();
         let verified = jose::verify_es256(&jwt, &public).unwrap();
         assert_eq!(verified.header["typ"], PROOF_TYP);

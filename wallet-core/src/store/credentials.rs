@@ -33,7 +33,9 @@ impl CredentialFormat {
         match code {
             1 => Ok(CredentialFormat::MsoMdoc),
             2 => Ok(CredentialFormat::SdJwtVc),
-            other => Err(StoreError::Corrupt(format!("unknown credential format {other}"))),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown credential format {other}"
+            ))),
         }
     }
 }
@@ -67,7 +69,9 @@ impl CredentialState {
             1 => Ok(CredentialState::Suspended),
             2 => Ok(CredentialState::Revoked),
             3 => Ok(CredentialState::Expired),
-            other => Err(StoreError::Corrupt(format!("unknown credential state {other}"))),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown credential state {other}"
+            ))),
         }
     }
 }
@@ -128,7 +132,8 @@ fn encode_metadata(m: &CredentialMetadata) -> Result<Vec<u8>, StoreError> {
 }
 
 fn decode_metadata(bytes: &[u8]) -> Result<CredentialMetadata, StoreError> {
-    ciborium::from_reader(bytes).map_err(|e| StoreError::Corrupt(format!("credential metadata: {e}")))
+    ciborium::from_reader(bytes)
+        .map_err(|e| StoreError::Corrupt(format!("credential metadata: {e}")))
 }
 
 fn where_clause(keys: &Keys, filter: &Filter) -> (String, Vec<Value>) {
@@ -264,7 +269,11 @@ impl Store {
     }
 
     /// Sets a credential's state; false when no such credential exists.
-    pub fn set_credential_state(&self, id: &str, state: CredentialState) -> Result<bool, StoreError> {
+    pub fn set_credential_state(
+        &self,
+        id: &str,
+        state: CredentialState,
+    ) -> Result<bool, StoreError> {
         self.with(|conn, _| {
             Ok(conn.execute(
                 "UPDATE credentials SET state = ?1 WHERE id = ?2",
@@ -308,7 +317,11 @@ impl Store {
         self.with(|conn, keys| {
             let tx = conn.transaction()?;
             let sealed: Option<Vec<u8>> = tx
-                .query_row("SELECT metadata FROM credentials WHERE id = ?1", [id], |r| r.get(0))
+                .query_row(
+                    "SELECT metadata FROM credentials WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(sealed) = sealed else {
                 return Ok(None);
@@ -323,6 +336,9 @@ impl Store {
     /// Key aliases of every stored credential (for wiping host-held keys).
     pub fn credential_key_aliases(&self) -> Result<Vec<String>, StoreError> {
         let (all, _) = self.list_credentials(&Filter::default(), 0, u32::MAX)?;
-        Ok(all.into_iter().filter_map(|c| c.metadata.key_alias).collect())
+        Ok(all
+            .into_iter()
+            .filter_map(|c| c.metadata.key_alias)
+            .collect())
     }
 }

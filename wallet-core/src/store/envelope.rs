@@ -69,7 +69,12 @@ impl Keys {
 
 fn aad(table: &str, row: &str, column: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(AAD_PREFIX.len() + table.len() + row.len() + column.len() + 3);
-    for part in [AAD_PREFIX, table.as_bytes(), row.as_bytes(), column.as_bytes()] {
+    for part in [
+        AAD_PREFIX,
+        table.as_bytes(),
+        row.as_bytes(),
+        column.as_bytes(),
+    ] {
         // Length-prefix each part so ("ab", "c") and ("a", "bc") differ.
         out.extend_from_slice(&(part.len() as u32).to_be_bytes());
         out.extend_from_slice(part);
@@ -86,8 +91,15 @@ mod tests {
         let keys = Keys::new(SymmetricKey::from_bytes([3; 32])).unwrap();
         let sealed = keys.seal("t", "row1", "col", b"secret").unwrap();
         assert_eq!(keys.open("t", "row1", "col", &sealed).unwrap(), b"secret");
-        for (t, r, c) in [("t", "row2", "col"), ("t", "row1", "other"), ("u", "row1", "col")] {
-            assert!(matches!(keys.open(t, r, c, &sealed), Err(StoreError::Corrupt(_))));
+        for (t, r, c) in [
+            ("t", "row2", "col"),
+            ("t", "row1", "other"),
+            ("u", "row1", "col"),
+        ] {
+            assert!(matches!(
+                keys.open(t, r, c, &sealed),
+                Err(StoreError::Corrupt(_))
+            ));
         }
         assert_ne!(aad("ab", "c", "d"), aad("a", "bc", "d"));
     }

@@ -39,7 +39,8 @@ impl Store {
             let Some((public, sealed)) = row else {
                 return Ok(None);
             };
-            let scalar = zeroize::Zeroizing::new(keys.open(TABLE, alias, "private_key", &sealed)?);
+            let scalar =
+                zeroize::Zeroizing::new(keys.open(TABLE, alias, "private_key", &sealed)?);
             let key = SoftwareKey::from_private_scalar(&scalar)
                 .map_err(|_| StoreError::Corrupt(format!("software key {alias} is malformed")))?;
             if key.public_key() != public.as_slice() {
@@ -53,6 +54,8 @@ impl Store {
 
     /// Deletes the key stored under `alias`; false when there was none.
     pub fn delete_software_key(&self, alias: &str) -> Result<bool, StoreError> {
-        self.with(|conn, _| Ok(conn.execute("DELETE FROM software_keys WHERE alias = ?1", [alias])? == 1))
+        self.with(|conn, _| {
+            Ok(conn.execute("DELETE FROM software_keys WHERE alias = ?1", [alias])? == 1)
+        })
     }
 }

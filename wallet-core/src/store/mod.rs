@@ -87,9 +87,12 @@ fn connect(location: &Location, create_if_missing: bool) -> Result<Connection, S
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Touching the journal mode reads the header: a file that is not a database fails here.
     if matches!(location, Location::File(_)) {
-        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Corrupt(format!("cannot use WAL (journal mode {mode})")));
+            return Err(StoreError::Corrupt(format!(
+                "cannot use WAL (journal mode {mode})"
+            )));
         }
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -212,7 +215,9 @@ impl Store {
     pub fn wipe(&self) -> Result<WipeCounts, StoreError> {
         let mut guard = self.open.lock().map_err(|_| StoreError::Closed)?;
         let open = guard.as_mut().ok_or(StoreError::Closed)?;
-        let tx = open.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = open
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let counts = WipeCounts {
             meta_records: tx.execute("DELETE FROM meta", [])? as u64,
             credentials: tx.execute("DELETE FROM credentials", [])? as u64,

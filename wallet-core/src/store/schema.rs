@@ -163,7 +163,11 @@ PRAGMA user_version = 1;
     fn every_old_schema_upgrades_to_the_fresh_one() {
         let expected = describe(&fresh());
         assert!(!expected.is_empty());
-        assert_eq!(OLD_SCHEMAS.len() as u32, CURRENT_VERSION - 1, "freeze each old schema here");
+        assert_eq!(
+            OLD_SCHEMAS.len() as u32,
+            CURRENT_VERSION - 1,
+            "freeze each old schema here"
+        );
         for (version, sql) in OLD_SCHEMAS {
             let mut conn = Connection::open_in_memory().unwrap();
             conn.execute_batch(sql).unwrap();
@@ -175,11 +179,15 @@ PRAGMA user_version = 1;
             let tx = conn.transaction().unwrap();
             assert_eq!(
                 prepare(&tx).unwrap(),
-                Prepared::Existing { from_version: *version }
+                Prepared::Existing {
+                    from_version: *version
+                }
             );
             tx.commit().unwrap();
             assert_eq!(describe(&conn), expected, "upgrade from v{version} differs");
-            let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            let v: u32 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
             assert_eq!(v, CURRENT_VERSION);
             let rows: i64 = conn
                 .query_row("SELECT count(*) FROM credentials", [], |r| r.get(0))
@@ -191,7 +199,8 @@ PRAGMA user_version = 1;
     #[test]
     fn newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
         let tx = conn.transaction().unwrap();
         assert!(matches!(
             prepare(&tx),
