@@ -68,8 +68,19 @@ chroot_has_mounts() {
   grep -q " $(readlink -f "$CHROOT")/" /proc/mounts 2>/dev/null
 }
 
+SWIFT_CHROOT_PACKAGES=(swiftlang libc6-dev libssl-dev)
+
+# True when every package the Swift tests need is installed inside the chroot.
+chroot_complete() {
+  [ -f "$CHROOT/.jigap-debootstrapped" ] || return 1
+  local p
+  for p in "${SWIFT_CHROOT_PACKAGES[@]}"; do
+    chroot "$CHROOT" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || return 1
+  done
+}
+
 setup_swift() {
-  if [ -f "$CHROOT/.jigap-ready" ]; then
+  if chroot_complete; then
     log "swift ready: $CHROOT"
     return 0
   fi
@@ -92,17 +103,16 @@ setup_swift() {
     touch "$CHROOT/.jigap-debootstrapped"
   fi
   cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null || true
-  log "installing swiftlang inside the chroot"
+  log "installing ${SWIFT_CHROOT_PACKAGES[*]} inside the chroot"
   mount_proc
   trap umount_proc EXIT
   chroot "$CHROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   chroot "$CHROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends swiftlang libc6-dev >"$CACHE/swift-apt.log" 2>&1 \
+    apt-get install -y -qq --no-install-recommends "${SWIFT_CHROOT_PACKAGES[@]}" >"$CACHE/swift-apt.log" 2>&1 \
     || { tail -20 "$CACHE/swift-apt.log" >&2; exit 1; }
   chroot "$CHROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get clean
   umount_proc
   trap - EXIT
-  touch "$CHROOT/.jigap-ready"
   log "swift ready: $CHROOT"
 }
 
@@ -116,6 +126,11 @@ umount_proc() {
 
 setup_python() {
   command -v python3 >/dev/null || apt_install python3
+  # The Python binding test's host SecureArea uses the `cryptography` package.
+  if ! python3 -c "import cryptography" 2>/dev/null; then
+    log "pip install cryptography"
+    python3 -m pip install --quiet cryptography
+  fi
   log "python ready: $(python3 --version)"
 }
 

@@ -265,7 +265,7 @@ fn pin_lifecycle_and_lockout() {
             Err(WalletError::WrongPin { tries_left }) if tries_left == expected
         ));
     }
-    w.close().unwrap();
+    w.close_store().unwrap();
     let w = Wallet::open(config(Some(path.clone()))).unwrap();
     assert!(
         !w.status().unwrap().unlocked,
@@ -311,7 +311,7 @@ fn close_and_reopen_keeps_everything() {
             ..sample("t", "i", b"\x00\x01\xff")
         })
         .unwrap();
-    w.close().unwrap();
+    w.close_store().unwrap();
     assert!(matches!(w.status(), Err(WalletError::Closed)));
     assert!(matches!(
         w.get_credential(id.clone()),
@@ -353,7 +353,7 @@ fn wrong_passphrase_is_wrong_key() {
     let path = path_in(&dir, "w.jigap");
     Wallet::open(config(Some(path.clone())))
         .unwrap()
-        .close()
+        .close_store()
         .unwrap();
     let wrong = WalletConfig {
         key_protector: passphrase_key_protector_with_cost("not it".into(), 10_000).unwrap(),
@@ -401,7 +401,7 @@ fn newer_store_is_refused() {
     let path = path_in(&dir, "w.jigap");
     Wallet::open(config(Some(path.clone())))
         .unwrap()
-        .close()
+        .close_store()
         .unwrap();
     {
         let conn = rusqlite_open(&path);
@@ -424,7 +424,7 @@ fn tampered_rows_are_typed_errors_never_garbage() {
     let b = w
         .add_credential(sample("type-b", "issuer-b", b"BBBB"))
         .unwrap();
-    w.close().unwrap();
+    w.close_store().unwrap();
 
     // Swap the sealed raw values of the two rows.
     {
@@ -490,7 +490,7 @@ fn tampered_rows_are_typed_errors_never_garbage() {
         )
         .unwrap();
     assert_eq!(only_a.items[0].id, a);
-    w.close().unwrap();
+    w.close_store().unwrap();
 
     // A tampered wrapped key or key check is reported, not recreated.
     {
@@ -579,13 +579,13 @@ fn no_plaintext_in_the_database_or_its_wal() {
         "the WAL is in use"
     );
     scan("open");
-    w.close().unwrap();
+    w.close_store().unwrap();
     scan("closed");
 
     // The software key's private scalar is sealed too: it must not be in the file.
     let w = Wallet::open(config(Some(path.clone()))).unwrap();
     w.verify_pin("482916".into()).unwrap();
-    w.close().unwrap();
+    w.close_store().unwrap();
 }
 
 /// A host secure area written as a host app would: software keys in memory, and a switch
@@ -767,7 +767,7 @@ fn failing_key_protector_is_a_host_callback_error_and_loses_nothing() {
         "the failed first open left nothing half-made"
     );
     let id = w.add_credential(sample("t", "i", b"kept")).unwrap();
-    w.close().unwrap();
+    w.close_store().unwrap();
     *flaky.fail.lock().unwrap() = true;
     assert!(matches!(
         Wallet::open(cfg()),

@@ -457,8 +457,9 @@ impl Wallet {
         Ok(jose::compact(&input, &signature))
     }
 
-    /// Closes the store (checkpointing the WAL). Later calls fail with `Closed`.
-    pub fn close(&self) -> Result<(), WalletError> {
+    /// Closes the store now (checkpointing the WAL) rather than when the last reference goes.
+    /// Later calls fail with `Closed`.
+    pub fn close_store(&self) -> Result<(), WalletError> {
         self.set_unlocked(false)?;
         Ok(self.store.close()?)
     }

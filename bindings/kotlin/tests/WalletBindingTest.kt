@@ -1,0 +1,263 @@
+// Binding tests for the Kotlin API: what only the binding can break — object lifetime, byte
+// arrays, typed exceptions, foreign-trait callbacks (a SecureArea written in Kotlin on the JCA),
+// and suspend functions. Logic is tested once, in Rust.
+//
+// Run by bindings/run-tests.sh; ends with "kotlin: N passed, N failed".
+
+import kotlinx.coroutines.runBlocking
+import kr.jigap.wallet.*
+import java.math.BigInteger
+import java.nio.file.Files
+import java.security.KeyFactory
+import java.security.KeyPair
+import java.security.KeyPairGenerator
+import java.security.Signature
+import java.security.interfaces.ECPublicKey
+import java.security.spec.ECGenParameterSpec
+import java.security.spec.ECPoint
+import java.security.spec.ECPublicKeySpec
+import java.util.Base64
+import javax.crypto.KeyAgreement
+import kotlin.system.exitProcess
+
+/** A host SecureArea: P-256 keys from the JCA, held in memory, with a switch to make it throw. */
+class JcaSecureArea : SecureArea {
+    private val keys = java.util.concurrent.ConcurrentHashMap<String, KeyPair>()
+    @Volatile var failing = false
+    val deleted = java.util.Collections.synchronizedList(mutableListOf<String>())
+
+    private fun check() {
+        if (failing) throw IllegalStateException("keystore unavailable")
+    }
+
+    private fun key(alias: String): KeyPair =
+        keys[alias] ?: throw WalletException.NotFound("key $alias")
+
+    override fun createKey(alias: String): ByteArray {
+        check()
+        val generator = KeyPairGenerator.getInstance("EC")
+        generator.initialize(ECGenParameterSpec("secp256r1"))
+        val pair = generator.generateKeyPair()
+        keys[alias] = pair
+        return sec1(pair.public as ECPublicKey)
+    }
+
+    override fun publicKey(alias: String): ByteArray {
+        check()
+        return sec1(key(alias).public as ECPublicKey)
+    }
+
+    override fun sign(alias: String, message: ByteArray): ByteArray {
+        check()
+        val signer = Signature.getInstance("SHA256withECDSA")
+        signer.initSign(key(alias).private)
+        signer.update(message)
+        return signer.sign() // DER, as Android Keystore returns it
+    }
+
+    override fun keyAgreement(alias: String, peerPublicKey: ByteArray): ByteArray {
+        check()
+        val own = key(alias)
+        val params = (own.public as ECPublicKey).params
+        val x = BigInteger(1, peerPublicKey.copyOfRange(1, 33))
+        val y = BigInteger(1, peerPublicKey.copyOfRange(33, 65))
+        val peer = KeyFactory.getInstance("EC").generatePublic(ECPublicKeySpec(ECPoint(x, y), params))
+        val agreement = KeyAgreement.getInstance("ECDH")
+        agreement.init(own.private)
+        agreement.doPhase(peer, true)
+        return agreement.generateSecret()
+    }
+
+    override fun deleteKey(alias: String) {
+        check()
+        keys.remove(alias)
+        deleted.add(alias)
+    }
+
+    companion object {
+        fun sec1(key: ECPublicKey): ByteArray {
+            fun fixed(n: BigInteger): ByteArray {
+                val b = n.toByteArray()
+                return when {
+                    b.size == 32 -> b
+                    b.size > 32 -> b.copyOfRange(b.size - 32, b.size)
+                    else -> ByteArray(32 - b.size) + b
+                }
+            }
+            return byteArrayOf(4) + fixed(key.w.affineX) + fixed(key.w.affineY)
+        }
+    }
+}
+
+fun verifyEs256(jwt: String, sec1: ByteArray): Boolean {
+    val parts = jwt.split(".")
+    val raw = Base64.getUrlDecoder().decode(parts[2])
+    val der = rawToDer(raw)
+    val params = (KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }
+        .generateKeyPair().public as ECPublicKey).params
+    val point = ECPoint(BigInteger(1, sec1.copyOfRange(1, 33)), BigInteger(1, sec1.copyOfRange(33, 65)))
+    val key = KeyFactory.getInstance("EC").generatePublic(ECPublicKeySpec(point, params))
+    val verifier = Signature.getInstance("SHA256withECDSA")
+    verifier.initVerify(key)
+    verifier.update("${parts[0]}.${parts[1]}".toByteArray())
+    return verifier.verify(der)
+}
+
+fun rawToDer(raw: ByteArray): ByteArray {
+    fun int(b: ByteArray): ByteArray {
+        var v = b.dropWhile { it == 0.toByte() }.toByteArray()
+        if (v.isEmpty()) v = byteArrayOf(0)
+        if (v[0] < 0) v = byteArrayOf(0) + v
+        return byteArrayOf(2, v.size.toByte()) + v
+    }
+    val body = int(raw.copyOfRange(0, 32)) + int(raw.copyOfRange(32, 64))
+    return byteArrayOf(0x30, body.size.toByte()) + body
+}
+
+val allBytes = ByteArray(256) { it.toByte() } + ByteArray(1000) { (it * 7).toByte() }
+
+fun credential(rawBytes: ByteArray, alias: String? = null) = NewCredential(
+    format = CredentialFormat.MSO_MDOC,
+    docType = "org.iso.18013.5.1.mDL",
+    issuer = "KR National Police Agency",
+    displayNameKo = "모바일 운전면허증",
+    displayNameEn = "Mobile driver's licence",
+    validFrom = 1_700_000_000L,
+    validUntil = 1_900_000_000L,
+    keyAlias = alias,
+    raw = rawBytes,
+)
+
+fun protector() = passphraseKeyProtectorWithCost("kotlin test passphrase", 10_000u)
+
+fun expect(condition: Boolean, what: String) {
+    if (!condition) throw AssertionError(what)
+}
+
+inline fun <reified E : Throwable> expectThrows(block: () -> Unit): E {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionError("expected ${E::class.simpleName}, got $e")
+    }
+    throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
+}
+
+val tests = linkedMapOf<String, () -> Unit>()
+fun test(name: String, body: () -> Unit) { tests[name] = body }
+
+fun main() {
+    val dir = Files.createTempDirectory("jigap-kotlin")
+    val path = dir.resolve("wallet.jigap").toString()
+    var credentialId = ""
+
+    test("open a wallet on a file, set and verify a PIN") {
+        val wallet = Wallet.open(WalletConfig(path = path, keyProtector = protector()))
+        expect(wallet.status().newlyCreated, "new store")
+        wallet.setPin("123456")
+        wallet.lock()
+        expectThrows<WalletException.Locked> { wallet.listCredentials(CredentialFilter(), 0u, 10u) }
+        val wrong = expectThrows<WalletException.WrongPin> { wallet.verifyPin("000000") }
+        expect(wrong.triesLeft == 4u, "tries left 4, got ${wrong.triesLeft}")
+        val wrong2 = expectThrows<WalletException.WrongPin> { wallet.verifyPin("000001") }
+        expect(wrong2.triesLeft == 3u, "tries left 3")
+        wallet.verifyPin("123456")
+        expect(wallet.status().pinTriesLeft == 5u, "counter reset")
+        expectThrows<WalletException.InvalidInput> { wallet.changePin("123456", "12ab56") }
+        wallet.closeStore()
+    }
+
+    test("add and list credentials with byte arrays intact") {
+        val wallet = Wallet.open(WalletConfig(path = path, createIfMissing = false, keyProtector = protector()))
+        wallet.verifyPin("123456")
+        credentialId = wallet.addCredential(credential(allBytes))
+        wallet.addCredential(credential(byteArrayOf(0, -1, 0)).copy(format = CredentialFormat.SD_JWT_VC, docType = "urn:kr:cert"))
+        val page = wallet.listCredentials(CredentialFilter(format = CredentialFormat.MSO_MDOC), 0u, 10u)
+        expect(page.total == 1uL && page.items.single().id == credentialId, "filtered listing")
+        expect(page.items.single().displayNameKo == "모바일 운전면허증", "Korean text intact")
+        val got = wallet.getCredential(credentialId)
+        expect(got.raw.contentEquals(allBytes), "raw bytes intact")
+        val all = wallet.listCredentials(CredentialFilter(), 0u, 1u)
+        expect(all.total == 2uL && all.nextOffset == 1u, "paging")
+        expectThrows<WalletException.NotFound> { wallet.getCredential("missing") }
+        expectThrows<WalletException.InvalidInput> { wallet.addCredential(credential(ByteArray(0))) }
+        wallet.closeStore()
+        expectThrows<WalletException.Closed> { wallet.status() }
+    }
+
+    test("close and reopen with data intact; wrong passphrase is WrongKey") {
+        expectThrows<WalletException.WrongKey> {
+            Wallet.open(WalletConfig(path = path, keyProtector = passphraseKeyProtectorWithCost("nope", 10_000u)))
+        }
+        Wallet.open(WalletConfig(path = path, keyProtector = protector())).use { wallet ->
+            expect(!wallet.status().unlocked, "opens locked")
+            wallet.verifyPin("123456")
+            expect(wallet.getCredential(credentialId).raw.contentEquals(allBytes), "bytes after reopen")
+            expect(wallet.status().credentialCount == 2uL, "count after reopen")
+        }
+    }
+
+    test("a SecureArea written in Kotlin signs for the core") {
+        val area = JcaSecureArea()
+        Wallet.open(WalletConfig(keyProtector = protector(), secureArea = area, clock = fixedClock(1_800_000_000L))).use { wallet ->
+            val key = wallet.createDeviceKey()
+            expect(key.publicKey.size == 65 && key.publicKey[0] == 4.toByte(), "SEC1 public key")
+            val jwt = wallet.keyProofJwt(key.alias, "https://issuer.example", "nonce-1")
+            expect(verifyEs256(jwt, key.publicKey), "proof verifies with the host key")
+            val payload = String(Base64.getUrlDecoder().decode(jwt.split(".")[1]))
+            expect(payload.contains("\"nonce\":\"nonce-1\"") && payload.contains("1800000000"), payload)
+            val id = wallet.addCredential(credential(allBytes, key.alias))
+            wallet.deleteCredential(id)
+            expect(area.deleted == listOf(key.alias), "deleting the credential deleted its host key")
+        }
+    }
+
+    test("a throwing callback becomes HostCallback and the wallet stays usable") {
+        val area = JcaSecureArea()
+        Wallet.open(WalletConfig(keyProtector = protector(), secureArea = area)).use { wallet ->
+            val key = wallet.createDeviceKey()
+            area.failing = true
+            val e = expectThrows<WalletException.HostCallback> { wallet.keyProofJwt(key.alias, "aud", null) }
+            expect(e.reason.contains("keystore unavailable"), "reason carried: ${e.reason}")
+            expectThrows<WalletException.HostCallback> { wallet.createDeviceKey() }
+            area.failing = false
+            expectThrows<WalletException.NotFound> { wallet.keyProofJwt("no-such-key", "aud", null) }
+            expect(verifyEs256(wallet.keyProofJwt(key.alias, "aud", null), key.publicKey), "usable again")
+        }
+    }
+
+    test("suspend functions: openWallet and wipe") {
+        runBlocking {
+            val wipePath = dir.resolve("wipe.jigap").toString()
+            val wallet = openWallet(WalletConfig(path = wipePath, keyProtector = protector()))
+            wallet.addCredential(credential(allBytes))
+            wallet.createDeviceKey()
+            val report = wallet.wipe()
+            expect(report.credentialsRemoved == 1uL && report.softwareKeysRemoved == 1uL && report.dataKeyDestroyed, "$report")
+            expectThrows<WalletException.Closed> { wallet.status() }
+            val again = openWallet(WalletConfig(path = wipePath, keyProtector = protector()))
+            expect(again.status().newlyCreated, "a wiped store reopens empty")
+            again.closeStore()
+            val e = try { openWallet(WalletConfig(path = " ", keyProtector = protector())); null } catch (e: WalletException.InvalidInput) { e }
+            expect(e != null, "async errors arrive typed")
+        }
+    }
+
+    var passed = 0
+    var failed = 0
+    for ((name, body) in tests) {
+        try {
+            body()
+            passed++
+            println("ok   $name")
+        } catch (e: Throwable) {
+            failed++
+            println("FAIL $name: $e")
+            e.printStackTrace()
+        }
+    }
+    dir.toFile().deleteRecursively()
+    println("kotlin: $passed passed, $failed failed")
+    exitProcess(if (failed == 0 && passed > 0) 0 else 1)
+}

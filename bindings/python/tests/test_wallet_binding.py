@@ -1,0 +1,197 @@
+"""Binding tests for the Python API: byte arrays, typed exceptions, a SecureArea written in
+Python (on the `cryptography` package), callbacks that raise, and async functions.
+
+Run by bindings/run-tests.sh with the generated module on PYTHONPATH; the last line printed is
+"python: N passed, N failed".
+"""
+
+import asyncio
+import base64
+import json
+import os
+import sys
+import tempfile
+import threading
+import unittest
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.exceptions import InvalidSignature
+
+import wallet_core as jigap
+
+ALL_BYTES = bytes(range(256)) + bytes((i * 7) % 256 for i in range(1000))
+
+
+def protector():
+    return jigap.passphrase_key_protector_with_cost("python test passphrase", 10_000)
+
+
+def credential(raw, alias=None):
+    return jigap.NewCredential(
+        format=jigap.CredentialFormat.MSO_MDOC,
+        doc_type="org.iso.18013.5.1.mDL",
+        issuer="KR National Police Agency",
+        display_name_ko="모바일 운전면허증",
+        display_name_en="Mobile driver's licence",
+        valid_from=1_700_000_000,
+        valid_until=1_900_000_000,
+        key_alias=alias,
+        raw=raw,
+    )
+
+
+class HostSecureArea(jigap.SecureArea):
+    """P-256 keys from `cryptography`, in memory, with a switch that makes every call raise."""
+
+    def __init__(self):
+        self._keys = {}
+        self._lock = threading.Lock()
+        self.failing = False
+        self.deleted = []
+
+    def _check(self):
+        if self.failing:
+            raise RuntimeError("keystore unavailable")
+
+    def _key(self, alias):
+        with self._lock:
+            key = self._keys.get(alias)
+        if key is None:
+            raise jigap.WalletError.NotFound(f"key {alias}")
+        return key
+
+    def create_key(self, alias):
+        self._check()
+        key = ec.generate_private_key(ec.SECP256R1())
+        with self._lock:
+            self._keys[alias] = key
+        return key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+    def public_key(self, alias):
+        self._check()
+        return self._key(alias).public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+    def sign(self, alias, message):
+        self._check()
+        return self._key(alias).sign(message, ec.ECDSA(hashes.SHA256()))
+
+    def key_agreement(self, alias, peer_public_key):
+        self._check()
+        peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), peer_public_key)
+        return self._key(alias).exchange(ec.ECDH(), peer)
+
+    def delete_key(self, alias):
+        self._check()
+        with self._lock:
+            self._keys.pop(alias, None)
+        self.deleted.append(alias)
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_es256(jwt, sec1):
+    header, payload, signature = jwt.split(".")
+    raw = b64url_decode(signature)
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), sec1)
+    try:
+        key.verify(der, f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))
+        return json.loads(b64url_decode(payload))
+    except InvalidSignature:
+        return None
+
+
+class WalletBindingTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.dir.name, "wallet.jigap")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def open(self, **kwargs):
+        return jigap.Wallet.open(jigap.WalletConfig(path=self.path, key_protector=protector(), **kwargs))
+
+    def test_pin_set_verify_and_typed_errors(self):
+        wallet = self.open()
+        wallet.set_pin("123456")
+        wallet.lock()
+        with self.assertRaises(jigap.WalletError.Locked):
+            wallet.list_credentials(jigap.CredentialFilter(), 0, 10)
+        with self.assertRaises(jigap.WalletError.WrongPin) as wrong:
+            wallet.verify_pin("000000")
+        self.assertEqual(wrong.exception.tries_left, 4)
+        wallet.verify_pin("123456")
+        self.assertEqual(wallet.status().pin_tries_left, 5)
+        with self.assertRaises(jigap.WalletError.InvalidInput):
+            wallet.set_pin("654321")
+
+    def test_credentials_bytes_intact_across_reopen(self):
+        wallet = self.open()
+        cid = wallet.add_credential(credential(ALL_BYTES))
+        page = wallet.list_credentials(jigap.CredentialFilter(issuer="KR National Police Agency"), 0, 10)
+        self.assertEqual(page.total, 1)
+        self.assertEqual(page.items[0].display_name_ko, "모바일 운전면허증")
+        self.assertEqual(wallet.get_credential(cid).raw, ALL_BYTES)
+        wallet.close_store()
+        with self.assertRaises(jigap.WalletError.Closed):
+            wallet.status()
+        with self.assertRaises(jigap.WalletError.WrongKey):
+            jigap.Wallet.open(jigap.WalletConfig(
+                path=self.path, key_protector=jigap.passphrase_key_protector_with_cost("nope", 10_000)))
+        again = self.open(create_if_missing=False)
+        self.assertFalse(again.status().newly_created)
+        self.assertEqual(again.get_credential(cid).raw, ALL_BYTES)
+        with self.assertRaises(jigap.WalletError.NotFound):
+            again.get_credential("missing")
+
+    def test_python_secure_area_signs_and_failures_are_host_callback(self):
+        area = HostSecureArea()
+        wallet = jigap.Wallet.open(jigap.WalletConfig(
+            key_protector=protector(), secure_area=area, clock=jigap.fixed_clock(1_800_000_000)))
+        key = wallet.create_device_key()
+        self.assertEqual(len(key.public_key), 65)
+        jwt = wallet.key_proof_jwt(key.alias, "https://issuer.example", "n-1")
+        payload = verify_es256(jwt, key.public_key)
+        self.assertIsNotNone(payload)
+        self.assertEqual(payload["nonce"], "n-1")
+        self.assertEqual(payload["iat"], 1_800_000_000)
+
+        area.failing = True
+        with self.assertRaises(jigap.WalletError.HostCallback) as failure:
+            wallet.key_proof_jwt(key.alias, "aud", None)
+        self.assertIn("keystore unavailable", failure.exception.reason)
+        area.failing = False
+        with self.assertRaises(jigap.WalletError.NotFound):
+            wallet.key_proof_jwt("no-such-key", "aud", None)
+        self.assertIsNotNone(verify_es256(wallet.key_proof_jwt(key.alias, "aud", None), key.public_key))
+        cid = wallet.add_credential(credential(b"\x00", key.alias))
+        wallet.delete_credential(cid)
+        self.assertEqual(area.deleted, [key.alias])
+
+    def test_async_open_and_wipe(self):
+        async def scenario():
+            wallet = await jigap.open_wallet(jigap.WalletConfig(path=self.path, key_protector=protector()))
+            wallet.add_credential(credential(ALL_BYTES))
+            report = await wallet.wipe()
+            self.assertEqual(report.credentials_removed, 1)
+            self.assertTrue(report.data_key_destroyed)
+            with self.assertRaises(jigap.WalletError.Closed):
+                wallet.status()
+            fresh = await jigap.open_wallet(jigap.WalletConfig(path=self.path, key_protector=protector()))
+            self.assertTrue(fresh.status().newly_created)
+
+        asyncio.run(scenario())
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"python: {passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 and passed > 0 and not result.skipped else 1)

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Generates the Kotlin, Swift and Python bindings from the built libwallet_core and runs each
+# language's binding tests in its real toolchain. Each language ends with a line
+# "<language>: N passed, N failed"; the script fails if any test fails or a language ran none.
+#
+# Usage: bindings/run-tests.sh [kotlin] [swift] [python]   (default: all three)
+# Needs the toolchains from scripts/setup-toolchains.sh (scripts/test.sh runs it first).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE="${JIGAP_CACHE:-$HOME/.cache/jigap}"
+KOTLIN_DIR="$CACHE/kotlin-compiler-${JIGAP_KOTLIN_VERSION:-2.4.20}"
+CHROOT="$CACHE/swift-trixie"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+LIB="$TARGET/debug/libwallet_core.so"
+GEN="$TARGET/bindings"
+
+log() { printf 'bindings: %s\n' "$*" >&2; }
+
+languages=("$@")
+[ ${#languages[@]} -eq 0 ] && languages=(kotlin swift python)
+
+log "building libwallet_core and uniffi-bindgen"
+(cd "$ROOT" && cargo build --quiet -p wallet-core -p uniffi-bindgen)
+
+generate() {
+  rm -rf "$GEN/$1"
+  "$TARGET/debug/uniffi-bindgen" generate --library "$LIB" --language "$1" \
+    --out-dir "$GEN/$1" --no-format --config "$ROOT/uniffi.toml" >/dev/null
+}
+
+# Reads "<lang>: P passed, F failed" from a log; fails on failures or on zero tests.
+check_counts() {
+  local lang=$1 logfile=$2 line passed failed
+  line=$(grep -E "^$lang: [0-9]+ passed, [0-9]+ failed" "$logfile" | tail -1 || true)
+  if [ -z "$line" ]; then
+    echo "$lang: 0 passed, 1 failed (no result line; see output above)"
+    return 1
+  fi
+  passed=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")
+  failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+run_kotlin() {
+  generate kotlin
+  local coroutines="$KOTLIN_DIR/lib/kotlinx-coroutines-core-jvm.jar"
+  local cp="/usr/share/java/jna.jar:$coroutines"
+  local out="$TARGET/kotlin-tests"
+  mkdir -p "$out"
+  log "kotlin: compiling the generated bindings and tests with kotlinc"
+  "$KOTLIN_DIR/bin/kotlinc" -nowarn "$GEN"/kotlin/kr/jigap/wallet/*.kt \
+    "$ROOT"/bindings/kotlin/tests/*.kt -cp "$cp" -d "$out/tests.jar"
+  log "kotlin: running on the JVM"
+  java -Djna.library.path="$(dirname "$LIB")" \
+    -cp "$out/tests.jar:$cp:$KOTLIN_DIR/lib/kotlin-stdlib.jar" WalletBindingTestKt \
+    | tee "$out/result.log"
+  check_counts kotlin "$out/result.log"
+}
+
+run_python() {
+  generate python
+  cp "$LIB" "$GEN/python/"
+  log "python: running with $(python3 --version)"
+  PYTHONPATH="$GEN/python" python3 "$ROOT"/bindings/python/tests/test_wallet_binding.py 2>&1 \
+    | tee "$GEN/python/result.log"
+  check_counts python "$GEN/python/result.log"
+}
+
+umount_chroot_proc() {
+  if mountpoint -q "$CHROOT/proc" 2>/dev/null; then
+    umount "$CHROOT/proc" || umount -l "$CHROOT/proc"
+  fi
+}
+
+run_swift() {
+  generate swift
+  # The package is staged inside the chroot; its .build cache stays there between runs.
+  local stage_rel=opt/jigap-swift stage="$CHROOT/opt/jigap-swift"
+  mkdir -p "$stage/pkg" "$stage/lib"
+  rm -rf "$stage/pkg/Sources" "$stage/pkg/Tests"
+  cp -r "$ROOT"/bindings/swift/Package.swift "$ROOT"/bindings/swift/Sources "$ROOT"/bindings/swift/Tests "$stage/pkg/"
+  cp "$GEN/swift/JigapWallet.swift" "$stage/pkg/Sources/JigapWallet/"
+  cp "$GEN/swift/wallet_coreFFI.h" "$stage/pkg/Sources/wallet_coreFFI/"
+  cp "$LIB" "$stage/lib/"
+  mkdir -p "$CHROOT/proc"
+  trap umount_chroot_proc EXIT INT TERM
+  mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+  log "swift: swift test (SwiftPM + XCTest) in the trixie chroot"
+  local status=0
+  chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    LD_LIBRARY_PATH="/$stage_rel/lib" /bin/sh -c \
+    "cd /$stage_rel/pkg && swift test --disable-swift-testing -Xlinker -L/$stage_rel/lib 2>&1" \
+    | tee "$stage/result.log" || status=$?
+  umount_chroot_proc
+  trap - EXIT INT TERM
+  local line executed failures
+  line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$stage/result.log" | tail -1 || true)
+  executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"${line:-Executed 0 tests}")
+  failures=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"${line:-with 1 failure}")
+  echo "swift: $((executed - failures)) passed, $failures failed" | tee -a "$stage/result.log"
+  [ "$status" -eq 0 ] && check_counts swift "$stage/result.log"
+}
+
+overall=0
+summary=()
+for lang in "${languages[@]}"; do
+  case "$lang" in
+    kotlin|swift|python)
+      if "run_$lang"; then summary+=("$lang: ok"); else summary+=("$lang: FAILED"); overall=1; fi ;;
+    *) log "unknown language $lang"; exit 2 ;;
+  esac
+done
+printf 'bindings: %s\n' "${summary[@]}" >&2
+exit $overall

@@ -1,0 +1,258 @@
+// Binding tests for the Swift API: what only the binding can break — object lifetime, Data
+// round trips, typed errors, a SecureArea written in Swift (over OpenSSL's libcrypto, standing in
+// for CryptoKit/Secure Enclave on Linux), callbacks that throw, and async functions.
+import COpenSSL
+import Foundation
+import JigapWallet
+import XCTest
+
+struct HostError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A host secure area: P-256 keys in memory, with a switch that makes every call throw.
+final class OpenSSLSecureArea: SecureArea, @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String: OpaquePointer] = [:]
+    private var _failing = false
+    private var _deleted: [String] = []
+
+    var failing: Bool {
+        get { lock.withLock { _failing } }
+        set { lock.withLock { _failing = newValue } }
+    }
+    var deleted: [String] { lock.withLock { _deleted } }
+
+    deinit {
+        for key in keys.values { EVP_PKEY_free(key) }
+    }
+
+    private func check() throws {
+        if failing { throw HostError(description: "keystore unavailable") }
+    }
+
+    private func key(_ alias: String) throws -> OpaquePointer {
+        guard let key = lock.withLock({ keys[alias] }) else {
+            throw WalletError.NotFound(what: "key \(alias)")
+        }
+        return key
+    }
+
+    static func encodedPublicKey(_ key: OpaquePointer) throws -> Data {
+        var buffer: UnsafeMutablePointer<UInt8>? = nil
+        let length = EVP_PKEY_get1_encoded_public_key(key, &buffer)
+        guard length > 0, let bytes = buffer else { throw HostError(description: "encode") }
+        defer { jigap_free(bytes) }
+        return Data(bytes: bytes, count: length)
+    }
+
+    func createKey(alias: String) throws -> Data {
+        try check()
+        guard let key = jigap_p256_generate() else { throw HostError(description: "keygen") }
+        lock.withLock { keys[alias] = key }
+        return try Self.encodedPublicKey(key)
+    }
+
+    func publicKey(alias: String) throws -> Data {
+        try check()
+        return try Self.encodedPublicKey(try key(alias))
+    }
+
+    func sign(alias: String, message: Data) throws -> Data {
+        try check()
+        let key = try key(alias)
+        guard let ctx = EVP_MD_CTX_new() else { throw HostError(description: "md ctx") }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, key) == 1 else {
+            throw HostError(description: "sign init")
+        }
+        let bytes = [UInt8](message)
+        var length = 0
+        guard EVP_DigestSign(ctx, nil, &length, bytes, bytes.count) == 1 else {
+            throw HostError(description: "sign size")
+        }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSign(ctx, &signature, &length, bytes, bytes.count) == 1 else {
+            throw HostError(description: "sign")
+        }
+        return Data(signature.prefix(length))  // DER, as the Secure Enclave returns it
+    }
+
+    func keyAgreement(alias: String, peerPublicKey: Data) throws -> Data {
+        try check()
+        let key = try key(alias)
+        let peerBytes = [UInt8](peerPublicKey)
+        guard let peer = jigap_p256_public(peerBytes, peerBytes.count) else {
+            throw HostError(description: "peer key")
+        }
+        defer { EVP_PKEY_free(peer) }
+        guard let ctx = EVP_PKEY_CTX_new(key, nil) else { throw HostError(description: "ctx") }
+        defer { EVP_PKEY_CTX_free(ctx) }
+        guard EVP_PKEY_derive_init(ctx) == 1, EVP_PKEY_derive_set_peer(ctx, peer) == 1 else {
+            throw HostError(description: "derive init")
+        }
+        var length = 0
+        guard EVP_PKEY_derive(ctx, nil, &length) == 1 else { throw HostError(description: "derive size") }
+        var secret = [UInt8](repeating: 0, count: length)
+        guard EVP_PKEY_derive(ctx, &secret, &length) == 1 else { throw HostError(description: "derive") }
+        return Data(secret.prefix(length))
+    }
+
+    func deleteKey(alias: String) throws {
+        try check()
+        lock.withLock {
+            if let key = keys.removeValue(forKey: alias) { EVP_PKEY_free(key) }
+            _deleted.append(alias)
+        }
+    }
+}
+
+func base64urlDecode(_ text: Substring) -> Data? {
+    var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    while s.count % 4 != 0 { s += "=" }
+    return Data(base64Encoded: s)
+}
+
+/// r || s to DER.
+func derSignature(_ raw: Data) -> [UInt8] {
+    func integer(_ bytes: Data) -> [UInt8] {
+        var v = Array(bytes.drop(while: { $0 == 0 }))
+        if v.isEmpty { v = [0] }
+        if v[0] & 0x80 != 0 { v.insert(0, at: 0) }
+        return [0x02, UInt8(v.count)] + v
+    }
+    let body = integer(raw.prefix(32)) + integer(raw.suffix(32))
+    return [0x30, UInt8(body.count)] + body
+}
+
+/// Verifies an ES256 compact JWS with a SEC1 public key; returns the payload JSON.
+func verifyES256(_ jwt: String, _ publicKey: Data) -> [String: Any]? {
+    let parts = jwt.split(separator: ".")
+    guard parts.count == 3, let raw = base64urlDecode(parts[2]), raw.count == 64 else { return nil }
+    let keyBytes = [UInt8](publicKey)
+    guard let key = jigap_p256_public(keyBytes, keyBytes.count), let ctx = EVP_MD_CTX_new() else { return nil }
+    defer { EVP_PKEY_free(key); EVP_MD_CTX_free(ctx) }
+    let input = [UInt8]("\(parts[0]).\(parts[1])".utf8)
+    let der = derSignature(raw)
+    guard EVP_DigestVerifyInit(ctx, nil, EVP_sha256(), nil, key) == 1,
+          EVP_DigestVerify(ctx, der, der.count, input, input.count) == 1,
+          let payload = base64urlDecode(parts[1]) else { return nil }
+    return (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any]
+}
+
+let allBytes = Data((0..<256).map { UInt8($0) } + (0..<1000).map { UInt8(($0 * 7) % 256) })
+
+func credential(_ raw: Data, alias: String? = nil) -> NewCredential {
+    NewCredential(
+        format: .msoMdoc, docType: "org.iso.18013.5.1.mDL", issuer: "KR National Police Agency",
+        displayNameKo: "모바일 운전면허증", displayNameEn: "Mobile driver's licence",
+        validFrom: 1_700_000_000, validUntil: 1_900_000_000, keyAlias: alias, raw: raw)
+}
+
+func protector() throws -> KeyProtector {
+    try passphraseKeyProtectorWithCost(passphrase: "swift test passphrase", iterations: 10_000)
+}
+
+final class WalletBindingTests: XCTestCase {
+    var dir: URL!
+    var path: String { dir.appendingPathComponent("wallet.jigap").path }
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func testPinSetVerifyAndTypedErrors() throws {
+        let wallet = try Wallet.open(config: WalletConfig(path: path, keyProtector: try protector()))
+        try wallet.setPin(pin: "123456")
+        try wallet.lock()
+        XCTAssertThrowsError(try wallet.listCredentials(filter: CredentialFilter(), offset: 0, limit: 10)) {
+            XCTAssertEqual($0 as? WalletError, .Locked)
+        }
+        XCTAssertThrowsError(try wallet.verifyPin(pin: "000000")) {
+            XCTAssertEqual($0 as? WalletError, .WrongPin(triesLeft: 4))
+        }
+        XCTAssertThrowsError(try wallet.verifyPin(pin: "000001")) {
+            XCTAssertEqual($0 as? WalletError, .WrongPin(triesLeft: 3))
+        }
+        try wallet.verifyPin(pin: "123456")
+        XCTAssertEqual(try wallet.status().pinTriesLeft, 5)
+    }
+
+    func testCredentialsKeepTheirBytesAcrossReopen() throws {
+        let wallet = try Wallet.open(config: WalletConfig(path: path, keyProtector: try protector()))
+        let id = try wallet.addCredential(credential: credential(allBytes))
+        _ = try wallet.addCredential(credential: credential(Data([0, 255, 0])))
+        let page = try wallet.listCredentials(filter: CredentialFilter(), offset: 0, limit: 1)
+        XCTAssertEqual(page.total, 2)
+        XCTAssertEqual(page.nextOffset, 1)
+        XCTAssertEqual(try wallet.getCredential(id: id).raw, allBytes)
+        XCTAssertEqual(try wallet.getCredential(id: id).summary.displayNameKo, "모바일 운전면허증")
+        try wallet.closeStore()
+        XCTAssertThrowsError(try wallet.status()) { XCTAssertEqual($0 as? WalletError, .Closed) }
+
+        XCTAssertThrowsError(try Wallet.open(config: WalletConfig(
+            path: path, keyProtector: try passphraseKeyProtectorWithCost(passphrase: "nope", iterations: 10_000)))) {
+            XCTAssertEqual($0 as? WalletError, .WrongKey)
+        }
+        let again = try Wallet.open(config: WalletConfig(path: path, createIfMissing: false, keyProtector: try protector()))
+        XCTAssertEqual(try again.getCredential(id: id).raw, allBytes)
+        XCTAssertThrowsError(try again.getCredential(id: "missing")) {
+            guard case .NotFound = $0 as? WalletError else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testSwiftSecureAreaSignsForTheCore() throws {
+        let area = OpenSSLSecureArea()
+        let wallet = try Wallet.open(config: WalletConfig(
+            keyProtector: try protector(), secureArea: area, clock: fixedClock(unixSeconds: 1_800_000_000)))
+        let key = try wallet.createDeviceKey()
+        XCTAssertEqual(key.publicKey.count, 65)
+        let jwt = try wallet.keyProofJwt(alias: key.alias, audience: "https://issuer.example", nonce: "n-1")
+        let payload = try XCTUnwrap(verifyES256(jwt, key.publicKey))
+        XCTAssertEqual(payload["nonce"] as? String, "n-1")
+        XCTAssertEqual((payload["iat"] as? NSNumber)?.int64Value, 1_800_000_000)
+
+        // The host area's ECDH agrees with itself both ways (used later for MAC device auth).
+        let other = try area.createKey(alias: "other")
+        XCTAssertEqual(try area.keyAgreement(alias: key.alias, peerPublicKey: other),
+                       try area.keyAgreement(alias: "other", peerPublicKey: key.publicKey))
+
+        let id = try wallet.addCredential(credential: credential(allBytes, alias: key.alias))
+        try wallet.deleteCredential(id: id)
+        XCTAssertEqual(area.deleted, [key.alias])
+    }
+
+    func testThrowingCallbackIsHostCallbackAndWalletStaysUsable() throws {
+        let area = OpenSSLSecureArea()
+        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector(), secureArea: area))
+        let key = try wallet.createDeviceKey()
+        area.failing = true
+        XCTAssertThrowsError(try wallet.keyProofJwt(alias: key.alias, audience: "aud", nonce: nil)) {
+            guard case .HostCallback(let reason) = $0 as? WalletError else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("keystore unavailable"), reason)
+        }
+        area.failing = false
+        XCTAssertThrowsError(try wallet.keyProofJwt(alias: "no-such-key", audience: "aud", nonce: nil)) {
+            guard case .NotFound = $0 as? WalletError else { return XCTFail("\($0)") }
+        }
+        XCTAssertNotNil(verifyES256(try wallet.keyProofJwt(alias: key.alias, audience: "aud", nonce: nil), key.publicKey))
+    }
+
+    func testAsyncOpenAndWipe() async throws {
+        let wallet = try await openWallet(config: WalletConfig(path: path, keyProtector: try protector()))
+        _ = try wallet.addCredential(credential: credential(allBytes))
+        _ = try wallet.createDeviceKey()
+        let report = try await wallet.wipe()
+        XCTAssertEqual(report.credentialsRemoved, 1)
+        XCTAssertEqual(report.softwareKeysRemoved, 1)
+        XCTAssertTrue(report.dataKeyDestroyed)
+        XCTAssertThrowsError(try wallet.status()) { XCTAssertEqual($0 as? WalletError, .Closed) }
+        let fresh = try await openWallet(config: WalletConfig(path: path, keyProtector: try protector()))
+        XCTAssertTrue(try fresh.status().newlyCreated)
+    }
+}
