@@ -1,1 +1,182 @@
-fn main() {}
+//! `jigap`: the reference command-line wallet.
+//!
+//! Everything here goes through the same exported API a mobile host uses (`wallet_core::Wallet`
+//! and friends). Secrets never appear on the command line: the passphrase comes from
+//! `JIGAP_PASSPHRASE` or standard input, PINs from `JIGAP_PIN` / `JIGAP_NEW_PIN` or standard input.
+
+// A command-line tool talks on stdout and stderr by design.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod commands;
+mod demo;
+mod output;
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Jigap (지갑): a digital wallet for mobile IDs, certificates, bills and notices.
+#[derive(Parser, Debug)]
+#[command(name = "jigap", version, about)]
+pub struct Cli {
+    /// Wallet store file [env: JIGAP_WALLET] [default: wallet.jigap]
+    #[arg(long, global = true)]
+    pub wallet: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new wallet store protected by a passphrase.
+    Init,
+    /// Show the wallet's state.
+    Status,
+    /// Set, change or verify the 6-digit PIN.
+    Pin {
+        /// PIN action.
+        #[command(subcommand)]
+        action: PinAction,
+    },
+    /// List, show, import or delete credentials.
+    Credentials {
+        /// Credential action.
+        #[command(subcommand)]
+        action: CredentialAction,
+    },
+    /// Crypto-erase the wallet: delete every credential and key and destroy the data key.
+    Wipe {
+        /// Confirm: the wallet cannot be recovered.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Run the whole story in a temporary wallet: create, protect, bind a key, store, reopen, wipe.
+    Demo,
+}
+
+/// PIN actions.
+#[derive(Subcommand, Debug)]
+pub enum PinAction {
+    /// Set the first PIN [reads JIGAP_NEW_PIN or stdin].
+    Set,
+    /// Change the PIN [reads JIGAP_PIN and JIGAP_NEW_PIN, or stdin].
+    Change,
+    /// Check the PIN [reads JIGAP_PIN or stdin].
+    Verify,
+}
+
+/// Credential formats as typed on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    /// ISO/IEC 18013-5 mdoc.
+    MsoMdoc,
+    /// SD-JWT VC.
+    SdJwtVc,
+}
+
+/// Credential states as typed on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum StateArg {
+    /// Usable.
+    Valid,
+    /// Suspended by the issuer.
+    Suspended,
+    /// Revoked by the issuer.
+    Revoked,
+    /// Past its validity.
+    Expired,
+}
+
+/// Credential actions.
+#[derive(Subcommand, Debug)]
+pub enum CredentialAction {
+    /// List credentials, newest first.
+    List {
+        /// Only this format.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Only this docType / vct.
+        #[arg(long)]
+        doc_type: Option<String>,
+        /// Only this issuer.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Only this state.
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        /// Skip this many.
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one credential's metadata (and optionally write its raw bytes to a file).
+    Show {
+        /// Credential id.
+        id: String,
+        /// Write the raw credential bytes here.
+        #[arg(long)]
+        raw_out: Option<PathBuf>,
+    },
+    /// Store a credential file as received, with its metadata.
+    Import {
+        /// The credential file.
+        file: PathBuf,
+        /// Its format.
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        /// docType or vct.
+        #[arg(long)]
+        doc_type: String,
+        /// Issuer identifier.
+        #[arg(long)]
+        issuer: String,
+        /// Korean display name.
+        #[arg(long)]
+        name_ko: String,
+        /// English display name.
+        #[arg(long)]
+        name_en: String,
+        /// Start of validity (Unix seconds).
+        #[arg(long)]
+        valid_from: Option<i64>,
+        /// End of validity (Unix seconds).
+        #[arg(long)]
+        valid_until: Option<i64>,
+    },
+    /// Delete a credential and its device key.
+    Delete {
+        /// Credential id.
+        id: String,
+    },
+    /// Set a credential's state.
+    SetState {
+        /// Credential id.
+        id: String,
+        /// The new state.
+        #[arg(value_enum)]
+        state: StateArg,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if cli.json {
+                println!("{}", serde_json::json!({ "error": e.to_string() }));
+            }
+            eprintln!("jigap: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! End-to-end tests of the wallet through its public API: the credential store, PIN access,
 //! persistence, tamper detection, host callbacks, wiping, and the async exports.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 
@@ -720,7 +721,7 @@ fn host_secure_area_signs_and_failures_leave_the_wallet_usable() {
 
     // Deleting the credential deletes its host key.
     w.delete_credential(id).unwrap();
-    assert_eq!(area.deleted.lock().unwrap().as_slice(), [key.alias.clone()]);
+    assert_eq!(*area.deleted.lock().unwrap(), vec![key.alias.clone()]);
 }
 
 /// A host key protector that can be told to fail.

@@ -56,7 +56,7 @@ pub enum WalletError {
         reason: String,
     },
     /// The key protector's key does not open this store (e.g. a wrong passphrase).
-    #[error("the key protector could not open this wallet's data key")]
+    #[error("the key protector could not open this wallet's data key (wrong passphrase or key?)")]
     WrongKey,
     /// The store was written by a newer version of Jigap.
     #[error("the wallet store has schema version {found}; this build supports up to {supported}")]

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test Jigap has: the Rust workspace (unit, integration, CLI), then the Kotlin, Swift
+# and Python binding tests in their real toolchains. Installs what is missing first (once;
+# caches live in ${JIGAP_CACHE:-~/.cache/jigap}, outside the repository).
+#
+# Ends with "total: N passed, N failed"; exits non-zero if anything failed or nothing ran.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+LOGS="${CARGO_TARGET_DIR:-$ROOT/target}/test-logs"
+mkdir -p "$LOGS"
+
+phase_start=$(date +%s)
+phase() {
+  local now; now=$(date +%s)
+  printf 'test: %s (%ss since start)\n' "$*" "$((now - phase_start))" >&2
+}
+
+phase "installing toolchains if missing"
+bash scripts/setup-toolchains.sh
+
+phase "cargo test --workspace"
+rust_status=0
+cargo test --workspace 2>&1 | tee "$LOGS/rust.log" || rust_status=$?
+read -r rust_passed rust_failed < <(
+  grep -E '^test result: ' "$LOGS/rust.log" \
+    | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' \
+    | awk '{p+=$1; f+=$2} END {print p+0, f+0}'
+)
+if [ "$rust_status" -ne 0 ] && [ "$rust_failed" -eq 0 ]; then rust_failed=1; fi
+echo "rust: $rust_passed passed, $rust_failed failed"
+
+phase "binding tests"
+bind_status=0
+bash bindings/run-tests.sh 2>&1 | tee "$LOGS/bindings.log" || bind_status=$?
+read -r bind_passed bind_failed < <(
+  grep -E '^(kotlin|swift|python): [0-9]+ passed, [0-9]+ failed' "$LOGS/bindings.log" \
+    | sed -E 's/^[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' \
+    | awk '{p+=$1; f+=$2} END {print p+0, f+0}'
+)
+if [ "$bind_status" -ne 0 ] && [ "$bind_failed" -eq 0 ]; then bind_failed=1; fi
+for lang in kotlin swift python; do
+  grep -qE "^$lang: [1-9][0-9]* passed" "$LOGS/bindings.log" || { echo "$lang: ran no test"; bind_failed=$((bind_failed + 1)); }
+done
+
+phase "done"
+echo "rust: $rust_passed passed, $rust_failed failed"
+grep -hE '^(kotlin|swift|python): [0-9]+ passed' "$LOGS/bindings.log" || true
+total_passed=$((rust_passed + bind_passed))
+total_failed=$((rust_failed + bind_failed))
+echo "total: $total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ] && [ "$rust_passed" -gt 0 ] && [ "$bind_passed" -gt 0 ]

@@ -1,0 +1,285 @@
+//! The wallet commands: open the store, unlock it when a PIN is set, call the API, print.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+use wallet_core::{
+    passphrase_key_protector, CredentialFilter, CredentialFormat, CredentialState, NewCredential,
+    Wallet, WalletConfig, WalletError,
+};
+
+use crate::output::{self, format_name, state_name};
+use crate::{secrets, Cli, Command, CredentialAction, FormatArg, PinAction, StateArg};
+
+/// A failure the CLI reports on one line.
+#[derive(Debug)]
+pub struct CliError(String);
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<WalletError> for CliError {
+    fn from(e: WalletError) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+impl From<String> for CliError {
+    fn from(e: String) -> Self {
+        CliError(e)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, CliError>;
+
+impl From<FormatArg> for CredentialFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::MsoMdoc => CredentialFormat::MsoMdoc,
+            FormatArg::SdJwtVc => CredentialFormat::SdJwtVc,
+        }
+    }
+}
+
+impl From<StateArg> for CredentialState {
+    fn from(s: StateArg) -> Self {
+        match s {
+            StateArg::Valid => CredentialState::Valid,
+            StateArg::Suspended => CredentialState::Suspended,
+            StateArg::Revoked => CredentialState::Revoked,
+            StateArg::Expired => CredentialState::Expired,
+        }
+    }
+}
+
+/// The wallet file the command works on.
+pub fn wallet_path(cli: &Cli) -> PathBuf {
+    cli.wallet
+        .clone()
+        .or_else(|| std::env::var_os("JIGAP_WALLET").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("wallet.jigap"))
+}
+
+/// Opens the wallet at `path` with the passphrase protector.
+pub fn open(path: &std::path::Path, create: bool) -> Result<Arc<Wallet>> {
+    let passphrase = secrets::read("JIGAP_PASSPHRASE", "wallet passphrase")?;
+    let key_protector = passphrase_key_protector(passphrase.to_string())?;
+    Ok(Wallet::open(WalletConfig {
+        path: Some(path.to_string_lossy().into_owned()),
+        create_if_missing: create,
+        key_protector,
+        secure_area: None,
+        clock: None,
+    })?)
+}
+
+/// Verifies the PIN when one is set and the wallet is locked.
+pub fn unlock(wallet: &Wallet) -> Result<()> {
+    let status = wallet.status()?;
+    if status.pin_set && !status.unlocked {
+        let pin = secrets::read("JIGAP_PIN", "PIN")?;
+        wallet.verify_pin(pin.to_string())?;
+    }
+    Ok(())
+}
+
+fn print(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
+    if cli.json {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: &Cli) -> Result<()> {
+    let path = wallet_path(cli);
+    match &cli.command {
+        Command::Demo => crate::demo::run(cli.json),
+        Command::Init => {
+            if path.exists() {
+                return Err(CliError(format!(
+                    "{} already exists; use it, or wipe it first",
+                    path.display()
+                )));
+            }
+            let wallet = open(&path, true)?;
+            let status = wallet.status()?;
+            print(
+                cli,
+                json!({ "created": path, "schema_version": status.schema_version }),
+                || format!("created wallet {} (schema v{})", path.display(), status.schema_version),
+            );
+            Ok(())
+        }
+        Command::Status => {
+            let wallet = open(&path, false)?;
+            let status = wallet.status()?;
+            print(cli, output::status_json(&status), || {
+                format!(
+                    "wallet {}\n  schema version: {}\n  PIN: {}\n  locked: {}\n  PIN tries left: {}{}",
+                    path.display(),
+                    status.schema_version,
+                    if status.pin_set { "set" } else { "not set" },
+                    if status.unlocked { "no" } else { "yes" },
+                    status.pin_tries_left,
+                    if status.pin_locked_out { " (LOCKED OUT: reset needed)" } else { "" }
+                )
+            });
+            Ok(())
+        }
+        Command::Pin { action } => {
+            let wallet = open(&path, false)?;
+            match action {
+                PinAction::Set => {
+                    let pin = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
+                    wallet.set_pin(pin.to_string())?;
+                    print(cli, json!({ "pin_set": true }), || "PIN set".into());
+                }
+                PinAction::Change => {
+                    let current = secrets::read("JIGAP_PIN", "current PIN")?;
+                    let new = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
+                    wallet.change_pin(current.to_string(), new.to_string())?;
+                    print(cli, json!({ "pin_changed": true }), || "PIN changed".into());
+                }
+                PinAction::Verify => {
+                    let pin = secrets::read("JIGAP_PIN", "PIN")?;
+                    wallet.verify_pin(pin.to_string())?;
+                    print(cli, json!({ "pin_ok": true }), || "PIN correct".into());
+                }
+            }
+            Ok(())
+        }
+        Command::Credentials { action } => {
+            let wallet = open(&path, false)?;
+            unlock(&wallet)?;
+            credentials(cli, &wallet, action)
+        }
+        Command::Wipe { yes } => {
+            if !yes {
+                return Err(CliError(
+                    "wiping destroys the wallet for good; repeat with --yes".into(),
+                ));
+            }
+            let wallet = open(&path, false)?;
+            let report = wallet.wipe_blocking()?;
+            print(cli, output::wipe_json(&report), || output::wipe_text(&report));
+            Ok(())
+        }
+    }
+}
+
+fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<()> {
+    match action {
+        CredentialAction::List {
+            format,
+            doc_type,
+            issuer,
+            state,
+            offset,
+            limit,
+        } => {
+            let page = wallet.list_credentials(
+                CredentialFilter {
+                    format: format.map(Into::into),
+                    doc_type: doc_type.clone(),
+                    issuer: issuer.clone(),
+                    state: state.map(Into::into),
+                },
+                *offset,
+                *limit,
+            )?;
+            let value = json!({
+                "total": page.total,
+                "next_offset": page.next_offset,
+                "items": page.items.iter().map(output::summary_json).collect::<Vec<_>>(),
+            });
+            print(cli, value, || {
+                let mut lines: Vec<String> = page.items.iter().map(output::summary_line).collect();
+                lines.push(format!(
+                    "{} of {} credentials{}",
+                    page.items.len(),
+                    page.total,
+                    page.next_offset
+                        .map(|o| format!(" (more: --offset {o})"))
+                        .unwrap_or_default()
+                ));
+                lines.join("\n")
+            });
+        }
+        CredentialAction::Show { id, raw_out } => {
+            let credential = wallet.get_credential(id.clone())?;
+            if let Some(file) = raw_out {
+                std::fs::write(file, &credential.raw)
+                    .map_err(|e| CliError(format!("writing {}: {e}", file.display())))?;
+            }
+            let mut value = output::summary_json(&credential.summary);
+            value["raw_length"] = json!(credential.raw.len());
+            let s = &credential.summary;
+            print(cli, value, || {
+                format!(
+                    "id: {}\nformat: {}\nstate: {}\ntype: {}\nissuer: {}\nname: {} / {}\nvalid: {} .. {}\nadded: {}\nkey: {}\nsize: {} bytes",
+                    s.id,
+                    format_name(s.format),
+                    state_name(s.state),
+                    s.doc_type,
+                    s.issuer,
+                    s.display_name_ko,
+                    s.display_name_en,
+                    s.valid_from.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                    s.valid_until.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                    s.added_at,
+                    s.key_alias.as_deref().unwrap_or("-"),
+                    credential.raw.len()
+                )
+            });
+        }
+        CredentialAction::Import {
+            file,
+            format,
+            doc_type,
+            issuer,
+            name_ko,
+            name_en,
+            valid_from,
+            valid_until,
+        } => {
+            let raw = std::fs::read(file)
+                .map_err(|e| CliError(format!("reading {}: {e}", file.display())))?;
+            let id = wallet.add_credential(NewCredential {
+                format: (*format).into(),
+                doc_type: doc_type.clone(),
+                issuer: issuer.clone(),
+                display_name_ko: name_ko.clone(),
+                display_name_en: name_en.clone(),
+                valid_from: *valid_from,
+                valid_until: *valid_until,
+                key_alias: None,
+                raw,
+            })?;
+            print(cli, json!({ "id": id }), || format!("stored credential {id}"));
+        }
+        CredentialAction::Delete { id } => {
+            wallet.delete_credential(id.clone())?;
+            print(cli, json!({ "deleted": id }), || format!("deleted credential {id}"));
+        }
+        CredentialAction::SetState { id, state } => {
+            wallet.update_credential_state(id.clone(), (*state).into())?;
+            let name = state_name((*state).into());
+            print(cli, json!({ "id": id, "state": name }), || {
+                format!("credential {id} is now {name}")
+            });
+        }
+    }
+    Ok(())
+}
