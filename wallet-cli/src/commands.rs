@@ -118,7 +118,13 @@ pub fn run(cli: &Cli) -> Result<()> {
             print(
                 cli,
                 json!({ "created": path, "schema_version": status.schema_version }),
-                || format!("created wallet {} (schema v{})", path.display(), status.schema_version),
+                || {
+                    format!(
+                        "created wallet {} (schema v{})",
+                        path.display(),
+                        status.schema_version
+                    )
+                },
             );
             Ok(())
         }
@@ -173,7 +179,9 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             let wallet = open(&path, false)?;
             let report = wallet.wipe_blocking()?;
-            print(cli, output::wipe_json(&report), || output::wipe_text(&report));
+            print(cli, output::wipe_json(&report), || {
+                output::wipe_text(&report)
+            });
             Ok(())
         }
     }
@@ -267,11 +275,15 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
                 key_alias: None,
                 raw,
             })?;
-            print(cli, json!({ "id": id }), || format!("stored credential {id}"));
+            print(cli, json!({ "id": id }), || {
+                format!("stored credential {id}")
+            });
         }
         CredentialAction::Delete { id } => {
             wallet.delete_credential(id.clone())?;
-            print(cli, json!({ "deleted": id }), || format!("deleted credential {id}"));
+            print(cli, json!({ "deleted": id }), || {
+                format!("deleted credential {id}")
+            });
         }
         CredentialAction::SetState { id, state } => {
             wallet.update_credential_state(id.clone(), (*state).into())?;

@@ -54,7 +54,10 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
 
     let result = (|| -> Result<(), CliError> {
         let wallet = Wallet::open(config()?)?;
-        steps.say("open", format!("created an encrypted wallet at {path_text}"));
+        steps.say(
+            "open",
+            format!("created an encrypted wallet at {path_text}"),
+        );
 
         wallet.set_pin("246810".into())?;
         wallet.lock()?;
@@ -63,7 +66,11 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             Err(WalletError::WrongPin { tries_left }) => {
                 steps.say("pin", format!("wrong PIN refused, {tries_left} tries left"))
             }
-            other => return Err(CliError::from(format!("expected a wrong PIN, got {other:?}"))),
+            other => {
+                return Err(CliError::from(format!(
+                    "expected a wrong PIN, got {other:?}"
+                )))
+            }
         }
         wallet.verify_pin("246810".into())?;
         steps.say("pin", "unlocked with the right PIN".into());
@@ -99,7 +106,10 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             key_alias: Some(key.alias.clone()),
             raw: raw.clone(),
         })?;
-        steps.say("store", format!("sealed credential {id} ({} bytes) in the store", raw.len()));
+        steps.say(
+            "store",
+            format!("sealed credential {id} ({} bytes) in the store", raw.len()),
+        );
         wallet.close_store()?;
 
         let wallet = Wallet::open(config()?)?;
@@ -107,7 +117,9 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         let page = wallet.list_credentials(CredentialFilter::default(), 0, 10)?;
         let back = wallet.get_credential(id.clone())?;
         if back.raw != raw {
-            return Err(CliError::from("credential bytes changed across reopen".to_string()));
+            return Err(CliError::from(
+                "credential bytes changed across reopen".to_string(),
+            ));
         }
         steps.say(
             "reopen",
@@ -132,8 +144,8 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
 }
 
 fn tempdir() -> Result<std::path::PathBuf, CliError> {
-    let id = wallet_core::crypto::random::identifier()
-        .map_err(|e| CliError::from(e.to_string()))?;
+    let id =
+        wallet_core::crypto::random::identifier().map_err(|e| CliError::from(e.to_string()))?;
     let dir = std::env::temp_dir().join(format!("jigap-demo-{id}"));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

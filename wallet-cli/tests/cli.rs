@@ -9,22 +9,32 @@ struct Run {
 
 impl Run {
     fn new() -> Self {
-        Run { dir: tempfile::tempdir().unwrap() }
+        Run {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn wallet(&self) -> String {
-        self.dir.path().join("w.jigap").to_string_lossy().into_owned()
+        self.dir
+            .path()
+            .join("w.jigap")
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn jigap(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jigap"));
         cmd.arg("--wallet").arg(self.wallet()).args(args);
-        cmd.env_remove("JIGAP_PIN").env_remove("JIGAP_NEW_PIN").env_remove("JIGAP_WALLET");
+        cmd.env_remove("JIGAP_PIN")
+            .env_remove("JIGAP_NEW_PIN")
+            .env_remove("JIGAP_WALLET");
         cmd.env("JIGAP_PASSPHRASE", "cli test passphrase");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         {
             use std::io::Write;
@@ -38,7 +48,11 @@ impl Run {
 
     fn ok(&self, args: &[&str], env: &[(&str, &str)]) -> String {
         let out = self.jigap(args, env, None);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -70,7 +84,11 @@ fn init_status_pin_and_credentials() {
 
     // PIN from stdin when the variable is unset.
     let out = run.jigap(&["pin", "set"], &[], Some("135790\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wrong = run.fails(&["pin", "verify"], &[("JIGAP_PIN", "000000")]);
     assert!(wrong.contains("4 tries left"), "{wrong}");
     run.ok(&["pin", "verify"], &[("JIGAP_PIN", "135790")]);
@@ -81,8 +99,19 @@ fn init_status_pin_and_credentials() {
     let pin = [("JIGAP_PIN", "135790")];
     let stored = run.json(
         &[
-            "credentials", "import", file.to_str().unwrap(), "--format", "mso-mdoc", "--doc-type",
-            "org.iso.18013.5.1.mDL", "--issuer", "KR NPA", "--name-ko", "운전면허증", "--name-en", "Licence",
+            "credentials",
+            "import",
+            file.to_str().unwrap(),
+            "--format",
+            "mso-mdoc",
+            "--doc-type",
+            "org.iso.18013.5.1.mDL",
+            "--issuer",
+            "KR NPA",
+            "--name-ko",
+            "운전면허증",
+            "--name-en",
+            "Licence",
         ],
         &pin,
     );
@@ -91,18 +120,39 @@ fn init_status_pin_and_credentials() {
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["display_name_ko"], "운전면허증");
     let out_file = run.dir.path().join("out.bin");
-    let shown = run.json(&["credentials", "show", &id, "--raw-out", out_file.to_str().unwrap()], &pin);
+    let shown = run.json(
+        &[
+            "credentials",
+            "show",
+            &id,
+            "--raw-out",
+            out_file.to_str().unwrap(),
+        ],
+        &pin,
+    );
     assert_eq!(shown["raw_length"], 256);
     assert_eq!(std::fs::read(&out_file).unwrap(), bytes);
     run.ok(&["credentials", "set-state", &id, "suspended"], &pin);
-    assert_eq!(run.json(&["credentials", "list", "--state", "suspended"], &pin)["total"], 1);
+    assert_eq!(
+        run.json(&["credentials", "list", "--state", "suspended"], &pin)["total"],
+        1
+    );
     // Locked without the PIN.
-    assert!(run.fails(&["credentials", "list"], &[]).contains("PIN needed"));
-    assert!(run.fails(&["credentials", "list"], &[("JIGAP_PIN", "111111")]).contains("wrong PIN"));
+    assert!(run
+        .fails(&["credentials", "list"], &[])
+        .contains("PIN needed"));
+    assert!(run
+        .fails(&["credentials", "list"], &[("JIGAP_PIN", "111111")])
+        .contains("wrong PIN"));
     run.ok(&["credentials", "delete", &id], &pin);
-    assert!(run.fails(&["credentials", "show", &id], &pin).contains("not found"));
+    assert!(run
+        .fails(&["credentials", "show", &id], &pin)
+        .contains("not found"));
 
-    run.ok(&["pin", "change"], &[("JIGAP_PIN", "135790"), ("JIGAP_NEW_PIN", "864200")]);
+    run.ok(
+        &["pin", "change"],
+        &[("JIGAP_PIN", "135790"), ("JIGAP_NEW_PIN", "864200")],
+    );
     run.ok(&["pin", "verify"], &[("JIGAP_PIN", "864200")]);
 }
 
@@ -115,7 +165,11 @@ fn wrong_passphrase_and_corrupt_files_are_one_line_errors() {
     std::fs::write(run.wallet(), vec![0x5a; 4096]).unwrap();
     let err = run.fails(&["status"], &[]);
     assert!(err.contains("corrupt"), "{err}");
-    assert_eq!(std::fs::read(run.wallet()).unwrap(), vec![0x5a; 4096], "left alone");
+    assert_eq!(
+        std::fs::read(run.wallet()).unwrap(),
+        vec![0x5a; 4096],
+        "left alone"
+    );
 }
 
 #[test]
@@ -133,8 +187,16 @@ fn demo_runs_the_whole_story() {
     let run = Run::new();
     let out = run.json(&["demo"], &[]);
     assert_eq!(out["demo"], "ok");
-    let steps: Vec<&str> = out["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    let steps: Vec<&str> = out["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
     for expected in ["open", "pin", "device key", "store", "reopen", "wipe"] {
-        assert!(steps.contains(&expected), "{expected} missing from {steps:?}");
+        assert!(
+            steps.contains(&expected),
+            "{expected} missing from {steps:?}"
+        );
     }
 }
