@@ -80,6 +80,8 @@ run_swift() {
   mkdir -p "$stage/pkg" "$stage/lib"
   rm -rf "$stage/pkg/Sources" "$stage/pkg/Tests"
   cp -r "$ROOT"/bindings/swift/Package.swift "$ROOT"/bindings/swift/Sources "$ROOT"/bindings/swift/Tests "$stage/pkg/"
+  # Git keeps no empty folders: make the generated sources' homes before copying into them.
+  mkdir -p "$stage/pkg/Sources/JigapWallet" "$stage/pkg/Sources/wallet_coreFFI"
   cp "$GEN/swift/JigapWallet.swift" "$stage/pkg/Sources/JigapWallet/"
   cp "$GEN/swift/wallet_coreFFI.h" "$stage/pkg/Sources/wallet_coreFFI/"
   cp "$LIB" "$stage/lib/"
@@ -96,8 +98,12 @@ run_swift() {
   trap - EXIT INT TERM
   local line executed failures
   line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$stage/result.log" | tail -1 || true)
-  executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"${line:-Executed 0 tests}")
-  failures=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"${line:-with 1 failure}")
+  if [ -n "$line" ]; then
+    executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$line")
+    failures=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$line")
+  else
+    executed=1 failures=1  # the package did not build or the runner crashed
+  fi
   echo "swift: $((executed - failures)) passed, $failures failed" | tee -a "$stage/result.log"
   [ "$status" -eq 0 ] && check_counts swift "$stage/result.log"
 }
