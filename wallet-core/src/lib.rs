@@ -10,6 +10,9 @@ pub mod access;
 pub mod api;
 pub mod crypto;
 pub mod issuance;
+pub mod mdoc;
 pub mod store;
+pub mod time;
+pub mod trust;
 
 pub use api::*;

@@ -1,0 +1,289 @@
+//! COSE (RFC 9052/9053) as ISO 18013-5 uses it: EC2 P-256 keys, ES256 `COSE_Sign1` with an
+//! `x5chain` (RFC 9360, label 33) and an optionally detached payload, and HMAC-256/256
+//! `COSE_Mac0` with a detached payload. Built on `coset`; protected headers keep the exact bytes
+//! they arrived with, so signatures are checked over what was signed.
+
+use coset::{
+    iana, AsCborValue, CoseMac0, CoseSign1, Header, HeaderBuilder, Label, ProtectedHeader,
+};
+use ring::hmac;
+
+use super::cbor::{self, Value};
+use super::MdocError;
+use crate::crypto::ec;
+use crate::crypto::secret::SymmetricKey;
+
+/// The COSE header label of an X.509 certificate chain.
+pub const X5CHAIN: i64 = 33;
+
+/// A COSE_Key (EC2, P-256) for an uncompressed SEC1 public key, in the key order of the
+/// standard's examples: kty, crv, x, y.
+pub fn cose_key(public_key: &[u8]) -> Result<Value, MdocError> {
+    let point = ec::uncompressed_public_key(public_key)?;
+    Ok(Value::Map(vec![
+        (Value::Integer(1.into()), Value::Integer(2.into())),
+        (Value::Integer((-1).into()), Value::Integer(1.into())),
+        (
+            Value::Integer((-2).into()),
+            Value::Bytes(point[1..33].to_vec()),
+        ),
+        (
+            Value::Integer((-3).into()),
+            Value::Bytes(point[33..65].to_vec()),
+        ),
+    ]))
+}
+
+/// The uncompressed SEC1 public key of an EC2 P-256 COSE_Key (y as coordinate or sign bit).
+pub fn public_key_from_cose(key: &Value) -> Result<Vec<u8>, MdocError> {
+    let entries = cbor::map(key, "COSE_Key")?;
+    let int = |label: i64| cbor::get_int(entries, label);
+    match int(1) {
+        Some(Value::Integer(kty)) if i128::from(*kty) == 2 => {}
+        _ => {
+            return Err(MdocError::Unsupported(
+                "COSE_Key type (expected EC2)".into(),
+            ))
+        }
+    }
+    match int(-1) {
+        Some(Value::Integer(crv)) if i128::from(*crv) == 1 => {}
+        _ => {
+            return Err(MdocError::Unsupported(
+                "COSE_Key curve (expected P-256)".into(),
+            ))
+        }
+    }
+    let x = cbor::bytes(
+        int(-2).ok_or_else(|| MdocError::Malformed("COSE_Key: missing x".into()))?,
+        "COSE_Key x",
+    )?;
+    if x.len() != 32 {
+        return Err(MdocError::Malformed("COSE_Key: x is not 32 bytes".into()));
+    }
+    let sec1 = match int(-3) {
+        Some(Value::Bytes(y)) if y.len() == 32 => [&[0x04], x, y.as_slice()].concat(),
+        Some(Value::Bool(sign)) => [&[if *sign { 0x03 } else { 0x02 }], x].concat(),
+        _ => return Err(MdocError::Malformed("COSE_Key: bad y".into())),
+    };
+    Ok(ec::uncompressed_public_key(&sec1)?)
+}
+
+/// Parses a COSE_Sign1 (untagged, or with tag 18).
+pub fn parse_sign1(value: &Value) -> Result<CoseSign1, MdocError> {
+    let inner = match value {
+        Value::Tag(18, inner) => inner.as_ref().clone(),
+        other => other.clone(),
+    };
+    CoseSign1::from_cbor_value(inner).map_err(|e| MdocError::Malformed(format!("COSE_Sign1: {e}")))
+}
+
+/// Parses a COSE_Mac0 (untagged, or with tag 17).
+pub fn parse_mac0(value: &Value) -> Result<CoseMac0, MdocError> {
+    let inner = match value {
+        Value::Tag(17, inner) => inner.as_ref().clone(),
+        other => other.clone(),
+    };
+    CoseMac0::from_cbor_value(inner).map_err(|e| MdocError::Malformed(format!("COSE_Mac0: {e}")))
+}
+
+/// A COSE structure as a CBOR value.
+pub fn to_value<T: AsCborValue>(item: T) -> Result<Value, MdocError> {
+    item.to_cbor_value()
+        .map_err(|e| MdocError::Malformed(format!("COSE encoding: {e}")))
+}
+
+/// The certificates (DER) of the `x5chain` in a header, leaf first.
+pub fn x5chain(header: &Header) -> Result<Vec<Vec<u8>>, MdocError> {
+    let value = header
+        .rest
+        .iter()
+        .find(|(label, _)| *label == Label::Int(X5CHAIN))
+        .map(|(_, v)| v)
+        .ok_or_else(|| MdocError::Malformed("COSE header: missing x5chain".into()))?;
+    match value {
+        Value::Bytes(der) => Ok(vec![der.clone()]),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|item| cbor::bytes(item, "x5chain entry").map(<[u8]>::to_vec))
+            .collect(),
+        _ => Err(MdocError::Malformed("COSE header: bad x5chain".into())),
+    }
+}
+
+fn check_alg(
+    protected: &ProtectedHeader,
+    expected: iana::Algorithm,
+    what: &str,
+) -> Result<(), MdocError> {
+    match &protected.header.alg {
+        Some(coset::RegisteredLabelWithPrivate::Assigned(alg)) if *alg == expected => Ok(()),
+        Some(other) => Err(MdocError::Unsupported(format!(
+            "{what} algorithm {other:?}"
+        ))),
+        None => Err(MdocError::Malformed(format!(
+            "{what}: no algorithm in the protected header"
+        ))),
+    }
+}
+
+/// The to-be-signed bytes (Sig_structure) of a COSE_Sign1, for its own payload or a detached one.
+pub fn sign1_tbs(sign1: &CoseSign1, detached_payload: Option<&[u8]>) -> Result<Vec<u8>, MdocError> {
+    let payload = match (&sign1.payload, detached_payload) {
+        (Some(p), None) => p.as_slice(),
+        (None, Some(p)) => p,
+        (Some(_), Some(_)) => {
+            return Err(MdocError::Malformed(
+                "COSE_Sign1: payload should be detached".into(),
+            ))
+        }
+        (None, None) => return Err(MdocError::Malformed("COSE_Sign1: no payload".into())),
+    };
+    Ok(coset::sig_structure_data(
+        coset::SignatureContext::CoseSign1,
+        sign1.protected.clone(),
+        None,
+        &[],
+        payload,
+    ))
+}
+
+/// Verifies an ES256 COSE_Sign1 with `public_key` (SEC1), over its payload or `detached_payload`.
+pub fn verify_sign1(
+    sign1: &CoseSign1,
+    detached_payload: Option<&[u8]>,
+    public_key: &[u8],
+) -> Result<(), MdocError> {
+    check_alg(&sign1.protected, iana::Algorithm::ES256, "COSE_Sign1")?;
+    let tbs = sign1_tbs(sign1, detached_payload)?;
+    ec::verify(public_key, &tbs, &sign1.signature)
+        .map_err(|_| MdocError::Crypto("signature".into()))
+}
+
+/// Builds an ES256 COSE_Sign1: `sign` receives the Sig_structure and returns `r || s`.
+pub fn create_sign1<E>(
+    payload: &[u8],
+    detached: bool,
+    x5chain_der: &[Vec<u8>],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<CoseSign1, E> {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::ES256)
+        .build();
+    let mut unprotected = HeaderBuilder::new();
+    match x5chain_der {
+        [] => {}
+        [single] => unprotected = unprotected.value(X5CHAIN, Value::Bytes(single.clone())),
+        many => {
+            unprotected = unprotected.value(
+                X5CHAIN,
+                Value::Array(many.iter().map(|c| Value::Bytes(c.clone())).collect()),
+            )
+        }
+    }
+    let mut sign1 = CoseSign1 {
+        protected: ProtectedHeader {
+            original_data: None,
+            header: protected,
+        },
+        unprotected: unprotected.build(),
+        payload: None,
+        signature: Vec::new(),
+    };
+    let tbs = coset::sig_structure_data(
+        coset::SignatureContext::CoseSign1,
+        sign1.protected.clone(),
+        None,
+        &[],
+        payload,
+    );
+    sign1.signature = sign(&tbs)?;
+    if !detached {
+        sign1.payload = Some(payload.to_vec());
+    }
+    Ok(sign1)
+}
+
+fn mac_tbs(protected: &ProtectedHeader, payload: &[u8]) -> Vec<u8> {
+    coset::mac_structure_data(coset::MacContext::CoseMac0, protected.clone(), &[], payload)
+}
+
+/// Builds an HMAC-256/256 COSE_Mac0 over a detached `payload`.
+pub fn create_mac0(key: &SymmetricKey, payload: &[u8]) -> CoseMac0 {
+    let protected = ProtectedHeader {
+        original_data: None,
+        header: HeaderBuilder::new()
+            .algorithm(iana::Algorithm::HMAC_256_256)
+            .build(),
+    };
+    let tag = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, key.expose()),
+        &mac_tbs(&protected, payload),
+    );
+    CoseMac0 {
+        protected,
+        unprotected: Header::default(),
+        payload: None,
+        tag: tag.as_ref().to_vec(),
+    }
+}
+
+/// Verifies an HMAC-256/256 COSE_Mac0 over a detached `payload`, in constant time.
+pub fn verify_mac0(mac0: &CoseMac0, key: &SymmetricKey, payload: &[u8]) -> Result<(), MdocError> {
+    check_alg(&mac0.protected, iana::Algorithm::HMAC_256_256, "COSE_Mac0")?;
+    if mac0.payload.is_some() {
+        return Err(MdocError::Malformed(
+            "COSE_Mac0: payload should be detached".into(),
+        ));
+    }
+    hmac::verify(
+        &hmac::Key::new(hmac::HMAC_SHA256, key.expose()),
+        &mac_tbs(&mac0.protected, payload),
+        &mac0.tag,
+    )
+    .map_err(|_| MdocError::Crypto("MAC".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::ec::SoftwareKey;
+
+    #[test]
+    fn cose_key_round_trip() {
+        let key = SoftwareKey::generate().unwrap();
+        let cose = cose_key(key.public_key()).unwrap();
+        assert_eq!(public_key_from_cose(&cose).unwrap(), key.public_key());
+        let bad = Value::Map(vec![(Value::Integer(1.into()), Value::Integer(1.into()))]);
+        assert!(matches!(
+            public_key_from_cose(&bad),
+            Err(MdocError::Unsupported(_))
+        ));
+        assert!(public_key_from_cose(&Value::Integer(3.into())).is_err());
+    }
+
+    #[test]
+    fn sign1_attached_and_detached() {
+        let key = SoftwareKey::generate().unwrap();
+        let chain = vec![b"cert".to_vec()];
+        let attached = create_sign1(b"payload", false, &chain, |tbs| key.sign(tbs)).unwrap();
+        verify_sign1(&attached, None, key.public_key()).unwrap();
+        assert_eq!(x5chain(&attached.unprotected).unwrap(), chain);
+        let detached = create_sign1(b"payload", true, &[], |tbs| key.sign(tbs)).unwrap();
+        verify_sign1(&detached, Some(b"payload"), key.public_key()).unwrap();
+        assert!(verify_sign1(&detached, Some(b"other"), key.public_key()).is_err());
+        assert!(verify_sign1(&detached, None, key.public_key()).is_err());
+        assert!(verify_sign1(&attached, Some(b"payload"), key.public_key()).is_err());
+        let reparsed = parse_sign1(&to_value(attached).unwrap()).unwrap();
+        verify_sign1(&reparsed, None, key.public_key()).unwrap();
+    }
+
+    #[test]
+    fn mac0_detached() {
+        let key = SymmetricKey::from_bytes([9; 32]);
+        let mac = create_mac0(&key, b"data");
+        verify_mac0(&mac, &key, b"data").unwrap();
+        assert!(verify_mac0(&mac, &key, b"datb").is_err());
+        assert!(verify_mac0(&mac, &SymmetricKey::from_bytes([8; 32]), b"data").is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! ISO/IEC 18013-5 mobile documents (mdoc): the data model, COSE, session encryption, and the
+//! holder's side of device retrieval. Sans-I/O: every function takes and returns bytes or
+//! values; the host moves the bytes over QR, BLE or NFC.
+//!
+//! Clause references are to ISO/IEC 18013-5:2021: 8.2 (device engagement), 9.1.1 (session
+//! encryption), 8.3.2.1 (DeviceRequest / DeviceResponse), 9.1.2 (issuer data authentication,
+//! MobileSecurityObject), 9.1.3 (mdoc authentication), 9.1.4 (reader authentication).
+
+pub mod cbor;
+pub mod cose;
+pub mod engagement;
+pub mod issuer_signed;
+pub mod request;
+pub mod response;
+pub mod session;
+
+/// Everything that can go wrong reading, decrypting or verifying mdoc data. Each verification
+/// failure has its own variant so a reader can say exactly why a document was rejected.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum MdocError {
+    /// CBOR or structure that does not follow the standard (names the field).
+    #[error("malformed mdoc data: {0}")]
+    Malformed(String),
+    /// A version, algorithm, curve or cipher suite this implementation does not support.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// A session message did not decrypt (wrong keys, tampered ciphertext).
+    #[error("session message did not decrypt")]
+    Decryption,
+    /// A session message was replayed, reordered or skipped (message counter mismatch).
+    #[error("session message counter mismatch")]
+    BadCounter,
+    /// The session has ended; no more messages can be exchanged.
+    #[error("the session is terminated")]
+    SessionTerminated,
+    /// The peer reported a session status error.
+    #[error("session status {0}")]
+    SessionStatus(u64),
+    /// The issuer's signature on the MSO does not verify with the document signer key.
+    #[error("issuer signature does not verify")]
+    IssuerSignature,
+    /// The document signer certificate does not chain to a trusted IACA.
+    #[error("untrusted issuer: {0}")]
+    UntrustedIssuer(String),
+    /// A certificate chain is broken: bad signature, wrong profile, or invalid at the time.
+    #[error("certificate chain invalid: {0}")]
+    CertificateChain(String),
+    /// A disclosed element's digest does not match the MSO (tampered value).
+    #[error("digest mismatch for {namespace}/{element}")]
+    DigestMismatch {
+        /// Namespace of the element.
+        namespace: String,
+        /// Element identifier.
+        element: String,
+    },
+    /// A disclosed element refers to a digest id the MSO does not have.
+    #[error("unknown digest id {digest_id} for {namespace}/{element}")]
+    UnknownDigestId {
+        /// Namespace of the element.
+        namespace: String,
+        /// Element identifier.
+        element: String,
+        /// The digest id claimed.
+        digest_id: u64,
+    },
+    /// The document's docType differs from the MSO's (or from what was requested).
+    #[error("docType mismatch: document says {document}, MSO says {mso}")]
+    DocTypeMismatch {
+        /// docType in the document.
+        document: String,
+        /// docType in the signed MSO.
+        mso: String,
+    },
+    /// The MSO's validity ended before the verification time.
+    #[error("the document expired at {0}")]
+    Expired(String),
+    /// The MSO's validity starts after the verification time.
+    #[error("the document is not valid until {0}")]
+    NotYetValid(String),
+    /// Device authentication failed: the signature or MAC does not verify with the MSO's device
+    /// key over this session's transcript.
+    #[error("device authentication failed: {0}")]
+    DeviceAuthentication(String),
+    /// The reader's signature over the request does not verify.
+    #[error("reader authentication failed: {0}")]
+    ReaderAuthentication(String),
+    /// A cryptographic primitive failed.
+    #[error("crypto failure: {0}")]
+    Crypto(String),
+}
+
+impl From<crate::crypto::CryptoError> for MdocError {
+    fn from(e: crate::crypto::CryptoError) -> Self {
+        MdocError::Crypto(e.to_string())
+    }
+}

@@ -1,0 +1,433 @@
+//! Session establishment and encryption (ISO/IEC 18013-5 9.1.1).
+//!
+//! Both sides derive SKReader and SKDevice with HKDF-SHA-256 from the ECDH shared secret of their
+//! ephemeral keys, salted with SHA-256(SessionTranscriptBytes). Messages are AES-256-GCM with the
+//! IV `identifier (8 bytes: reader 0, mdoc 1) || message counter (4 bytes, from 1)`; each side
+//! counts what it sends and what it receives, so a replayed, dropped or reordered message fails.
+
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use ring::digest;
+
+use super::cbor::{self, Value};
+use super::MdocError;
+use crate::crypto::aead::hkdf_sha256;
+use crate::crypto::secret::SymmetricKey;
+
+/// SessionData status: error, session encryption.
+pub const STATUS_ENCRYPTION_ERROR: u64 = 10;
+/// SessionData status: error, CBOR decoding.
+pub const STATUS_DECODING_ERROR: u64 = 11;
+/// SessionData status: session termination.
+pub const STATUS_TERMINATION: u64 = 20;
+
+/// How the engagement reached the reader, as bound into the SessionTranscript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handover {
+    /// QR code engagement: the handover is CBOR null.
+    Qr,
+    /// NFC static or negotiated handover: the Handover Select message and, for negotiated
+    /// handover, the Handover Request message (both as NDEF bytes).
+    Nfc {
+        /// Handover Select message.
+        select: Vec<u8>,
+        /// Handover Request message, for negotiated handover.
+        request: Option<Vec<u8>>,
+    },
+    /// OpenID4VP (OpenID for Verifiable Presentations 1.0, Annex B.2.6.1):
+    /// `["OpenID4VPHandover", SHA-256(CBOR([client_id, nonce, jwk_thumbprint, response_uri]))]`.
+    /// The transcript then has null in place of both engagement keys.
+    OpenId4Vp {
+        /// The verifier's client_id.
+        client_id: String,
+        /// The request nonce.
+        nonce: String,
+        /// SHA-256 JWK thumbprint of the verifier's encryption key, when the response is encrypted.
+        jwk_thumbprint: Option<Vec<u8>>,
+        /// response_uri (or redirect_uri) of the request.
+        response_uri: String,
+    },
+}
+
+impl Handover {
+    fn to_value(&self) -> Value {
+        match self {
+            Handover::Qr => Value::Null,
+            Handover::Nfc { select, request } => Value::Array(vec![
+                Value::Bytes(select.clone()),
+                request.clone().map_or(Value::Null, Value::Bytes),
+            ]),
+            Handover::OpenId4Vp {
+                client_id,
+                nonce,
+                jwk_thumbprint,
+                response_uri,
+            } => {
+                let info = Value::Array(vec![
+                    Value::Text(client_id.clone()),
+                    Value::Text(nonce.clone()),
+                    jwk_thumbprint.clone().map_or(Value::Null, Value::Bytes),
+                    Value::Text(response_uri.clone()),
+                ]);
+                let hash = digest::digest(&digest::SHA256, &cbor::encode(&info));
+                Value::Array(vec![
+                    Value::Text("OpenID4VPHandover".into()),
+                    Value::Bytes(hash.as_ref().to_vec()),
+                ])
+            }
+        }
+    }
+}
+
+/// The SessionTranscript (9.1.5.1), held as its tagged encoding `SessionTranscriptBytes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionTranscript {
+    value: Value,
+    tagged_bytes: Vec<u8>,
+}
+
+impl SessionTranscript {
+    /// `[DeviceEngagementBytes, EReaderKeyBytes, Handover]` from the exact engagement and reader
+    /// key bytes (each the encoded CBOR inside the tag 24).
+    pub fn new(
+        device_engagement: Option<&[u8]>,
+        e_reader_key: Option<&[u8]>,
+        handover: &Handover,
+    ) -> Self {
+        let embed = |b: Option<&[u8]>| b.map_or(Value::Null, |b| cbor::tagged_bytes(b.to_vec()));
+        let value = Value::Array(vec![
+            embed(device_engagement),
+            embed(e_reader_key),
+            handover.to_value(),
+        ]);
+        Self::from_value(value)
+    }
+
+    fn from_value(value: Value) -> Self {
+        let tagged_bytes = cbor::encode(&cbor::tagged_bytes(cbor::encode(&value)));
+        SessionTranscript {
+            value,
+            tagged_bytes,
+        }
+    }
+
+    /// A transcript received as `SessionTranscriptBytes` (e.g. from a test vector).
+    pub fn from_tagged_bytes(bytes: &[u8]) -> Result<Self, MdocError> {
+        let outer = cbor::decode(bytes)?;
+        let inner = cbor::untag_bytes(&outer, "SessionTranscriptBytes")?;
+        let value = cbor::decode(inner)?;
+        if cbor::array(&value, "SessionTranscript")?.len() != 3 {
+            return Err(MdocError::Malformed(
+                "SessionTranscript: expected 3 items".into(),
+            ));
+        }
+        Ok(SessionTranscript {
+            value,
+            tagged_bytes: bytes.to_vec(),
+        })
+    }
+
+    /// The transcript as a CBOR value (for DeviceAuthentication and ReaderAuthentication).
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// `SessionTranscriptBytes`: `#6.24(bstr .cbor SessionTranscript)`.
+    pub fn tagged_bytes(&self) -> &[u8] {
+        &self.tagged_bytes
+    }
+
+    /// SHA-256 of `SessionTranscriptBytes`: the HKDF salt of the session and MAC keys.
+    pub fn hash(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest::digest(&digest::SHA256, &self.tagged_bytes).as_ref());
+        out
+    }
+}
+
+/// Which side of the session this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The mdoc reader.
+    Reader,
+    /// The mdoc (holder device).
+    Device,
+}
+
+impl Role {
+    fn identifier(self) -> [u8; 8] {
+        match self {
+            Role::Reader => [0; 8],
+            Role::Device => [0, 0, 0, 0, 0, 0, 0, 1],
+        }
+    }
+}
+
+/// SKReader and SKDevice.
+pub struct SessionKeys {
+    /// Key of messages from the reader.
+    pub sk_reader: SymmetricKey,
+    /// Key of messages from the mdoc.
+    pub sk_device: SymmetricKey,
+}
+
+impl SessionKeys {
+    /// Derives both keys from the ECDH shared secret and the transcript.
+    pub fn derive(shared_secret: &[u8], transcript: &SessionTranscript) -> Result<Self, MdocError> {
+        let salt = transcript.hash();
+        Ok(SessionKeys {
+            sk_reader: hkdf_sha256(shared_secret, &salt, b"SKReader")?,
+            sk_device: hkdf_sha256(shared_secret, &salt, b"SKDevice")?,
+        })
+    }
+}
+
+/// EMacKey for MAC-based mdoc authentication (9.1.3.5).
+pub fn mac_key(
+    shared_secret: &[u8],
+    transcript: &SessionTranscript,
+) -> Result<SymmetricKey, MdocError> {
+    Ok(hkdf_sha256(shared_secret, &transcript.hash(), b"EMacKey")?)
+}
+
+/// One side's encryption state: keys, counters, and whether the session has ended.
+pub struct SessionCipher {
+    role: Role,
+    send_key: LessSafeKey,
+    receive_key: LessSafeKey,
+    sent: u32,
+    received: u32,
+    terminated: bool,
+}
+
+fn aes(key: &SymmetricKey) -> Result<LessSafeKey, MdocError> {
+    let unbound = UnboundKey::new(&AES_256_GCM, key.expose())
+        .map_err(|_| MdocError::Crypto("AES key".into()))?;
+    Ok(LessSafeKey::new(unbound))
+}
+
+fn nonce(role: Role, counter: u32) -> Nonce {
+    let mut iv = [0u8; 12];
+    iv[..8].copy_from_slice(&role.identifier());
+    iv[8..].copy_from_slice(&counter.to_be_bytes());
+    Nonce::assume_unique_for_key(iv)
+}
+
+/// How far ahead or behind the expected counter a failed message is probed, to tell a
+/// replayed or reordered message (`BadCounter`) from a corrupt one (`Decryption`).
+const COUNTER_PROBE: u32 = 8;
+
+impl SessionCipher {
+    /// The cipher of `role` with the session keys.
+    pub fn new(role: Role, keys: &SessionKeys) -> Result<Self, MdocError> {
+        let (send, receive) = match role {
+            Role::Reader => (&keys.sk_reader, &keys.sk_device),
+            Role::Device => (&keys.sk_device, &keys.sk_reader),
+        };
+        Ok(SessionCipher {
+            role,
+            send_key: aes(send)?,
+            receive_key: aes(receive)?,
+            sent: 0,
+            received: 0,
+            terminated: false,
+        })
+    }
+
+    fn peer(&self) -> Role {
+        match self.role {
+            Role::Reader => Role::Device,
+            Role::Device => Role::Reader,
+        }
+    }
+
+    /// True once either side ended the session.
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// Marks the session ended (after sending or receiving status 20).
+    pub fn terminate(&mut self) {
+        self.terminated = true;
+    }
+
+    /// Encrypts the next outgoing message.
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, MdocError> {
+        if self.terminated {
+            return Err(MdocError::SessionTerminated);
+        }
+        let counter = self.sent.checked_add(1).ok_or(MdocError::BadCounter)?;
+        let mut buffer = plaintext.to_vec();
+        self.send_key
+            .seal_in_place_append_tag(nonce(self.role, counter), Aad::empty(), &mut buffer)
+            .map_err(|_| MdocError::Crypto("AES-GCM seal".into()))?;
+        self.sent = counter;
+        Ok(buffer)
+    }
+
+    fn open_with(&self, counter: u32, ciphertext: &[u8]) -> Option<Vec<u8>> {
+        let mut buffer = ciphertext.to_vec();
+        let len = self
+            .receive_key
+            .open_in_place(nonce(self.peer(), counter), Aad::empty(), &mut buffer)
+            .ok()?
+            .len();
+        buffer.truncate(len);
+        Some(buffer)
+    }
+
+    /// Decrypts the next incoming message, which must carry the next counter.
+    pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, MdocError> {
+        if self.terminated {
+            return Err(MdocError::SessionTerminated);
+        }
+        let expected = self.received.checked_add(1).ok_or(MdocError::BadCounter)?;
+        if let Some(plain) = self.open_with(expected, ciphertext) {
+            self.received = expected;
+            return Ok(plain);
+        }
+        let low = expected.saturating_sub(COUNTER_PROBE).max(1);
+        let high = expected.saturating_add(COUNTER_PROBE);
+        if (low..=high).any(|c| c != expected && self.open_with(c, ciphertext).is_some()) {
+            return Err(MdocError::BadCounter);
+        }
+        Err(MdocError::Decryption)
+    }
+}
+
+/// SessionEstablishment (9.1.1.4): the reader's ephemeral key and its first encrypted message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEstablishment {
+    /// `EReaderKeyBytes` content: the encoded COSE_Key inside the tag 24, exactly as received.
+    pub e_reader_key_bytes: Vec<u8>,
+    /// The encrypted DeviceRequest.
+    pub data: Vec<u8>,
+}
+
+impl SessionEstablishment {
+    /// Parses a SessionEstablishment message.
+    pub fn parse(bytes: &[u8]) -> Result<Self, MdocError> {
+        let value = cbor::decode(bytes)?;
+        let entries = cbor::map(&value, "SessionEstablishment")?;
+        cbor::unique_keys(entries, "SessionEstablishment")?;
+        let key = cbor::require(entries, "eReaderKey", "SessionEstablishment")?;
+        let data = cbor::require(entries, "data", "SessionEstablishment")?;
+        Ok(SessionEstablishment {
+            e_reader_key_bytes: cbor::untag_bytes(key, "eReaderKey")?.to_vec(),
+            data: cbor::bytes(data, "SessionEstablishment data")?.to_vec(),
+        })
+    }
+
+    /// Encodes the message.
+    pub fn encode(&self) -> Vec<u8> {
+        cbor::encode(&Value::Map(vec![
+            cbor::entry(
+                "eReaderKey",
+                cbor::tagged_bytes(self.e_reader_key_bytes.clone()),
+            ),
+            cbor::entry("data", Value::Bytes(self.data.clone())),
+        ]))
+    }
+}
+
+/// SessionData (9.1.1.4): an encrypted message, a status, or both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionData {
+    /// The encrypted payload.
+    pub data: Option<Vec<u8>>,
+    /// A status code (10, 11 or 20).
+    pub status: Option<u64>,
+}
+
+impl SessionData {
+    /// Parses a SessionData message.
+    pub fn parse(bytes: &[u8]) -> Result<Self, MdocError> {
+        let value = cbor::decode(bytes)?;
+        let entries = cbor::map(&value, "SessionData")?;
+        cbor::unique_keys(entries, "SessionData")?;
+        let data = cbor::get(entries, "data")
+            .map(|v| cbor::bytes(v, "SessionData data").map(<[u8]>::to_vec))
+            .transpose()?;
+        let status = cbor::get(entries, "status")
+            .map(|v| cbor::uint(v, "SessionData status"))
+            .transpose()?;
+        if data.is_none() && status.is_none() {
+            return Err(MdocError::Malformed(
+                "SessionData: neither data nor status".into(),
+            ));
+        }
+        Ok(SessionData { data, status })
+    }
+
+    /// Encodes the message.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut entries = Vec::new();
+        if let Some(data) = &self.data {
+            entries.push(cbor::entry("data", Value::Bytes(data.clone())));
+        }
+        if let Some(status) = self.status {
+            entries.push(cbor::entry("status", Value::Integer(status.into())));
+        }
+        cbor::encode(&Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (SessionCipher, SessionCipher) {
+        let transcript = SessionTranscript::new(Some(b"\xa0"), Some(b"\xa0"), &Handover::Qr);
+        let keys = SessionKeys::derive(&[7u8; 32], &transcript).unwrap();
+        (
+            SessionCipher::new(Role::Reader, &keys).unwrap(),
+            SessionCipher::new(Role::Device, &keys).unwrap(),
+        )
+    }
+
+    #[test]
+    fn messages_flow_both_ways_with_counters() {
+        let (mut reader, mut device) = pair();
+        let m1 = reader.encrypt(b"request").unwrap();
+        assert_eq!(device.decrypt(&m1).unwrap(), b"request");
+        let r1 = device.encrypt(b"response").unwrap();
+        assert_eq!(reader.decrypt(&r1).unwrap(), b"response");
+        // Replay of the first message.
+        assert_eq!(device.decrypt(&m1), Err(MdocError::BadCounter));
+        // Skipped message.
+        let _m2 = reader.encrypt(b"two").unwrap();
+        let m3 = reader.encrypt(b"three").unwrap();
+        assert_eq!(device.decrypt(&m3), Err(MdocError::BadCounter));
+        // Tampering.
+        let mut bad = reader.encrypt(b"x").unwrap();
+        bad[0] ^= 1;
+        assert_eq!(device.decrypt(&bad), Err(MdocError::Decryption));
+        // A reader cannot decrypt its own message.
+        let own = reader.encrypt(b"own").unwrap();
+        assert!(reader.decrypt(&own).is_err());
+    }
+
+    #[test]
+    fn terminated_sessions_refuse_messages() {
+        let (mut reader, mut device) = pair();
+        let m = reader.encrypt(b"x").unwrap();
+        device.terminate();
+        assert_eq!(device.decrypt(&m), Err(MdocError::SessionTerminated));
+        assert_eq!(device.encrypt(b"y"), Err(MdocError::SessionTerminated));
+    }
+
+    #[test]
+    fn session_messages_parse_and_reject_garbage() {
+        let est = SessionEstablishment {
+            e_reader_key_bytes: vec![0xa0],
+            data: vec![1, 2, 3],
+        };
+        assert_eq!(SessionEstablishment::parse(&est.encode()).unwrap(), est);
+        let data = SessionData {
+            data: None,
+            status: Some(20),
+        };
+        assert_eq!(SessionData::parse(&data.encode()).unwrap(), data);
+        assert!(SessionData::parse(&[0xa0]).is_err());
+        assert!(SessionEstablishment::parse(&[0xa1, 0x61, 0x61, 0x01]).is_err());
+    }
+}

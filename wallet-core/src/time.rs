@@ -1,0 +1,175 @@
+//! Calendar arithmetic for the date formats credentials use: RFC 3339 date-times (`tdate` in
+//! CBOR, `2020-10-01T13:30:02Z`) and RFC 3339 full-dates (`2019-10-20`). Proleptic Gregorian,
+//! UTC, no leap seconds — what every credential format assumes.
+
+/// Days since 1970-01-01 of a civil date.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses `YYYY-MM-DD` into days since the epoch.
+pub fn parse_full_date(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(&text[0..4])?;
+    let month = u32::try_from(digits(&text[5..7])?).ok()?;
+    let day = u32::try_from(digits(&text[8..10])?).ok()?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+/// Formats days since the epoch as `YYYY-MM-DD`.
+pub fn format_full_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Parses an RFC 3339 date-time (`Z` or `±hh:mm`, optional fraction, which is truncated) into
+/// Unix seconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    if text.len() < 20 || !text.is_char_boundary(10) {
+        return None;
+    }
+    let days = parse_full_date(&text[..10])?;
+    let rest = &text[10..];
+    let b = rest.as_bytes();
+    if !(b[0] == b'T' || b[0] == b't') || b.len() < 9 || b[3] != b':' || b[6] != b':' {
+        return None;
+    }
+    let hour = digits(&rest[1..3])?;
+    let minute = digits(&rest[4..6])?;
+    let second = digits(&rest[7..9])?;
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut zone = &rest[9..];
+    if let Some(frac) = zone.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        zone = &frac[n..];
+    }
+    let offset = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let zb = zone.as_bytes();
+            if zb.len() != 6 || zb[3] != b':' || !(zb[0] == b'+' || zb[0] == b'-') {
+                return None;
+            }
+            let h = digits(&zone[1..3])?;
+            let m = digits(&zone[4..6])?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let total = h * 3600 + m * 60;
+            if zb[0] == b'+' {
+                total
+            } else {
+                -total
+            }
+        }
+    };
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (the form ISO 18013-5 requires for tdate).
+pub fn format_rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        format_full_date(days),
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2020-10-01T13:30:02Z"), Some(1_601_559_002));
+        assert_eq!(
+            parse_rfc3339("2020-10-01T22:30:02+09:00"),
+            Some(1_601_559_002)
+        );
+        assert_eq!(
+            parse_rfc3339("2020-10-01T13:30:02.123Z"),
+            Some(1_601_559_002)
+        );
+        assert_eq!(format_rfc3339(1_601_559_002), "2020-10-01T13:30:02Z");
+        assert_eq!(parse_full_date("2000-02-29"), Some(11_016));
+        assert_eq!(format_full_date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for bad in [
+            "",
+            "2020-13-01T00:00:00Z",
+            "2021-02-29T00:00:00Z",
+            "2020-10-01 13:30:02Z",
+            "2020-10-01T25:00:00Z",
+            "2020-10-01T13:30:02",
+            "2020-10-01T13:30:02.Z",
+            "2020-10-01T13:30:02+9:00",
+            "２０２０-10-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        assert_eq!(parse_full_date("2020-1-01"), None);
+    }
+
+    #[test]
+    fn round_trips_from_year_1_to_9999() {
+        for days in (-700_000..2_900_000).step_by(997) {
+            let text = format_full_date(days);
+            assert_eq!(parse_full_date(&text), Some(days), "{text}");
+        }
+    }
+}
