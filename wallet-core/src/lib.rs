@@ -10,9 +10,12 @@ pub mod access;
 pub mod api;
 pub mod crypto;
 pub mod issuance;
+#[cfg(feature = "issuer")]
+pub mod issuer;
 pub mod mdoc;
 pub mod store;
 pub mod time;
 pub mod trust;
+pub mod verifier;
 
 pub use api::*;

@@ -9,7 +9,9 @@
 pub mod cbor;
 pub mod cose;
 pub mod engagement;
+pub mod holder;
 pub mod issuer_signed;
+pub mod reader;
 pub mod request;
 pub mod response;
 pub mod session;

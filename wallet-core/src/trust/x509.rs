@@ -323,18 +323,38 @@ pub fn verify_chain(
         pair[0].verify_signed_by(&pair[1])?;
     }
     let last = certs.last().unwrap_or(leaf);
-    let anchor = anchors
-        .iter()
-        .find(|a| a.der == last.der)
-        .or_else(|| {
-            anchors.iter().find(|a| {
-                a.cert.tbs_certificate.subject == last.cert.tbs_certificate.issuer
-                    && last.verify_signed_by(a).is_ok()
-            })
-        })
-        .ok_or_else(|| {
-            TrustError::Untrusted(format!("{} (issued by {})", last.subject(), last.issuer()))
-        })?;
+    let anchor = match anchors.iter().find(|a| a.der == last.der) {
+        Some(itself) => itself,
+        None => {
+            // Anchors named as the issuer: a name match whose signature fails is a broken
+            // chain; no name match at all is an untrusted one.
+            let mut failure = None;
+            let mut found = None;
+            for candidate in anchors
+                .iter()
+                .filter(|a| a.cert.tbs_certificate.subject == last.cert.tbs_certificate.issuer)
+            {
+                match last.verify_signed_by(candidate) {
+                    Ok(()) => {
+                        found = Some(candidate);
+                        break;
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            match (found, failure) {
+                (Some(anchor), _) => anchor,
+                (None, Some(e)) => return Err(e),
+                (None, None) => {
+                    return Err(TrustError::Untrusted(format!(
+                        "{} (issued by {})",
+                        last.subject(),
+                        last.issuer()
+                    )))
+                }
+            }
+        }
+    };
     anchor.check_anchor_profile()?;
     for cert in certs.iter().chain(std::iter::once(anchor)) {
         cert.check_time(at)?;

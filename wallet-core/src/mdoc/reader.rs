@@ -1,0 +1,146 @@
+//! The reader's side of device retrieval: scan the engagement, send a (signed) DeviceRequest
+//! in a SessionEstablishment, decrypt the DeviceResponse. Sans-I/O.
+
+use super::engagement::DeviceEngagement;
+use super::request::{DeviceRequest, DocRequest, ItemsRequest};
+use super::response::DeviceResponse;
+use super::session::{
+    self, Handover, Role, SessionCipher, SessionData, SessionEstablishment, SessionKeys,
+    SessionTranscript,
+};
+use super::{cbor, cose, MdocError};
+use crate::crypto::ec::SoftwareKey;
+
+/// A reader session with one mdoc.
+pub struct ReaderSession {
+    ephemeral: SoftwareKey,
+    transcript: SessionTranscript,
+    cipher: SessionCipher,
+    e_reader_key_bytes: Vec<u8>,
+    sent_establishment: bool,
+    /// The engagement scanned from the mdoc.
+    pub engagement: DeviceEngagement,
+}
+
+/// The reader's signing key and certificate chain (leaf first), for readerAuth.
+pub struct ReaderIdentity<'a> {
+    /// The reader authentication key.
+    pub key: &'a SoftwareKey,
+    /// Its certificate chain, leaf first.
+    pub chain: &'a [Vec<u8>],
+}
+
+impl ReaderSession {
+    /// Starts a session from a scanned `mdoc:` QR code.
+    pub fn from_qr(uri: &str) -> Result<Self, MdocError> {
+        Self::new(DeviceEngagement::from_qr_uri(uri)?)
+    }
+
+    /// Starts a session from a DeviceEngagement.
+    pub fn new(engagement: DeviceEngagement) -> Result<Self, MdocError> {
+        let ephemeral = SoftwareKey::generate()?;
+        let e_reader_key_bytes = cbor::encode(&cose::cose_key(ephemeral.public_key())?);
+        let transcript = SessionTranscript::new(
+            Some(&engagement.bytes),
+            Some(&e_reader_key_bytes),
+            &Handover::Qr,
+        );
+        let shared = ephemeral.agree(&engagement.e_device_key)?;
+        let keys = SessionKeys::derive(shared.expose(), &transcript)?;
+        let cipher = SessionCipher::new(Role::Reader, &keys)?;
+        Ok(ReaderSession {
+            ephemeral,
+            transcript,
+            cipher,
+            e_reader_key_bytes,
+            sent_establishment: false,
+            engagement,
+        })
+    }
+
+    /// The session transcript.
+    pub fn transcript(&self) -> &SessionTranscript {
+        &self.transcript
+    }
+
+    /// The reader's ephemeral key (for verifying deviceMac).
+    pub fn ephemeral_key(&self) -> &SoftwareKey {
+        &self.ephemeral
+    }
+
+    /// Builds and encrypts a DeviceRequest: the first one travels in a SessionEstablishment,
+    /// later ones in SessionData.
+    pub fn request(
+        &mut self,
+        items: Vec<ItemsRequest>,
+        identity: Option<ReaderIdentity<'_>>,
+    ) -> Result<Vec<u8>, MdocError> {
+        if items.is_empty() {
+            return Err(MdocError::Malformed(
+                "a request needs at least one document".into(),
+            ));
+        }
+        let mut doc_requests = Vec::with_capacity(items.len());
+        for item in items {
+            doc_requests.push(match &identity {
+                Some(id) => {
+                    DocRequest::signed(item, &self.transcript, id.chain, |tbs| id.key.sign(tbs))?
+                }
+                None => DocRequest::unsigned(item),
+            });
+        }
+        let request = DeviceRequest {
+            version: "1.0".into(),
+            doc_requests,
+        }
+        .encode()?;
+        let data = self.cipher.encrypt(&request)?;
+        if self.sent_establishment {
+            Ok(SessionData {
+                data: Some(data),
+                status: None,
+            }
+            .encode())
+        } else {
+            self.sent_establishment = true;
+            Ok(SessionEstablishment {
+                e_reader_key_bytes: self.e_reader_key_bytes.clone(),
+                data,
+            }
+            .encode())
+        }
+    }
+
+    /// Decrypts the mdoc's SessionData into its DeviceResponse (`None` when the mdoc ended
+    /// the session without one).
+    pub fn receive(
+        &mut self,
+        message: &[u8],
+    ) -> Result<Option<(Vec<u8>, DeviceResponse)>, MdocError> {
+        let data = SessionData::parse(message)?;
+        let response = match &data.data {
+            Some(ciphertext) => {
+                let plain = self.cipher.decrypt(ciphertext)?;
+                let parsed = DeviceResponse::parse(&plain)?;
+                Some((plain, parsed))
+            }
+            None => None,
+        };
+        match data.status {
+            Some(session::STATUS_TERMINATION) => self.cipher.terminate(),
+            Some(other) if response.is_none() => return Err(MdocError::SessionStatus(other)),
+            _ => {}
+        }
+        Ok(response)
+    }
+
+    /// Ends the session: the SessionData with status 20 to send.
+    pub fn terminate(&mut self) -> Vec<u8> {
+        self.cipher.terminate();
+        SessionData {
+            data: None,
+            status: Some(session::STATUS_TERMINATION),
+        }
+        .encode()
+    }
+}

@@ -1,0 +1,190 @@
+//! mdoc reader verification (ISO/IEC 18013-5 9.3.1): issuer data authentication (x5chain to a
+//! trusted IACA, issuerAuth signature, docType, validity, every disclosed digest), then mdoc
+//! authentication (device signature or MAC over this session's DeviceAuthentication).
+//!
+//! Checks run cheapest-trust-first: nothing in the MSO is believed before the chain and the
+//! issuer signature verify, and nothing disclosed is believed before its digest matches.
+
+use crate::crypto::ec::SoftwareKey;
+use crate::mdoc::cbor::Value;
+use crate::mdoc::issuer_signed::ValidityInfo;
+use crate::mdoc::response::{device_authentication_bytes, DeviceAuth, Document};
+use crate::mdoc::session::{self, SessionTranscript};
+use crate::mdoc::{cose, MdocError};
+use crate::time;
+use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate, TrustError};
+
+/// How the device proved possession of its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceAuthMethod {
+    /// ECDSA signature (deviceSignature).
+    Signature,
+    /// HMAC with the ECDH-derived EMacKey (deviceMac).
+    Mac,
+}
+
+/// One verified data element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedElement {
+    /// Namespace.
+    pub namespace: String,
+    /// Element identifier.
+    pub identifier: String,
+    /// Value, as the issuer signed it.
+    pub value: Value,
+}
+
+/// A document that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedDocument {
+    /// docType.
+    pub doc_type: String,
+    /// Subject of the document signer certificate.
+    pub document_signer: String,
+    /// Subject of the IACA it chains to.
+    pub issuing_authority: String,
+    /// Country of the document signer, if named.
+    pub issuing_country: Option<String>,
+    /// MSO validity.
+    pub validity: ValidityInfo,
+    /// How the device authenticated.
+    pub device_auth: DeviceAuthMethod,
+    /// Every disclosed element, each digest-checked.
+    pub elements: Vec<VerifiedElement>,
+    /// Elements the holder did not return, with error codes.
+    pub not_returned: Vec<(String, String, i64)>,
+}
+
+/// What verification needs besides the document.
+pub struct VerificationContext<'a> {
+    /// Trusted IACA certificates.
+    pub iaca: &'a [ParsedCertificate],
+    /// The verification time, Unix seconds.
+    pub at: i64,
+    /// This session's transcript.
+    pub transcript: &'a SessionTranscript,
+    /// The reader's ephemeral key, for MAC device authentication.
+    pub e_reader_key: Option<&'a SoftwareKey>,
+}
+
+fn trust_error(e: TrustError) -> MdocError {
+    match e {
+        TrustError::Untrusted(what) => MdocError::UntrustedIssuer(what),
+        other => MdocError::CertificateChain(other.to_string()),
+    }
+}
+
+/// Verifies one returned document.
+pub fn verify_document(
+    doc: &Document,
+    ctx: &VerificationContext<'_>,
+) -> Result<VerifiedDocument, MdocError> {
+    let issuer_signed = &doc.issuer_signed;
+    // 1. The document signer chains to a trusted IACA and signed the MSO.
+    let chain = cose::x5chain(&issuer_signed.issuer_auth.unprotected)?;
+    let (signer, anchor) =
+        verify_chain(&chain, ctx.iaca, ctx.at, LeafProfile::DocumentSigner).map_err(trust_error)?;
+    let signer_key = signer.p256_public_key().map_err(trust_error)?;
+    cose::verify_sign1(&issuer_signed.issuer_auth, None, &signer_key).map_err(|e| match e {
+        MdocError::Crypto(_) => MdocError::IssuerSignature,
+        other => other,
+    })?;
+    let mso = &issuer_signed.mso;
+    // 2. The MSO is for this docType and valid now.
+    if mso.doc_type != doc.doc_type {
+        return Err(MdocError::DocTypeMismatch {
+            document: doc.doc_type.clone(),
+            mso: mso.doc_type.clone(),
+        });
+    }
+    if ctx.at < mso.validity.valid_from {
+        return Err(MdocError::NotYetValid(time::format_rfc3339(
+            mso.validity.valid_from,
+        )));
+    }
+    if ctx.at > mso.validity.valid_until {
+        return Err(MdocError::Expired(time::format_rfc3339(
+            mso.validity.valid_until,
+        )));
+    }
+    // 3. Every disclosed element is one the issuer signed.
+    let mut elements = Vec::new();
+    for (ns, items) in &issuer_signed.namespaces {
+        for item in items {
+            let expected =
+                mso.digest(ns, item.digest_id)
+                    .ok_or_else(|| MdocError::UnknownDigestId {
+                        namespace: ns.clone(),
+                        element: item.element_identifier.clone(),
+                        digest_id: item.digest_id,
+                    })?;
+            let actual = item.digest(mso.digest_algorithm);
+            if !ring_constant_time_eq(expected, &actual) {
+                return Err(MdocError::DigestMismatch {
+                    namespace: ns.clone(),
+                    element: item.element_identifier.clone(),
+                });
+            }
+            elements.push(VerifiedElement {
+                namespace: ns.clone(),
+                identifier: item.element_identifier.clone(),
+                value: item.element_value.clone(),
+            });
+        }
+    }
+    // 4. The device holding the MSO's key took part in this session.
+    let payload = device_authentication_bytes(
+        ctx.transcript,
+        &doc.doc_type,
+        &doc.device_signed.namespaces_bytes,
+    );
+    let device_auth = match &doc.device_signed.device_auth {
+        DeviceAuth::Signature(sig) => {
+            cose::verify_sign1(sig, Some(&payload), &mso.device_key).map_err(|e| match e {
+                MdocError::Crypto(_) => MdocError::DeviceAuthentication(
+                    "the device signature does not verify with the MSO device key over this session's transcript (wrong device key, or a response from another session)".into(),
+                ),
+                other => other,
+            })?;
+            DeviceAuthMethod::Signature
+        }
+        DeviceAuth::Mac(mac) => {
+            let reader = ctx.e_reader_key.ok_or_else(|| {
+                MdocError::DeviceAuthentication("deviceMac needs the reader's ephemeral key".into())
+            })?;
+            let shared = reader.agree(&mso.device_key)?;
+            let key = session::mac_key(shared.expose(), ctx.transcript)?;
+            cose::verify_mac0(mac, &key, &payload).map_err(|e| match e {
+                MdocError::Crypto(_) => MdocError::DeviceAuthentication(
+                    "the device MAC does not verify with the MSO device key over this session's transcript (wrong device key, or a response from another session)".into(),
+                ),
+                other => other,
+            })?;
+            DeviceAuthMethod::Mac
+        }
+    };
+    let not_returned = doc
+        .errors
+        .iter()
+        .flat_map(|(ns, elems)| {
+            elems
+                .iter()
+                .map(move |(e, code)| (ns.clone(), e.clone(), *code))
+        })
+        .collect();
+    Ok(VerifiedDocument {
+        doc_type: doc.doc_type.clone(),
+        document_signer: signer.subject(),
+        issuing_authority: anchor.subject(),
+        issuing_country: signer.country(),
+        validity: mso.validity,
+        device_auth,
+        elements,
+        not_returned,
+    })
+}
+
+/// Digest comparison in constant time (digests of secret-salted items).
+fn ring_constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

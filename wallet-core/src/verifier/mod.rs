@@ -1,0 +1,3 @@
+//! The relying party's side: build requests and verify what holders present.
+
+pub mod mdoc;
