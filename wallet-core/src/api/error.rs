@@ -76,12 +76,91 @@ pub enum WalletError {
     /// The wallet was closed or wiped.
     #[error("the wallet is closed")]
     Closed,
+    /// A credential, request, response or session message failed a check; `failure` says
+    /// which one, so a reader can tell a tampered value from an expired document.
+    #[error("verification failed ({failure:?}): {detail}")]
+    Verification {
+        /// Which check failed.
+        failure: VerificationFailure,
+        /// What exactly.
+        detail: String,
+    },
     /// A bug in the core; please report it.
     #[error("internal error: {reason}")]
     Internal {
         /// What went wrong.
         reason: String,
     },
+}
+
+/// The check a credential, request, response or session message failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum VerificationFailure {
+    /// Not well-formed (CBOR, structure, encoding).
+    Malformed,
+    /// A version, algorithm or curve that is not supported.
+    Unsupported,
+    /// A session message did not decrypt.
+    Decryption,
+    /// A session message was replayed, reordered or skipped.
+    BadCounter,
+    /// The session has ended.
+    SessionTerminated,
+    /// The peer reported a session error status.
+    SessionStatus,
+    /// The issuer's signature does not verify.
+    IssuerSignature,
+    /// The issuer does not chain to a trusted authority.
+    UntrustedIssuer,
+    /// A certificate chain is broken, of the wrong profile, or not valid at the time.
+    CertificateChain,
+    /// A disclosed value does not match its signed digest (tampered).
+    DigestMismatch,
+    /// A disclosed value refers to a digest the issuer did not sign.
+    UnknownDigestId,
+    /// The document type differs from what was signed or requested.
+    DocTypeMismatch,
+    /// The document's validity has ended.
+    Expired,
+    /// The document is not valid yet.
+    NotYetValid,
+    /// The holder's device did not prove possession of the bound key for this session
+    /// (wrong device key, or a response from another session).
+    DeviceAuthentication,
+    /// The reader's signature on its request does not verify.
+    ReaderAuthentication,
+    /// A cryptographic operation failed.
+    Crypto,
+}
+
+impl From<crate::mdoc::MdocError> for WalletError {
+    fn from(e: crate::mdoc::MdocError) -> Self {
+        use crate::mdoc::MdocError as M;
+        use VerificationFailure as F;
+        let failure = match &e {
+            M::Malformed(_) => F::Malformed,
+            M::Unsupported(_) => F::Unsupported,
+            M::Decryption => F::Decryption,
+            M::BadCounter => F::BadCounter,
+            M::SessionTerminated => F::SessionTerminated,
+            M::SessionStatus(_) => F::SessionStatus,
+            M::IssuerSignature => F::IssuerSignature,
+            M::UntrustedIssuer(_) => F::UntrustedIssuer,
+            M::CertificateChain(_) => F::CertificateChain,
+            M::DigestMismatch { .. } => F::DigestMismatch,
+            M::UnknownDigestId { .. } => F::UnknownDigestId,
+            M::DocTypeMismatch { .. } => F::DocTypeMismatch,
+            M::Expired(_) => F::Expired,
+            M::NotYetValid(_) => F::NotYetValid,
+            M::DeviceAuthentication(_) => F::DeviceAuthentication,
+            M::ReaderAuthentication(_) => F::ReaderAuthentication,
+            M::Crypto(_) => F::Crypto,
+        };
+        WalletError::Verification {
+            failure,
+            detail: e.to_string(),
+        }
+    }
 }
 
 impl WalletError {

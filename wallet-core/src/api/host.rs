@@ -285,6 +285,25 @@ impl CheckedSecureArea<'_> {
         Ok(raw)
     }
 
+    /// ECDH with `peer_public_key`; returns the 32-byte shared secret.
+    pub fn key_agreement(
+        &self,
+        alias: &str,
+        peer_public_key: &[u8],
+    ) -> Result<SecretBytes, WalletError> {
+        let shared = SecretBytes::new(
+            self.0
+                .key_agreement(alias.to_owned(), peer_public_key.to_vec())
+                .map_err(|e| e.in_callback("SecureArea.keyAgreement"))?,
+        );
+        if shared.expose().len() != 32 {
+            return Err(WalletError::HostCallback {
+                reason: "SecureArea.keyAgreement returned a secret that is not 32 bytes".into(),
+            });
+        }
+        Ok(shared)
+    }
+
     /// Deletes a key.
     pub fn delete_key(&self, alias: &str) -> Result<(), WalletError> {
         self.0

@@ -4,15 +4,30 @@
 //! lock, converts between boundary records and domain types, and maps every internal error
 //! into [`WalletError`].
 
+#[cfg(feature = "issuer")]
+mod authority;
 mod error;
 mod host;
+mod presentation;
+mod reader;
 mod records;
 mod wallet;
 
-pub use error::WalletError;
+#[cfg(feature = "issuer")]
+pub use authority::{AuthorityMaterial, MdlClaims, ResidentCardClaims, TestAuthority};
+pub use error::{VerificationFailure, WalletError};
 pub use host::{
     fixed_clock, passphrase_key_protector, passphrase_key_protector_with_cost, system_clock, Clock,
     FixedClock, KeyProtector, PassphraseKeyProtector, SecureArea, SoftwareSecureArea, SystemClock,
+};
+pub use presentation::{
+    Approval, DeviceAuthMode, ElementRef, Engagement, PresentationEvent, PresentationSession,
+    ReaderInfo, RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor, TrustRole,
+};
+pub use reader::{
+    DeviceAuthentication, DocumentError, DocumentRequest, MdocReader, MdocReaderSession,
+    NotReturned, ReaderConfig, ReaderEvent, RequestedItem, VerificationReport, VerifiedElement,
+    VerifiedMdoc,
 };
 pub use records::{
     Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,

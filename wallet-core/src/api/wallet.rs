@@ -69,8 +69,8 @@ struct Access {
 /// locked and every operation on credentials or keys needs [`Wallet::verify_pin`] first.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    store: Arc<Store>,
-    secure_area: Arc<dyn SecureArea>,
+    pub(super) store: Arc<Store>,
+    pub(super) secure_area: Arc<dyn SecureArea>,
     software_area: bool,
     clock: Arc<dyn Clock>,
     access: Mutex<Access>,
@@ -97,7 +97,7 @@ fn check_text(name: &str, value: &str) -> Result<(), WalletError> {
     Ok(())
 }
 
-fn check_alias(alias: &str) -> Result<(), WalletError> {
+pub(super) fn check_alias(alias: &str) -> Result<(), WalletError> {
     let ok = !alias.is_empty()
         && alias.len() <= 128
         && alias
@@ -119,7 +119,7 @@ impl Wallet {
         })
     }
 
-    fn require_unlocked(&self) -> Result<(), WalletError> {
+    pub(super) fn require_unlocked(&self) -> Result<(), WalletError> {
         if self.store.is_closed() {
             return Err(WalletError::Closed);
         }
@@ -130,7 +130,7 @@ impl Wallet {
         }
     }
 
-    fn now(&self) -> Result<i64, WalletError> {
+    pub(super) fn now(&self) -> Result<i64, WalletError> {
         self.clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))
@@ -196,7 +196,7 @@ impl Wallet {
             software_keys_removed: counts.software_keys,
             host_keys_removed,
             host_key_failures,
-            records_removed: counts.meta_records,
+            records_removed: counts.meta_records + counts.trust_anchors,
             data_key_destroyed: true,
         })
     }

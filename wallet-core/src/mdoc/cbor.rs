@@ -263,6 +263,34 @@ pub fn entry(key: &str, value: Value) -> (Value, Value) {
     (Value::Text(key.to_owned()), value)
 }
 
+/// A short human-readable rendering of a value for display: text as is, dates as dates,
+/// byte strings by length, containers in a JSON-like form.
+pub fn display(value: &Value) -> String {
+    match value {
+        Value::Text(t) => t.clone(),
+        Value::Integer(i) => i128::from(*i).to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Float(f) => f.to_string(),
+        Value::Bytes(b) => format!("<{} bytes>", b.len()),
+        Value::Tag(TAG_FULL_DATE | TAG_DATE_TIME, inner) => display(inner),
+        Value::Tag(tag, inner) => format!("{tag}({})", display(inner)),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(display).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", display(k), display(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => "?".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

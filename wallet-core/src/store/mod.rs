@@ -10,6 +10,7 @@ mod envelope;
 mod error;
 pub mod keys;
 pub mod schema;
+pub mod trust_anchors;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -52,6 +53,8 @@ pub struct WipeCounts {
     pub software_keys: u64,
     /// Other records deleted (PIN verifier, counters, the wrapped data key).
     pub meta_records: u64,
+    /// Trust anchors deleted.
+    pub trust_anchors: u64,
 }
 
 struct Open {
@@ -222,9 +225,10 @@ impl Store {
             meta_records: tx.execute("DELETE FROM meta", [])? as u64,
             credentials: tx.execute("DELETE FROM credentials", [])? as u64,
             software_keys: tx.execute("DELETE FROM software_keys", [])? as u64,
+            trust_anchors: tx.execute("DELETE FROM trust_anchors", [])? as u64,
         };
         tx.execute_batch(
-            "DROP TABLE credentials; DROP TABLE software_keys; DROP TABLE meta; PRAGMA user_version = 0;",
+            "DROP TABLE credentials; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE meta; PRAGMA user_version = 0;",
         )?;
         tx.commit()?;
         open.conn.execute_batch("VACUUM")?;

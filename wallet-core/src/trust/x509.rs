@@ -237,8 +237,8 @@ impl ParsedCertificate {
         Ok(())
     }
 
-    /// Annex B.1.2 (IACA): a CA that may sign certificates, naming its country.
-    fn check_anchor_profile(&self) -> Result<(), TrustError> {
+    /// Annex B.1.2 (IACA): a CA that may sign certificates.
+    pub fn check_anchor_profile(&self) -> Result<(), TrustError> {
         if !self.is_ca()? {
             return Err(TrustError::Profile(format!(
                 "{} is not a CA (basicConstraints)",

@@ -1,0 +1,277 @@
+//! The test issuing authority through the API (cargo feature `issuer`): what the CLI, the
+//! examples and the binding tests issue credentials with. Not in the mobile library.
+
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::host::{Clock, SystemClock};
+use super::WalletError;
+use crate::crypto::ec::SoftwareKey;
+use crate::issuer::certificates::{create_authority, Authority, CertifiedKey};
+use crate::issuer::mdoc::{
+    issue, mdl_claims, resident_card_claims, MdlFacts, ResidentCardFacts, MDL_DOCTYPE,
+    RESIDENT_CARD_DOCTYPE,
+};
+use crate::issuer::IssuerError;
+use crate::mdoc::issuer_signed::ValidityInfo;
+use crate::time;
+
+/// The certificates and keys of a test authority, for saving and loading.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AuthorityMaterial {
+    /// IACA root certificate (DER).
+    pub iaca_certificate: Vec<u8>,
+    /// IACA private key (32-byte scalar).
+    pub iaca_key: Vec<u8>,
+    /// Document signer certificate (DER).
+    pub document_signer_certificate: Vec<u8>,
+    /// Document signer private key.
+    pub document_signer_key: Vec<u8>,
+    /// Reader root certificate (DER).
+    pub reader_root_certificate: Vec<u8>,
+    /// Reader root private key.
+    pub reader_root_key: Vec<u8>,
+    /// Reader authentication certificate (DER).
+    pub reader_certificate: Vec<u8>,
+    /// Reader authentication private key.
+    pub reader_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for AuthorityMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthorityMaterial(<keys redacted>)")
+    }
+}
+
+/// Facts for an mDL.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MdlClaims {
+    /// Family name.
+    pub family_name: String,
+    /// Given name.
+    pub given_name: String,
+    /// Birth date, YYYY-MM-DD.
+    pub birth_date: String,
+    /// Licence number.
+    pub document_number: String,
+    /// Issuing authority.
+    pub issuing_authority: String,
+    /// Portrait (JPEG).
+    pub portrait: Vec<u8>,
+    /// Vehicle category codes (e.g. "B").
+    pub vehicle_categories: Vec<String>,
+    /// Days the licence and its MSO are valid from today.
+    pub valid_days: u32,
+}
+
+/// Facts for a mobile resident registration card.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ResidentCardClaims {
+    /// Name in Korean.
+    pub name_ko: String,
+    /// Resident registration number.
+    pub resident_registration_number: String,
+    /// Birth date, YYYY-MM-DD.
+    pub birth_date: String,
+    /// Address.
+    pub address: String,
+    /// Issuing authority.
+    pub issuing_authority: String,
+    /// Portrait (JPEG).
+    pub portrait: Vec<u8>,
+    /// Days the MSO is valid from today.
+    pub valid_days: u32,
+}
+
+/// A test issuing authority (IACA, document signer, reader root and reader certificate).
+#[derive(uniffi::Object)]
+pub struct TestAuthority {
+    authority: Authority,
+    country: String,
+    clock: Arc<dyn Clock>,
+}
+
+fn issuer_error(e: IssuerError) -> WalletError {
+    match e {
+        IssuerError::Invalid(reason) => WalletError::InvalidInput { reason },
+        IssuerError::Mdoc(e) => e.into(),
+        IssuerError::Crypto(e) => e.into(),
+        IssuerError::Certificate(reason) => WalletError::Crypto { reason },
+    }
+}
+
+fn certified(certificate: &[u8], key: &[u8]) -> Result<CertifiedKey, WalletError> {
+    let key = SoftwareKey::from_private_scalar(&Zeroizing::new(key.to_vec()))
+        .map_err(|_| WalletError::invalid("authority key is not a P-256 private key"))?;
+    let cert = crate::trust::x509::ParsedCertificate::from_der(certificate)
+        .map_err(|e| WalletError::invalid(e.to_string()))?;
+    if cert
+        .p256_public_key()
+        .map_err(|e| WalletError::invalid(e.to_string()))?
+        != key.public_key()
+    {
+        return Err(WalletError::invalid(format!(
+            "the key of {} does not match its certificate",
+            cert.subject()
+        )));
+    }
+    Ok(CertifiedKey {
+        certificate: certificate.to_vec(),
+        key,
+    })
+}
+
+fn birth_date(text: &str) -> Result<i64, WalletError> {
+    time::parse_full_date(text)
+        .ok_or_else(|| WalletError::invalid(format!("birth date {text} is not YYYY-MM-DD")))
+}
+
+impl TestAuthority {
+    fn validity(&self, valid_days: u32) -> Result<(i64, ValidityInfo), WalletError> {
+        if valid_days == 0 {
+            return Err(WalletError::invalid("valid_days must be at least 1"));
+        }
+        let now = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let until = now + i64::from(valid_days) * 86_400;
+        Ok((
+            now,
+            ValidityInfo {
+                signed: now,
+                valid_from: now,
+                valid_until: until,
+                expected_update: None,
+            },
+        ))
+    }
+}
+
+#[uniffi::export]
+impl TestAuthority {
+    /// A new authority for `country` (two capital letters), named `name`.
+    #[uniffi::constructor]
+    pub fn create(
+        name: String,
+        country: String,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Self>, WalletError> {
+        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let now = clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let authority = create_authority(&name, &country, now).map_err(issuer_error)?;
+        Ok(Arc::new(TestAuthority {
+            authority,
+            country,
+            clock,
+        }))
+    }
+
+    /// An authority loaded from saved material.
+    #[uniffi::constructor]
+    pub fn load(
+        material: AuthorityMaterial,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Self>, WalletError> {
+        let authority = Authority {
+            iaca: certified(&material.iaca_certificate, &material.iaca_key)?,
+            document_signer: certified(
+                &material.document_signer_certificate,
+                &material.document_signer_key,
+            )?,
+            reader_root: certified(&material.reader_root_certificate, &material.reader_root_key)?,
+            reader: certified(&material.reader_certificate, &material.reader_key)?,
+        };
+        let country = crate::trust::x509::ParsedCertificate::from_der(&material.iaca_certificate)
+            .ok()
+            .and_then(|c| c.country())
+            .unwrap_or_default();
+        Ok(Arc::new(TestAuthority {
+            authority,
+            country,
+            clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        }))
+    }
+
+    /// The certificates and keys, for saving.
+    pub fn material(&self) -> AuthorityMaterial {
+        let a = &self.authority;
+        let key = |k: &CertifiedKey| k.key.private_scalar().expose().to_vec();
+        AuthorityMaterial {
+            iaca_certificate: a.iaca.certificate.clone(),
+            iaca_key: key(&a.iaca),
+            document_signer_certificate: a.document_signer.certificate.clone(),
+            document_signer_key: key(&a.document_signer),
+            reader_root_certificate: a.reader_root.certificate.clone(),
+            reader_root_key: key(&a.reader_root),
+            reader_certificate: a.reader.certificate.clone(),
+            reader_key: key(&a.reader),
+        }
+    }
+
+    /// Issues an mDL bound to `device_public_key`; returns IssuerSigned bytes for `Wallet.addMdoc`.
+    pub fn issue_mdl(
+        &self,
+        device_public_key: Vec<u8>,
+        claims: MdlClaims,
+    ) -> Result<Vec<u8>, WalletError> {
+        let (now, validity) = self.validity(claims.valid_days)?;
+        let today = now.div_euclid(86_400);
+        let facts = MdlFacts {
+            family_name: claims.family_name,
+            given_name: claims.given_name,
+            birth_date: birth_date(&claims.birth_date)?,
+            issue_date: today,
+            expiry_date: today + i64::from(claims.valid_days),
+            issuing_country: self.country.clone(),
+            issuing_authority: claims.issuing_authority,
+            document_number: claims.document_number,
+            portrait: claims.portrait,
+            vehicle_categories: claims.vehicle_categories,
+            un_distinguishing_sign: if self.country == "KR" {
+                "ROK".into()
+            } else {
+                self.country.clone()
+            },
+        };
+        issue(
+            &self.authority.document_signer,
+            MDL_DOCTYPE,
+            &mdl_claims(&facts),
+            &device_public_key,
+            validity,
+            None,
+        )
+        .map_err(issuer_error)
+    }
+
+    /// Issues a mobile resident registration card (provisional docType) bound to `device_public_key`.
+    pub fn issue_resident_card(
+        &self,
+        device_public_key: Vec<u8>,
+        claims: ResidentCardClaims,
+    ) -> Result<Vec<u8>, WalletError> {
+        let (now, validity) = self.validity(claims.valid_days)?;
+        let facts = ResidentCardFacts {
+            name_ko: claims.name_ko,
+            resident_registration_number: claims.resident_registration_number,
+            birth_date: birth_date(&claims.birth_date)?,
+            address: claims.address,
+            issue_date: now.div_euclid(86_400),
+            issuing_authority: claims.issuing_authority,
+            portrait: claims.portrait,
+        };
+        issue(
+            &self.authority.document_signer,
+            RESIDENT_CARD_DOCTYPE,
+            &resident_card_claims(&facts),
+            &device_public_key,
+            validity,
+            None,
+        )
+        .map_err(issuer_error)
+    }
+}

@@ -1,0 +1,348 @@
+//! The mdoc reader for relying parties (ISO/IEC 18013-5 device retrieval, reader side): scan
+//! the holder's QR code, send a signed request, verify the response against trusted issuing
+//! authorities. The host moves the bytes.
+
+use std::sync::{Arc, Mutex};
+
+use zeroize::Zeroizing;
+
+use super::host::{Clock, SystemClock};
+use super::WalletError;
+use crate::crypto::ec::SoftwareKey;
+use crate::mdoc::cbor;
+use crate::mdoc::reader::{ReaderIdentity, ReaderSession};
+use crate::mdoc::request::ItemsRequest;
+use crate::trust::x509::ParsedCertificate;
+use crate::verifier::mdoc::{verify_document, DeviceAuthMethod, VerificationContext};
+
+/// How to set up a reader.
+#[derive(uniffi::Record)]
+pub struct ReaderConfig {
+    /// Trusted IACA certificates (DER): only mdocs chaining to one of them are accepted.
+    pub iaca_certificates: Vec<Vec<u8>>,
+    /// The reader authentication certificate chain (DER, leaf first); empty for unsigned requests.
+    #[uniffi(default = [])]
+    pub reader_certificate_chain: Vec<Vec<u8>>,
+    /// The reader authentication private key (32-byte P-256 scalar), with the chain.
+    #[uniffi(default = None)]
+    pub reader_private_key: Option<Vec<u8>>,
+    /// The verification clock; `None` uses the system clock.
+    #[uniffi(default = None)]
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+/// An element the reader asks for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RequestedItem {
+    /// Namespace.
+    pub namespace: String,
+    /// Element identifier.
+    pub identifier: String,
+    /// Whether the reader will keep the value.
+    #[uniffi(default = false)]
+    pub intent_to_retain: bool,
+}
+
+/// A document the reader asks for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentRequest {
+    /// docType.
+    pub doc_type: String,
+    /// The elements.
+    pub items: Vec<RequestedItem>,
+}
+
+/// How the holder's device authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceAuthentication {
+    /// ECDSA signature.
+    Signature,
+    /// ECDH-derived MAC.
+    Mac,
+}
+
+/// A verified element.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedElement {
+    /// Namespace.
+    pub namespace: String,
+    /// Element identifier.
+    pub identifier: String,
+    /// The value for display (text, date, number; byte strings as their length).
+    pub display: String,
+    /// The value as CBOR, exactly as signed.
+    pub value_cbor: Vec<u8>,
+}
+
+/// An element the holder did not return.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotReturned {
+    /// Namespace.
+    pub namespace: String,
+    /// Element identifier.
+    pub identifier: String,
+    /// Error code (0: not returned).
+    pub code: i64,
+}
+
+/// A document that passed every check: chain, issuer signature, docType, validity, every
+/// digest, and device authentication for this session.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedMdoc {
+    /// docType.
+    pub doc_type: String,
+    /// Subject of the document signer.
+    pub document_signer: String,
+    /// Subject of the trusted IACA.
+    pub issuing_authority: String,
+    /// Country of the document signer.
+    pub issuing_country: Option<String>,
+    /// MSO validity start, Unix seconds.
+    pub valid_from: i64,
+    /// MSO validity end, Unix seconds.
+    pub valid_until: i64,
+    /// How the device authenticated.
+    pub device_authentication: DeviceAuthentication,
+    /// The disclosed, verified elements.
+    pub elements: Vec<VerifiedElement>,
+    /// Elements requested but not returned.
+    pub not_returned: Vec<NotReturned>,
+}
+
+/// A requested document the holder did not return.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentError {
+    /// docType.
+    pub doc_type: String,
+    /// Error code.
+    pub code: i64,
+}
+
+/// The outcome of one response.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerificationReport {
+    /// Verified documents.
+    pub documents: Vec<VerifiedMdoc>,
+    /// Documents not returned.
+    pub document_errors: Vec<DocumentError>,
+    /// DeviceResponse status (0: OK).
+    pub status: u64,
+}
+
+/// What the reader learned from the response: a report, or that the holder ended the session.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ReaderEvent {
+    /// A response, fully verified.
+    Response {
+        /// What verified.
+        report: VerificationReport,
+    },
+    /// The holder ended the session without a response.
+    Terminated,
+}
+
+/// A configured mdoc reader.
+#[derive(uniffi::Object)]
+pub struct MdocReader {
+    iaca: Vec<ParsedCertificate>,
+    identity: Option<(SoftwareKey, Vec<Vec<u8>>)>,
+    clock: Arc<dyn Clock>,
+}
+
+#[uniffi::export]
+impl MdocReader {
+    /// A reader trusting `config.iaca_certificates`; with a key and chain it signs requests.
+    #[uniffi::constructor]
+    pub fn new(config: ReaderConfig) -> Result<Arc<Self>, WalletError> {
+        if config.iaca_certificates.is_empty() {
+            return Err(WalletError::invalid(
+                "a reader needs at least one IACA certificate",
+            ));
+        }
+        let iaca = config
+            .iaca_certificates
+            .iter()
+            .map(|der| {
+                ParsedCertificate::from_der(der)
+                    .map_err(|e| WalletError::invalid(format!("IACA certificate: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let identity = match (
+            config.reader_private_key,
+            config.reader_certificate_chain.is_empty(),
+        ) {
+            (None, true) => None,
+            (Some(scalar), false) => {
+                let scalar = Zeroizing::new(scalar);
+                let key = SoftwareKey::from_private_scalar(&scalar)
+                    .map_err(|_| WalletError::invalid("reader private key"))?;
+                let leaf = ParsedCertificate::from_der(&config.reader_certificate_chain[0])
+                    .map_err(|e| WalletError::invalid(format!("reader certificate: {e}")))?;
+                if leaf
+                    .p256_public_key()
+                    .map_err(|e| WalletError::invalid(e.to_string()))?
+                    != key.public_key()
+                {
+                    return Err(WalletError::invalid(
+                        "the reader private key does not match the reader certificate",
+                    ));
+                }
+                Some((key, config.reader_certificate_chain))
+            }
+            _ => {
+                return Err(WalletError::invalid(
+                    "give both the reader certificate chain and its private key, or neither",
+                ))
+            }
+        };
+        Ok(Arc::new(MdocReader {
+            iaca,
+            identity,
+            clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        }))
+    }
+
+    /// Starts a session from the holder's QR code text and prepares the (signed) request.
+    pub fn start_session(
+        &self,
+        qr_uri: String,
+        requests: Vec<DocumentRequest>,
+    ) -> Result<Arc<MdocReaderSession>, WalletError> {
+        if requests.is_empty()
+            || requests
+                .iter()
+                .any(|r| r.items.is_empty() || r.doc_type.trim().is_empty())
+        {
+            return Err(WalletError::invalid(
+                "request at least one element of at least one document",
+            ));
+        }
+        let mut session = ReaderSession::from_qr(&qr_uri)?;
+        let items = requests
+            .iter()
+            .map(|r| {
+                let mut namespaces: Vec<(String, Vec<(String, bool)>)> = Vec::new();
+                for item in &r.items {
+                    match namespaces.iter_mut().find(|(ns, _)| *ns == item.namespace) {
+                        Some((_, list)) => {
+                            list.push((item.identifier.clone(), item.intent_to_retain))
+                        }
+                        None => namespaces.push((
+                            item.namespace.clone(),
+                            vec![(item.identifier.clone(), item.intent_to_retain)],
+                        )),
+                    }
+                }
+                ItemsRequest {
+                    doc_type: r.doc_type.clone(),
+                    namespaces,
+                    request_info: None,
+                }
+            })
+            .collect();
+        let identity = self
+            .identity
+            .as_ref()
+            .map(|(key, chain)| ReaderIdentity { key, chain });
+        let first_message = session.request(items, identity)?;
+        Ok(Arc::new(MdocReaderSession {
+            iaca: self.iaca.clone(),
+            clock: self.clock.clone(),
+            first_message,
+            session: Mutex::new(session),
+        }))
+    }
+}
+
+/// One reader session with one holder.
+#[derive(uniffi::Object)]
+pub struct MdocReaderSession {
+    iaca: Vec<ParsedCertificate>,
+    clock: Arc<dyn Clock>,
+    first_message: Vec<u8>,
+    session: Mutex<ReaderSession>,
+}
+
+#[uniffi::export]
+impl MdocReaderSession {
+    /// The SessionEstablishment message carrying the request: send it to the holder first.
+    pub fn request_message(&self) -> Vec<u8> {
+        self.first_message.clone()
+    }
+
+    /// Decrypts and verifies the holder's answer. Any failed check is a `Verification` error
+    /// naming it (tampered value, unknown digest, wrong docType, expired, untrusted issuer,
+    /// broken chain, device authentication, bad counter, ...).
+    pub fn receive(&self, message: Vec<u8>) -> Result<ReaderEvent, WalletError> {
+        let at = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let mut session = self.session.lock().map_err(|_| WalletError::Internal {
+            reason: "reader state poisoned".into(),
+        })?;
+        let Some((_, response)) = session.receive(&message)? else {
+            return Ok(ReaderEvent::Terminated);
+        };
+        let ctx = VerificationContext {
+            iaca: &self.iaca,
+            at,
+            transcript: session.transcript(),
+            e_reader_key: Some(session.ephemeral_key()),
+        };
+        let mut documents = Vec::with_capacity(response.documents.len());
+        for doc in &response.documents {
+            let verified = verify_document(doc, &ctx)?;
+            documents.push(VerifiedMdoc {
+                doc_type: verified.doc_type,
+                document_signer: verified.document_signer,
+                issuing_authority: verified.issuing_authority,
+                issuing_country: verified.issuing_country,
+                valid_from: verified.validity.valid_from,
+                valid_until: verified.validity.valid_until,
+                device_authentication: match verified.device_auth {
+                    DeviceAuthMethod::Signature => DeviceAuthentication::Signature,
+                    DeviceAuthMethod::Mac => DeviceAuthentication::Mac,
+                },
+                elements: verified
+                    .elements
+                    .into_iter()
+                    .map(|e| VerifiedElement {
+                        display: cbor::display(&e.value),
+                        value_cbor: cbor::encode(&e.value),
+                        namespace: e.namespace,
+                        identifier: e.identifier,
+                    })
+                    .collect(),
+                not_returned: verified
+                    .not_returned
+                    .into_iter()
+                    .map(|(namespace, identifier, code)| NotReturned {
+                        namespace,
+                        identifier,
+                        code,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(ReaderEvent::Response {
+            report: VerificationReport {
+                documents,
+                document_errors: response
+                    .document_errors
+                    .into_iter()
+                    .map(|(doc_type, code)| DocumentError { doc_type, code })
+                    .collect(),
+                status: response.status,
+            },
+        })
+    }
+
+    /// Ends the session; returns the termination message to send.
+    pub fn terminate(&self) -> Result<Vec<u8>, WalletError> {
+        let mut session = self.session.lock().map_err(|_| WalletError::Internal {
+            reason: "reader state poisoned".into(),
+        })?;
+        Ok(session.terminate())
+    }
+}

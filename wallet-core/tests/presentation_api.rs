@@ -1,0 +1,426 @@
+//! In-person presentation through the public API, as a host app and a relying party use it:
+//! issue into a wallet, engage by QR, request, approve, verify.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use wallet_core::*;
+
+const NOW: i64 = 1_800_000_000;
+
+fn wallet() -> Arc<Wallet> {
+    Wallet::open(WalletConfig {
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(fixed_clock(NOW)),
+    })
+    .unwrap()
+}
+
+fn authority() -> Arc<TestAuthority> {
+    TestAuthority::create(
+        "Jigap Test".into(),
+        "KR".into(),
+        Some(fixed_clock(NOW - 60)),
+    )
+    .unwrap()
+}
+
+fn mdl_claims() -> MdlClaims {
+    MdlClaims {
+        family_name: "홍".into(),
+        given_name: "길동".into(),
+        birth_date: "2000-02-29".into(),
+        document_number: "11-23-456789-01".into(),
+        issuing_authority: "경찰청".into(),
+        portrait: vec![0xff, 0xd8, 0xff, 0xd9],
+        vehicle_categories: vec!["B".into()],
+        valid_days: 365,
+    }
+}
+
+struct Setup {
+    wallet: Arc<Wallet>,
+    authority: Arc<TestAuthority>,
+    mdl_id: String,
+}
+
+fn setup() -> Setup {
+    let wallet = wallet();
+    let authority = authority();
+    let key = wallet.create_device_key().unwrap();
+    let mdl = authority
+        .issue_mdl(key.public_key.clone(), mdl_claims())
+        .unwrap();
+    let mdl_id = wallet.add_mdoc(mdl, key.alias).unwrap();
+    wallet
+        .add_trust_anchor(
+            TrustRole::MdocReader,
+            authority.material().reader_root_certificate,
+        )
+        .unwrap();
+    Setup {
+        wallet,
+        authority,
+        mdl_id,
+    }
+}
+
+fn reader(authority: &TestAuthority, signed: bool) -> Arc<MdocReader> {
+    let m = authority.material();
+    MdocReader::new(ReaderConfig {
+        iaca_certificates: vec![m.iaca_certificate],
+        reader_certificate_chain: if signed {
+            vec![m.reader_certificate]
+        } else {
+            vec![]
+        },
+        reader_private_key: signed.then_some(m.reader_key),
+        clock: Some(fixed_clock(NOW)),
+    })
+    .unwrap()
+}
+
+fn item(id: &str) -> RequestedItem {
+    RequestedItem {
+        namespace: "org.iso.18013.5.1".into(),
+        identifier: id.into(),
+        intent_to_retain: false,
+    }
+}
+
+fn mdl_request(ids: &[&str]) -> DocumentRequest {
+    DocumentRequest {
+        doc_type: "org.iso.18013.5.1.mDL".into(),
+        items: ids.iter().map(|i| item(i)).collect(),
+    }
+}
+
+fn documents(event: PresentationEvent) -> Vec<RequestedDocument> {
+    match event {
+        PresentationEvent::Request { documents } => documents,
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+fn report(event: ReaderEvent) -> VerificationReport {
+    match event {
+        ReaderEvent::Response { report } => report,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+#[test]
+fn age_over_19_only_from_qr_to_verified_report() {
+    let s = setup();
+    let stored = s.wallet.get_credential(s.mdl_id.clone()).unwrap();
+    assert_eq!(stored.summary.display_name_ko, "모바일 운전면허증");
+    assert!(stored.summary.issuer.contains("Jigap Test Document Signer"));
+
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(
+            vec![RetrievalMethod::Ble {
+                peripheral_server_uuid: Some(vec![7; 16]),
+                central_client_uuid: None,
+            }],
+            DeviceAuthMode::Signature,
+        )
+        .unwrap();
+    let engagement = holder.engagement().unwrap();
+    assert!(engagement.qr_uri.starts_with("mdoc:"));
+
+    let session = reader(&s.authority, true)
+        .start_session(
+            engagement.qr_uri,
+            vec![mdl_request(&["age_over_19", "family_name", "birth_date"])],
+        )
+        .unwrap();
+    let docs = documents(holder.receive(session.request_message()).unwrap());
+    assert_eq!(docs.len(), 1);
+    let doc = &docs[0];
+    assert_eq!(doc.matching_credentials, vec![s.mdl_id.clone()]);
+    let reader_info = doc.reader.as_ref().unwrap();
+    assert!(reader_info.trusted, "{reader_info:?}");
+    assert!(reader_info.subject.contains("Jigap Test Reader"));
+    assert!(doc.elements.iter().all(|e| e.available));
+
+    let answer = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "age_over_19".into(),
+            }],
+        }])
+        .unwrap();
+    let report = report(session.receive(answer).unwrap());
+    assert_eq!(report.status, 0);
+    let mdl = &report.documents[0];
+    assert_eq!(mdl.elements.len(), 1);
+    assert_eq!(
+        (
+            mdl.elements[0].identifier.as_str(),
+            mdl.elements[0].display.as_str()
+        ),
+        ("age_over_19", "true")
+    );
+    assert_eq!(mdl.elements[0].value_cbor, vec![0xf5]);
+    assert_eq!(mdl.device_authentication, DeviceAuthentication::Signature);
+    assert_eq!(mdl.issuing_country.as_deref(), Some("KR"));
+    assert_eq!(mdl.not_returned.len(), 2);
+
+    // Either side ends the session.
+    let end = holder.terminate().unwrap();
+    assert_eq!(session.receive(end).unwrap(), ReaderEvent::Terminated);
+}
+
+#[test]
+fn mac_mode_two_documents_and_a_missing_one() {
+    let s = setup();
+    let key = s.wallet.create_device_key().unwrap();
+    let card = s
+        .authority
+        .issue_resident_card(
+            key.public_key.clone(),
+            ResidentCardClaims {
+                name_ko: "홍길동".into(),
+                resident_registration_number: "000229-3123456".into(),
+                birth_date: "2000-02-29".into(),
+                address: "서울특별시 종로구 세종대로 209".into(),
+                issuing_authority: "서울특별시 종로구청장".into(),
+                portrait: vec![0xff, 0xd8, 0xff, 0xd9],
+                valid_days: 30,
+            },
+        )
+        .unwrap();
+    let card_id = s.wallet.add_mdoc(card, key.alias).unwrap();
+    assert_eq!(
+        s.wallet
+            .get_credential(card_id.clone())
+            .unwrap()
+            .summary
+            .display_name_en,
+        "Mobile resident registration card"
+    );
+
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Mac)
+        .unwrap();
+    let ns = "kr.jigap.mdoc.resident-registration.1";
+    let session = reader(&s.authority, false)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![
+                mdl_request(&["given_name"]),
+                DocumentRequest {
+                    doc_type: ns.into(),
+                    items: vec![RequestedItem {
+                        namespace: ns.into(),
+                        identifier: "age_over_19".into(),
+                        intent_to_retain: true,
+                    }],
+                },
+                DocumentRequest {
+                    doc_type: "org.iso.23220.photoid.1".into(),
+                    items: vec![item("x")],
+                },
+            ],
+        )
+        .unwrap();
+    let docs = documents(holder.receive(session.request_message()).unwrap());
+    assert_eq!(docs.len(), 3);
+    assert!(docs[0].reader.is_none(), "unsigned request");
+    assert!(docs[1].elements[0].intent_to_retain);
+    assert!(docs[2].matching_credentials.is_empty());
+
+    // Releasing something not requested is refused, and the request stays answerable.
+    let sneaky = holder.respond(vec![Approval {
+        document_index: 0,
+        credential_id: s.mdl_id.clone(),
+        elements: vec![ElementRef {
+            namespace: "org.iso.18013.5.1".into(),
+            identifier: "portrait".into(),
+        }],
+    }]);
+    assert!(matches!(sneaky, Err(WalletError::InvalidInput { .. })));
+    // The wrong credential for a document is refused too.
+    assert!(matches!(
+        holder.respond(vec![Approval {
+            document_index: 1,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![]
+        }]),
+        Err(WalletError::InvalidInput { .. })
+    ));
+
+    let answer = holder
+        .respond(vec![
+            Approval {
+                document_index: 0,
+                credential_id: s.mdl_id.clone(),
+                elements: vec![ElementRef {
+                    namespace: "org.iso.18013.5.1".into(),
+                    identifier: "given_name".into(),
+                }],
+            },
+            Approval {
+                document_index: 1,
+                credential_id: card_id,
+                elements: vec![ElementRef {
+                    namespace: ns.into(),
+                    identifier: "age_over_19".into(),
+                }],
+            },
+        ])
+        .unwrap();
+    let report = report(session.receive(answer).unwrap());
+    assert_eq!(report.documents.len(), 2);
+    assert!(report
+        .documents
+        .iter()
+        .all(|d| d.device_authentication == DeviceAuthentication::Mac));
+    assert_eq!(report.documents[0].elements[0].display, "길동");
+    assert_eq!(
+        report.document_errors,
+        vec![DocumentError {
+            doc_type: "org.iso.23220.photoid.1".into(),
+            code: 0
+        }]
+    );
+}
+
+#[test]
+fn reader_rejects_an_untrusted_issuer_and_holder_flags_an_untrusted_reader() {
+    let s = setup();
+    let stranger =
+        TestAuthority::create("Stranger".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    // The stranger's reader signs its request, but the wallet does not trust its root.
+    let session = reader(&stranger, true)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_19"])],
+        )
+        .unwrap();
+    let docs = documents(holder.receive(session.request_message()).unwrap());
+    let info = docs[0].reader.clone().unwrap();
+    assert!(!info.trusted && info.problem.is_some(), "{info:?}");
+    let answer = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "age_over_19".into(),
+            }],
+        }])
+        .unwrap();
+    // And the stranger's reader does not trust our issuer.
+    match session.receive(answer) {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::UntrustedIssuer,
+            ..
+        }) => {}
+        other => panic!("expected UntrustedIssuer, got {other:?}"),
+    }
+}
+
+#[test]
+fn locked_wallets_and_bad_inputs() {
+    let s = setup();
+    // An mdoc bound to another key is refused.
+    let other = s.wallet.create_device_key().unwrap();
+    let foreign = s
+        .authority
+        .issue_mdl(other.public_key.clone(), mdl_claims())
+        .unwrap();
+    let mine = s.wallet.create_device_key().unwrap();
+    assert!(matches!(
+        s.wallet.add_mdoc(foreign, mine.alias.clone()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.wallet.add_mdoc(vec![0xa0], mine.alias),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Malformed,
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.wallet
+            .add_trust_anchor(TrustRole::MdocIssuer, vec![1, 2, 3]),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    // A reader certificate is not a trust anchor.
+    assert!(matches!(
+        s.wallet.add_trust_anchor(
+            TrustRole::MdocReader,
+            s.authority.material().reader_certificate
+        ),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert_eq!(
+        s.wallet
+            .list_trust_anchors(Some(TrustRole::MdocReader))
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    assert!(
+        matches!(
+            holder.respond(vec![]),
+            Err(WalletError::InvalidInput { .. })
+        ),
+        "nothing to answer yet"
+    );
+    assert!(matches!(
+        holder.receive(vec![0x00]),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Malformed,
+            ..
+        })
+    ));
+    s.wallet.set_pin("123456".into()).unwrap();
+    s.wallet.lock().unwrap();
+    assert!(matches!(
+        s.wallet
+            .clone()
+            .start_presentation(vec![], DeviceAuthMode::Signature),
+        Err(WalletError::Locked)
+    ));
+    let session = reader(&s.authority, true)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_19"])],
+        )
+        .unwrap();
+    assert!(matches!(
+        holder.receive(session.request_message()),
+        Err(WalletError::Locked)
+    ));
+    assert!(matches!(
+        reader(&s.authority, true).start_session("http://x".into(), vec![mdl_request(&["a"])]),
+        Err(WalletError::Verification { .. })
+    ));
+    assert!(matches!(
+        reader(&s.authority, true).start_session("mdoc:x".into(), vec![]),
+        Err(WalletError::InvalidInput { .. })
+    ));
+}
