@@ -106,6 +106,11 @@ pub fn run(cli: &Cli) -> Result<()> {
     let path = wallet_path(cli);
     match &cli.command {
         Command::Demo => crate::demo::run(cli.json),
+        Command::Issuer { action } => crate::mdoc::issuer(cli, action),
+        Command::Issue { what } => crate::mdoc::issue(cli, what),
+        Command::Trust { action } => crate::mdoc::trust(cli, action),
+        Command::Present(args) => crate::mdoc::present(cli, args),
+        Command::Reader { action } => crate::mdoc::reader(cli, action),
         Command::Init => {
             if path.exists() {
                 return Err(CliError(format!(

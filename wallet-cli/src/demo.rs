@@ -6,7 +6,8 @@ use std::time::Instant;
 use serde_json::json;
 use wallet_core::crypto::jose;
 use wallet_core::{
-    passphrase_key_protector, CredentialFilter, CredentialFormat, NewCredential, Wallet,
+    passphrase_key_protector, Approval, CredentialFilter, DeviceAuthMode, ElementRef, MdlClaims,
+    MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, TestAuthority, TrustRole, Wallet,
     WalletConfig, WalletError,
 };
 
@@ -92,24 +93,97 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             ),
         );
 
-        // Credential issuance arrives with the mdoc and SD-JWT capabilities; until then the
-        // demo stores opaque sample bytes to show the sealed store at work.
-        let raw: Vec<u8> = b"sample credential bytes \x00\x01\x02\xff".to_vec();
-        let id = wallet.add_credential(NewCredential {
-            format: CredentialFormat::MsoMdoc,
-            doc_type: "org.iso.18013.5.1.mDL".into(),
-            issuer: "Jigap demo authority".into(),
-            display_name_ko: "모바일 운전면허증 (예시)".into(),
-            display_name_en: "Mobile driver's licence (sample)".into(),
-            valid_from: None,
-            valid_until: None,
-            key_alias: Some(key.alias.clone()),
-            raw: raw.clone(),
-        })?;
+        let authority = TestAuthority::create("Jigap Demo".into(), "KR".into(), None)?;
+        let mdl_key = wallet.create_device_key()?;
+        let mdl = authority.issue_mdl(
+            mdl_key.public_key.clone(),
+            MdlClaims {
+                family_name: "홍".into(),
+                given_name: "길동".into(),
+                birth_date: "1990-05-05".into(),
+                document_number: "11-23-456789-01".into(),
+                issuing_authority: "경찰청 (Korean National Police Agency)".into(),
+                portrait: crate::mdoc::SAMPLE_PORTRAIT.to_vec(),
+                vehicle_categories: vec!["B".into()],
+                valid_days: 3650,
+            },
+        )?;
+        let id = wallet.add_mdoc(mdl.clone(), mdl_key.alias.clone())?;
         steps.say(
-            "store",
-            format!("sealed credential {id} ({} bytes) in the store", raw.len()),
+            "issue",
+            format!("a test authority (IACA + document signer, Annex B profiles) issued an mDL ({} bytes), sealed as {id}", mdl.len()),
         );
+        let material = authority.material();
+        wallet.add_trust_anchor(
+            TrustRole::MdocReader,
+            material.reader_root_certificate.clone(),
+        )?;
+
+        let holder = wallet
+            .clone()
+            .start_presentation(vec![], DeviceAuthMode::Signature)?;
+        let qr_uri = holder.engagement()?.qr_uri;
+        steps.say(
+            "engage",
+            format!(
+                "the wallet shows its QR code: {}…",
+                &qr_uri[..qr_uri.len().min(48)]
+            ),
+        );
+        let reader = MdocReader::new(ReaderConfig {
+            iaca_certificates: vec![material.iaca_certificate.clone()],
+            reader_certificate_chain: vec![material.reader_certificate.clone()],
+            reader_private_key: Some(material.reader_key.clone()),
+            clock: None,
+        })?;
+        let request =
+            crate::mdoc::parse_request("org.iso.18013.5.1.mDL=age_over_19,family_name,portrait")?;
+        let session = reader.start_session(qr_uri, vec![request])?;
+        let PresentationEvent::Request { documents } = holder.receive(session.request_message())?
+        else {
+            return Err(CliError::from("the reader ended the session".to_string()));
+        };
+        let asked: Vec<String> = documents[0]
+            .elements
+            .iter()
+            .map(|e| e.identifier.clone())
+            .collect();
+        let trusted = documents[0].reader.as_ref().is_some_and(|r| r.trusted);
+        steps.say(
+            "request",
+            format!(
+                "a {} reader asks for {}; the citizen approves only age_over_19",
+                if trusted { "trusted" } else { "UNTRUSTED" },
+                asked.join(", ")
+            ),
+        );
+        let answer = holder.respond(vec![Approval {
+            document_index: 0,
+            credential_id: id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "age_over_19".into(),
+            }],
+        }])?;
+        let ReaderEvent::Response { report } = session.receive(answer)? else {
+            return Err(CliError::from("no response".to_string()));
+        };
+        let released = report
+            .documents
+            .first()
+            .map(|d| d.elements.len())
+            .unwrap_or(0);
+        if released != 1 {
+            return Err(CliError::from(format!(
+                "expected one released element, got {released}"
+            )));
+        }
+        steps.say(
+            "verify",
+            crate::mdoc::report_text(&report).replace('\n', " | "),
+        );
+        holder.terminate()?;
+        let raw = mdl;
         wallet.close_store()?;
 
         let wallet = Wallet::open(config()?)?;
@@ -124,7 +198,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         steps.say(
             "reopen",
             format!(
-                "reopened: {} credential(s), bytes identical, named {}",
+                "reopened: {} credential(s), the mDL's bytes identical, named {}",
                 page.total, back.summary.display_name_ko
             ),
         );

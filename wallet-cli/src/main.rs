@@ -9,7 +9,9 @@
 
 mod commands;
 mod demo;
+mod mdoc;
 mod output;
+mod qr;
 mod secrets;
 
 use std::path::PathBuf;
@@ -57,8 +59,35 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Run the whole story in a temporary wallet: create, protect, bind a key, store, reopen, wipe.
+    /// Run the whole story in a temporary wallet: create, protect, issue an mDL, present only
+    /// age_over_19 to a reader, verify, reopen, wipe.
     Demo,
+    /// The test issuing authority.
+    Issuer {
+        /// Authority action.
+        #[command(subcommand)]
+        action: mdoc::IssuerAction,
+    },
+    /// Issue a credential from a test authority into a wallet.
+    Issue {
+        /// What to issue.
+        #[command(subcommand)]
+        what: mdoc::IssueWhat,
+    },
+    /// Manage the wallet's trust anchors.
+    Trust {
+        /// Trust action.
+        #[command(subcommand)]
+        action: mdoc::TrustAction,
+    },
+    /// Present mdocs in person: show the QR code, answer the reader's request.
+    Present(mdoc::PresentArgs),
+    /// Act as an mdoc reader: request from a QR engagement, verify the response.
+    Reader {
+        /// Reader action.
+        #[command(subcommand)]
+        action: mdoc::ReaderAction,
+    },
 }
 
 /// PIN actions.

@@ -193,10 +193,319 @@ fn demo_runs_the_whole_story() {
         .iter()
         .map(|s| s["step"].as_str().unwrap())
         .collect();
-    for expected in ["open", "pin", "device key", "store", "reopen", "wipe"] {
+    for expected in [
+        "open",
+        "pin",
+        "device key",
+        "issue",
+        "engage",
+        "request",
+        "verify",
+        "reopen",
+        "wipe",
+    ] {
         assert!(
             steps.contains(&expected),
             "{expected} missing from {steps:?}"
         );
     }
+}
+
+#[test]
+fn issue_present_and_verify_across_processes() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    assert!(run
+        .fails(&["issuer", "init", "--dir", a], &[])
+        .contains("already"));
+    let wallet = run.wallet();
+    let issued = run.json(
+        &[
+            "issue",
+            "mdl",
+            "--issuer",
+            a,
+            "--holder",
+            &wallet,
+            "--family-name",
+            "Hong",
+            "--given-name",
+            "Gildong",
+            "--birth-date",
+            "1990-05-05",
+        ],
+        &[],
+    );
+    assert_eq!(issued["doc_type"], "org.iso.18013.5.1.mDL");
+    let card = run.json(
+        &[
+            "issue",
+            "resident-card",
+            "--issuer",
+            a,
+            "--holder",
+            &wallet,
+            "--name-ko",
+            "홍길동",
+            "--rrn",
+            "900505-1234567",
+            "--birth-date",
+            "1990-05-05",
+            "--address",
+            "서울특별시 종로구",
+        ],
+        &[],
+    );
+    assert_eq!(card["doc_type"], "kr.jigap.mdoc.resident-registration.1");
+    assert!(run
+        .fails(
+            &[
+                "issue",
+                "mdl",
+                "--issuer",
+                a,
+                "--holder",
+                &wallet,
+                "--family-name",
+                "H",
+                "--given-name",
+                "G",
+                "--birth-date",
+                "1990-13-05"
+            ],
+            &[]
+        )
+        .contains("YYYY-MM-DD"));
+    let reader_root = authority.join("reader-root.der");
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "mdoc-reader",
+            reader_root.to_str().unwrap(),
+        ],
+        &[],
+    );
+
+    let session = run.dir.path().join("session");
+    let s = session.to_str().unwrap();
+    let holder = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .args([
+            "--wallet",
+            &wallet,
+            "--json",
+            "present",
+            "--dir",
+            s,
+            "--approve",
+            "age_over_19",
+            "--timeout",
+            "60",
+        ])
+        .env("JIGAP_PASSPHRASE", "cli test passphrase")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    run.ok(
+        &[
+            "reader",
+            "request",
+            "--dir",
+            s,
+            "--issuer",
+            a,
+            "--request",
+            "org.iso.18013.5.1.mDL=age_over_19,family_name",
+        ],
+        &[],
+    );
+    let verified = run.json(
+        &[
+            "reader", "verify", "--dir", s, "--issuer", a, "--wait", "60",
+        ],
+        &[],
+    );
+    let out = holder.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let holder_log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        holder_log.contains("signed by trusted reader"),
+        "{holder_log}"
+    );
+    assert!(session.join("engagement.png").exists());
+    let doc = &verified["documents"][0];
+    assert_eq!(doc["elements"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["elements"][0]["identifier"], "age_over_19");
+    assert_eq!(doc["elements"][0]["value"], "true");
+    assert_eq!(doc["not_returned"][0], "org.iso.18013.5.1/family_name");
+
+    // A reader that trusts another authority rejects the same kind of response.
+    let other = run.dir.path().join("other");
+    run.ok(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            other.to_str().unwrap(),
+            "--name",
+            "Elsewhere",
+        ],
+        &[],
+    );
+    let session2 = run.dir.path().join("session2");
+    let s2 = session2.to_str().unwrap();
+    let holder = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .args([
+            "--wallet",
+            &wallet,
+            "present",
+            "--dir",
+            s2,
+            "--approve",
+            "all",
+            "--timeout",
+            "60",
+        ])
+        .env("JIGAP_PASSPHRASE", "cli test passphrase")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    run.ok(
+        &[
+            "reader",
+            "request",
+            "--dir",
+            s2,
+            "--issuer",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let out = run.jigap(
+        &[
+            "reader",
+            "verify",
+            "--dir",
+            s2,
+            "--issuer",
+            other.to_str().unwrap(),
+            "--wait",
+            "60",
+        ],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("jigap: error: ") && last.contains("UntrustedIssuer"),
+        "{err}"
+    );
+    assert!(holder.wait_with_output().unwrap().status.success());
+}
+
+#[test]
+fn present_speaks_base64_lines_on_stdio() {
+    use std::io::{BufRead, BufReader, Write};
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    let wallet = run.wallet();
+    run.ok(
+        &[
+            "issue",
+            "mdl",
+            "--issuer",
+            a,
+            "--holder",
+            &wallet,
+            "--family-name",
+            "Hong",
+            "--given-name",
+            "Gildong",
+            "--birth-date",
+            "1990-05-05",
+        ],
+        &[],
+    );
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .args(["--wallet", &wallet, "present", "--approve", "all"])
+        .env("JIGAP_PASSPHRASE", "cli test passphrase")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(holder.stdout.take().unwrap());
+    let mut uri = String::new();
+    out.read_line(&mut uri).unwrap();
+    assert!(uri.starts_with("mdoc:"));
+    let cwd = run.dir.path();
+    let request = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .current_dir(cwd)
+        .args([
+            "reader",
+            "request",
+            "--engagement",
+            uri.trim(),
+            "--issuer",
+            a,
+            "--request",
+            "org.iso.18013.5.1.mDL=given_name",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        request.status.success(),
+        "{}",
+        String::from_utf8_lossy(&request.stderr)
+    );
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin.write_all(&request.stdout).unwrap();
+    stdin.flush().unwrap();
+    let mut response = String::new();
+    out.read_line(&mut response).unwrap();
+    drop(stdin);
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(response.trim())
+        .unwrap();
+    let response_file = cwd.join("response.cbor");
+    std::fs::write(&response_file, bytes).unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .current_dir(cwd)
+        .args([
+            "--json",
+            "reader",
+            "verify",
+            "--response",
+            response_file.to_str().unwrap(),
+            "--issuer",
+            a,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(report["documents"][0]["elements"][0]["value"], "Gildong");
+    assert!(holder.wait().unwrap().success());
 }

@@ -424,3 +424,41 @@ fn locked_wallets_and_bad_inputs() {
         Err(WalletError::InvalidInput { .. })
     ));
 }
+
+#[test]
+fn a_reader_session_continues_from_saved_state() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let reader = reader(&s.authority, true);
+    let session = reader
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_21"])],
+        )
+        .unwrap();
+    let request = session.request_message();
+    let state = session.save_state().unwrap();
+    drop(session);
+    holder.receive(request).unwrap();
+    let answer = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "age_over_21".into(),
+            }],
+        }])
+        .unwrap();
+    let resumed = reader.resume_session(state).unwrap();
+    let report = report(resumed.receive(answer).unwrap());
+    assert_eq!(report.documents[0].elements[0].display, "true");
+    assert!(matches!(
+        reader.resume_session(vec![0xa0]),
+        Err(WalletError::Verification { .. })
+    ));
+}

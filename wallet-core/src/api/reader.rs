@@ -202,6 +202,18 @@ impl MdocReader {
         }))
     }
 
+    /// Continues a session saved with [`MdocReaderSession::save_state`].
+    pub fn resume_session(&self, state: Vec<u8>) -> Result<Arc<MdocReaderSession>, WalletError> {
+        let state = Zeroizing::new(state);
+        let session = ReaderSession::resume(&state)?;
+        Ok(Arc::new(MdocReaderSession {
+            iaca: self.iaca.clone(),
+            clock: self.clock.clone(),
+            first_message: Vec::new(),
+            session: Mutex::new(session),
+        }))
+    }
+
     /// Starts a session from the holder's QR code text and prepares the (signed) request.
     pub fn start_session(
         &self,
@@ -265,7 +277,8 @@ pub struct MdocReaderSession {
 
 #[uniffi::export]
 impl MdocReaderSession {
-    /// The SessionEstablishment message carrying the request: send it to the holder first.
+    /// The SessionEstablishment message carrying the request: send it to the holder first
+    /// (empty for a resumed session, whose request was already sent).
     pub fn request_message(&self) -> Vec<u8> {
         self.first_message.clone()
     }
@@ -336,6 +349,15 @@ impl MdocReaderSession {
                 status: response.status,
             },
         })
+    }
+
+    /// The session as bytes, to continue it elsewhere with [`MdocReader::resume_session`]. It
+    /// contains the session's ephemeral private key: store it like a session key.
+    pub fn save_state(&self) -> Result<Vec<u8>, WalletError> {
+        let session = self.session.lock().map_err(|_| WalletError::Internal {
+            reason: "reader state poisoned".into(),
+        })?;
+        Ok(session.save_state())
     }
 
     /// Ends the session; returns the termination message to send.

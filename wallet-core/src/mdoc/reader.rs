@@ -38,7 +38,10 @@ impl ReaderSession {
 
     /// Starts a session from a DeviceEngagement.
     pub fn new(engagement: DeviceEngagement) -> Result<Self, MdocError> {
-        let ephemeral = SoftwareKey::generate()?;
+        Self::with_key(engagement, SoftwareKey::generate()?)
+    }
+
+    fn with_key(engagement: DeviceEngagement, ephemeral: SoftwareKey) -> Result<Self, MdocError> {
         let e_reader_key_bytes = cbor::encode(&cose::cose_key(ephemeral.public_key())?);
         let transcript = SessionTranscript::new(
             Some(&engagement.bytes),
@@ -132,6 +135,59 @@ impl ReaderSession {
             _ => {}
         }
         Ok(response)
+    }
+
+    /// The session as bytes, to continue it in another process (a CLI step, a stateless
+    /// server). It holds the reader's ephemeral private key: keep it as secret as a session key.
+    pub fn save_state(&self) -> Vec<u8> {
+        let (sent, received) = self.cipher.counters();
+        cbor::encode(&cbor::Value::Map(vec![
+            cbor::entry("v", cbor::Value::Integer(1.into())),
+            cbor::entry(
+                "key",
+                cbor::Value::Bytes(self.ephemeral.private_scalar().expose().to_vec()),
+            ),
+            cbor::entry(
+                "engagement",
+                cbor::Value::Bytes(self.engagement.bytes.clone()),
+            ),
+            cbor::entry("sent", cbor::Value::Integer(sent.into())),
+            cbor::entry("received", cbor::Value::Integer(received.into())),
+            cbor::entry("terminated", cbor::Value::Bool(self.cipher.is_terminated())),
+        ]))
+    }
+
+    /// Continues a session saved with [`ReaderSession::save_state`].
+    pub fn resume(state: &[u8]) -> Result<Self, MdocError> {
+        let value = cbor::decode(state)?;
+        let m = cbor::map(&value, "reader state")?;
+        if cbor::uint(cbor::require(m, "v", "reader state")?, "version")? != 1 {
+            return Err(MdocError::Unsupported("reader state version".into()));
+        }
+        let key = zeroize::Zeroizing::new(
+            cbor::bytes(cbor::require(m, "key", "reader state")?, "key")?.to_vec(),
+        );
+        let ephemeral = SoftwareKey::from_private_scalar(&key)?;
+        let engagement = DeviceEngagement::parse(cbor::bytes(
+            cbor::require(m, "engagement", "reader state")?,
+            "engagement",
+        )?)?;
+        let counter = |name: &str| -> Result<u32, MdocError> {
+            u32::try_from(cbor::uint(cbor::require(m, name, "reader state")?, name)?)
+                .map_err(|_| MdocError::Malformed("reader state counter".into()))
+        };
+        let mut session = Self::with_key(engagement, ephemeral)?;
+        session
+            .cipher
+            .set_counters(counter("sent")?, counter("received")?);
+        session.sent_establishment = counter("sent")? > 0;
+        if cbor::boolean(
+            cbor::require(m, "terminated", "reader state")?,
+            "terminated",
+        )? {
+            session.cipher.terminate();
+        }
+        Ok(session)
     }
 
     /// Ends the session: the SessionData with status 20 to send.

@@ -240,6 +240,17 @@ impl SessionCipher {
         }
     }
 
+    /// The counters of messages sent and received so far.
+    pub fn counters(&self) -> (u32, u32) {
+        (self.sent, self.received)
+    }
+
+    /// Restores counters saved with [`SessionCipher::counters`].
+    pub fn set_counters(&mut self, sent: u32, received: u32) {
+        self.sent = sent;
+        self.received = received;
+    }
+
     /// True once either side ended the session.
     pub fn is_terminated(&self) -> bool {
         self.terminated

@@ -1,0 +1,800 @@
+//! mdoc commands: the test issuing authority (`issuer init`, `issue mdl|resident-card`), trust
+//! anchors, in-person presentation (`present`) and the reader (`reader request|verify`).
+//! Messages travel as files in a session directory, or as base64 lines on stdin/stdout.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use wallet_core::{
+    Approval, AuthorityMaterial, DeviceAuthMode, DocumentRequest, ElementRef, MdlClaims,
+    MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, RequestedDocument, RequestedItem,
+    ResidentCardClaims, TestAuthority, TrustRole, VerificationReport,
+};
+
+use crate::commands::{open, unlock, wallet_path, CliError};
+use crate::{qr, Cli};
+
+type Result<T> = std::result::Result<T, CliError>;
+
+/// The sample portrait used when none is given.
+pub const SAMPLE_PORTRAIT: &[u8] = include_bytes!("../assets/sample-portrait.jpg");
+
+/// Test-authority actions.
+#[derive(Subcommand, Debug)]
+pub enum IssuerAction {
+    /// Create a test authority (IACA, document signer, reader root, reader) in a directory.
+    Init {
+        /// Directory for the certificates and keys.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Name prefix of the certificates.
+        #[arg(long, default_value = "Jigap Test")]
+        name: String,
+        /// Country (ISO 3166-1 alpha-2).
+        #[arg(long, default_value = "KR")]
+        country: String,
+    },
+}
+
+/// Common options of `jigap issue`.
+#[derive(Args, Debug)]
+pub struct IssueCommon {
+    /// The test authority's directory (from `jigap issuer init`).
+    #[arg(long)]
+    pub issuer: PathBuf,
+    /// The holder's wallet file.
+    #[arg(long)]
+    pub holder: PathBuf,
+    /// Birth date, YYYY-MM-DD.
+    #[arg(long)]
+    pub birth_date: String,
+    /// Portrait JPEG (default: a sample image).
+    #[arg(long)]
+    pub portrait: Option<PathBuf>,
+    /// Days of validity.
+    #[arg(long, default_value_t = 365)]
+    pub valid_days: u32,
+}
+
+/// What to issue.
+#[derive(Subcommand, Debug)]
+pub enum IssueWhat {
+    /// An ISO 18013-5 mobile driver's licence.
+    Mdl {
+        /// Issuer, holder, birth date, portrait, validity.
+        #[command(flatten)]
+        common: IssueCommon,
+        /// Family name.
+        #[arg(long)]
+        family_name: String,
+        /// Given name.
+        #[arg(long)]
+        given_name: String,
+        /// Licence number.
+        #[arg(long, default_value = "11-00-000000-00")]
+        document_number: String,
+        /// Issuing authority.
+        #[arg(long, default_value = "경찰청 (Korean National Police Agency)")]
+        authority: String,
+        /// Vehicle category codes.
+        #[arg(long = "category", default_values_t = vec!["B".to_string()])]
+        categories: Vec<String>,
+    },
+    /// A mobile resident registration card (provisional docType).
+    ResidentCard {
+        /// Issuer, holder, birth date, portrait, validity.
+        #[command(flatten)]
+        common: IssueCommon,
+        /// Name in Korean.
+        #[arg(long)]
+        name_ko: String,
+        /// Resident registration number.
+        #[arg(long)]
+        rrn: String,
+        /// Address.
+        #[arg(long)]
+        address: String,
+        /// Issuing authority.
+        #[arg(long, default_value = "서울특별시 종로구청장")]
+        authority: String,
+    },
+}
+
+/// Roles as typed on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    /// mdoc issuing authority (IACA).
+    MdocIssuer,
+    /// mdoc reader root.
+    MdocReader,
+}
+
+impl From<RoleArg> for TrustRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::MdocIssuer => TrustRole::MdocIssuer,
+            RoleArg::MdocReader => TrustRole::MdocReader,
+        }
+    }
+}
+
+/// Trust-anchor actions (on a wallet).
+#[derive(Subcommand, Debug)]
+pub enum TrustAction {
+    /// Trust a CA certificate (DER) for a role.
+    Add {
+        /// The role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The certificate file (DER).
+        certificate: PathBuf,
+    },
+    /// List trust anchors.
+    List,
+    /// Remove a trust anchor.
+    Remove {
+        /// Its id.
+        id: String,
+    },
+}
+
+/// Options of `jigap present`.
+#[derive(Args, Debug)]
+pub struct PresentArgs {
+    /// Session directory: write engagement.txt/.png and response.cbor, read request.cbor.
+    /// Without it, messages are base64 lines on stdin/stdout.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// What to release: `all` (everything requested that the wallet holds), `none`, or a
+    /// comma-separated list of element identifiers. Asked interactively when omitted.
+    #[arg(long)]
+    pub approve: Option<String>,
+    /// Authenticate with an ECDH MAC instead of a signature.
+    #[arg(long)]
+    pub mac: bool,
+    /// Also write the QR code here as PNG (session mode writes engagement.png anyway).
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// Seconds to wait for the reader.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+}
+
+/// Where the reader's trust and identity come from.
+#[derive(Args, Debug)]
+pub struct ReaderTrust {
+    /// A test authority directory: its IACA is trusted and its reader certificate signs.
+    #[arg(long)]
+    pub issuer: Option<PathBuf>,
+    /// Trusted IACA certificates (DER).
+    #[arg(long)]
+    pub iaca: Vec<PathBuf>,
+    /// Reader certificate (DER), to sign requests.
+    #[arg(long)]
+    pub reader_cert: Option<PathBuf>,
+    /// Reader private key (32-byte scalar file), with --reader-cert.
+    #[arg(long)]
+    pub reader_key: Option<PathBuf>,
+}
+
+/// Reader actions.
+#[derive(Subcommand, Debug)]
+pub enum ReaderAction {
+    /// Build a request from the holder's engagement (QR text).
+    Request {
+        /// The QR code text (`mdoc:...`), or @FILE to read it from a file.
+        #[arg(long)]
+        engagement: Option<String>,
+        /// Session directory (reads engagement.txt, writes request.cbor and reader-state.cbor).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// What to ask: DOCTYPE=element,element (namespace/element for other namespaces).
+        #[arg(long = "request", default_values_t = vec!["org.iso.18013.5.1.mDL=age_over_19".to_string()])]
+        requests: Vec<String>,
+        /// Trust and signing.
+        #[command(flatten)]
+        trust: ReaderTrust,
+    },
+    /// Verify the holder's response and print what verified.
+    Verify {
+        /// Session directory (reads response.cbor and reader-state.cbor).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The response message file (instead of the session directory's).
+        #[arg(long)]
+        response: Option<PathBuf>,
+        /// The saved reader state file (instead of the session directory's).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Seconds to wait for the response to appear.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+        /// Trust and signing.
+        #[command(flatten)]
+        trust: ReaderTrust,
+    },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError::from(format!("reading {}: {e}", path.display())))
+}
+
+fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| CliError::from(format!("writing {}: {e}", path.display())))?;
+    if secret {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
+const MATERIAL_FILES: [&str; 8] = [
+    "iaca.der",
+    "iaca.key",
+    "document-signer.der",
+    "document-signer.key",
+    "reader-root.der",
+    "reader-root.key",
+    "reader.der",
+    "reader.key",
+];
+
+fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let parts: [&[u8]; 8] = [
+        &m.iaca_certificate,
+        &m.iaca_key,
+        &m.document_signer_certificate,
+        &m.document_signer_key,
+        &m.reader_root_certificate,
+        &m.reader_root_key,
+        &m.reader_certificate,
+        &m.reader_key,
+    ];
+    for (name, bytes) in MATERIAL_FILES.iter().zip(parts) {
+        write(&dir.join(name), bytes, name.ends_with(".key"))?;
+    }
+    Ok(())
+}
+
+/// Loads a test authority directory.
+pub fn load_material(dir: &Path) -> Result<AuthorityMaterial> {
+    let f = |name: &str| read(&dir.join(name));
+    Ok(AuthorityMaterial {
+        iaca_certificate: f("iaca.der")?,
+        iaca_key: f("iaca.key")?,
+        document_signer_certificate: f("document-signer.der")?,
+        document_signer_key: f("document-signer.key")?,
+        reader_root_certificate: f("reader-root.der")?,
+        reader_root_key: f("reader-root.key")?,
+        reader_certificate: f("reader.der")?,
+        reader_key: f("reader.key")?,
+    })
+}
+
+fn say(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
+    if cli.json {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// `jigap issuer ...`
+pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
+    match action {
+        IssuerAction::Init { dir, name, country } => {
+            if dir.join("iaca.der").exists() {
+                return Err(CliError::from(format!(
+                    "{} already holds an authority",
+                    dir.display()
+                )));
+            }
+            let authority = TestAuthority::create(name.clone(), country.clone(), None)?;
+            save_material(dir, &authority.material())?;
+            say(cli, json!({ "dir": dir, "files": MATERIAL_FILES }), || {
+                format!(
+                    "created test authority '{name}' ({country}) in {}: IACA, document signer, reader root, reader (keys 0600)",
+                    dir.display()
+                )
+            });
+            Ok(())
+        }
+    }
+}
+
+/// `jigap issue ...`
+pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
+    let common = match what {
+        IssueWhat::Mdl { common, .. } | IssueWhat::ResidentCard { common, .. } => common,
+    };
+    let authority = TestAuthority::load(load_material(&common.issuer)?, None)?;
+    let wallet = open(&common.holder, false)?;
+    unlock(&wallet)?;
+    let portrait = match &common.portrait {
+        Some(path) => read(path)?,
+        None => SAMPLE_PORTRAIT.to_vec(),
+    };
+    let key = wallet.create_device_key()?;
+    let issued = match what {
+        IssueWhat::Mdl {
+            family_name,
+            given_name,
+            document_number,
+            authority: by,
+            categories,
+            ..
+        } => authority.issue_mdl(
+            key.public_key.clone(),
+            MdlClaims {
+                family_name: family_name.clone(),
+                given_name: given_name.clone(),
+                birth_date: common.birth_date.clone(),
+                document_number: document_number.clone(),
+                issuing_authority: by.clone(),
+                portrait,
+                vehicle_categories: categories.clone(),
+                valid_days: common.valid_days,
+            },
+        )?,
+        IssueWhat::ResidentCard {
+            name_ko,
+            rrn,
+            address,
+            authority: by,
+            ..
+        } => authority.issue_resident_card(
+            key.public_key.clone(),
+            ResidentCardClaims {
+                name_ko: name_ko.clone(),
+                resident_registration_number: rrn.clone(),
+                birth_date: common.birth_date.clone(),
+                address: address.clone(),
+                issuing_authority: by.clone(),
+                portrait,
+                valid_days: common.valid_days,
+            },
+        )?,
+    };
+    let id = wallet.add_mdoc(issued.clone(), key.alias.clone())?;
+    let summary = wallet.get_credential(id.clone())?.summary;
+    say(
+        cli,
+        json!({ "id": id, "doc_type": summary.doc_type, "bytes": issued.len(), "key_alias": key.alias }),
+        || {
+            format!(
+                "issued {} ({}, {} bytes) into {} as {id}, bound to device key {}",
+                summary.display_name_ko,
+                summary.doc_type,
+                issued.len(),
+                common.holder.display(),
+                key.alias
+            )
+        },
+    );
+    Ok(())
+}
+
+/// `jigap trust ...`
+pub fn trust(cli: &Cli, action: &TrustAction) -> Result<()> {
+    let wallet = open(&wallet_path(cli), false)?;
+    unlock(&wallet)?;
+    match action {
+        TrustAction::Add { role, certificate } => {
+            let anchor = wallet.add_trust_anchor((*role).into(), read(certificate)?)?;
+            say(
+                cli,
+                json!({ "id": anchor.id, "subject": anchor.subject }),
+                || {
+                    format!(
+                        "trusted {} as {:?} ({})",
+                        anchor.subject, anchor.role, anchor.id
+                    )
+                },
+            );
+        }
+        TrustAction::List => {
+            let anchors = wallet.list_trust_anchors(None)?;
+            let value = json!(anchors
+                .iter()
+                .map(|a| json!({ "id": a.id, "role": format!("{:?}", a.role), "subject": a.subject, "not_after": a.not_after }))
+                .collect::<Vec<_>>());
+            say(cli, value, || {
+                if anchors.is_empty() {
+                    "no trust anchors".into()
+                } else {
+                    anchors
+                        .iter()
+                        .map(|a| format!("{}  {:?}  {}", a.id, a.role, a.subject))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+        }
+        TrustAction::Remove { id } => {
+            wallet.remove_trust_anchor(id.clone())?;
+            say(cli, json!({ "removed": id }), || format!("removed {id}"));
+        }
+    }
+    Ok(())
+}
+
+fn wait_for(path: &Path, timeout: Duration) -> Result<Vec<u8>> {
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        if let Ok(bytes) = std::fs::read(path) {
+            if !bytes.is_empty() {
+                return Ok(bytes);
+            }
+        }
+        if start.elapsed() >= timeout {
+            return Err(CliError::from(format!(
+                "timed out waiting for {}",
+                path.display()
+            )));
+        }
+        if !announced {
+            eprintln!("waiting for {} ...", path.display());
+            announced = true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn describe_request(documents: &[RequestedDocument]) -> String {
+    let mut lines = Vec::new();
+    for d in documents {
+        let reader = match &d.reader {
+            Some(r) if r.trusted => format!("signed by trusted reader {}", r.subject),
+            Some(r) => format!(
+                "signed by UNTRUSTED reader {} ({})",
+                r.subject,
+                r.problem.as_deref().unwrap_or("?")
+            ),
+            None => "unsigned request".into(),
+        };
+        lines.push(format!("request #{}: {} — {reader}", d.index, d.doc_type));
+        for e in &d.elements {
+            lines.push(format!(
+                "  {}/{}{}{}",
+                e.namespace,
+                e.identifier,
+                if e.intent_to_retain {
+                    " (will be kept)"
+                } else {
+                    ""
+                },
+                if e.available { "" } else { " (not held)" }
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+fn choose(
+    documents: &[RequestedDocument],
+    approve: Option<&str>,
+    can_prompt: bool,
+) -> Result<Vec<Approval>> {
+    let mut approvals = Vec::new();
+    for d in documents {
+        let Some(credential_id) = d.matching_credentials.first().cloned() else {
+            continue;
+        };
+        let mut elements = Vec::new();
+        for e in d.elements.iter().filter(|e| e.available) {
+            let release = match approve {
+                Some("all") => true,
+                Some("none") => false,
+                Some(list) => list.split(',').any(|x| x.trim() == e.identifier),
+                None if can_prompt => {
+                    eprint!("release {}/{}? [y/N] ", e.namespace, e.identifier);
+                    let _ = std::io::stderr().flush();
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim().eq_ignore_ascii_case("y")
+                }
+                None => {
+                    return Err(CliError::from(
+                        "no terminal to ask: pass --approve all|none|ELEMENTS".to_string(),
+                    ))
+                }
+            };
+            if release {
+                elements.push(ElementRef {
+                    namespace: e.namespace.clone(),
+                    identifier: e.identifier.clone(),
+                });
+            }
+        }
+        approvals.push(Approval {
+            document_index: d.index,
+            credential_id,
+            elements,
+        });
+    }
+    Ok(approvals)
+}
+
+/// `jigap present`
+pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
+    let wallet = open(&wallet_path(cli), false)?;
+    unlock(&wallet)?;
+    let mode = if args.mac {
+        DeviceAuthMode::Mac
+    } else {
+        DeviceAuthMode::Signature
+    };
+    let session = wallet.clone().start_presentation(vec![], mode)?;
+    let engagement = session.engagement()?;
+    eprintln!("{}", qr::terminal(&engagement.qr_uri)?);
+    eprintln!(
+        "show this QR code to the reader (engagement: {} bytes)",
+        engagement.device_engagement.len()
+    );
+    let png = qr::png(&engagement.qr_uri, 8)?;
+    if let Some(path) = &args.png {
+        write(path, &png, false)?;
+    }
+    let timeout = Duration::from_secs(args.timeout);
+    let approve = args.approve.as_deref();
+    match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            for stale in ["request.cbor", "response.cbor"] {
+                let _ = std::fs::remove_file(dir.join(stale));
+            }
+            write(&dir.join("engagement.png"), &png, false)?;
+            write(
+                &dir.join("engagement.txt"),
+                engagement.qr_uri.as_bytes(),
+                false,
+            )?;
+            let request = wait_for(&dir.join("request.cbor"), timeout)?;
+            let PresentationEvent::Request { documents } = session.receive(request)? else {
+                return Err(CliError::from("the reader ended the session".to_string()));
+            };
+            eprintln!("{}", describe_request(&documents));
+            let approvals = choose(&documents, approve, std::io::stdin().is_terminal())?;
+            let released: usize = approvals.iter().map(|a| a.elements.len()).sum();
+            write(
+                &dir.join("response.cbor"),
+                &session.respond(approvals)?,
+                false,
+            )?;
+            say(
+                cli,
+                json!({ "released": released, "response": dir.join("response.cbor") }),
+                || {
+                    format!(
+                        "released {released} element(s); response in {}",
+                        dir.join("response.cbor").display()
+                    )
+                },
+            );
+        }
+        None => {
+            let stdout = std::io::stdout();
+            writeln!(stdout.lock(), "{}", engagement.qr_uri)?;
+            let lines = std::io::stdin().lock().lines();
+            for line in lines {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let message = STANDARD
+                    .decode(line.trim())
+                    .map_err(|_| CliError::from("a message line is not base64".to_string()))?;
+                match session.receive(message)? {
+                    PresentationEvent::Terminated => {
+                        eprintln!("the reader ended the session");
+                        break;
+                    }
+                    PresentationEvent::Request { documents } => {
+                        eprintln!("{}", describe_request(&documents));
+                        let approvals = choose(&documents, approve, false)?;
+                        writeln!(
+                            stdout.lock(),
+                            "{}",
+                            STANDARD.encode(session.respond(approvals)?)
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn reader_for(trust: &ReaderTrust, sign: bool) -> Result<std::sync::Arc<MdocReader>> {
+    let mut iaca: Vec<Vec<u8>> = trust.iaca.iter().map(|p| read(p)).collect::<Result<_>>()?;
+    let mut chain = Vec::new();
+    let mut key = None;
+    if let Some(dir) = &trust.issuer {
+        let m = load_material(dir)?;
+        iaca.push(m.iaca_certificate);
+        if sign {
+            chain = vec![m.reader_certificate];
+            key = Some(m.reader_key);
+        }
+    }
+    if let (Some(cert), Some(k)) = (&trust.reader_cert, &trust.reader_key) {
+        if sign {
+            chain = vec![read(cert)?];
+            key = Some(read(k)?);
+        }
+    }
+    Ok(MdocReader::new(ReaderConfig {
+        iaca_certificates: iaca,
+        reader_certificate_chain: chain,
+        reader_private_key: key,
+        clock: None,
+    })?)
+}
+
+/// Parses `DOCTYPE=element,namespace/element`.
+pub fn parse_request(text: &str) -> Result<DocumentRequest> {
+    let (doc_type, elements) = text.split_once('=').ok_or_else(|| {
+        CliError::from(format!("request '{text}' is not DOCTYPE=element,element"))
+    })?;
+    let default_ns = match doc_type {
+        "org.iso.18013.5.1.mDL" => "org.iso.18013.5.1".to_string(),
+        other => other.to_string(),
+    };
+    let items = elements
+        .split(',')
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let (namespace, identifier) = match e.trim().rsplit_once('/') {
+                Some((ns, id)) => (ns.to_string(), id.to_string()),
+                None => (default_ns.clone(), e.trim().to_string()),
+            };
+            RequestedItem {
+                namespace,
+                identifier,
+                intent_to_retain: false,
+            }
+        })
+        .collect();
+    Ok(DocumentRequest {
+        doc_type: doc_type.to_string(),
+        items,
+    })
+}
+
+fn report_json(report: &VerificationReport) -> serde_json::Value {
+    json!({
+        "status": report.status,
+        "documents": report.documents.iter().map(|d| json!({
+            "doc_type": d.doc_type,
+            "document_signer": d.document_signer,
+            "issuing_authority": d.issuing_authority,
+            "issuing_country": d.issuing_country,
+            "valid_until": d.valid_until,
+            "device_authentication": format!("{:?}", d.device_authentication),
+            "elements": d.elements.iter().map(|e| json!({ "namespace": e.namespace, "identifier": e.identifier, "value": e.display })).collect::<Vec<_>>(),
+            "not_returned": d.not_returned.iter().map(|n| format!("{}/{}", n.namespace, n.identifier)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "document_errors": report.document_errors.iter().map(|e| json!({ "doc_type": e.doc_type, "code": e.code })).collect::<Vec<_>>(),
+    })
+}
+
+/// The verified report as text.
+pub fn report_text(report: &VerificationReport) -> String {
+    let mut lines = Vec::new();
+    for d in &report.documents {
+        lines.push(format!(
+            "VERIFIED {} — signed by {} under {} ({}), device {:?}, valid until {}",
+            d.doc_type,
+            d.document_signer,
+            d.issuing_authority,
+            d.issuing_country.as_deref().unwrap_or("?"),
+            d.device_authentication,
+            wallet_core::time::format_rfc3339(d.valid_until)
+        ));
+        for e in &d.elements {
+            lines.push(format!(
+                "  ✓ {}/{} = {}",
+                e.namespace, e.identifier, e.display
+            ));
+        }
+        for n in &d.not_returned {
+            lines.push(format!("  – {}/{} not returned", n.namespace, n.identifier));
+        }
+    }
+    for e in &report.document_errors {
+        lines.push(format!("not returned: {} (code {})", e.doc_type, e.code));
+    }
+    lines.join("\n")
+}
+
+/// `jigap reader ...`
+pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
+    match action {
+        ReaderAction::Request {
+            engagement,
+            dir,
+            requests,
+            trust,
+        } => {
+            let uri = match (engagement, dir) {
+                (Some(e), _) if e.starts_with('@') => {
+                    String::from_utf8_lossy(&read(Path::new(&e[1..]))?)
+                        .trim()
+                        .to_string()
+                }
+                (Some(e), _) => e.clone(),
+                (None, Some(d)) => String::from_utf8_lossy(&wait_for(
+                    &d.join("engagement.txt"),
+                    Duration::from_secs(60),
+                )?)
+                .trim()
+                .to_string(),
+                (None, None) => {
+                    return Err(CliError::from("give --engagement or --dir".to_string()))
+                }
+            };
+            let requests = requests
+                .iter()
+                .map(|r| parse_request(r))
+                .collect::<Result<Vec<_>>>()?;
+            let reader = reader_for(trust, true)?;
+            let session = reader.start_session(uri, requests)?;
+            let message = session.request_message();
+            let state = session.save_state()?;
+            match dir {
+                Some(d) => {
+                    write(&d.join("reader-state.cbor"), &state, true)?;
+                    write(&d.join("request.cbor"), &message, false)?;
+                    say(cli, json!({ "request": d.join("request.cbor") }), || {
+                        format!("request written to {}", d.join("request.cbor").display())
+                    });
+                }
+                None => {
+                    write(Path::new("reader-state.cbor"), &state, true)?;
+                    println!("{}", STANDARD.encode(&message));
+                }
+            }
+            Ok(())
+        }
+        ReaderAction::Verify {
+            dir,
+            response,
+            state,
+            wait,
+            trust,
+        } => {
+            let state_path = state
+                .clone()
+                .or_else(|| dir.as_ref().map(|d| d.join("reader-state.cbor")))
+                .unwrap_or_else(|| PathBuf::from("reader-state.cbor"));
+            let response_path = response
+                .clone()
+                .or_else(|| dir.as_ref().map(|d| d.join("response.cbor")))
+                .ok_or_else(|| CliError::from("give --response or --dir".to_string()))?;
+            let message = wait_for(&response_path, Duration::from_secs(*wait))?;
+            let reader = reader_for(trust, false)?;
+            let session = reader.resume_session(read(&state_path)?)?;
+            match session.receive(message)? {
+                ReaderEvent::Terminated => say(cli, json!({ "terminated": true }), || {
+                    "the holder ended the session".into()
+                }),
+                ReaderEvent::Response { report } => {
+                    say(cli, report_json(&report), || report_text(&report))
+                }
+            }
+            let _ = std::fs::remove_file(&state_path);
+            Ok(())
+        }
+    }
+}
