@@ -21,7 +21,8 @@ languages=("$@")
 [ ${#languages[@]} -eq 0 ] && languages=(kotlin swift python)
 
 log "building libwallet_core and uniffi-bindgen"
-(cd "$ROOT" && cargo build --quiet -p wallet-core -p uniffi-bindgen)
+# The test issuing authority (feature `issuer`) lets each binding test issue the mdocs it presents.
+(cd "$ROOT" && cargo build --quiet -p wallet-core --features issuer -p uniffi-bindgen)
 
 generate() {
   rm -rf "$GEN/$1"

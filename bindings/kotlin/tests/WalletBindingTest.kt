@@ -244,6 +244,55 @@ fun main() {
         }
     }
 
+    test("a full mdoc presentation: the host only carries bytes") {
+        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val authority = TestAuthority.create("Kotlin Test", "KR", null)
+        val key = wallet.createDeviceKey()
+        val mdl = authority.issueMdl(
+            key.publicKey,
+            MdlClaims(
+                familyName = "홍", givenName = "길동", birthDate = "1990-05-05", documentNumber = "11-23-456789-01",
+                issuingAuthority = "경찰청", portrait = byteArrayOf(-1, -40, -1, -39), vehicleCategories = listOf("B"),
+                validDays = 30u,
+            ),
+        )
+        val id = wallet.addMdoc(mdl, key.alias)
+        val material = authority.material()
+        wallet.addTrustAnchor(TrustRole.MDOC_READER, material.readerRootCertificate)
+
+        val holder = wallet.startPresentation(listOf(RetrievalMethod.Nfc(255uL, 65536uL)), DeviceAuthMode.SIGNATURE)
+        val reader = MdocReader(
+            ReaderConfig(
+                iacaCertificates = listOf(material.iacaCertificate),
+                readerCertificateChain = listOf(material.readerCertificate),
+                readerPrivateKey = material.readerKey,
+            ),
+        )
+        val ns = "org.iso.18013.5.1"
+        val session = reader.startSession(
+            holder.engagement().qrUri,
+            listOf(DocumentRequest("org.iso.18013.5.1.mDL", listOf(RequestedItem(ns, "age_over_19"), RequestedItem(ns, "family_name")))),
+        )
+        val event = holder.receive(session.requestMessage()) as PresentationEvent.Request
+        val doc = event.documents.single()
+        expect(doc.reader?.trusted == true, "reader trusted: ${doc.reader}")
+        expect(doc.matchingCredentials == listOf(id), "matching credential")
+        val answer = holder.respond(listOf(Approval(doc.index, id, listOf(ElementRef(ns, "age_over_19")))))
+
+        // A byte flipped in transit is a typed verification failure, and the session survives it.
+        val damaged = answer.copyOf()
+        damaged[damaged.size - 3] = (damaged[damaged.size - 3].toInt() xor 1).toByte()
+        val failure = expectThrows<WalletException.Verification> { session.receive(damaged) }
+        expect(failure.failure == VerificationFailure.DECRYPTION, "failure ${failure.failure}")
+
+        val response = session.receive(answer) as ReaderEvent.Response
+        val verified = response.report.documents.single()
+        expect(verified.elements.size == 1, "only one element released")
+        expect(verified.elements[0].identifier == "age_over_19" && verified.elements[0].display == "true", "${verified.elements}")
+        expect(verified.notReturned.single().identifier == "family_name", "family_name withheld")
+        expect(session.receive(holder.terminate()) is ReaderEvent.Terminated, "terminated")
+    }
+
     var passed = 0
     var failed = 0
     for ((name, body) in tests) {

@@ -188,6 +188,41 @@ class WalletBindingTest(unittest.TestCase):
 
         asyncio.run(scenario())
 
+    def test_full_mdoc_presentation_carrying_only_bytes(self):
+        wallet = self.open()
+        authority = jigap.TestAuthority.create("Python Test", "KR", None)
+        key = wallet.create_device_key()
+        mdl = authority.issue_mdl(key.public_key, jigap.MdlClaims(
+            family_name="홍", given_name="길동", birth_date="1990-05-05", document_number="11-23-456789-01",
+            issuing_authority="경찰청", portrait=b"\xff\xd8\xff\xd9", vehicle_categories=["B"], valid_days=30))
+        cid = wallet.add_mdoc(mdl, key.alias)
+        material = authority.material()
+        wallet.add_trust_anchor(jigap.TrustRole.MDOC_READER, material.reader_root_certificate)
+        holder = wallet.start_presentation([], jigap.DeviceAuthMode.SIGNATURE)
+        reader = jigap.MdocReader(jigap.ReaderConfig(
+            iaca_certificates=[material.iaca_certificate],
+            reader_certificate_chain=[material.reader_certificate],
+            reader_private_key=material.reader_key))
+        ns = "org.iso.18013.5.1"
+        session = reader.start_session(holder.engagement().qr_uri, [
+            jigap.DocumentRequest(doc_type="org.iso.18013.5.1.mDL", items=[
+                jigap.RequestedItem(namespace=ns, identifier="age_over_19"),
+                jigap.RequestedItem(namespace=ns, identifier="family_name")])])
+        event = holder.receive(session.request_message())
+        self.assertTrue(event.is_REQUEST())
+        doc = event.documents[0]
+        self.assertTrue(doc.reader.trusted)
+        answer = holder.respond([jigap.Approval(
+            document_index=doc.index, credential_id=cid, elements=[jigap.ElementRef(namespace=ns, identifier="age_over_19")])])
+        with self.assertRaises(jigap.WalletError.Verification) as failure:
+            session.receive(answer[:-1] + bytes([answer[-1] ^ 1]))
+        self.assertEqual(failure.exception.failure, jigap.VerificationFailure.DECRYPTION)
+        result = session.receive(answer)
+        self.assertTrue(result.is_RESPONSE())
+        verified = result.report.documents[0]
+        self.assertEqual([e.identifier for e in verified.elements], ["age_over_19"])
+        self.assertEqual(verified.elements[0].display, "true")
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

@@ -255,4 +255,57 @@ final class WalletBindingTests: XCTestCase {
         let fresh = try await openWallet(config: WalletConfig(path: path, keyProtector: try protector()))
         XCTAssertTrue(try fresh.status().newlyCreated)
     }
+
+    func testFullMdocPresentationCarryingOnlyBytes() throws {
+        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let authority = try TestAuthority.create(name: "Swift Test", country: "KR", clock: nil)
+        let key = try wallet.createDeviceKey()
+        let mdl = try authority.issueMdl(devicePublicKey: key.publicKey, claims: MdlClaims(
+            familyName: "홍", givenName: "길동", birthDate: "1990-05-05", documentNumber: "11-23-456789-01",
+            issuingAuthority: "경찰청", portrait: Data([0xff, 0xd8, 0xff, 0xd9]), vehicleCategories: ["B"], validDays: 30))
+        let id = try wallet.addMdoc(issuerSigned: mdl, keyAlias: key.alias)
+        let material = authority.material()
+        _ = try wallet.addTrustAnchor(role: .mdocReader, certificate: material.readerRootCertificate)
+
+        let holder = try wallet.startPresentation(
+            retrievalMethods: [.ble(peripheralServerUuid: Data(repeating: 7, count: 16), centralClientUuid: nil)],
+            deviceAuth: .mac)
+        let reader = try MdocReader(config: ReaderConfig(
+            iacaCertificates: [material.iacaCertificate],
+            readerCertificateChain: [material.readerCertificate],
+            readerPrivateKey: material.readerKey))
+        let ns = "org.iso.18013.5.1"
+        let session = try reader.startSession(qrUri: try holder.engagement().qrUri, requests: [
+            DocumentRequest(docType: "org.iso.18013.5.1.mDL", items: [
+                RequestedItem(namespace: ns, identifier: "age_over_19"),
+                RequestedItem(namespace: ns, identifier: "family_name"),
+            ]),
+        ])
+        guard case .request(let documents) = try holder.receive(message: session.requestMessage()) else {
+            return XCTFail("expected a request")
+        }
+        let doc = try XCTUnwrap(documents.first)
+        XCTAssertEqual(doc.reader?.trusted, true)
+        XCTAssertEqual(doc.matchingCredentials, [id])
+        let answer = try holder.respond(approvals: [
+            Approval(documentIndex: doc.index, credentialId: id, elements: [ElementRef(namespace: ns, identifier: "age_over_19")]),
+        ])
+        var damaged = answer
+        damaged[damaged.count - 3] ^= 1
+        XCTAssertThrowsError(try session.receive(message: damaged)) {
+            guard case .Verification(let failure, _) = $0 as? WalletError else { return XCTFail("\($0)") }
+            XCTAssertEqual(failure, .decryption)
+        }
+        guard case .response(let report) = try session.receive(message: answer) else {
+            return XCTFail("expected a response")
+        }
+        let verified = try XCTUnwrap(report.documents.first)
+        XCTAssertEqual(verified.deviceAuthentication, .mac)
+        XCTAssertEqual(verified.elements.map { $0.identifier }, ["age_over_19"])
+        XCTAssertEqual(verified.elements.first?.display, "true")
+        XCTAssertEqual(verified.notReturned.map { $0.identifier }, ["family_name"])
+        guard case .terminated = try session.receive(message: holder.terminate()) else {
+            return XCTFail("expected termination")
+        }
+    }
 }
