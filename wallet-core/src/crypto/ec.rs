@@ -21,6 +21,9 @@ pub const SIGNATURE_LEN: usize = 64;
 pub struct SoftwareKey {
     private: SecretBytes,
     public: Vec<u8>,
+    /// ring's signing key, built on first use: building it validates the pair with a scalar
+    /// multiplication, which would otherwise double the cost of every signature.
+    signing: std::sync::OnceLock<EcdsaKeyPair>,
 }
 
 impl std::fmt::Debug for SoftwareKey {
@@ -56,6 +59,7 @@ impl SoftwareKey {
         Self {
             private: SecretBytes::new(secret.to_bytes().to_vec()),
             public,
+            signing: std::sync::OnceLock::new(),
         }
     }
 
@@ -79,14 +83,20 @@ impl SoftwareKey {
     /// ECDSA P-256 with SHA-256 over `message`; returns `r || s`.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let rng = SystemRandom::new();
-        let pair = EcdsaKeyPair::from_private_key_and_public_key(
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            self.private.expose(),
-            &self.public,
-            &rng,
-        )
-        .map_err(|_| CryptoError::Malformed("P-256 key pair"))?;
-        debug_assert_eq!(pair.public_key().as_ref(), self.public.as_slice());
+        let pair = match self.signing.get() {
+            Some(pair) => pair,
+            None => {
+                let pair = EcdsaKeyPair::from_private_key_and_public_key(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    self.private.expose(),
+                    &self.public,
+                    &rng,
+                )
+                .map_err(|_| CryptoError::Malformed("P-256 key pair"))?;
+                debug_assert_eq!(pair.public_key().as_ref(), self.public.as_slice());
+                self.signing.get_or_init(|| pair)
+            }
+        };
         let sig = pair.sign(&rng, message).map_err(|_| CryptoError::Rng)?;
         Ok(sig.as_ref().to_vec())
     }

@@ -1,0 +1,229 @@
+//! Speed of the mdoc hot paths against the bare cryptography they cannot avoid.
+//!
+//! Run: `cargo bench -p wallet-core --features issuer --bench mdoc`
+//! Prints the median time per operation over many runs. No timing assertions: results are
+//! recorded in BENCHMARKS.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING,
+};
+use wallet_core::crypto::ec::SoftwareKey;
+use wallet_core::issuer::certificates::create_authority;
+use wallet_core::issuer::mdoc::{issue, mdl_claims, MdlFacts, MDL_DOCTYPE, MDL_NAMESPACE};
+use wallet_core::mdoc::holder::{build_document, DeviceAuthentication, Incoming, Presentment};
+use wallet_core::mdoc::issuer_signed::{IssuerSigned, ValidityInfo};
+use wallet_core::mdoc::reader::ReaderSession;
+use wallet_core::mdoc::request::ItemsRequest;
+use wallet_core::mdoc::response::DeviceResponse;
+use wallet_core::mdoc::MdocError;
+use wallet_core::trust::x509::ParsedCertificate;
+use wallet_core::verifier::mdoc::{verify_document, VerificationContext};
+
+fn median_micros(iterations: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..iterations / 10 {
+        f();
+    }
+    let mut samples = Vec::with_capacity(21);
+    for _ in 0..21 {
+        let start = Instant::now();
+        for _ in 0..iterations {
+            f();
+        }
+        samples.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
+    }
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[10]
+}
+
+fn report(name: &str, micros: f64) {
+    println!("{name:<58} {micros:>9.1} µs");
+}
+
+fn main() {
+    const NOW: i64 = 1_800_000_000;
+    let rng = SystemRandom::new();
+
+    // The floor: the primitives one holder response and one reader verification need.
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let message = vec![0x5au8; 600];
+    let sig = pair.sign(&rng, &message).unwrap();
+    let public = pair.public_key().as_ref().to_vec();
+    let sign = median_micros(2000, || {
+        black_box(pair.sign(&rng, black_box(&message)).unwrap());
+    });
+    let verify = median_micros(1000, || {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &public)
+            .verify(black_box(&message), sig.as_ref())
+            .unwrap();
+    });
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
+    let payload = vec![0u8; 6000];
+    let aes = median_micros(5000, || {
+        let mut buf = payload.clone();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key([1; 12]),
+            Aad::empty(),
+            &mut buf,
+        )
+        .unwrap();
+        black_box(buf);
+    });
+    let sha = median_micros(20_000, || {
+        black_box(ring::digest::digest(
+            &ring::digest::SHA256,
+            black_box(&message[..100]),
+        ));
+    });
+    report("ring P-256 sign", sign);
+    report("ring P-256 verify", verify);
+    report("ring AES-256-GCM seal, 6 KB", aes);
+    report("ring SHA-256, 100 B", sha);
+    let holder_floor = sign + 2.0 * aes;
+    let reader_floor = 3.0 * verify + 5.0 * sha + aes;
+    report("floor: holder response (1 sign + 2 AES-GCM)", holder_floor);
+    report(
+        "floor: reader verification (3 verify + 5 SHA + 1 AES)",
+        reader_floor,
+    );
+
+    // The real paths, on an issued mDL with a 1 KB portrait.
+    let authority = create_authority("Bench", "KR", NOW).unwrap();
+    let device = SoftwareKey::generate().unwrap();
+    let facts = MdlFacts {
+        family_name: "Hong".into(),
+        given_name: "Gildong".into(),
+        birth_date: 7000,
+        issue_date: NOW / 86_400,
+        expiry_date: NOW / 86_400 + 3650,
+        issuing_country: "KR".into(),
+        issuing_authority: "KNPA".into(),
+        document_number: "11-23-456789-01".into(),
+        portrait: vec![0xff; 1024],
+        vehicle_categories: vec!["B".into()],
+        un_distinguishing_sign: "ROK".into(),
+    };
+    let validity = ValidityInfo {
+        signed: NOW,
+        valid_from: NOW,
+        valid_until: NOW + 86_400,
+        expected_update: None,
+    };
+    let mdl = issue(
+        &authority.document_signer,
+        MDL_DOCTYPE,
+        &mdl_claims(&facts),
+        device.public_key(),
+        validity,
+        None,
+    )
+    .unwrap();
+    let stored = IssuerSigned::parse(&mdl).unwrap();
+    let elements = [
+        "age_over_19",
+        "family_name",
+        "given_name",
+        "birth_date",
+        "document_number",
+    ];
+    let requested: Vec<(String, String)> = elements
+        .iter()
+        .map(|e| (MDL_NAMESPACE.to_string(), e.to_string()))
+        .collect();
+
+    let mut holder = Presentment::new(vec![]).unwrap();
+    let mut reader = ReaderSession::from_qr(&holder.engagement().qr_uri()).unwrap();
+    let items = ItemsRequest {
+        doc_type: MDL_DOCTYPE.into(),
+        namespaces: vec![(
+            MDL_NAMESPACE.into(),
+            elements.iter().map(|e| (e.to_string(), false)).collect(),
+        )],
+        request_info: None,
+    };
+    let establishment = reader.request(vec![items], None).unwrap();
+    let Incoming::Request(_) = holder.receive(&establishment).unwrap() else {
+        panic!()
+    };
+    let transcript = holder.transcript().unwrap().clone();
+
+    let holder_response = median_micros(500, || {
+        let mut sign = |tbs: &[u8]| -> Result<Vec<u8>, MdocError> { Ok(device.sign(tbs)?) };
+        let doc = build_document(
+            &stored,
+            &requested,
+            &requested,
+            &transcript,
+            DeviceAuthentication::Signature(&mut sign),
+        )
+        .unwrap();
+        let response = DeviceResponse::encode_values(vec![doc], &[], 0);
+        black_box(holder.respond(&response).unwrap());
+    });
+    report(
+        "holder: build, sign and encrypt a DeviceResponse (5 elements)",
+        holder_response,
+    );
+
+    // Reader: a fresh session whose holder has answered 25,000 times in advance, so each
+    // measured receive decrypts the next message in order, then parses and verifies it.
+    let iaca = [ParsedCertificate::from_der(&authority.iaca.certificate).unwrap()];
+    let mut fresh_holder = Presentment::new(vec![]).unwrap();
+    let mut reader = ReaderSession::from_qr(&fresh_holder.engagement().qr_uri()).unwrap();
+    let one = ItemsRequest {
+        doc_type: MDL_DOCTYPE.into(),
+        namespaces: vec![(MDL_NAMESPACE.into(), vec![("age_over_19".into(), false)])],
+        request_info: None,
+    };
+    fresh_holder
+        .receive(&reader.request(vec![one], None).unwrap())
+        .unwrap();
+    let fresh_transcript = fresh_holder.transcript().unwrap().clone();
+    let mut messages = Vec::with_capacity(25_000);
+    for _ in 0..25_000 {
+        let mut sign = |tbs: &[u8]| -> Result<Vec<u8>, MdocError> { Ok(device.sign(tbs)?) };
+        let doc = build_document(
+            &stored,
+            &requested,
+            &requested,
+            &fresh_transcript,
+            DeviceAuthentication::Signature(&mut sign),
+        )
+        .unwrap();
+        messages.push(
+            fresh_holder
+                .respond(&DeviceResponse::encode_values(vec![doc], &[], 0))
+                .unwrap(),
+        );
+    }
+    let mut next = messages.into_iter();
+    let reader_verify = median_micros(1000, || {
+        let message = next.next().unwrap();
+        let (_, response) = reader.receive(&message).unwrap().unwrap();
+        let ctx = VerificationContext {
+            iaca: &iaca,
+            at: NOW,
+            transcript: reader.transcript(),
+            e_reader_key: None,
+        };
+        black_box(verify_document(&response.documents[0], &ctx).unwrap());
+    });
+    report(
+        "reader: decrypt, parse and verify a DeviceResponse (5 elements)",
+        reader_verify,
+    );
+    println!();
+    println!(
+        "holder / floor: {:.2}x   reader / floor: {:.2}x",
+        holder_response / holder_floor,
+        reader_verify / reader_floor
+    );
+}
