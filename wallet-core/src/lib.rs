@@ -13,6 +13,7 @@ pub mod issuance;
 #[cfg(feature = "issuer")]
 pub mod issuer;
 pub mod mdoc;
+pub mod sdjwt;
 pub mod store;
 pub mod time;
 pub mod trust;
