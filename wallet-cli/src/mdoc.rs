@@ -237,7 +237,7 @@ fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
     Ok(())
 }
 
-const MATERIAL_FILES: [&str; 8] = [
+const MATERIAL_FILES: [&str; 10] = [
     "iaca.der",
     "iaca.key",
     "document-signer.der",
@@ -246,11 +246,13 @@ const MATERIAL_FILES: [&str; 8] = [
     "reader-root.key",
     "reader.der",
     "reader.key",
+    "certificate-issuer.der",
+    "certificate-issuer.key",
 ];
 
 fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let parts: [&[u8]; 8] = [
+    let parts: [&[u8]; 10] = [
         &m.iaca_certificate,
         &m.iaca_key,
         &m.document_signer_certificate,
@@ -259,6 +261,8 @@ fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
         &m.reader_root_key,
         &m.reader_certificate,
         &m.reader_key,
+        &m.certificate_issuer_certificate,
+        &m.certificate_issuer_key,
     ];
     for (name, bytes) in MATERIAL_FILES.iter().zip(parts) {
         write(&dir.join(name), bytes, name.ends_with(".key"))?;
@@ -278,6 +282,8 @@ pub fn load_material(dir: &Path) -> Result<AuthorityMaterial> {
         reader_root_key: f("reader-root.key")?,
         reader_certificate: f("reader.der")?,
         reader_key: f("reader.key")?,
+        certificate_issuer_certificate: f("certificate-issuer.der")?,
+        certificate_issuer_key: f("certificate-issuer.key")?,
     })
 }
 

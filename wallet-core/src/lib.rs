@@ -9,6 +9,7 @@ uniffi::setup_scaffolding!();
 pub mod access;
 pub mod api;
 pub mod crypto;
+pub mod documents;
 pub mod issuance;
 #[cfg(feature = "issuer")]
 pub mod issuer;

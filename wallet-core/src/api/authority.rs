@@ -13,9 +13,11 @@ use crate::issuer::mdoc::{
     issue, mdl_claims, resident_card_claims, MdlFacts, ResidentCardFacts, MDL_DOCTYPE,
     RESIDENT_CARD_DOCTYPE,
 };
+use crate::issuer::sdjwt::{issue as issue_sd_jwt, VcEnvelope};
 use crate::issuer::IssuerError;
 use crate::mdoc::issuer_signed::ValidityInfo;
 use crate::time;
+use crate::trust::status_list::StatusReference;
 
 /// The certificates and keys of a test authority, for saving and loading.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -36,12 +38,25 @@ pub struct AuthorityMaterial {
     pub reader_certificate: Vec<u8>,
     /// Reader authentication private key.
     pub reader_key: Vec<u8>,
+    /// SD-JWT VC signer certificate (DER), issued by the IACA.
+    pub certificate_issuer_certificate: Vec<u8>,
+    /// SD-JWT VC signer private key.
+    pub certificate_issuer_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for AuthorityMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AuthorityMaterial(<keys redacted>)")
     }
+}
+
+/// A credential's entry in a Token Status List.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusListEntry {
+    /// Index in the list.
+    pub index: u64,
+    /// URI of the status list token.
+    pub uri: String,
 }
 
 /// Facts for an mDL.
@@ -184,6 +199,10 @@ impl TestAuthority {
             )?,
             reader_root: certified(&material.reader_root_certificate, &material.reader_root_key)?,
             reader: certified(&material.reader_certificate, &material.reader_key)?,
+            certificate_issuer: certified(
+                &material.certificate_issuer_certificate,
+                &material.certificate_issuer_key,
+            )?,
         };
         let country = crate::trust::x509::ParsedCertificate::from_der(&material.iaca_certificate)
             .ok()
@@ -209,6 +228,8 @@ impl TestAuthority {
             reader_root_key: key(&a.reader_root),
             reader_certificate: a.reader.certificate.clone(),
             reader_key: key(&a.reader),
+            certificate_issuer_certificate: a.certificate_issuer.certificate.clone(),
+            certificate_issuer_key: key(&a.certificate_issuer),
         }
     }
 
@@ -271,6 +292,54 @@ impl TestAuthority {
             &device_public_key,
             validity,
             None,
+        )
+        .map_err(issuer_error)
+    }
+
+    /// Issues an electronic certificate of catalogue type `certificate_type` (short name or
+    /// `vct`) as an SD-JWT VC bound to `device_public_key`. `claims_json` is a JSON object; the
+    /// catalogue says which claims are selectively disclosable. `status` points at a status
+    /// list entry. Returns the compact issuance `<JWS>~<Disclosures>~`.
+    pub fn issue_certificate(
+        &self,
+        certificate_type: String,
+        device_public_key: Vec<u8>,
+        claims_json: String,
+        status: Option<StatusListEntry>,
+    ) -> Result<String, WalletError> {
+        let kind = crate::documents::certificates::find(&certificate_type).ok_or_else(|| {
+            WalletError::invalid(format!("unknown certificate type {certificate_type}"))
+        })?;
+        let claims: serde_json::Value = serde_json::from_str(&claims_json)
+            .map_err(|e| WalletError::invalid(format!("claims are not JSON: {e}")))?;
+        let now = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let issuer = format!(
+            "https://issuer.jigap.example/{}",
+            self.country.to_ascii_lowercase()
+        );
+        let envelope = VcEnvelope {
+            issuer: &issuer,
+            vct: kind.vct,
+            issued_at: now,
+            expires_at: now + i64::from(kind.valid_days) * 86_400,
+            holder_key: &device_public_key,
+            status: status.map(|s| StatusReference {
+                index: s.index,
+                uri: s.uri,
+            }),
+            decoys_per_object: 2,
+        };
+        let chain = [self.authority.certificate_issuer.certificate.clone()];
+        let disclosable = crate::documents::certificates::disclosable_paths(kind, &claims);
+        issue_sd_jwt(
+            &self.authority.certificate_issuer,
+            &chain,
+            &envelope,
+            &claims,
+            &disclosable,
         )
         .map_err(issuer_error)
     }

@@ -131,6 +131,62 @@ pub enum VerificationFailure {
     ReaderAuthentication,
     /// A cryptographic operation failed.
     Crypto,
+    /// An SD-JWT disclosure is not covered by the issuer's digests (changed or foreign).
+    UnreferencedDisclosure,
+    /// A digest or disclosure appears twice.
+    Duplicate,
+    /// A disclosed claim clashes with one already present.
+    ClaimConflict,
+    /// The presentation lacks the required Key Binding JWT.
+    KeyBindingMissing,
+    /// The Key Binding JWT's signature does not verify with the credential's holder key.
+    KeyBindingSignature,
+    /// The Key Binding JWT is for another nonce.
+    KeyBindingNonce,
+    /// The Key Binding JWT is for another audience.
+    KeyBindingAudience,
+    /// The Key Binding JWT is too old or from the future.
+    KeyBindingStale,
+    /// The Key Binding JWT does not cover exactly this presentation.
+    KeyBindingSdHash,
+    /// The issuer revoked the credential.
+    Revoked,
+    /// The issuer suspended the credential.
+    Suspended,
+    /// A status list could not be fetched, verified or read.
+    StatusUnavailable,
+}
+
+impl From<crate::sdjwt::SdJwtError> for WalletError {
+    fn from(e: crate::sdjwt::SdJwtError) -> Self {
+        use crate::sdjwt::SdJwtError as S;
+        use VerificationFailure as F;
+        let failure = match &e {
+            S::Malformed(_) => F::Malformed,
+            S::Unsupported(_) => F::Unsupported,
+            S::IssuerSignature => F::IssuerSignature,
+            S::UntrustedIssuer(_) => F::UntrustedIssuer,
+            S::CertificateChain(_) => F::CertificateChain,
+            S::UnreferencedDisclosure(_) => F::UnreferencedDisclosure,
+            S::DuplicateDigest(_) | S::DuplicateDisclosure(_) => F::Duplicate,
+            S::ClaimConflict(_) => F::ClaimConflict,
+            S::Expired(_) => F::Expired,
+            S::NotYetValid(_) => F::NotYetValid,
+            S::KeyBindingMissing => F::KeyBindingMissing,
+            S::KeyBindingSignature => F::KeyBindingSignature,
+            S::KeyBindingNonce => F::KeyBindingNonce,
+            S::KeyBindingAudience => F::KeyBindingAudience,
+            S::KeyBindingStale(_) => F::KeyBindingStale,
+            S::KeyBindingSdHash => F::KeyBindingSdHash,
+            S::Revoked => F::Revoked,
+            S::Suspended => F::Suspended,
+            S::StatusUnavailable(_) => F::StatusUnavailable,
+        };
+        WalletError::Verification {
+            failure,
+            detail: e.to_string(),
+        }
+    }
 }
 
 impl From<crate::mdoc::MdocError> for WalletError {

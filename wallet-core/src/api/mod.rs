@@ -6,6 +6,7 @@
 
 #[cfg(feature = "issuer")]
 mod authority;
+mod certificates;
 mod error;
 mod host;
 mod presentation;
@@ -14,7 +15,13 @@ mod records;
 mod wallet;
 
 #[cfg(feature = "issuer")]
-pub use authority::{AuthorityMaterial, MdlClaims, ResidentCardClaims, TestAuthority};
+pub use authority::{
+    AuthorityMaterial, MdlClaims, ResidentCardClaims, StatusListEntry, TestAuthority,
+};
+pub use certificates::{
+    CertificateClaim, CertificateView, DisclosedClaim, SdJwtVerifier, SdJwtVerifierConfig,
+    VerifiedCertificate,
+};
 pub use error::{VerificationFailure, WalletError};
 pub use host::{
     fixed_clock, passphrase_key_protector, passphrase_key_protector_with_cost, system_clock, Clock,

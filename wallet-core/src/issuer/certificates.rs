@@ -45,6 +45,8 @@ pub struct Authority {
     pub reader_root: CertifiedKey,
     /// A reader authentication certificate, issued by the reader root.
     pub reader: CertifiedKey,
+    /// The signer of SD-JWT VC e-certificates, issued by the IACA.
+    pub certificate_issuer: CertifiedKey,
 }
 
 fn err(e: impl std::fmt::Display) -> IssuerError {
@@ -112,7 +114,7 @@ pub fn leaf(
     issuer: &CertifiedKey,
     common_name: &str,
     country: &str,
-    extended_key_usage: der::asn1::ObjectIdentifier,
+    extended_key_usage: Option<der::asn1::ObjectIdentifier>,
     from: i64,
     until: i64,
 ) -> Result<CertifiedKey, IssuerError> {
@@ -155,9 +157,11 @@ pub fn leaf(
     builder
         .add_extension(&KeyUsage(KeyUsages::DigitalSignature.into()))
         .map_err(err)?;
-    builder
-        .add_extension(&ExtendedKeyUsage(vec![extended_key_usage]))
-        .map_err(err)?;
+    if let Some(eku) = extended_key_usage {
+        builder
+            .add_extension(&ExtendedKeyUsage(vec![eku]))
+            .map_err(err)?;
+    }
     let cert = builder.build::<DerSignature>().map_err(err)?;
     Ok(CertifiedKey {
         certificate: cert.to_der().map_err(err)?,
@@ -166,7 +170,8 @@ pub fn leaf(
 }
 
 /// A complete test authority for `country` (ISO 3166 alpha-2), valid from `now`: IACA and
-/// reader root for about 10 years, document signer and reader certificate for about 3 years.
+/// reader root for about 10 years; document signer, certificate issuer (SD-JWT VC signer, no
+/// extended key usage) and reader certificate for about 3 years.
 pub fn create_authority(
     name_prefix: &str,
     country: &str,
@@ -189,7 +194,15 @@ pub fn create_authority(
         &iaca,
         &format!("{name_prefix} Document Signer"),
         country,
-        EKU_MDL_DS,
+        Some(EKU_MDL_DS),
+        start,
+        now + 3 * YEAR,
+    )?;
+    let certificate_issuer = leaf(
+        &iaca,
+        &format!("{name_prefix} Certificate Issuer"),
+        country,
+        None,
         start,
         now + 3 * YEAR,
     )?;
@@ -203,13 +216,14 @@ pub fn create_authority(
         &reader_root,
         &format!("{name_prefix} Reader"),
         country,
-        EKU_MDL_READER_AUTH,
+        Some(EKU_MDL_READER_AUTH),
         start,
         now + 3 * YEAR,
     )?;
     Ok(Authority {
         iaca,
         document_signer,
+        certificate_issuer,
         reader_root,
         reader,
     })

@@ -5,6 +5,7 @@
 
 pub mod certificates;
 pub mod mdoc;
+pub mod sdjwt;
 
 /// A failure of the test authority.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@
 
 pub mod disclosure;
 pub mod format;
+pub mod present;
 pub mod verify;
 
 /// What can go wrong with an SD-JWT; each verification failure has its own variant.
@@ -61,9 +62,15 @@ pub enum SdJwtError {
     /// The Key Binding JWT's `sd_hash` does not match the presented SD-JWT.
     #[error("key binding sd_hash does not match the presentation")]
     KeyBindingSdHash,
-    /// The credential is revoked or suspended (Token Status List).
-    #[error("credential status: {0}")]
-    Status(String),
+    /// The issuer revoked the credential (Token Status List).
+    #[error("the credential is revoked")]
+    Revoked,
+    /// The issuer suspended the credential (Token Status List).
+    #[error("the credential is suspended")]
+    Suspended,
+    /// The credential's status list could not be fetched, verified or read.
+    #[error("credential status unavailable: {0}")]
+    StatusUnavailable(String),
 }
 
 impl From<crate::crypto::CryptoError> for SdJwtError {

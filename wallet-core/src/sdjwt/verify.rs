@@ -129,7 +129,7 @@ impl Processor<'_> {
             }
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
+                for item in items {
                     match item {
                         Value::Object(obj) if obj.len() == 1 && obj.contains_key("...") => {
                             let digest = obj["..."].as_str().ok_or_else(|| {
@@ -146,12 +146,15 @@ impl Processor<'_> {
                                 ));
                             }
                             self.used.insert(digest.to_owned());
-                            let child_path = format!("{path}/{index}");
+                            let child_path = format!("{path}/{}", out.len());
                             let processed = self.process(&disclosure.value, &child_path)?;
                             self.disclosed.push((child_path, processed.clone()));
                             out.push(processed);
                         }
-                        other => out.push(self.process(other, &format!("{path}/{index}"))?),
+                        other => {
+                            let child_path = format!("{path}/{}", out.len());
+                            out.push(self.process(other, &child_path)?);
+                        }
                     }
                 }
                 Ok(Value::Array(out))

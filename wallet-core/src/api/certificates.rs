@@ -1,0 +1,330 @@
+//! Electronic certificates as SD-JWT VCs through the API: the holder stores them, shows their
+//! claims and which can be withheld, and presents a chosen subset with a Key Binding JWT signed
+//! in the `SecureArea`; a relying party verifies with `SdJwtVerifier`.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::host::{CheckedSecureArea, Clock, SystemClock};
+use super::records::{CredentialFormat, NewCredential};
+use super::wallet::check_alias;
+use super::{Wallet, WalletError};
+use crate::crypto::jose;
+use crate::documents::certificates::{self as catalogue, CertificateType};
+use crate::sdjwt::format::SdJwt;
+use crate::sdjwt::present::{inspect, key_binding_input, select};
+use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
+use crate::trust::x509::ParsedCertificate;
+
+/// One claim of a stored certificate.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CertificateClaim {
+    /// JSON pointer (use it to choose what to present).
+    pub path: String,
+    /// Korean label, for known certificate types.
+    pub label_ko: Option<String>,
+    /// English label, for known certificate types.
+    pub label_en: Option<String>,
+    /// The value as JSON.
+    pub value_json: String,
+    /// The holder may withhold it.
+    pub disclosable: bool,
+}
+
+/// A stored certificate as the holder sees it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CertificateView {
+    /// SD-JWT VC type.
+    pub vct: String,
+    /// Korean name.
+    pub name_ko: String,
+    /// English name.
+    pub name_en: String,
+    /// `iss`.
+    pub issuer: String,
+    /// `exp`, Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Claims: every disclosable one, and the always-visible ones.
+    pub claims: Vec<CertificateClaim>,
+}
+
+/// A claim the verifier received.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DisclosedClaim {
+    /// JSON pointer.
+    pub path: String,
+    /// The value as JSON.
+    pub value_json: String,
+}
+
+/// A verified certificate presentation.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedCertificate {
+    /// SD-JWT VC type.
+    pub vct: String,
+    /// `iss`.
+    pub issuer: String,
+    /// Subject of the issuer's certificate (from `x5c`).
+    pub issuer_certificate: String,
+    /// Every claim the verifier may rely on, as JSON (disclosures applied).
+    pub claims_json: String,
+    /// The selectively disclosed claims.
+    pub disclosed: Vec<DisclosedClaim>,
+    /// A Key Binding JWT for this verifier's nonce and audience was verified.
+    pub key_bound: bool,
+}
+
+/// How a relying party verifies certificates.
+#[derive(uniffi::Record)]
+pub struct SdJwtVerifierConfig {
+    /// Trusted issuer roots (DER): the `x5c` chain must end at one of them.
+    pub trusted_issuer_certificates: Vec<Vec<u8>>,
+    /// Oldest acceptable Key Binding JWT, in seconds.
+    #[uniffi(default = 300)]
+    pub max_key_binding_age_seconds: u32,
+    /// The verification clock; `None` uses the system clock.
+    #[uniffi(default = None)]
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+const ENVELOPE: [&str; 7] = ["iss", "vct", "iat", "exp", "nbf", "cnf", "status"];
+
+fn type_of(vct: &str) -> Option<&'static CertificateType> {
+    catalogue::find(vct)
+}
+
+fn labels(kind: Option<&CertificateType>, path: &str) -> (Option<String>, Option<String>) {
+    match kind.and_then(|k| catalogue::label(k, path)) {
+        Some((ko, en)) => (Some(ko.to_owned()), Some(en.to_owned())),
+        None => (None, None),
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Stores an SD-JWT VC (compact issuance) bound to the device key `key_alias`: its
+    /// `cnf.jwk` must be that key. Kept exactly as received.
+    pub fn add_sd_jwt(&self, sd_jwt: String, key_alias: String) -> Result<String, WalletError> {
+        self.require_unlocked()?;
+        check_alias(&key_alias)?;
+        let parsed = SdJwt::parse_compact(&sd_jwt)?;
+        if parsed.kb_jwt.is_some() {
+            return Err(WalletError::invalid(
+                "store the issued SD-JWT, not a presentation",
+            ));
+        }
+        let view = inspect(&parsed)?;
+        let holder = view
+            .claims
+            .pointer("/cnf/jwk")
+            .map(jose::p256_from_jwk)
+            .transpose()?
+            .ok_or_else(|| WalletError::invalid("the SD-JWT has no cnf.jwk holder key"))?;
+        if holder != CheckedSecureArea(&*self.secure_area).public_key(&key_alias)? {
+            return Err(WalletError::invalid(
+                "the SD-JWT is bound to a different device key than key_alias",
+            ));
+        }
+        let text = |name: &str| {
+            view.claims
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let vct = text("vct").ok_or_else(|| WalletError::invalid("the SD-JWT has no vct"))?;
+        let (name_ko, name_en) = match type_of(&vct) {
+            Some(k) => (k.name_ko.to_owned(), k.name_en.to_owned()),
+            None => (vct.clone(), vct.clone()),
+        };
+        self.add_credential(NewCredential {
+            format: CredentialFormat::SdJwtVc,
+            issuer: text("iss").unwrap_or_else(|| "unknown issuer".into()),
+            doc_type: vct,
+            display_name_ko: name_ko,
+            display_name_en: name_en,
+            valid_from: view.claims.get("iat").and_then(Value::as_i64),
+            valid_until: view.claims.get("exp").and_then(Value::as_i64),
+            key_alias: Some(key_alias),
+            raw: sd_jwt.into_bytes(),
+        })
+    }
+
+    /// The claims of a stored certificate and which of them the holder can withhold.
+    pub fn certificate_view(&self, credential_id: String) -> Result<CertificateView, WalletError> {
+        let credential = self.get_credential(credential_id)?;
+        if credential.summary.format != CredentialFormat::SdJwtVc {
+            return Err(WalletError::invalid("not an SD-JWT VC"));
+        }
+        let text = String::from_utf8(credential.raw).map_err(|_| WalletError::StoreCorrupt {
+            reason: "SD-JWT is not text".into(),
+        })?;
+        let parsed = SdJwt::parse_compact(&text)?;
+        let view = inspect(&parsed)?;
+        let kind = type_of(&credential.summary.doc_type);
+        let mut claims = Vec::new();
+        for (path, _) in &view.disclosures {
+            let value = view.claims.pointer(path).cloned().unwrap_or(Value::Null);
+            let (label_ko, label_en) = labels(kind, path);
+            claims.push(CertificateClaim {
+                path: path.clone(),
+                label_ko,
+                label_en,
+                value_json: value.to_string(),
+                disclosable: true,
+            });
+        }
+        if let Value::Object(map) = &view.claims {
+            for (k, v) in map {
+                let path = format!("/{k}");
+                if ENVELOPE.contains(&k.as_str()) || claims.iter().any(|c| c.path == path) {
+                    continue;
+                }
+                let (label_ko, label_en) = labels(kind, &path);
+                claims.push(CertificateClaim {
+                    path,
+                    label_ko,
+                    label_en,
+                    value_json: v.to_string(),
+                    disclosable: false,
+                });
+            }
+        }
+        Ok(CertificateView {
+            vct: credential.summary.doc_type,
+            name_ko: credential.summary.display_name_ko,
+            name_en: credential.summary.display_name_en,
+            issuer: credential.summary.issuer,
+            expires_at: credential.summary.valid_until,
+            claims,
+        })
+    }
+
+    /// Presents a stored certificate to `audience` (the verifier's identifier), disclosing
+    /// only the claims at `claims` (JSON pointers from `certificate_view`), with a Key Binding
+    /// JWT over the verifier's `nonce` signed by the device key. Returns the compact SD-JWT+KB.
+    pub fn present_sd_jwt(
+        &self,
+        credential_id: String,
+        claims: Vec<String>,
+        audience: String,
+        nonce: String,
+    ) -> Result<String, WalletError> {
+        if audience.trim().is_empty() || nonce.trim().is_empty() {
+            return Err(WalletError::invalid(
+                "a presentation needs the verifier's audience and nonce",
+            ));
+        }
+        let credential = self.get_credential(credential_id)?;
+        if credential.summary.format != CredentialFormat::SdJwtVc {
+            return Err(WalletError::invalid("not an SD-JWT VC"));
+        }
+        let alias = credential
+            .summary
+            .key_alias
+            .clone()
+            .ok_or_else(|| WalletError::invalid("the credential has no device key"))?;
+        let text = String::from_utf8(credential.raw).map_err(|_| WalletError::StoreCorrupt {
+            reason: "SD-JWT is not text".into(),
+        })?;
+        let parsed = SdJwt::parse_compact(&text)?;
+        let view = inspect(&parsed)?;
+        let mut presentation =
+            select(&parsed, &view, &claims).map_err(|e| WalletError::invalid(e.to_string()))?;
+        let input = key_binding_input(&presentation, view.alg, &audience, &nonce, self.now()?);
+        let area = CheckedSecureArea(&*self.secure_area);
+        let public_key = area.public_key(&alias)?;
+        let signature = area.sign(&alias, &public_key, input.as_bytes())?;
+        presentation.kb_jwt = Some(jose::compact(&input, &signature));
+        Ok(presentation.to_compact())
+    }
+}
+
+/// Verifies certificate presentations for a relying party.
+#[derive(uniffi::Object)]
+pub struct SdJwtVerifier {
+    anchors: Vec<ParsedCertificate>,
+    max_age: i64,
+    clock: Arc<dyn Clock>,
+}
+
+#[uniffi::export]
+impl SdJwtVerifier {
+    /// A verifier trusting `config.trusted_issuer_certificates`.
+    #[uniffi::constructor]
+    pub fn new(config: SdJwtVerifierConfig) -> Result<Arc<Self>, WalletError> {
+        if config.trusted_issuer_certificates.is_empty() {
+            return Err(WalletError::invalid(
+                "a verifier needs at least one trusted issuer certificate",
+            ));
+        }
+        let anchors = config
+            .trusted_issuer_certificates
+            .iter()
+            .map(|der| {
+                ParsedCertificate::from_der(der)
+                    .map_err(|e| WalletError::invalid(format!("issuer certificate: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(SdJwtVerifier {
+            anchors,
+            max_age: i64::from(config.max_key_binding_age_seconds),
+            clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        }))
+    }
+
+    /// Verifies a compact SD-JWT+KB presented to `audience` for `nonce`: issuer signature and
+    /// `x5c` chain, every disclosure, `exp`/`nbf`, and the Key Binding JWT. Every failure is a
+    /// `Verification` error naming the check.
+    pub fn verify(
+        &self,
+        presentation: String,
+        audience: String,
+        nonce: String,
+    ) -> Result<VerifiedCertificate, WalletError> {
+        let at = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let sd = SdJwt::parse(&presentation)?;
+        let policy = KeyBindingPolicy {
+            nonce: &nonce,
+            audience: &audience,
+            at,
+            max_age: self.max_age,
+            skew: 60,
+        };
+        let verified = verify(
+            &sd,
+            IssuerTrust::X5c {
+                anchors: &self.anchors,
+                at,
+            },
+            Some(at),
+            Some(&policy),
+        )?;
+        let text = |name: &str| {
+            verified
+                .claims
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(VerifiedCertificate {
+            vct: text("vct"),
+            issuer: text("iss"),
+            issuer_certificate: verified.issuer_certificate.clone().unwrap_or_default(),
+            claims_json: verified.claims.to_string(),
+            disclosed: verified
+                .disclosed
+                .iter()
+                .map(|(path, value)| DisclosedClaim {
+                    path: path.clone(),
+                    value_json: value.to_string(),
+                })
+                .collect(),
+            key_bound: verified.key_bound,
+        })
+    }
+}

@@ -1,0 +1,3 @@
+//! Government documents the wallet holds besides mobile IDs: electronic certificates.
+
+pub mod certificates;

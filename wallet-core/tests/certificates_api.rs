@@ -1,0 +1,278 @@
+//! Electronic certificates through the public API: issue an SD-JWT VC into a wallet, show
+//! it, present two claims with key binding, verify as a bank would, and every tamper case.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use wallet_core::*;
+
+const NOW: i64 = 1_800_000_000;
+
+fn wallet() -> Arc<Wallet> {
+    Wallet::open(WalletConfig {
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(fixed_clock(NOW)),
+    })
+    .unwrap()
+}
+
+fn claims() -> String {
+    serde_json::json!({
+        "name": "홍길동",
+        "resident_registration_number": "900505-1234567",
+        "birth_date": "1990-05-05",
+        "address": { "region": "서울특별시", "locality": "종로구", "street": "세종대로 209" },
+        "is_head_of_household": true
+    })
+    .to_string()
+}
+
+fn verifier(authority: &TestAuthority, at: i64) -> Arc<SdJwtVerifier> {
+    SdJwtVerifier::new(SdJwtVerifierConfig {
+        trusted_issuer_certificates: vec![authority.material().iaca_certificate],
+        max_key_binding_age_seconds: 300,
+        clock: Some(fixed_clock(at)),
+    })
+    .unwrap()
+}
+
+struct Setup {
+    wallet: Arc<Wallet>,
+    authority: Arc<TestAuthority>,
+    id: String,
+}
+
+fn setup() -> Setup {
+    let wallet = wallet();
+    let authority = TestAuthority::create(
+        "Jigap Test".into(),
+        "KR".into(),
+        Some(fixed_clock(NOW - 60)),
+    )
+    .unwrap();
+    let key = wallet.create_device_key().unwrap();
+    let issued = authority
+        .issue_certificate("resident-abstract".into(), key.public_key, claims(), None)
+        .unwrap();
+    let id = wallet.add_sd_jwt(issued, key.alias).unwrap();
+    Setup {
+        wallet,
+        authority,
+        id,
+    }
+}
+
+fn failure(result: Result<VerifiedCertificate, WalletError>) -> VerificationFailure {
+    match result {
+        Err(WalletError::Verification { failure, .. }) => failure,
+        other => panic!("expected a verification failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn present_two_claims_and_verify() {
+    let s = setup();
+    let summary = s.wallet.get_credential(s.id.clone()).unwrap().summary;
+    assert_eq!(summary.format, CredentialFormat::SdJwtVc);
+    assert_eq!(summary.display_name_ko, "주민등록표 초본");
+    assert_eq!(summary.valid_until, Some(NOW - 60 + 90 * 86_400));
+
+    let view = s.wallet.certificate_view(s.id.clone()).unwrap();
+    let name = view.claims.iter().find(|c| c.path == "/name").unwrap();
+    assert!(name.disclosable && name.label_ko.as_deref() == Some("성명"));
+    assert!(view
+        .claims
+        .iter()
+        .any(|c| c.path == "/address/locality" && c.disclosable));
+
+    let presentation = s
+        .wallet
+        .present_sd_jwt(
+            s.id.clone(),
+            vec!["/name".into(), "/address/locality".into()],
+            "https://bank.example".into(),
+            "n-42".into(),
+        )
+        .unwrap();
+    let verified = verifier(&s.authority, NOW + 10)
+        .verify(presentation, "https://bank.example".into(), "n-42".into())
+        .unwrap();
+    assert!(verified.key_bound);
+    assert_eq!(
+        verified.vct,
+        "urn:jigap:cert:resident-registration-abstract:1"
+    );
+    assert!(verified.issuer_certificate.contains("Certificate Issuer"));
+    let claims: serde_json::Value = serde_json::from_str(&verified.claims_json).unwrap();
+    assert_eq!(claims["name"], "홍길동");
+    assert_eq!(claims["address"]["locality"], "종로구");
+    assert!(
+        claims.get("resident_registration_number").is_none(),
+        "withheld"
+    );
+    assert!(claims["address"].get("street").is_none(), "withheld");
+    let mut paths: Vec<&str> = verified.disclosed.iter().map(|d| d.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["/address", "/address/locality", "/name"]);
+}
+
+#[test]
+fn every_tamper_case_is_rejected_with_its_own_failure() {
+    let s = setup();
+    let present = |nonce: &str| {
+        s.wallet
+            .present_sd_jwt(
+                s.id.clone(),
+                vec!["/name".into(), "/birth_date".into()],
+                "https://bank.example".into(),
+                nonce.into(),
+            )
+            .unwrap()
+    };
+    let good = present("n-1");
+    let v = verifier(&s.authority, NOW + 10);
+    v.verify(good.clone(), "https://bank.example".into(), "n-1".into())
+        .unwrap();
+
+    assert_eq!(
+        failure(v.verify(good.clone(), "https://bank.example".into(), "n-2".into())),
+        VerificationFailure::KeyBindingNonce
+    );
+    assert_eq!(
+        failure(v.verify(good.clone(), "https://other.example".into(), "n-1".into())),
+        VerificationFailure::KeyBindingAudience
+    );
+    assert_eq!(
+        failure(verifier(&s.authority, NOW + 3600).verify(
+            good.clone(),
+            "https://bank.example".into(),
+            "n-1".into()
+        )),
+        VerificationFailure::KeyBindingStale
+    );
+    assert_eq!(
+        failure(verifier(&s.authority, NOW + 91 * 86_400).verify(
+            good.clone(),
+            "https://bank.example".into(),
+            "n-1".into()
+        )),
+        VerificationFailure::Expired
+    );
+    let stranger =
+        TestAuthority::create("Stranger".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    assert_eq!(
+        failure(verifier(&stranger, NOW + 10).verify(
+            good.clone(),
+            "https://bank.example".into(),
+            "n-1".into()
+        )),
+        VerificationFailure::UntrustedIssuer
+    );
+
+    // Dropped key binding.
+    let without_kb = format!("{}~", good.rsplit_once('~').unwrap().0);
+    assert_eq!(
+        failure(v.verify(without_kb, "https://bank.example".into(), "n-1".into())),
+        VerificationFailure::KeyBindingMissing
+    );
+    // A changed disclosure.
+    let mut parts: Vec<String> = good.split('~').map(str::to_owned).collect();
+    let forged = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let decoded: serde_json::Value =
+            serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
+        engine.encode(serde_json::json!([decoded[0], decoded[1], "Mallory"]).to_string())
+    };
+    parts[1] = forged;
+    assert_eq!(
+        failure(v.verify(parts.join("~"), "https://bank.example".into(), "n-1".into())),
+        VerificationFailure::UnreferencedDisclosure
+    );
+    // An extra disclosure added after key binding breaks sd_hash.
+    let full = String::from_utf8(s.wallet.get_credential(s.id.clone()).unwrap().raw).unwrap();
+    let extra = full
+        .split('~')
+        .skip(1)
+        .find(|d| {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(d)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&bytes).contains("resident_registration_number")
+        })
+        .unwrap()
+        .to_owned();
+    let (body, kb) = good.rsplit_once('~').unwrap();
+    let sneaked = format!("{body}~{extra}~{kb}");
+    assert_eq!(
+        failure(v.verify(sneaked, "https://bank.example".into(), "n-1".into())),
+        VerificationFailure::KeyBindingSdHash
+    );
+    // Garbage.
+    assert_eq!(
+        failure(v.verify("not an sd-jwt".into(), "a".into(), "n".into())),
+        VerificationFailure::Malformed
+    );
+}
+
+#[test]
+fn holder_side_errors() {
+    let s = setup();
+    let other = s.wallet.create_device_key().unwrap();
+    let mine = s.wallet.create_device_key().unwrap();
+    let issued = s
+        .authority
+        .issue_certificate(
+            "tax-payment".into(),
+            other.public_key.clone(),
+            serde_json::json!({"name": "홍길동", "arrears": false}).to_string(),
+            None,
+        )
+        .unwrap();
+    assert!(matches!(
+        s.wallet.add_sd_jwt(issued.clone(), mine.alias),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    let tax = s.wallet.add_sd_jwt(issued, other.alias).unwrap();
+    // `arrears` is not disclosable in the catalogue: always visible.
+    let view = s.wallet.certificate_view(tax.clone()).unwrap();
+    assert!(view
+        .claims
+        .iter()
+        .any(|c| c.path == "/arrears" && !c.disclosable));
+    assert!(matches!(
+        s.wallet
+            .present_sd_jwt(tax.clone(), vec!["/nope".into()], "a".into(), "n".into()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.wallet.present_sd_jwt(tax, vec![], "".into(), "n".into()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.authority.issue_certificate(
+            "no-such-type".into(),
+            other.public_key.clone(),
+            "{}".into(),
+            None
+        ),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.authority.issue_certificate(
+            "tax-payment".into(),
+            other.public_key,
+            "{\"iss\": \"me\"}".into(),
+            None
+        ),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        s.wallet.add_sd_jwt("x.y.z~".into(), "device-1".into()),
+        Err(WalletError::Verification { .. })
+    ));
+}
