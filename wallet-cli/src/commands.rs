@@ -109,7 +109,12 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Issuer { action } => crate::mdoc::issuer(cli, action),
         Command::Issue { what } => crate::mdoc::issue(cli, what),
         Command::Trust { action } => crate::mdoc::trust(cli, action),
-        Command::Present(args) => crate::mdoc::present(cli, args),
+        Command::Present {
+            what: Some(crate::PresentWhat::Certificate(args)),
+            ..
+        } => crate::certificates::present(cli, args),
+        Command::Present { what: None, mdoc } => crate::mdoc::present(cli, mdoc),
+        Command::Verify { what } => crate::certificates::verify(cli, what),
         Command::Reader { action } => crate::mdoc::reader(cli, action),
         Command::Init => {
             if path.exists() {

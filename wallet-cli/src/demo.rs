@@ -7,8 +7,8 @@ use serde_json::json;
 use wallet_core::crypto::jose;
 use wallet_core::{
     passphrase_key_protector, Approval, CredentialFilter, DeviceAuthMode, ElementRef, MdlClaims,
-    MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, TestAuthority, TrustRole, Wallet,
-    WalletConfig, WalletError,
+    MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
+    TestAuthority, TrustRole, Wallet, WalletConfig, WalletError,
 };
 
 use crate::commands::CliError;
@@ -183,6 +183,49 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             crate::mdoc::report_text(&report).replace('\n', " | "),
         );
         holder.terminate()?;
+
+        let cert_key = wallet.create_device_key()?;
+        let certificate = authority.issue_certificate(
+            "resident-abstract".into(),
+            cert_key.public_key.clone(),
+            serde_json::json!({
+                "name": "홍길동",
+                "resident_registration_number": "900505-1234567",
+                "birth_date": "1990-05-05",
+                "address": { "region": "서울특별시", "locality": "종로구", "street": "세종대로 209" }
+            })
+            .to_string(),
+            None,
+        )?;
+        let cert_id = wallet.add_sd_jwt(certificate, cert_key.alias)?;
+        let presentation = wallet.present_sd_jwt(
+            cert_id,
+            vec!["/name".into(), "/address/locality".into()],
+            "https://bank.jigap.example".into(),
+            "demo-nonce-7".into(),
+        )?;
+        let bank = SdJwtVerifier::new(SdJwtVerifierConfig {
+            trusted_issuer_certificates: vec![material.iaca_certificate.clone()],
+            max_key_binding_age_seconds: 300,
+            clock: None,
+        })?;
+        let verified = bank.verify(
+            presentation,
+            "https://bank.jigap.example".into(),
+            "demo-nonce-7".into(),
+        )?;
+        let shown: Vec<String> = verified
+            .disclosed
+            .iter()
+            .map(|d| format!("{} = {}", d.path, d.value_json))
+            .collect();
+        steps.say(
+            "certificate",
+            format!(
+                "a resident registration abstract (SD-JWT VC) went to a bank with two claims; verified, key-bound: {}",
+                shown.join(", ")
+            ),
+        );
         let raw = mdl;
         wallet.close_store()?;
 

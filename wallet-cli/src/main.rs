@@ -7,6 +7,7 @@
 // A command-line tool talks on stdout and stderr by design.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod certificates;
 mod commands;
 mod demo;
 mod mdoc;
@@ -80,14 +81,35 @@ pub enum Command {
         #[command(subcommand)]
         action: mdoc::TrustAction,
     },
-    /// Present mdocs in person: show the QR code, answer the reader's request.
-    Present(mdoc::PresentArgs),
+    /// Present a credential: mdocs in person (QR code and session messages), or a certificate.
+    #[command(args_conflicts_with_subcommands = true)]
+    Present {
+        /// Present a certificate instead of mdocs.
+        #[command(subcommand)]
+        what: Option<PresentWhat>,
+        /// In-person mdoc presentation options.
+        #[command(flatten)]
+        mdoc: mdoc::PresentArgs,
+    },
+    /// Verify a presentation as a relying party.
+    Verify {
+        /// What to verify.
+        #[command(subcommand)]
+        what: certificates::VerifyWhat,
+    },
     /// Act as an mdoc reader: request from a QR engagement, verify the response.
     Reader {
         /// Reader action.
         #[command(subcommand)]
         action: mdoc::ReaderAction,
     },
+}
+
+/// What `present` presents besides in-person mdocs.
+#[derive(Subcommand, Debug)]
+pub enum PresentWhat {
+    /// An electronic certificate (SD-JWT VC) with chosen claims and key binding.
+    Certificate(certificates::PresentCertificate),
 }
 
 /// PIN actions.

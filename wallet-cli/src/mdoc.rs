@@ -85,6 +85,8 @@ pub enum IssueWhat {
         #[arg(long = "category", default_values_t = vec!["B".to_string()])]
         categories: Vec<String>,
     },
+    /// An electronic certificate as an SD-JWT VC.
+    Certificate(crate::certificates::IssueCertificate),
     /// A mobile resident registration card (provisional docType).
     ResidentCard {
         /// Issuer, holder, birth date, portrait, validity.
@@ -322,6 +324,7 @@ pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
 pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
     let common = match what {
         IssueWhat::Mdl { common, .. } | IssueWhat::ResidentCard { common, .. } => common,
+        IssueWhat::Certificate(args) => return crate::certificates::issue(cli, args),
     };
     let authority = TestAuthority::load(load_material(&common.issuer)?, None)?;
     let wallet = open(&common.holder, false)?;
@@ -370,6 +373,9 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
                 valid_days: common.valid_days,
             },
         )?,
+        IssueWhat::Certificate(_) => {
+            return Err(CliError::from("a certificate is not an mdoc".to_string()))
+        }
     };
     let id = wallet.add_mdoc(issued.clone(), key.alias.clone())?;
     let summary = wallet.get_credential(id.clone())?.summary;

@@ -509,3 +509,88 @@ fn present_speaks_base64_lines_on_stdio() {
     assert_eq!(report["documents"][0]["elements"][0]["value"], "Gildong");
     assert!(holder.wait().unwrap().success());
 }
+
+#[test]
+fn certificate_issue_present_verify() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    let wallet = run.wallet();
+    let claims = r#"{"name":"홍길동","resident_registration_number":"900505-1234567","address":{"region":"서울특별시","locality":"종로구"}}"#;
+    let issued = run.json(
+        &[
+            "issue",
+            "certificate",
+            "--issuer",
+            a,
+            "--holder",
+            &wallet,
+            "--type",
+            "resident-abstract",
+            "--claims",
+            claims,
+        ],
+        &[],
+    );
+    let id = issued["id"].as_str().unwrap().to_owned();
+    assert!(issued["disclosable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "/resident_registration_number"));
+    let presented = run.json(
+        &[
+            "present",
+            "certificate",
+            "--id",
+            &id,
+            "--claims",
+            "/name,/address/locality",
+            "--aud",
+            "https://bank.example",
+            "--nonce",
+            "n-7",
+        ],
+        &[],
+    );
+    let file = run.dir.path().join("presentation.txt");
+    std::fs::write(&file, presented["presentation"].as_str().unwrap()).unwrap();
+    let f = file.to_str().unwrap();
+    let verified = run.json(
+        &[
+            "verify",
+            "sd-jwt",
+            f,
+            "--issuer",
+            a,
+            "--aud",
+            "https://bank.example",
+            "--nonce",
+            "n-7",
+        ],
+        &[],
+    );
+    assert_eq!(verified["key_bound"], true);
+    assert_eq!(verified["claims"]["name"], "홍길동");
+    assert_eq!(verified["claims"]["address"]["locality"], "종로구");
+    assert!(verified["claims"]
+        .get("resident_registration_number")
+        .is_none());
+    let err = run.fails(
+        &[
+            "verify",
+            "sd-jwt",
+            f,
+            "--issuer",
+            a,
+            "--aud",
+            "https://bank.example",
+            "--nonce",
+            "other",
+        ],
+        &[],
+    );
+    assert!(err.contains("KeyBindingNonce"), "{err}");
+}

@@ -293,6 +293,27 @@ fun main() {
         expect(session.receive(holder.terminate()) is ReaderEvent.Terminated, "terminated")
     }
 
+    test("an SD-JWT certificate presented with key binding and verified") {
+        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val authority = TestAuthority.create("Kotlin Test", "KR", null)
+        val key = wallet.createDeviceKey()
+        val issued = authority.issueCertificate(
+            "resident-abstract", key.publicKey,
+            """{"name":"홍길동","resident_registration_number":"900505-1234567","address":{"region":"서울특별시","locality":"종로구"}}""",
+            null,
+        )
+        val id = wallet.addSdJwt(issued, key.alias)
+        val view = wallet.certificateView(id)
+        expect(view.claims.any { it.path == "/resident_registration_number" && it.disclosable }, "RRN can be withheld")
+        val presentation = wallet.presentSdJwt(id, listOf("/name", "/address/locality"), "https://bank.example", "n-1")
+        val verifier = SdJwtVerifier(SdJwtVerifierConfig(trustedIssuerCertificates = listOf(authority.material().iacaCertificate)))
+        val verified = verifier.verify(presentation, "https://bank.example", "n-1")
+        expect(verified.keyBound, "key bound")
+        expect(verified.claimsJson.contains("홍길동") && !verified.claimsJson.contains("900505"), verified.claimsJson)
+        val wrong = expectThrows<WalletException.Verification> { verifier.verify(presentation, "https://bank.example", "n-2") }
+        expect(wrong.failure == VerificationFailure.KEY_BINDING_NONCE, "failure ${wrong.failure}")
+    }
+
     var passed = 0
     var failed = 0
     for ((name, body) in tests) {

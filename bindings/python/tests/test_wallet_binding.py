@@ -223,6 +223,26 @@ class WalletBindingTest(unittest.TestCase):
         self.assertEqual([e.identifier for e in verified.elements], ["age_over_19"])
         self.assertEqual(verified.elements[0].display, "true")
 
+    def test_sd_jwt_certificate_presented_with_key_binding(self):
+        wallet = self.open()
+        authority = jigap.TestAuthority.create("Python Test", "KR", None)
+        key = wallet.create_device_key()
+        issued = authority.issue_certificate("resident-abstract", key.public_key, json.dumps(
+            {"name": "홍길동", "resident_registration_number": "900505-1234567",
+             "address": {"region": "서울특별시", "locality": "종로구"}}), None)
+        cid = wallet.add_sd_jwt(issued, key.alias)
+        presentation = wallet.present_sd_jwt(cid, ["/name", "/address/locality"], "https://bank.example", "n-1")
+        verifier = jigap.SdJwtVerifier(jigap.SdJwtVerifierConfig(
+            trusted_issuer_certificates=[authority.material().iaca_certificate]))
+        verified = verifier.verify(presentation, "https://bank.example", "n-1")
+        self.assertTrue(verified.key_bound)
+        claims = json.loads(verified.claims_json)
+        self.assertEqual(claims["address"]["locality"], "종로구")
+        self.assertNotIn("resident_registration_number", claims)
+        with self.assertRaises(jigap.WalletError.Verification) as failure:
+            verifier.verify(presentation, "https://bank.example", "n-2")
+        self.assertEqual(failure.exception.failure, jigap.VerificationFailure.KEY_BINDING_NONCE)
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

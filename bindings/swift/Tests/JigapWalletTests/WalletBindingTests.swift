@@ -308,4 +308,29 @@ final class WalletBindingTests: XCTestCase {
             return XCTFail("expected termination")
         }
     }
+
+    func testSdJwtCertificatePresentedWithKeyBinding() throws {
+        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let authority = try TestAuthority.create(name: "Swift Test", country: "KR", clock: nil)
+        let key = try wallet.createDeviceKey()
+        let issued = try authority.issueCertificate(
+            certificateType: "resident-abstract", devicePublicKey: key.publicKey,
+            claimsJson: #"{"name":"홍길동","resident_registration_number":"900505-1234567","address":{"region":"서울특별시","locality":"종로구"}}"#,
+            status: nil)
+        let id = try wallet.addSdJwt(sdJwt: issued, keyAlias: key.alias)
+        let view = try wallet.certificateView(credentialId: id)
+        XCTAssertTrue(view.claims.contains { $0.path == "/resident_registration_number" && $0.disclosable })
+        let presentation = try wallet.presentSdJwt(
+            credentialId: id, claims: ["/name", "/address/locality"], audience: "https://bank.example", nonce: "n-1")
+        let verifier = try SdJwtVerifier(config: SdJwtVerifierConfig(
+            trustedIssuerCertificates: [authority.material().iacaCertificate]))
+        let verified = try verifier.verify(presentation: presentation, audience: "https://bank.example", nonce: "n-1")
+        XCTAssertTrue(verified.keyBound)
+        XCTAssertTrue(verified.claimsJson.contains("홍길동"))
+        XCTAssertFalse(verified.claimsJson.contains("900505"))
+        XCTAssertThrowsError(try verifier.verify(presentation: presentation, audience: "https://bank.example", nonce: "n-2")) {
+            guard case .Verification(let failure, _) = $0 as? WalletError else { return XCTFail("\($0)") }
+            XCTAssertEqual(failure, .keyBindingNonce)
+        }
+    }
 }
