@@ -170,6 +170,31 @@ pub fn create_sign1<E>(
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::ES256)
         .build();
+    sign1_with_protected(protected, payload, detached, x5chain_der, sign)
+}
+
+/// Builds an attached ES256 COSE_Sign1 whose protected header also names the payload's
+/// content type (e.g. `application/statuslist+cwt`).
+pub fn create_sign1_with_content_type<E>(
+    payload: &[u8],
+    content_type: &str,
+    x5chain_der: &[Vec<u8>],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<CoseSign1, E> {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::ES256)
+        .content_type(content_type.to_owned())
+        .build();
+    sign1_with_protected(protected, payload, false, x5chain_der, sign)
+}
+
+fn sign1_with_protected<E>(
+    protected: Header,
+    payload: &[u8],
+    detached: bool,
+    x5chain_der: &[Vec<u8>],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<CoseSign1, E> {
     let mut unprotected = HeaderBuilder::new();
     match x5chain_der {
         [] => {}

@@ -2,4 +2,5 @@
 //! profiles of ISO/IEC 18013-5 Annex B.
 
 pub mod status_list;
+pub mod status_token;
 pub mod x509;

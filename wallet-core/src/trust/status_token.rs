@@ -1,0 +1,285 @@
+//! Status list tokens (draft-ietf-oauth-status-list sections 5 and 6): the signed envelope of a
+//! status list, as a JWT (`typ: statuslist+jwt`) or a CWT (COSE_Sign1, content type
+//! `application/statuslist+cwt`), with `sub` (the list's URI), `iat`, `exp` and `ttl`.
+//! The signature is checked against trust anchors before the list is read.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::Value;
+
+use super::status_list::StatusList;
+use super::x509::{verify_chain, LeafProfile, ParsedCertificate};
+use crate::crypto::jose;
+use crate::mdoc::{cbor, cose};
+
+/// CWT claim keys (RFC 8392) and the draft's additions.
+const CWT_SUB: i64 = 2;
+const CWT_EXP: i64 = 4;
+const CWT_IAT: i64 = 6;
+const CWT_TTL: i64 = 65534;
+const CWT_STATUS_LIST: i64 = 65533;
+const CWT_TYPE: &str = "application/statuslist+cwt";
+
+/// A verified status list token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListToken {
+    /// `sub`: the URI the list was fetched from.
+    pub subject: String,
+    /// `iat`.
+    pub issued_at: i64,
+    /// `exp`, if any.
+    pub expires_at: Option<i64>,
+    /// `ttl` in seconds, if any: how long it may be cached.
+    pub ttl: Option<i64>,
+    /// Subject of the signer's certificate.
+    pub signer: String,
+    /// The list.
+    pub list: StatusList,
+}
+
+impl StatusListToken {
+    /// Until when a cached copy fetched at `fetched_at` may be used.
+    pub fn cache_until(&self, fetched_at: i64) -> i64 {
+        let by_ttl = self.ttl.map(|ttl| fetched_at + ttl);
+        match (by_ttl, self.expires_at) {
+            (Some(t), Some(e)) => t.min(e),
+            (Some(t), None) => t,
+            (None, Some(e)) => e,
+            (None, None) => fetched_at,
+        }
+    }
+}
+
+/// Why a status list token was refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StatusTokenError {
+    /// Not a status list token, or a part that does not decode.
+    #[error("malformed status list token: {0}")]
+    Malformed(String),
+    /// The signature does not verify, or the signer is not trusted.
+    #[error("status list token not trusted: {0}")]
+    Untrusted(String),
+    /// Its `sub` is not the URI it was fetched from.
+    #[error("status list token is for {found}, not {expected}")]
+    WrongSubject {
+        /// The URI asked for.
+        expected: String,
+        /// The token's `sub`.
+        found: String,
+    },
+    /// Its `exp` has passed.
+    #[error("status list token expired at {0}")]
+    Expired(i64),
+}
+
+fn chain_from_x5c(header: &Value) -> Result<Vec<Vec<u8>>, StatusTokenError> {
+    header
+        .get("x5c")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| StatusTokenError::Untrusted("no x5c header".into()))?
+        .iter()
+        .map(|c| {
+            c.as_str()
+                .and_then(|s| STANDARD.decode(s).ok())
+                .ok_or_else(|| StatusTokenError::Malformed("x5c".into()))
+        })
+        .collect()
+}
+
+fn signer_key(
+    chain: &[Vec<u8>],
+    anchors: &[ParsedCertificate],
+    at: i64,
+) -> Result<(Vec<u8>, String), StatusTokenError> {
+    let (leaf, _) = verify_chain(chain, anchors, at, LeafProfile::Signer)
+        .map_err(|e| StatusTokenError::Untrusted(e.to_string()))?;
+    let key = leaf
+        .p256_public_key()
+        .map_err(|e| StatusTokenError::Untrusted(e.to_string()))?;
+    Ok((key, leaf.subject()))
+}
+
+fn check(token: StatusListToken, uri: &str, at: i64) -> Result<StatusListToken, StatusTokenError> {
+    if token.subject != uri {
+        return Err(StatusTokenError::WrongSubject {
+            expected: uri.to_owned(),
+            found: token.subject,
+        });
+    }
+    if let Some(exp) = token.expires_at {
+        if at >= exp {
+            return Err(StatusTokenError::Expired(exp));
+        }
+    }
+    Ok(token)
+}
+
+/// Verifies a status list JWT fetched from `uri`, signed by a certificate chaining to `anchors`.
+pub fn verify_jwt(
+    token: &str,
+    uri: &str,
+    anchors: &[ParsedCertificate],
+    at: i64,
+) -> Result<StatusListToken, StatusTokenError> {
+    let header_part = token.split('.').next().unwrap_or_default();
+    let header: Value = jose::b64url_decode(header_part)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| StatusTokenError::Malformed("JWT header".into()))?;
+    if header.get("typ").and_then(Value::as_str) != Some("statuslist+jwt") {
+        return Err(StatusTokenError::Malformed(
+            "typ is not statuslist+jwt".into(),
+        ));
+    }
+    let (key, signer) = signer_key(&chain_from_x5c(&header)?, anchors, at)?;
+    let verified = jose::verify_es256(token, &key)
+        .map_err(|e| StatusTokenError::Untrusted(format!("signature: {e}")))?;
+    let p = &verified.payload;
+    let int = |name: &str| p.get(name).and_then(Value::as_i64);
+    let list = StatusList::from_json(
+        p.get("status_list")
+            .ok_or_else(|| StatusTokenError::Malformed("status_list".into()))?,
+    )
+    .map_err(|e| StatusTokenError::Malformed(e.to_string()))?;
+    check(
+        StatusListToken {
+            subject: p
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            issued_at: int("iat").ok_or_else(|| StatusTokenError::Malformed("iat".into()))?,
+            expires_at: int("exp"),
+            ttl: int("ttl"),
+            signer,
+            list,
+        },
+        uri,
+        at,
+    )
+}
+
+/// Verifies a status list CWT fetched from `uri`, signed by a certificate chaining to `anchors`.
+pub fn verify_cwt(
+    token: &[u8],
+    uri: &str,
+    anchors: &[ParsedCertificate],
+    at: i64,
+) -> Result<StatusListToken, StatusTokenError> {
+    let malformed = |e: crate::mdoc::MdocError| StatusTokenError::Malformed(e.to_string());
+    let sign1 = cose::parse_sign1(&cbor::decode(token).map_err(malformed)?).map_err(malformed)?;
+    let content_type_ok = matches!(
+        &sign1.protected.header.content_type,
+        Some(coset::ContentType::Text(t)) if t == CWT_TYPE
+    );
+    if !content_type_ok {
+        return Err(StatusTokenError::Malformed(
+            "content type is not application/statuslist+cwt".into(),
+        ));
+    }
+    let chain = cose::x5chain(&sign1.protected.header)
+        .or_else(|_| cose::x5chain(&sign1.unprotected))
+        .map_err(malformed)?;
+    let (key, signer) = signer_key(&chain, anchors, at)?;
+    cose::verify_sign1(&sign1, None, &key)
+        .map_err(|e| StatusTokenError::Untrusted(format!("signature: {e}")))?;
+    let claims = cbor::decode(sign1.payload.as_deref().unwrap_or_default()).map_err(malformed)?;
+    let m = cbor::map(&claims, "CWT claims").map_err(malformed)?;
+    let int = |k: i64| match cbor::get_int(m, k) {
+        Some(cbor::Value::Integer(i)) => i64::try_from(*i).ok(),
+        _ => None,
+    };
+    let subject = match cbor::get_int(m, CWT_SUB) {
+        Some(cbor::Value::Text(t)) => t.clone(),
+        _ => return Err(StatusTokenError::Malformed("sub".into())),
+    };
+    let list = StatusList::from_cbor(
+        cbor::get_int(m, CWT_STATUS_LIST)
+            .ok_or_else(|| StatusTokenError::Malformed("status_list".into()))?,
+    )
+    .map_err(|e| StatusTokenError::Malformed(e.to_string()))?;
+    check(
+        StatusListToken {
+            subject,
+            issued_at: int(CWT_IAT).ok_or_else(|| StatusTokenError::Malformed("iat".into()))?,
+            expires_at: int(CWT_EXP),
+            ttl: int(CWT_TTL),
+            signer,
+            list,
+        },
+        uri,
+        at,
+    )
+}
+
+/// Verifies a token in either form (a JWT is text starting with `ey`).
+pub fn verify_any(
+    token: &[u8],
+    uri: &str,
+    anchors: &[ParsedCertificate],
+    at: i64,
+) -> Result<StatusListToken, StatusTokenError> {
+    match std::str::from_utf8(token) {
+        Ok(text) if text.trim_start().starts_with("ey") => {
+            verify_jwt(text.trim(), uri, anchors, at)
+        }
+        _ => verify_cwt(token, uri, anchors, at),
+    }
+}
+
+/// Signs a status list JWT (issuer side): `sign` gets the signing input and returns `r || s`.
+pub fn sign_jwt<E>(
+    list: &StatusList,
+    uri: &str,
+    issued_at: i64,
+    expires_at: i64,
+    ttl: i64,
+    chain: &[Vec<u8>],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<String, E> {
+    let header = serde_json::json!({
+        "alg": "ES256",
+        "typ": "statuslist+jwt",
+        "x5c": chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
+    });
+    let payload = serde_json::json!({
+        "sub": uri,
+        "iat": issued_at,
+        "exp": expires_at,
+        "ttl": ttl,
+        "status_list": list.to_json(),
+    });
+    let input = jose::signing_input(&header, &payload);
+    let signature = sign(input.as_bytes())?;
+    Ok(jose::compact(&input, &signature))
+}
+
+/// Signs a status list CWT (issuer side).
+pub fn sign_cwt<E: From<crate::crypto::CryptoError>>(
+    list: &StatusList,
+    uri: &str,
+    issued_at: i64,
+    expires_at: i64,
+    ttl: i64,
+    chain: &[Vec<u8>],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<Vec<u8>, E> {
+    let int = |i: i64| cbor::Value::Integer(i.into());
+    let claims = cbor::Value::Map(vec![
+        (int(CWT_SUB), cbor::Value::Text(uri.to_owned())),
+        (int(CWT_IAT), int(issued_at)),
+        (int(CWT_EXP), int(expires_at)),
+        (int(CWT_TTL), int(ttl)),
+        (int(CWT_STATUS_LIST), list.to_cbor()),
+    ]);
+    let sign1 =
+        cose::create_sign1_with_content_type(&cbor::encode(&claims), CWT_TYPE, chain, sign)?;
+    Ok(cbor::encode(&cbor::Value::Tag(
+        18,
+        Box::new(
+            cose::to_value(sign1)
+                .map_err(|_| crate::crypto::CryptoError::InvalidParameter("COSE encoding"))?,
+        ),
+    )))
+}
