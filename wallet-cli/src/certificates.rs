@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use wallet_core::{SdJwtVerifier, SdJwtVerifierConfig, StatusListEntry, TestAuthority};
+use wallet_core::{SdJwtVerifier, SdJwtVerifierConfig, TestAuthority};
 
 use crate::commands::{open, unlock, wallet_path, CliError};
 use crate::mdoc::load_material;
@@ -90,18 +90,7 @@ pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
     let authority = TestAuthority::load(load_material(&args.issuer)?, None)?;
     let wallet = open(&args.holder, false)?;
     unlock(&wallet)?;
-    let status = match (&args.status_uri, args.status_index) {
-        (Some(uri), Some(index)) => Some(StatusListEntry {
-            index,
-            uri: uri.clone(),
-        }),
-        (None, None) => None,
-        _ => {
-            return Err(CliError::from(
-                "give both --status-uri and --status-index".to_string(),
-            ))
-        }
-    };
+    let status = crate::mdoc::status_entry(&args.status_uri, args.status_index)?;
     let key = wallet.create_device_key()?;
     let issued = authority.issue_certificate(
         args.kind.clone(),

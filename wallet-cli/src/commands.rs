@@ -80,6 +80,7 @@ pub fn open(path: &std::path::Path, create: bool) -> Result<Arc<Wallet>> {
         key_protector,
         secure_area: None,
         clock: None,
+        listener: None,
     })?)
 }
 

@@ -50,6 +50,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             key_protector: passphrase_key_protector(passphrase.clone())?,
             secure_area: None,
             clock: None,
+            listener: None,
         })
     };
 
@@ -106,6 +107,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
                 portrait: crate::mdoc::SAMPLE_PORTRAIT.to_vec(),
                 vehicle_categories: vec!["B".into()],
                 valid_days: 3650,
+                status: None,
             },
         )?;
         let id = wallet.add_mdoc(mdl.clone(), mdl_key.alias.clone())?;

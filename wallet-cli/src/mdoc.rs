@@ -13,7 +13,7 @@ use serde_json::json;
 use wallet_core::{
     Approval, AuthorityMaterial, DeviceAuthMode, DocumentRequest, ElementRef, MdlClaims,
     MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, RequestedDocument, RequestedItem,
-    ResidentCardClaims, TestAuthority, TrustRole, VerificationReport,
+    ResidentCardClaims, StatusListEntry, TestAuthority, TrustRole, VerificationReport,
 };
 
 use crate::commands::{open, unlock, wallet_path, CliError};
@@ -59,6 +59,26 @@ pub struct IssueCommon {
     /// Days of validity.
     #[arg(long, default_value_t = 365)]
     pub valid_days: u32,
+    /// Status list URI, to make the credential revocable.
+    #[arg(long)]
+    pub status_uri: Option<String>,
+    /// Index in that status list.
+    #[arg(long)]
+    pub status_index: Option<u64>,
+}
+
+/// The status list entry from `--status-uri` and `--status-index`.
+pub fn status_entry(uri: &Option<String>, index: Option<u64>) -> Result<Option<StatusListEntry>> {
+    match (uri, index) {
+        (Some(uri), Some(index)) => Ok(Some(StatusListEntry {
+            index,
+            uri: uri.clone(),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(CliError::from(
+            "give both --status-uri and --status-index".to_string(),
+        )),
+    }
 }
 
 /// What to issue.
@@ -353,6 +373,7 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
                 portrait,
                 vehicle_categories: categories.clone(),
                 valid_days: common.valid_days,
+                status: status_entry(&common.status_uri, common.status_index)?,
             },
         )?,
         IssueWhat::ResidentCard {
@@ -371,6 +392,7 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
                 issuing_authority: by.clone(),
                 portrait,
                 valid_days: common.valid_days,
+                status: status_entry(&common.status_uri, common.status_index)?,
             },
         )?,
         IssueWhat::Certificate(_) => {

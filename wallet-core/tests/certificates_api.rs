@@ -15,6 +15,7 @@ fn wallet() -> Arc<Wallet> {
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
         secure_area: None,
         clock: Some(fixed_clock(NOW)),
+        listener: None,
     })
     .unwrap()
 }

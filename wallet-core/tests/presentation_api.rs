@@ -15,6 +15,7 @@ fn wallet() -> Arc<Wallet> {
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
         secure_area: None,
         clock: Some(fixed_clock(NOW)),
+        listener: None,
     })
     .unwrap()
 }
@@ -38,6 +39,7 @@ fn mdl_claims() -> MdlClaims {
         portrait: vec![0xff, 0xd8, 0xff, 0xd9],
         vehicle_categories: vec!["B".into()],
         valid_days: 365,
+        status: None,
     }
 }
 
@@ -195,6 +197,7 @@ fn mac_mode_two_documents_and_a_missing_one() {
                 issuing_authority: "서울특별시 종로구청장".into(),
                 portrait: vec![0xff, 0xd8, 0xff, 0xd9],
                 valid_days: 30,
+                status: None,
             },
         )
         .unwrap();

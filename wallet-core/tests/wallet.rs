@@ -20,6 +20,7 @@ fn config(path: Option<String>) -> WalletConfig {
         key_protector: protector(),
         secure_area: None,
         clock: Some(fixed_clock(1_800_000_000)),
+        listener: None,
     }
 }
 

@@ -17,7 +17,8 @@ use crate::issuer::sdjwt::{issue as issue_sd_jwt, VcEnvelope};
 use crate::issuer::IssuerError;
 use crate::mdoc::issuer_signed::ValidityInfo;
 use crate::time;
-use crate::trust::status_list::StatusReference;
+use crate::trust::status_list::{StatusList, StatusReference};
+use crate::trust::status_token::{sign_cwt, sign_jwt};
 
 /// The certificates and keys of a test authority, for saving and loading.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -59,6 +60,24 @@ pub struct StatusListEntry {
     pub uri: String,
 }
 
+/// One status to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct StatusValue {
+    /// Index in the list.
+    pub index: u64,
+    /// 0 valid, 1 revoked, 2 suspended.
+    pub status: u8,
+}
+
+/// How a status list token is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StatusListFormat {
+    /// `application/statuslist+jwt`.
+    Jwt,
+    /// `application/statuslist+cwt`.
+    Cwt,
+}
+
 /// Facts for an mDL.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct MdlClaims {
@@ -78,6 +97,9 @@ pub struct MdlClaims {
     pub vehicle_categories: Vec<String>,
     /// Days the licence and its MSO are valid from today.
     pub valid_days: u32,
+    /// The licence's entry in a status list, to make it revocable.
+    #[uniffi(default = None)]
+    pub status: Option<StatusListEntry>,
 }
 
 /// Facts for a mobile resident registration card.
@@ -97,6 +119,9 @@ pub struct ResidentCardClaims {
     pub portrait: Vec<u8>,
     /// Days the MSO is valid from today.
     pub valid_days: u32,
+    /// The card's entry in a status list, to make it revocable.
+    #[uniffi(default = None)]
+    pub status: Option<StatusListEntry>,
 }
 
 /// A test issuing authority (IACA, document signer, reader root and reader certificate).
@@ -241,6 +266,13 @@ impl TestAuthority {
     ) -> Result<Vec<u8>, WalletError> {
         let (now, validity) = self.validity(claims.valid_days)?;
         let today = now.div_euclid(86_400);
+        let status = claims.status.clone().map(|s| {
+            StatusReference {
+                index: s.index,
+                uri: s.uri,
+            }
+            .to_cbor()
+        });
         let facts = MdlFacts {
             family_name: claims.family_name,
             given_name: claims.given_name,
@@ -264,7 +296,7 @@ impl TestAuthority {
             &mdl_claims(&facts),
             &device_public_key,
             validity,
-            None,
+            status,
         )
         .map_err(issuer_error)
     }
@@ -276,6 +308,13 @@ impl TestAuthority {
         claims: ResidentCardClaims,
     ) -> Result<Vec<u8>, WalletError> {
         let (now, validity) = self.validity(claims.valid_days)?;
+        let status = claims.status.clone().map(|s| {
+            StatusReference {
+                index: s.index,
+                uri: s.uri,
+            }
+            .to_cbor()
+        });
         let facts = ResidentCardFacts {
             name_ko: claims.name_ko,
             resident_registration_number: claims.resident_registration_number,
@@ -291,7 +330,7 @@ impl TestAuthority {
             &resident_card_claims(&facts),
             &device_public_key,
             validity,
-            None,
+            status,
         )
         .map_err(issuer_error)
     }
@@ -342,5 +381,40 @@ impl TestAuthority {
             &disclosable,
         )
         .map_err(issuer_error)
+    }
+
+    /// Publishes a status list for `uri`: `size` entries of 2 bits, all valid except
+    /// `statuses`, signed by the certificate issuer (x5c), cacheable for `ttl_seconds` and
+    /// expiring after a week. Serve the bytes at `uri`.
+    pub fn status_list_token(
+        &self,
+        uri: String,
+        size: u64,
+        statuses: Vec<StatusValue>,
+        format: StatusListFormat,
+        ttl_seconds: u32,
+    ) -> Result<Vec<u8>, WalletError> {
+        let len =
+            usize::try_from(size).map_err(|_| WalletError::invalid("status list too large"))?;
+        let mut list = StatusList::new(2, len).map_err(|e| WalletError::invalid(e.to_string()))?;
+        for s in statuses {
+            list.set(s.index, s.status)
+                .map_err(|e| WalletError::invalid(e.to_string()))?;
+        }
+        let now = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let signer = &self.authority.certificate_issuer;
+        let chain = [signer.certificate.clone()];
+        let sign = |m: &[u8]| signer.key.sign(m);
+        let ttl = i64::from(ttl_seconds);
+        let exp = now + 7 * 86_400;
+        Ok(match format {
+            StatusListFormat::Jwt => {
+                sign_jwt(&list, &uri, now, exp, ttl, &chain, sign)?.into_bytes()
+            }
+            StatusListFormat::Cwt => sign_cwt(&list, &uri, now, exp, ttl, &chain, sign)?,
+        })
     }
 }

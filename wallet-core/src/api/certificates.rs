@@ -15,6 +15,9 @@ use crate::documents::certificates::{self as catalogue, CertificateType};
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::{inspect, key_binding_input, select};
 use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
+use crate::sdjwt::SdJwtError;
+use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED};
+use crate::trust::status_token::{verify_any, StatusCache};
 use crate::trust::x509::ParsedCertificate;
 
 /// One claim of a stored certificate.
@@ -246,6 +249,7 @@ pub struct SdJwtVerifier {
     anchors: Vec<ParsedCertificate>,
     max_age: i64,
     clock: Arc<dyn Clock>,
+    statuses: std::sync::Mutex<StatusCache>,
 }
 
 #[uniffi::export]
@@ -270,12 +274,37 @@ impl SdJwtVerifier {
             anchors,
             max_age: i64::from(config.max_key_binding_age_seconds),
             clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            statuses: std::sync::Mutex::new(StatusCache::default()),
         }))
     }
 
+    /// Loads the status list token fetched from `uri` (JWT or CWT), after checking that it is
+    /// signed by a certificate under the trusted issuers. Credentials that point into it are then
+    /// checked against it until its `ttl`/`exp` runs out.
+    pub fn add_status_list(&self, uri: String, token: Vec<u8>) -> Result<(), WalletError> {
+        let at = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let verified =
+            verify_any(&token, &uri, &self.anchors, at).map_err(|e| WalletError::Verification {
+                failure: super::VerificationFailure::StatusUnavailable,
+                detail: e.to_string(),
+            })?;
+        self.statuses
+            .lock()
+            .map_err(|_| WalletError::Internal {
+                reason: "status cache poisoned".into(),
+            })?
+            .insert(verified, at);
+        Ok(())
+    }
+
     /// Verifies a compact SD-JWT+KB presented to `audience` for `nonce`: issuer signature and
-    /// `x5c` chain, every disclosure, `exp`/`nbf`, and the Key Binding JWT. Every failure is a
-    /// `Verification` error naming the check.
+    /// `x5c` chain, every disclosure, `exp`/`nbf`, the Key Binding JWT, and — when the
+    /// credential has a `status` — its entry in a status list loaded with `add_status_list`
+    /// (revoked, suspended, or unavailable are failures). Every failure is a `Verification`
+    /// error naming the check.
     pub fn verify(
         &self,
         presentation: String,
@@ -303,6 +332,26 @@ impl SdJwtVerifier {
             Some(at),
             Some(&policy),
         )?;
+        if let Some(status) = verified.claims.get("status") {
+            let reference = StatusReference::from_json(status)
+                .map_err(|e| SdJwtError::Malformed(format!("status: {e}")))?;
+            let cache = self.statuses.lock().map_err(|_| WalletError::Internal {
+                reason: "status cache poisoned".into(),
+            })?;
+            match cache.status(&reference, at) {
+                None => {
+                    return Err(SdJwtError::StatusUnavailable(format!(
+                        "no fresh status list for {} (add_status_list)",
+                        reference.uri
+                    ))
+                    .into())
+                }
+                Some(Err(e)) => return Err(SdJwtError::StatusUnavailable(e.to_string()).into()),
+                Some(Ok(INVALID)) => return Err(SdJwtError::Revoked.into()),
+                Some(Ok(SUSPENDED)) => return Err(SdJwtError::Suspended.into()),
+                Some(Ok(_)) => {}
+            }
+        }
         let text = |name: &str| {
             verified
                 .claims

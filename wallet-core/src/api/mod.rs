@@ -12,11 +12,13 @@ mod host;
 mod presentation;
 mod reader;
 mod records;
+mod status;
 mod wallet;
 
 #[cfg(feature = "issuer")]
 pub use authority::{
-    AuthorityMaterial, MdlClaims, ResidentCardClaims, StatusListEntry, TestAuthority,
+    AuthorityMaterial, MdlClaims, ResidentCardClaims, StatusListEntry, StatusListFormat,
+    StatusValue, TestAuthority,
 };
 pub use certificates::{
     CertificateClaim, CertificateView, DisclosedClaim, SdJwtVerifier, SdJwtVerifierConfig,
@@ -39,5 +41,8 @@ pub use reader::{
 pub use records::{
     Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,
     CredentialSummary, DeviceKey, NewCredential, WalletConfig, WalletStatus, WipeReport,
+};
+pub use status::{
+    HttpClient, HttpResponse, StateChange, StatusRefreshReport, WalletEvent, WalletListener,
 };
 pub use wallet::{open_wallet, Wallet, MAX_CREDENTIAL_BYTES, MAX_PAGE_SIZE, MAX_TEXT_BYTES};

@@ -24,6 +24,8 @@ pub enum TrustRole {
     MdocIssuer,
     /// mdoc reader roots: whose signed requests the holder's wallet shows as verified.
     MdocReader,
+    /// Roots of status list signers: whose status lists may change credential states.
+    StatusListIssuer,
 }
 
 impl TrustRole {
@@ -31,6 +33,7 @@ impl TrustRole {
         match self {
             TrustRole::MdocIssuer => 1,
             TrustRole::MdocReader => 2,
+            TrustRole::StatusListIssuer => 3,
         }
     }
 
@@ -38,6 +41,7 @@ impl TrustRole {
         match code {
             1 => Ok(TrustRole::MdocIssuer),
             2 => Ok(TrustRole::MdocReader),
+            3 => Ok(TrustRole::StatusListIssuer),
             other => Err(WalletError::StoreCorrupt {
                 reason: format!("unknown trust role {other}"),
             }),

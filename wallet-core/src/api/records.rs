@@ -23,6 +23,9 @@ pub struct WalletConfig {
     /// The wallet's clock; `None` uses the system clock.
     #[uniffi(default = None)]
     pub clock: Option<Arc<dyn Clock>>,
+    /// Receives events (status changes); `None` for none.
+    #[uniffi(default = None)]
+    pub listener: Option<Arc<dyn super::status::WalletListener>>,
 }
 
 /// A credential to add. The raw bytes are stored exactly as given.

@@ -74,6 +74,8 @@ pub struct Wallet {
     software_area: bool,
     clock: Arc<dyn Clock>,
     access: Mutex<Access>,
+    pub(super) listener: Option<Arc<dyn super::status::WalletListener>>,
+    status_cache: Mutex<crate::trust::status_token::StatusCache>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -134,6 +136,14 @@ impl Wallet {
         self.clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))
+    }
+
+    pub(super) fn status_cache(
+        &self,
+    ) -> Result<MutexGuard<'_, crate::trust::status_token::StatusCache>, WalletError> {
+        self.status_cache.lock().map_err(|_| WalletError::Internal {
+            reason: "status cache poisoned".into(),
+        })
     }
 
     fn set_unlocked(&self, unlocked: bool) -> Result<(), WalletError> {
@@ -236,6 +246,8 @@ impl Wallet {
                 pin_set: pin.is_set,
                 unlocked: !pin.is_set,
             }),
+            listener: config.listener,
+            status_cache: Mutex::new(Default::default()),
         }))
     }
 

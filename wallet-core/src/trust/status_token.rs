@@ -283,3 +283,35 @@ pub fn sign_cwt<E: From<crate::crypto::CryptoError>>(
         ),
     )))
 }
+
+/// Verified status lists by URI, each usable until its `ttl`/`exp` runs out.
+#[derive(Debug, Default, Clone)]
+pub struct StatusCache {
+    entries: std::collections::HashMap<String, (StatusList, i64)>,
+}
+
+impl StatusCache {
+    /// Keeps a verified token fetched at `fetched_at`.
+    pub fn insert(&mut self, token: StatusListToken, fetched_at: i64) {
+        let until = token.cache_until(fetched_at).max(fetched_at);
+        self.entries.insert(token.subject, (token.list, until));
+    }
+
+    /// A list still fresh at `at`.
+    pub fn fresh(&self, uri: &str, at: i64) -> Option<&StatusList> {
+        self.entries
+            .get(uri)
+            .filter(|(_, until)| at <= *until)
+            .map(|(list, _)| list)
+    }
+
+    /// The status of `reference` at `at`: `None` when its list is not cached or is stale.
+    pub fn status(
+        &self,
+        reference: &super::status_list::StatusReference,
+        at: i64,
+    ) -> Option<Result<u8, super::status_list::StatusListError>> {
+        self.fresh(&reference.uri, at)
+            .map(|list| list.get(reference.index))
+    }
+}

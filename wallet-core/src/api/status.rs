@@ -1,0 +1,208 @@
+//! Credential status through Token Status Lists: the host's HTTP stack fetches status list
+//! tokens, the wallet verifies them against its status-list trust anchors, updates each
+//! credential's state and tells the host through its `WalletListener`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::presentation::TrustRole;
+use super::records::{CredentialFilter, CredentialFormat, CredentialState};
+use super::{Wallet, WalletError};
+use crate::mdoc::issuer_signed::IssuerSigned;
+use crate::sdjwt::format::SdJwt;
+use crate::sdjwt::present::inspect;
+use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED, VALID};
+use crate::trust::status_token::verify_any;
+use crate::trust::x509::ParsedCertificate;
+
+/// An HTTP response from the host's network stack.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// The Content-Type header, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// The host's HTTP client: online status checks (and later issuance and presentation) go
+/// through the host's network stack, proxies and certificate pinning.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait HttpClient: Send + Sync {
+    /// GET `url`; a transport failure is an error, an HTTP error status is a response.
+    async fn get(&self, url: String) -> Result<HttpResponse, WalletError>;
+}
+
+/// Something the host may want to show or schedule.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum WalletEvent {
+    /// A credential's state changed (its issuer revoked, suspended or reinstated it).
+    CredentialStateChanged {
+        /// The credential.
+        credential_id: String,
+        /// Its state before.
+        previous: CredentialState,
+        /// Its state now.
+        current: CredentialState,
+    },
+}
+
+/// Receives wallet events. Errors it returns are ignored: an event is a notice, not a request.
+#[uniffi::export(with_foreign)]
+pub trait WalletListener: Send + Sync {
+    /// Called for each event, on the thread doing the work.
+    fn on_event(&self, event: WalletEvent) -> Result<(), WalletError>;
+}
+
+/// One credential whose state changed in a refresh.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StateChange {
+    /// The credential.
+    pub credential_id: String,
+    /// Its state before.
+    pub previous: CredentialState,
+    /// Its state now.
+    pub current: CredentialState,
+}
+
+/// What a status refresh did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusRefreshReport {
+    /// Credentials that carry a status reference and were checked.
+    pub checked: u32,
+    /// Credentials whose state changed.
+    pub changed: Vec<StateChange>,
+    /// Status lists that could not be used (URI and why); their credentials keep their state.
+    pub failures: Vec<String>,
+}
+
+fn reference_of(format: CredentialFormat, raw: &[u8]) -> Option<StatusReference> {
+    match format {
+        CredentialFormat::MsoMdoc => {
+            let parsed = IssuerSigned::parse(raw).ok()?;
+            StatusReference::from_cbor(parsed.mso.status.as_ref()?).ok()
+        }
+        CredentialFormat::SdJwtVc => {
+            let sd = SdJwt::parse_compact(std::str::from_utf8(raw).ok()?).ok()?;
+            let view = inspect(&sd).ok()?;
+            StatusReference::from_json(view.claims.get("status")?).ok()
+        }
+    }
+}
+
+/// The state a status value leads to. Revocation and expiry are final.
+fn next_state(current: CredentialState, status: u8) -> CredentialState {
+    match (current, status) {
+        (CredentialState::Revoked | CredentialState::Expired, _) => current,
+        (_, INVALID) => CredentialState::Revoked,
+        (_, SUSPENDED) => CredentialState::Suspended,
+        (_, VALID) => CredentialState::Valid,
+        (other, _) => other,
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Wallet {
+    /// Refreshes the status of every credential that has a status list reference: fetches each
+    /// list once through `http`, verifies it against the wallet's `StatusListIssuer` anchors,
+    /// and updates credential states (valid / suspended / revoked), raising
+    /// `CredentialStateChanged` events. Lists that fail are reported; nothing else changes.
+    pub async fn refresh_status(
+        self: Arc<Self>,
+        http: Arc<dyn HttpClient>,
+    ) -> Result<StatusRefreshReport, WalletError> {
+        self.require_unlocked()?;
+        let now = self.now()?;
+        let anchors: Vec<ParsedCertificate> = self
+            .store
+            .trust_anchors(Some(TrustRole::StatusListIssuer.code()))?
+            .into_iter()
+            .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
+            .collect();
+        let mut references = Vec::new();
+        let mut offset = Some(0);
+        while let Some(o) = offset {
+            let page =
+                self.list_credentials(CredentialFilter::default(), o, super::MAX_PAGE_SIZE)?;
+            for summary in page.items {
+                let credential = self.get_credential(summary.id.clone())?;
+                if let Some(reference) = reference_of(summary.format, &credential.raw) {
+                    references.push((summary.id, summary.state, reference));
+                }
+            }
+            offset = page.next_offset;
+        }
+        let mut lists = HashMap::new();
+        let mut failures = Vec::new();
+        for (_, _, reference) in &references {
+            if lists.contains_key(&reference.uri)
+                || failures
+                    .iter()
+                    .any(|f: &String| f.starts_with(&reference.uri))
+            {
+                continue;
+            }
+            let cached = self.status_cache()?.fresh(&reference.uri, now).cloned();
+            let list = match cached {
+                Some(list) => Ok(list),
+                None => match http.get(reference.uri.clone()).await {
+                    Err(e) => Err(e.in_callback("HttpClient.get").to_string()),
+                    Ok(response) if response.status != 200 => {
+                        Err(format!("HTTP {}", response.status))
+                    }
+                    Ok(response) => match verify_any(&response.body, &reference.uri, &anchors, now)
+                    {
+                        Ok(token) => {
+                            let list = token.list.clone();
+                            self.status_cache()?.insert(token, now);
+                            Ok(list)
+                        }
+                        Err(e) => Err(e.to_string()),
+                    },
+                },
+            };
+            match list {
+                Ok(list) => {
+                    lists.insert(reference.uri.clone(), list);
+                }
+                Err(why) => failures.push(format!("{}: {why}", reference.uri)),
+            }
+        }
+        let mut changed = Vec::new();
+        for (id, current, reference) in &references {
+            let Some(list) = lists.get(&reference.uri) else {
+                continue;
+            };
+            let status = match list.get(reference.index) {
+                Ok(status) => status,
+                Err(e) => {
+                    failures.push(format!("{}: {e}", reference.uri));
+                    continue;
+                }
+            };
+            let next = next_state(*current, status);
+            if next != *current {
+                self.update_credential_state(id.clone(), next)?;
+                if let Some(listener) = &self.listener {
+                    let _ = listener.on_event(WalletEvent::CredentialStateChanged {
+                        credential_id: id.clone(),
+                        previous: *current,
+                        current: next,
+                    });
+                }
+                changed.push(StateChange {
+                    credential_id: id.clone(),
+                    previous: *current,
+                    current: next,
+                });
+            }
+        }
+        Ok(StatusRefreshReport {
+            checked: u32::try_from(references.len()).unwrap_or(u32::MAX),
+            changed,
+            failures,
+        })
+    }
+}

@@ -1,0 +1,341 @@
+//! Revocation and suspension end to end through the API: the issuer publishes a status list,
+//! the wallet refreshes through the host's HttpClient and tells its listener, and verifiers
+//! reject revoked and suspended credentials.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use wallet_core::*;
+
+const T0: i64 = 1_800_000_000;
+const URI: &str = "https://status.jigap.example/lists/1";
+
+/// A clock the test moves forward.
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now_unix_seconds(&self) -> Result<i64, WalletError> {
+        Ok(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// The host's HTTP stack, serving what the issuer published.
+#[derive(Default)]
+struct Published {
+    documents: Mutex<HashMap<String, Vec<u8>>>,
+    requests: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Published {
+    async fn get(&self, url: String) -> Result<HttpResponse, WalletError> {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(uniffi::UnexpectedUniFFICallbackError::new("network unreachable").into());
+        }
+        Ok(match self.documents.lock().unwrap().get(&url) {
+            Some(body) => HttpResponse {
+                status: 200,
+                content_type: Some("application/statuslist+jwt".into()),
+                body: body.clone(),
+            },
+            None => HttpResponse {
+                status: 404,
+                content_type: None,
+                body: vec![],
+            },
+        })
+    }
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<WalletEvent>>);
+
+impl WalletListener for Events {
+    fn on_event(&self, event: WalletEvent) -> Result<(), WalletError> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+fn entry(index: u64) -> Option<StatusListEntry> {
+    Some(StatusListEntry {
+        index,
+        uri: URI.into(),
+    })
+}
+
+#[test]
+fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let events = Arc::new(Events::default());
+    let wallet = Wallet::open(WalletConfig {
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(clock.clone()),
+        listener: Some(events.clone()),
+    })
+    .unwrap();
+    let authority =
+        TestAuthority::create("Status Test".into(), "KR".into(), Some(clock.clone())).unwrap();
+    let m = authority.material();
+    wallet
+        .add_trust_anchor(TrustRole::StatusListIssuer, m.iaca_certificate.clone())
+        .unwrap();
+
+    let cert_key = wallet.create_device_key().unwrap();
+    let cert = authority
+        .issue_certificate(
+            "tax-payment".into(),
+            cert_key.public_key.clone(),
+            r#"{"name":"홍길동","arrears":false}"#.into(),
+            entry(5),
+        )
+        .unwrap();
+    let cert_id = wallet.add_sd_jwt(cert, cert_key.alias).unwrap();
+    let mdl_key = wallet.create_device_key().unwrap();
+    let mdl = authority
+        .issue_mdl(
+            mdl_key.public_key.clone(),
+            MdlClaims {
+                family_name: "홍".into(),
+                given_name: "길동".into(),
+                birth_date: "1990-05-05".into(),
+                document_number: "1".into(),
+                issuing_authority: "경찰청".into(),
+                portrait: vec![0xff, 0xd8, 0xff, 0xd9],
+                vehicle_categories: vec!["B".into()],
+                valid_days: 365,
+                status: entry(6),
+            },
+        )
+        .unwrap();
+    let mdl_id = wallet.add_mdoc(mdl, mdl_key.alias).unwrap();
+    let publish = |statuses: Vec<StatusValue>, format: StatusListFormat| {
+        authority
+            .status_list_token(URI.into(), 64, statuses, format, 600)
+            .unwrap()
+    };
+    let http = Arc::new(Published::default());
+    http.documents
+        .lock()
+        .unwrap()
+        .insert(URI.into(), publish(vec![], StatusListFormat::Jwt));
+
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    assert_eq!(
+        (report.checked, report.changed.len(), report.failures.len()),
+        (2, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        http.requests.load(Ordering::SeqCst),
+        1,
+        "one list fetched once for both credentials"
+    );
+
+    // Revoke the certificate, suspend the licence; the cached list is good for ten minutes.
+    http.documents.lock().unwrap().insert(
+        URI.into(),
+        publish(
+            vec![
+                StatusValue {
+                    index: 5,
+                    status: 1,
+                },
+                StatusValue {
+                    index: 6,
+                    status: 2,
+                },
+            ],
+            StatusListFormat::Cwt,
+        ),
+    );
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    assert!(report.changed.is_empty(), "still cached");
+    clock.0.store(T0 + 601, Ordering::SeqCst);
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    assert_eq!(report.changed.len(), 2, "{report:?}");
+    assert_eq!(
+        wallet
+            .get_credential(cert_id.clone())
+            .unwrap()
+            .summary
+            .state,
+        CredentialState::Revoked
+    );
+    assert_eq!(
+        wallet.get_credential(mdl_id.clone()).unwrap().summary.state,
+        CredentialState::Suspended
+    );
+    assert!(events
+        .0
+        .lock()
+        .unwrap()
+        .contains(&WalletEvent::CredentialStateChanged {
+            credential_id: cert_id.clone(),
+            previous: CredentialState::Valid,
+            current: CredentialState::Revoked,
+        }));
+
+    // Verifiers with the current list reject both.
+    let token = publish(
+        vec![
+            StatusValue {
+                index: 5,
+                status: 1,
+            },
+            StatusValue {
+                index: 6,
+                status: 2,
+            },
+        ],
+        StatusListFormat::Jwt,
+    );
+    let bank = SdJwtVerifier::new(SdJwtVerifierConfig {
+        trusted_issuer_certificates: vec![m.iaca_certificate.clone()],
+        max_key_binding_age_seconds: 300,
+        clock: Some(clock.clone()),
+    })
+    .unwrap();
+    let presentation = wallet
+        .present_sd_jwt(
+            cert_id.clone(),
+            vec!["/name".into()],
+            "https://bank".into(),
+            "n".into(),
+        )
+        .unwrap();
+    match bank.verify(presentation.clone(), "https://bank".into(), "n".into()) {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::StatusUnavailable,
+            ..
+        }) => {}
+        other => panic!("without a status list the verifier cannot decide: {other:?}"),
+    }
+    bank.add_status_list(URI.into(), token.clone()).unwrap();
+    match bank.verify(presentation, "https://bank".into(), "n".into()) {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Revoked,
+            ..
+        }) => {}
+        other => panic!("expected Revoked, got {other:?}"),
+    }
+    let reader = MdocReader::new(ReaderConfig {
+        iaca_certificates: vec![m.iaca_certificate.clone()],
+        reader_certificate_chain: vec![],
+        reader_private_key: None,
+        clock: Some(clock.clone()),
+    })
+    .unwrap();
+    reader.add_status_list(URI.into(), token).unwrap();
+    let holder = wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let session = reader
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![DocumentRequest {
+                doc_type: "org.iso.18013.5.1.mDL".into(),
+                items: vec![RequestedItem {
+                    namespace: "org.iso.18013.5.1".into(),
+                    identifier: "age_over_19".into(),
+                    intent_to_retain: false,
+                }],
+            }],
+        )
+        .unwrap();
+    holder.receive(session.request_message()).unwrap();
+    let answer = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "age_over_19".into(),
+            }],
+        }])
+        .unwrap();
+    match session.receive(answer) {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Suspended,
+            ..
+        }) => {}
+        other => panic!("expected Suspended, got {other:?}"),
+    }
+
+    // Reinstating lifts the suspension; revocation is final.
+    http.documents
+        .lock()
+        .unwrap()
+        .insert(URI.into(), publish(vec![], StatusListFormat::Jwt));
+    clock.0.store(T0 + 1300, Ordering::SeqCst);
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    assert_eq!(report.changed.len(), 1);
+    assert_eq!(
+        wallet.get_credential(mdl_id.clone()).unwrap().summary.state,
+        CredentialState::Valid
+    );
+    assert_eq!(
+        wallet.get_credential(cert_id).unwrap().summary.state,
+        CredentialState::Revoked
+    );
+
+    // A network failure or a list from an untrusted signer changes nothing and is reported.
+    http.down.store(true, Ordering::SeqCst);
+    clock.0.store(T0 + 2000, Ordering::SeqCst);
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    assert!(
+        report.changed.is_empty() && report.failures[0].contains("network unreachable"),
+        "{report:?}"
+    );
+    http.down.store(false, Ordering::SeqCst);
+    let stranger =
+        TestAuthority::create("Stranger".into(), "KR".into(), Some(clock.clone())).unwrap();
+    http.documents.lock().unwrap().insert(
+        URI.into(),
+        stranger
+            .status_list_token(
+                URI.into(),
+                64,
+                vec![StatusValue {
+                    index: 6,
+                    status: 1,
+                }],
+                StatusListFormat::Jwt,
+                600,
+            )
+            .unwrap(),
+    );
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    assert!(
+        report.changed.is_empty() && report.failures[0].contains("not trusted"),
+        "{report:?}"
+    );
+    assert_eq!(
+        wallet.get_credential(mdl_id).unwrap().summary.state,
+        CredentialState::Valid
+    );
+}
