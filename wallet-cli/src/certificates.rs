@@ -74,6 +74,9 @@ pub enum VerifyWhat {
         /// The nonce this verifier sent.
         #[arg(long)]
         nonce: String,
+        /// Status list URLs to fetch (http://) and check the credential against.
+        #[arg(long = "status-list")]
+        status_lists: Vec<String>,
     },
 }
 
@@ -150,6 +153,7 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
             trust,
             aud,
             nonce,
+            status_lists,
         } => {
             let text = if presentation == "-" {
                 let mut s = String::new();
@@ -174,6 +178,13 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
                 max_key_binding_age_seconds: 300,
                 clock: None,
             })?;
+            for url in status_lists {
+                let response = crate::http::get(url).map_err(CliError::from)?;
+                if response.status != 200 {
+                    return Err(CliError::from(format!("{url}: HTTP {}", response.status)));
+                }
+                verifier.add_status_list(url.clone(), response.body)?;
+            }
             let verified = verifier.verify(text.trim().to_string(), aud.clone(), nonce.clone())?;
             if cli.json {
                 let claims: serde_json::Value =

@@ -116,6 +116,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         } => crate::certificates::present(cli, args),
         Command::Present { what: None, mdoc } => crate::mdoc::present(cli, mdoc),
         Command::Verify { what } => crate::certificates::verify(cli, what),
+        Command::Status {
+            action: Some(action),
+        } => crate::status::run(cli, action),
         Command::Reader { action } => crate::mdoc::reader(cli, action),
         Command::Init => {
             if path.exists() {
@@ -139,7 +142,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Status => {
+        Command::Status { action: None } => {
             let wallet = open(&path, false)?;
             let status = wallet.status()?;
             print(cli, output::status_json(&status), || {

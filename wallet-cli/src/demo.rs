@@ -4,11 +4,15 @@
 use std::time::Instant;
 
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use wallet_core::crypto::jose;
+
 use wallet_core::{
     passphrase_key_protector, Approval, CredentialFilter, DeviceAuthMode, ElementRef, MdlClaims,
     MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
-    TestAuthority, TrustRole, Wallet, WalletConfig, WalletError,
+    StatusListEntry, StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure,
+    Wallet, WalletConfig, WalletError,
 };
 
 use crate::commands::CliError;
@@ -186,48 +190,42 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         );
         holder.terminate()?;
 
-        let cert_key = wallet.create_device_key()?;
-        let certificate = authority.issue_certificate(
-            "resident-abstract".into(),
-            cert_key.public_key.clone(),
-            serde_json::json!({
-                "name": "홍길동",
-                "resident_registration_number": "900505-1234567",
-                "birth_date": "1990-05-05",
-                "address": { "region": "서울특별시", "locality": "종로구", "street": "세종대로 209" }
-            })
-            .to_string(),
-            None,
-        )?;
-        let cert_id = wallet.add_sd_jwt(certificate, cert_key.alias)?;
-        let presentation = wallet.present_sd_jwt(
-            cert_id,
-            vec!["/name".into(), "/address/locality".into()],
-            "https://bank.jigap.example".into(),
-            "demo-nonce-7".into(),
-        )?;
-        let bank = SdJwtVerifier::new(SdJwtVerifierConfig {
-            trusted_issuer_certificates: vec![material.iaca_certificate.clone()],
-            max_key_binding_age_seconds: 300,
-            clock: None,
-        })?;
-        let verified = bank.verify(
-            presentation,
-            "https://bank.jigap.example".into(),
-            "demo-nonce-7".into(),
-        )?;
-        let shown: Vec<String> = verified
-            .disclosed
-            .iter()
-            .map(|d| format!("{} = {}", d.path, d.value_json))
-            .collect();
-        steps.say(
-            "certificate",
-            format!(
-                "a resident registration abstract (SD-JWT VC) went to a bank with two claims; verified, key-bound: {}",
-                shown.join(", ")
-            ),
+        // A status list served over HTTP on loopback, so the certificate can be revoked.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let uri = format!("http://127.0.0.1:{}/lists/1", listener.local_addr()?.port());
+        let published: Arc<Mutex<Vec<u8>>> = Arc::new(Mutex::new(authority.status_list_token(
+            uri.clone(),
+            256,
+            vec![],
+            StatusListFormat::Jwt,
+            0,
+        )?));
+        let served = published.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let running = stop.clone();
+        let server = std::thread::spawn(move || {
+            crate::http::serve(
+                listener,
+                |path| {
+                    (path == "/lists/1").then(|| {
+                        let body = served.lock().map(|b| b.clone()).unwrap_or_default();
+                        ("application/statuslist+jwt".to_string(), body)
+                    })
+                },
+                || !running.load(Ordering::SeqCst),
+            )
+        });
+        let result =
+            certificate_chapter(&wallet, &authority, &material, &uri, &published, &mut steps);
+        stop.store(true, Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(
+            uri.trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap_or_default(),
         );
+        let _ = server.join();
+        result?;
         let raw = mdl;
         wallet.close_store()?;
 
@@ -268,4 +266,119 @@ fn tempdir() -> Result<std::path::PathBuf, CliError> {
     let dir = std::env::temp_dir().join(format!("jigap-demo-{id}"));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// Issues a resident registration abstract with a status list entry, presents two claims to a
+/// bank, then revokes it: the wallet's refresh and the bank's verifier both see it.
+fn certificate_chapter(
+    wallet: &Arc<Wallet>,
+    authority: &TestAuthority,
+    material: &wallet_core::AuthorityMaterial,
+    uri: &str,
+    published: &Mutex<Vec<u8>>,
+    steps: &mut Steps,
+) -> Result<(), CliError> {
+    wallet.add_trust_anchor(
+        TrustRole::StatusListIssuer,
+        material.iaca_certificate.clone(),
+    )?;
+    let cert_key = wallet.create_device_key()?;
+    let certificate = authority.issue_certificate(
+        "resident-abstract".into(),
+        cert_key.public_key.clone(),
+        serde_json::json!({
+            "name": "홍길동",
+            "resident_registration_number": "900505-1234567",
+            "birth_date": "1990-05-05",
+            "address": { "region": "서울특별시", "locality": "종로구", "street": "세종대로 209" }
+        })
+        .to_string(),
+        Some(StatusListEntry {
+            index: 17,
+            uri: uri.to_string(),
+        }),
+    )?;
+    let cert_id = wallet.add_sd_jwt(certificate, cert_key.alias)?;
+    let present = || {
+        wallet.present_sd_jwt(
+            cert_id.clone(),
+            vec!["/name".into(), "/address/locality".into()],
+            "https://bank.jigap.example".into(),
+            "demo-nonce-7".into(),
+        )
+    };
+    let bank = || -> Result<Arc<SdJwtVerifier>, CliError> {
+        let verifier = SdJwtVerifier::new(SdJwtVerifierConfig {
+            trusted_issuer_certificates: vec![material.iaca_certificate.clone()],
+            max_key_binding_age_seconds: 300,
+            clock: None,
+        })?;
+        let fetched = crate::http::get(uri).map_err(CliError::from)?;
+        verifier.add_status_list(uri.to_string(), fetched.body)?;
+        Ok(verifier)
+    };
+    let verified = bank()?.verify(
+        present()?,
+        "https://bank.jigap.example".into(),
+        "demo-nonce-7".into(),
+    )?;
+    let shown: Vec<String> = verified
+        .disclosed
+        .iter()
+        .map(|d| format!("{} = {}", d.path, d.value_json))
+        .collect();
+    steps.say(
+        "certificate",
+        format!(
+            "a resident registration abstract (SD-JWT VC) went to a bank with two claims; verified, key-bound, status valid: {}",
+            shown.join(", ")
+        ),
+    );
+
+    *published
+        .lock()
+        .map_err(|_| CliError::from("status list lock".to_string()))? = authority
+        .status_list_token(
+            uri.to_string(),
+            256,
+            vec![StatusValue {
+                index: 17,
+                status: 1,
+            }],
+            StatusListFormat::Jwt,
+            0,
+        )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(
+        wallet
+            .clone()
+            .refresh_status(Arc::new(crate::http::CliHttpClient)),
+    )?;
+    let now_state = wallet.get_credential(cert_id.clone())?.summary.state;
+    let rejected = match bank()?.verify(
+        present()?,
+        "https://bank.jigap.example".into(),
+        "demo-nonce-7".into(),
+    ) {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Revoked,
+            ..
+        }) => true,
+        other => {
+            return Err(CliError::from(format!(
+                "a revoked certificate was not rejected: {other:?}"
+            )))
+        }
+    };
+    steps.say(
+        "revoke",
+        format!(
+            "the issuer revoked it in its status list ({uri}); the wallet's refresh over HTTP marked it {} ({} change); the bank now rejects it: {rejected}",
+            crate::output::state_name(now_state),
+            report.changed.len()
+        ),
+    );
+    Ok(())
 }

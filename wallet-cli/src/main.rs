@@ -10,10 +10,12 @@
 mod certificates;
 mod commands;
 mod demo;
+mod http;
 mod mdoc;
 mod output;
 mod qr;
 mod secrets;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,8 +42,13 @@ pub struct Cli {
 pub enum Command {
     /// Create a new wallet store protected by a passphrase.
     Init,
-    /// Show the wallet's state.
-    Status,
+    /// Show the wallet's state, or manage Token Status Lists.
+    Status {
+        /// Without an action: the wallet's state. With one: Token Status Lists — publish,
+        /// revoke, suspend, reinstate, serve (issuer side); refresh (wallet side).
+        #[command(subcommand)]
+        action: Option<status::StatusAction>,
+    },
     /// Set, change or verify the 6-digit PIN.
     Pin {
         /// PIN action.

@@ -134,6 +134,8 @@ pub enum RoleArg {
     MdocIssuer,
     /// mdoc reader root.
     MdocReader,
+    /// Root of status list signers.
+    StatusListIssuer,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -141,6 +143,7 @@ impl From<RoleArg> for TrustRole {
         match r {
             RoleArg::MdocIssuer => TrustRole::MdocIssuer,
             RoleArg::MdocReader => TrustRole::MdocReader,
+            RoleArg::StatusListIssuer => TrustRole::StatusListIssuer,
         }
     }
 }

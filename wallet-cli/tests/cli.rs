@@ -594,3 +594,145 @@ fn certificate_issue_present_verify() {
     );
     assert!(err.contains("KeyBindingNonce"), "{err}");
 }
+
+#[test]
+fn revocation_over_loopback_http() {
+    use std::io::{BufRead, BufReader};
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .args(["status", "serve", "--issuer", a, "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    let result = std::panic::catch_unwind(|| {
+        run.ok(
+            &[
+                "status",
+                "publish",
+                "--issuer",
+                a,
+                "--base-url",
+                &base,
+                "--size",
+                "64",
+            ],
+            &[],
+        );
+        let uri = format!("{base}/lists/1");
+        let wallet = run.wallet();
+        let iaca = authority.join("iaca.der");
+        run.ok(
+            &[
+                "trust",
+                "add",
+                "--role",
+                "status-list-issuer",
+                iaca.to_str().unwrap(),
+            ],
+            &[],
+        );
+        let claims = r#"{"name":"홍길동","arrears":false}"#;
+        let id = run.json(
+            &[
+                "issue",
+                "certificate",
+                "--issuer",
+                a,
+                "--holder",
+                &wallet,
+                "--type",
+                "tax-payment",
+                "--claims",
+                claims,
+                "--status-uri",
+                &uri,
+                "--status-index",
+                "9",
+            ],
+            &[],
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let report = run.json(&["status", "refresh"], &[]);
+        assert_eq!(report["checked"], 1, "{report}");
+        assert_eq!(report["changed"].as_array().unwrap().len(), 0);
+
+        let presented = run.json(
+            &[
+                "present",
+                "certificate",
+                "--id",
+                &id,
+                "--claims",
+                "/name",
+                "--aud",
+                "https://bank",
+                "--nonce",
+                "n",
+            ],
+            &[],
+        );
+        let file = run.dir.path().join("p.txt");
+        std::fs::write(&file, presented["presentation"].as_str().unwrap()).unwrap();
+        let f = file.to_str().unwrap();
+        run.ok(
+            &[
+                "verify",
+                "sd-jwt",
+                f,
+                "--issuer",
+                a,
+                "--aud",
+                "https://bank",
+                "--nonce",
+                "n",
+                "--status-list",
+                &uri,
+            ],
+            &[],
+        );
+
+        run.ok(&["status", "revoke", "--issuer", a, "--index", "9"], &[]);
+        let report = run.json(&["status", "refresh"], &[]);
+        assert_eq!(report["changed"][0]["to"], "revoked", "{report}");
+        let listed = run.json(&["credentials", "list", "--state", "revoked"], &[]);
+        assert_eq!(listed["total"], 1);
+        let err = run.fails(
+            &[
+                "verify",
+                "sd-jwt",
+                f,
+                "--issuer",
+                a,
+                "--aud",
+                "https://bank",
+                "--nonce",
+                "n",
+                "--status-list",
+                &uri,
+            ],
+            &[],
+        );
+        assert!(err.contains("Revoked"), "{err}");
+        assert!(run
+            .fails(&["status", "reinstate", "--issuer", a, "--index", "9"], &[])
+            .contains("final"));
+    });
+    server.kill().unwrap();
+    let _ = server.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
