@@ -162,6 +162,17 @@ fn certified(certificate: &[u8], key: &[u8]) -> Result<CertifiedKey, WalletError
     })
 }
 
+/// The MSO `status` value for a status list entry.
+fn mso_status(entry: &Option<StatusListEntry>) -> Option<crate::mdoc::cbor::Value> {
+    entry.as_ref().map(|s| {
+        StatusReference {
+            index: s.index,
+            uri: s.uri.clone(),
+        }
+        .to_cbor()
+    })
+}
+
 fn birth_date(text: &str) -> Result<i64, WalletError> {
     time::parse_full_date(text)
         .ok_or_else(|| WalletError::invalid(format!("birth date {text} is not YYYY-MM-DD")))
@@ -266,13 +277,7 @@ impl TestAuthority {
     ) -> Result<Vec<u8>, WalletError> {
         let (now, validity) = self.validity(claims.valid_days)?;
         let today = now.div_euclid(86_400);
-        let status = claims.status.clone().map(|s| {
-            StatusReference {
-                index: s.index,
-                uri: s.uri,
-            }
-            .to_cbor()
-        });
+        let status = mso_status(&claims.status);
         let facts = MdlFacts {
             family_name: claims.family_name,
             given_name: claims.given_name,
@@ -308,13 +313,7 @@ impl TestAuthority {
         claims: ResidentCardClaims,
     ) -> Result<Vec<u8>, WalletError> {
         let (now, validity) = self.validity(claims.valid_days)?;
-        let status = claims.status.clone().map(|s| {
-            StatusReference {
-                index: s.index,
-                uri: s.uri,
-            }
-            .to_cbor()
-        });
+        let status = mso_status(&claims.status);
         let facts = ResidentCardFacts {
             name_ko: claims.name_ko,
             resident_registration_number: claims.resident_registration_number,

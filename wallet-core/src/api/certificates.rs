@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::host::{CheckedSecureArea, Clock, SystemClock};
 use super::records::{CredentialFormat, NewCredential};
+use super::status::VerifierStatuses;
 use super::wallet::check_alias;
 use super::{Wallet, WalletError};
 use crate::crypto::jose;
@@ -16,8 +17,7 @@ use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::{inspect, key_binding_input, select};
 use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
 use crate::sdjwt::SdJwtError;
-use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED};
-use crate::trust::status_token::{verify_any, StatusCache};
+use crate::trust::status_list::StatusReference;
 use crate::trust::x509::ParsedCertificate;
 
 /// One claim of a stored certificate.
@@ -249,7 +249,7 @@ pub struct SdJwtVerifier {
     anchors: Vec<ParsedCertificate>,
     max_age: i64,
     clock: Arc<dyn Clock>,
-    statuses: std::sync::Mutex<StatusCache>,
+    statuses: VerifierStatuses,
 }
 
 #[uniffi::export]
@@ -274,7 +274,7 @@ impl SdJwtVerifier {
             anchors,
             max_age: i64::from(config.max_key_binding_age_seconds),
             clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            statuses: std::sync::Mutex::new(StatusCache::default()),
+            statuses: VerifierStatuses::default(),
         }))
     }
 
@@ -286,18 +286,7 @@ impl SdJwtVerifier {
             .clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
-        let verified =
-            verify_any(&token, &uri, &self.anchors, at).map_err(|e| WalletError::Verification {
-                failure: super::VerificationFailure::StatusUnavailable,
-                detail: e.to_string(),
-            })?;
-        self.statuses
-            .lock()
-            .map_err(|_| WalletError::Internal {
-                reason: "status cache poisoned".into(),
-            })?
-            .insert(verified, at);
-        Ok(())
+        self.statuses.load(&uri, &token, &self.anchors, at)
     }
 
     /// Verifies a compact SD-JWT+KB presented to `audience` for `nonce`: issuer signature and
@@ -335,22 +324,7 @@ impl SdJwtVerifier {
         if let Some(status) = verified.claims.get("status") {
             let reference = StatusReference::from_json(status)
                 .map_err(|e| SdJwtError::Malformed(format!("status: {e}")))?;
-            let cache = self.statuses.lock().map_err(|_| WalletError::Internal {
-                reason: "status cache poisoned".into(),
-            })?;
-            match cache.status(&reference, at) {
-                None => {
-                    return Err(SdJwtError::StatusUnavailable(format!(
-                        "no fresh status list for {} (add_status_list)",
-                        reference.uri
-                    ))
-                    .into())
-                }
-                Some(Err(e)) => return Err(SdJwtError::StatusUnavailable(e.to_string()).into()),
-                Some(Ok(INVALID)) => return Err(SdJwtError::Revoked.into()),
-                Some(Ok(SUSPENDED)) => return Err(SdJwtError::Suspended.into()),
-                Some(Ok(_)) => {}
-            }
+            self.statuses.check(&reference, at)?;
         }
         let text = |name: &str| {
             verified

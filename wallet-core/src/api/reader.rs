@@ -7,51 +7,16 @@ use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 use super::host::{Clock, SystemClock};
+use super::status::VerifierStatuses;
 use super::VerificationFailure;
 use super::WalletError;
 use crate::crypto::ec::SoftwareKey;
 use crate::mdoc::cbor;
 use crate::mdoc::reader::{ReaderIdentity, ReaderSession};
 use crate::mdoc::request::ItemsRequest;
-use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED};
-use crate::trust::status_token::{verify_any, StatusCache};
+use crate::trust::status_list::StatusReference;
 use crate::trust::x509::ParsedCertificate;
 
-/// Checks an MSO `status` against the loaded status lists.
-fn check_status(
-    cache: &Mutex<StatusCache>,
-    status: &cbor::Value,
-    at: i64,
-) -> Result<(), WalletError> {
-    let fail = |failure: VerificationFailure, detail: String| WalletError::Verification {
-        failure,
-        detail,
-    };
-    let reference = StatusReference::from_cbor(status)
-        .map_err(|e| fail(VerificationFailure::Malformed, format!("MSO status: {e}")))?;
-    let cache = cache.lock().map_err(|_| WalletError::Internal {
-        reason: "status cache poisoned".into(),
-    })?;
-    match cache.status(&reference, at) {
-        None => Err(fail(
-            VerificationFailure::StatusUnavailable,
-            format!(
-                "no fresh status list for {} (add_status_list)",
-                reference.uri
-            ),
-        )),
-        Some(Err(e)) => Err(fail(VerificationFailure::StatusUnavailable, e.to_string())),
-        Some(Ok(INVALID)) => Err(fail(
-            VerificationFailure::Revoked,
-            "the mdoc is revoked".into(),
-        )),
-        Some(Ok(SUSPENDED)) => Err(fail(
-            VerificationFailure::Suspended,
-            "the mdoc is suspended".into(),
-        )),
-        Some(Ok(_)) => Ok(()),
-    }
-}
 use crate::verifier::mdoc::{verify_document, DeviceAuthMethod, VerificationContext};
 
 /// How to set up a reader.
@@ -186,7 +151,7 @@ pub struct MdocReader {
     iaca: Vec<ParsedCertificate>,
     identity: Option<(SoftwareKey, Vec<Vec<u8>>)>,
     clock: Arc<dyn Clock>,
-    statuses: Arc<Mutex<StatusCache>>,
+    statuses: Arc<VerifierStatuses>,
 }
 
 #[uniffi::export]
@@ -239,7 +204,7 @@ impl MdocReader {
             iaca,
             identity,
             clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            statuses: Arc::new(Mutex::new(StatusCache::default())),
+            statuses: Arc::new(VerifierStatuses::default()),
         }))
     }
 
@@ -251,18 +216,7 @@ impl MdocReader {
             .clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
-        let verified =
-            verify_any(&token, &uri, &self.iaca, at).map_err(|e| WalletError::Verification {
-                failure: VerificationFailure::StatusUnavailable,
-                detail: e.to_string(),
-            })?;
-        self.statuses
-            .lock()
-            .map_err(|_| WalletError::Internal {
-                reason: "status cache poisoned".into(),
-            })?
-            .insert(verified, at);
-        Ok(())
+        self.statuses.load(&uri, &token, &self.iaca, at)
     }
 
     /// Continues a session saved with [`MdocReaderSession::save_state`].
@@ -334,7 +288,7 @@ impl MdocReader {
 /// One reader session with one holder.
 #[derive(uniffi::Object)]
 pub struct MdocReaderSession {
-    statuses: Arc<Mutex<StatusCache>>,
+    statuses: Arc<VerifierStatuses>,
     iaca: Vec<ParsedCertificate>,
     clock: Arc<dyn Clock>,
     first_message: Vec<u8>,
@@ -373,7 +327,12 @@ impl MdocReaderSession {
         for doc in &response.documents {
             let verified = verify_document(doc, &ctx)?;
             if let Some(status) = &doc.issuer_signed.mso.status {
-                check_status(&self.statuses, status, at)?;
+                let reference =
+                    StatusReference::from_cbor(status).map_err(|e| WalletError::Verification {
+                        failure: VerificationFailure::Malformed,
+                        detail: format!("MSO status: {e}"),
+                    })?;
+                self.statuses.check(&reference, at)?;
             }
             documents.push(VerifiedMdoc {
                 doc_type: verified.doc_type,

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use super::presentation::TrustRole;
 use super::records::{CredentialFilter, CredentialFormat, CredentialState};
-use super::{Wallet, WalletError};
+use super::{VerificationFailure, Wallet, WalletError};
 use crate::mdoc::issuer_signed::IssuerSigned;
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::inspect;
 use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED, VALID};
-use crate::trust::status_token::verify_any;
+use crate::trust::status_token::{verify_any, StatusCache};
 use crate::trust::x509::ParsedCertificate;
 
 /// An HTTP response from the host's network stack.
@@ -204,5 +204,60 @@ impl Wallet {
             changed,
             failures,
         })
+    }
+}
+
+/// Status lists a relying party has loaded: verified on the way in, consulted on every
+/// verification. Shared by `MdocReader` and `SdJwtVerifier`.
+#[derive(Default)]
+pub(super) struct VerifierStatuses(std::sync::Mutex<StatusCache>);
+
+impl VerifierStatuses {
+    fn cache(&self) -> Result<std::sync::MutexGuard<'_, StatusCache>, WalletError> {
+        self.0.lock().map_err(|_| WalletError::Internal {
+            reason: "status cache poisoned".into(),
+        })
+    }
+
+    /// Verifies a token fetched from `uri` against `anchors` at `at`, then keeps it.
+    pub(super) fn load(
+        &self,
+        uri: &str,
+        token: &[u8],
+        anchors: &[ParsedCertificate],
+        at: i64,
+    ) -> Result<(), WalletError> {
+        let verified =
+            verify_any(token, uri, anchors, at).map_err(|e| WalletError::Verification {
+                failure: VerificationFailure::StatusUnavailable,
+                detail: e.to_string(),
+            })?;
+        self.cache()?.insert(verified, at);
+        Ok(())
+    }
+
+    /// Fails when the credential's entry says revoked or suspended, or when no fresh list for
+    /// it was loaded (a verifier that cannot tell must not accept).
+    pub(super) fn check(&self, reference: &StatusReference, at: i64) -> Result<(), WalletError> {
+        let fail = |failure, detail: String| WalletError::Verification { failure, detail };
+        match self.cache()?.status(reference, at) {
+            None => Err(fail(
+                VerificationFailure::StatusUnavailable,
+                format!(
+                    "no fresh status list for {} (add_status_list)",
+                    reference.uri
+                ),
+            )),
+            Some(Err(e)) => Err(fail(VerificationFailure::StatusUnavailable, e.to_string())),
+            Some(Ok(INVALID)) => Err(fail(
+                VerificationFailure::Revoked,
+                "the credential is revoked".into(),
+            )),
+            Some(Ok(SUSPENDED)) => Err(fail(
+                VerificationFailure::Suspended,
+                "the credential is suspended".into(),
+            )),
+            Some(Ok(_)) => Ok(()),
+        }
     }
 }

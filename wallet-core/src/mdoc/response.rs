@@ -145,6 +145,18 @@ fn error_map(errors: &[(String, Vec<(String, i64)>)]) -> Value {
     )
 }
 
+/// An ErrorCode (a CBOR integer).
+fn error_code(value: &Value) -> Result<i64, MdocError> {
+    match value {
+        Value::Integer(i) => {
+            i64::try_from(*i).map_err(|_| MdocError::Malformed("error code out of range".into()))
+        }
+        _ => Err(MdocError::Malformed(
+            "error code: expected an integer".into(),
+        )),
+    }
+}
+
 impl DeviceResponse {
     /// Parses DeviceResponse bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, MdocError> {
@@ -171,15 +183,7 @@ impl DeviceResponse {
                     for (ns, elems) in cbor::map(errs, "Errors")? {
                         let mut list = Vec::new();
                         for (e, code) in cbor::map(elems, "ErrorItems")? {
-                            let code = match code {
-                                Value::Integer(i) => i64::try_from(*i)
-                                    .map_err(|_| MdocError::Malformed("error code".into()))?,
-                                _ => {
-                                    return Err(MdocError::Malformed(
-                                        "error code: expected an integer".into(),
-                                    ))
-                                }
-                            };
+                            let code = error_code(code)?;
                             list.push((cbor::text(e, "element identifier")?.to_owned(), code));
                         }
                         errors.push((cbor::text(ns, "namespace")?.to_owned(), list));
@@ -206,15 +210,7 @@ impl DeviceResponse {
         if let Some(errs) = cbor::get(entries, "documentErrors") {
             for e in cbor::array(errs, "documentErrors")? {
                 for (doc_type, code) in cbor::map(e, "DocumentError")? {
-                    let code = match code {
-                        Value::Integer(i) => i64::try_from(*i)
-                            .map_err(|_| MdocError::Malformed("error code".into()))?,
-                        _ => {
-                            return Err(MdocError::Malformed(
-                                "error code: expected an integer".into(),
-                            ))
-                        }
-                    };
+                    let code = error_code(code)?;
                     document_errors.push((cbor::text(doc_type, "docType")?.to_owned(), code));
                 }
             }
