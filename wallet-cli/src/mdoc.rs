@@ -262,7 +262,7 @@ fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
     Ok(())
 }
 
-const MATERIAL_FILES: [&str; 10] = [
+const MATERIAL_FILES: [&str; 12] = [
     "iaca.der",
     "iaca.key",
     "document-signer.der",
@@ -273,11 +273,13 @@ const MATERIAL_FILES: [&str; 10] = [
     "reader.key",
     "certificate-issuer.der",
     "certificate-issuer.key",
+    "sender.der",
+    "sender.key",
 ];
 
 fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let parts: [&[u8]; 10] = [
+    let parts: [&[u8]; 12] = [
         &m.iaca_certificate,
         &m.iaca_key,
         &m.document_signer_certificate,
@@ -288,6 +290,8 @@ fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
         &m.reader_key,
         &m.certificate_issuer_certificate,
         &m.certificate_issuer_key,
+        &m.sender_certificate,
+        &m.sender_key,
     ];
     for (name, bytes) in MATERIAL_FILES.iter().zip(parts) {
         write(&dir.join(name), bytes, name.ends_with(".key"))?;
@@ -309,6 +313,8 @@ pub fn load_material(dir: &Path) -> Result<AuthorityMaterial> {
         reader_key: f("reader.key")?,
         certificate_issuer_certificate: f("certificate-issuer.der")?,
         certificate_issuer_key: f("certificate-issuer.key")?,
+        sender_certificate: f("sender.der")?,
+        sender_key: f("sender.key")?,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod access;
 pub mod api;
 pub mod crypto;
 pub mod documents;
+pub mod inbox;
 pub mod issuance;
 #[cfg(feature = "issuer")]
 pub mod issuer;

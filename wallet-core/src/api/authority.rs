@@ -43,6 +43,10 @@ pub struct AuthorityMaterial {
     pub certificate_issuer_certificate: Vec<u8>,
     /// SD-JWT VC signer private key.
     pub certificate_issuer_key: Vec<u8>,
+    /// Bill and notification sender certificate (DER), issued by the IACA.
+    pub sender_certificate: Vec<u8>,
+    /// Sender private key.
+    pub sender_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for AuthorityMaterial {
@@ -76,6 +80,59 @@ pub enum StatusListFormat {
     Jwt,
     /// `application/statuslist+cwt`.
     Cwt,
+}
+
+/// A bill to send.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BillDraft {
+    /// Bill id (unique per sender).
+    pub id: String,
+    /// Version; send a higher one to supersede.
+    pub version: u64,
+    /// The sender's display name.
+    pub sender_name: String,
+    /// What it is for.
+    pub kind: crate::documents::bills::BillKind,
+    /// Title.
+    pub title: String,
+    /// Amount in whole won.
+    pub amount_krw: u64,
+    /// Due date, YYYY-MM-DD.
+    pub due_date: String,
+    /// Where to pay.
+    pub payee_account: String,
+    /// Period billed.
+    pub period: String,
+    /// Withdraw the bill.
+    #[uniffi(default = false)]
+    pub cancelled: bool,
+}
+
+/// A notification to send (not checked here: the wallet is what refuses links and numbers).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotificationDraft {
+    /// Id.
+    pub id: String,
+    /// Category.
+    pub category: crate::inbox::notifications::NotificationCategory,
+    /// Korean title.
+    pub title_ko: String,
+    /// Korean body.
+    pub body_ko: String,
+    /// English title.
+    #[uniffi(default = None)]
+    pub title_en: Option<String>,
+    /// English body.
+    #[uniffi(default = None)]
+    pub body_en: Option<String>,
+    /// Priority.
+    pub priority: crate::inbox::notifications::Priority,
+    /// Expiry, Unix seconds.
+    #[uniffi(default = None)]
+    pub expires_at: Option<i64>,
+    /// Related bill, benefit or credential.
+    #[uniffi(default = None)]
+    pub reference: Option<String>,
 }
 
 /// Facts for an mDL.
@@ -239,6 +296,7 @@ impl TestAuthority {
                 &material.certificate_issuer_certificate,
                 &material.certificate_issuer_key,
             )?,
+            sender: certified(&material.sender_certificate, &material.sender_key)?,
         };
         let country = crate::trust::x509::ParsedCertificate::from_der(&material.iaca_certificate)
             .ok()
@@ -266,6 +324,8 @@ impl TestAuthority {
             reader_key: key(&a.reader),
             certificate_issuer_certificate: a.certificate_issuer.certificate.clone(),
             certificate_issuer_key: key(&a.certificate_issuer),
+            sender_certificate: a.sender.certificate.clone(),
+            sender_key: key(&a.sender),
         }
     }
 
@@ -415,5 +475,60 @@ impl TestAuthority {
             }
             StatusListFormat::Cwt => sign_cwt(&list, &uri, now, exp, ttl, &chain, sign)?,
         })
+    }
+
+    /// Signs a bill as the authority's registered sender.
+    pub fn sign_bill(&self, draft: BillDraft) -> Result<Vec<u8>, WalletError> {
+        let due_date = time::parse_full_date(&draft.due_date).ok_or_else(|| {
+            WalletError::invalid(format!("due date {} is not YYYY-MM-DD", draft.due_date))
+        })?;
+        let bill = crate::documents::bills::Bill {
+            id: draft.id,
+            version: draft.version,
+            sender: String::new(),
+            sender_name: draft.sender_name,
+            kind: draft.kind,
+            title: draft.title,
+            amount_krw: draft.amount_krw,
+            due_date,
+            payee_account: draft.payee_account,
+            period: draft.period,
+            cancelled: draft.cancelled,
+            receipt: None,
+            paid_at: None,
+        };
+        self.sign_as_sender(&crate::documents::bills::payload(&bill))
+    }
+
+    /// Signs a notification as the authority's registered sender, issued now.
+    pub fn sign_notification(&self, draft: NotificationDraft) -> Result<Vec<u8>, WalletError> {
+        let notification = crate::inbox::notifications::Notification {
+            id: draft.id,
+            sender: String::new(),
+            category: draft.category,
+            title_ko: draft.title_ko,
+            body_ko: draft.body_ko,
+            title_en: draft.title_en,
+            body_en: draft.body_en,
+            priority: draft.priority,
+            issued_at: self
+                .clock
+                .now_unix_seconds()
+                .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?,
+            expires_at: draft.expires_at,
+            reference: draft.reference,
+        };
+        self.sign_as_sender(&crate::inbox::notifications::payload(&notification))
+    }
+}
+
+impl TestAuthority {
+    fn sign_as_sender(&self, body: &crate::mdoc::cbor::Value) -> Result<Vec<u8>, WalletError> {
+        let sender = &self.authority.sender;
+        let signed =
+            crate::documents::signed::sign(body, std::slice::from_ref(&sender.certificate), |m| {
+                sender.key.sign(m).map_err(crate::mdoc::MdocError::from)
+            })?;
+        Ok(signed)
     }
 }

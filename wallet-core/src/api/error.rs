@@ -155,6 +155,10 @@ pub enum VerificationFailure {
     Suspended,
     /// A status list could not be fetched, verified or read.
     StatusUnavailable,
+    /// A bill or notification is not signed by a trusted sender.
+    UntrustedSender,
+    /// A notification's text carries a link or a phone number (refused against smishing).
+    CallToAction,
 }
 
 impl From<crate::sdjwt::SdJwtError> for WalletError {

@@ -9,16 +9,19 @@ mod authority;
 mod certificates;
 mod error;
 mod host;
+mod inbox;
 mod presentation;
 mod reader;
 mod records;
 mod status;
 mod wallet;
 
+pub use crate::documents::bills::{BillKind, BillState};
+pub use crate::inbox::notifications::{NotificationCategory, Priority};
 #[cfg(feature = "issuer")]
 pub use authority::{
-    AuthorityMaterial, MdlClaims, ResidentCardClaims, StatusListEntry, StatusListFormat,
-    StatusValue, TestAuthority,
+    AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims,
+    StatusListEntry, StatusListFormat, StatusValue, TestAuthority,
 };
 pub use certificates::{
     CertificateClaim, CertificateView, DisclosedClaim, SdJwtVerifier, SdJwtVerifierConfig,
@@ -29,6 +32,7 @@ pub use host::{
     fixed_clock, passphrase_key_protector, passphrase_key_protector_with_cost, system_clock, Clock,
     FixedClock, KeyProtector, PassphraseKeyProtector, SecureArea, SoftwareSecureArea, SystemClock,
 };
+pub use inbox::{BillRecord, MonthTotal, NotificationFilter, NotificationPage, NotificationRecord};
 pub use presentation::{
     Approval, DeviceAuthMode, ElementRef, Engagement, PresentationEvent, PresentationSession,
     ReaderInfo, RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor, TrustRole,

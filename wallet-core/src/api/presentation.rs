@@ -26,6 +26,8 @@ pub enum TrustRole {
     MdocReader,
     /// Roots of status list signers: whose status lists may change credential states.
     StatusListIssuer,
+    /// Roots of bill and notification senders.
+    Sender,
 }
 
 impl TrustRole {
@@ -34,6 +36,7 @@ impl TrustRole {
             TrustRole::MdocIssuer => 1,
             TrustRole::MdocReader => 2,
             TrustRole::StatusListIssuer => 3,
+            TrustRole::Sender => 4,
         }
     }
 
@@ -42,6 +45,7 @@ impl TrustRole {
             1 => Ok(TrustRole::MdocIssuer),
             2 => Ok(TrustRole::MdocReader),
             3 => Ok(TrustRole::StatusListIssuer),
+            4 => Ok(TrustRole::Sender),
             other => Err(WalletError::StoreCorrupt {
                 reason: format!("unknown trust role {other}"),
             }),

@@ -159,7 +159,8 @@ pub struct WipeReport {
     pub host_keys_removed: u64,
     /// Host device keys whose deletion failed (they are unusable without the store anyway).
     pub host_key_failures: u64,
-    /// Other records deleted (PIN verifier, counters, wrapped data key).
+    /// Other records deleted (PIN verifier, counters, wrapped data key, trust anchors, bills,
+    /// notifications).
     pub records_removed: u64,
     /// The data key was destroyed: nothing sealed under it can be opened again.
     pub data_key_destroyed: bool,

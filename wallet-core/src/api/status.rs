@@ -38,6 +38,20 @@ pub trait HttpClient: Send + Sync {
 /// Something the host may want to show or schedule.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum WalletEvent {
+    /// A bill is due soon (from `bills_due_within`): schedule a reminder.
+    BillDue {
+        /// The bill.
+        bill_id: String,
+        /// Its due date, YYYY-MM-DD.
+        due_date: String,
+        /// Amount in whole won.
+        amount_krw: u64,
+    },
+    /// A notification arrived in the inbox.
+    NotificationAdded {
+        /// Its id.
+        id: String,
+    },
     /// A credential's state changed (its issuer revoked, suspended or reinstated it).
     CredentialStateChanged {
         /// The credential.

@@ -206,7 +206,7 @@ impl Wallet {
             software_keys_removed: counts.software_keys,
             host_keys_removed,
             host_key_failures,
-            records_removed: counts.meta_records + counts.trust_anchors,
+            records_removed: counts.meta_records + counts.trust_anchors + counts.documents,
             data_key_destroyed: true,
         })
     }

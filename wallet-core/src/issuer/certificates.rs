@@ -47,6 +47,8 @@ pub struct Authority {
     pub reader: CertifiedKey,
     /// The signer of SD-JWT VC e-certificates, issued by the IACA.
     pub certificate_issuer: CertifiedKey,
+    /// A registered sender of bills and notifications, issued by the IACA.
+    pub sender: CertifiedKey,
 }
 
 fn err(e: impl std::fmt::Display) -> IssuerError {
@@ -206,6 +208,14 @@ pub fn create_authority(
         start,
         now + 3 * YEAR,
     )?;
+    let sender = leaf(
+        &iaca,
+        &format!("{name_prefix} Sender"),
+        country,
+        None,
+        start,
+        now + 3 * YEAR,
+    )?;
     let reader_root = root(
         &format!("{name_prefix} Reader Root"),
         country,
@@ -224,6 +234,7 @@ pub fn create_authority(
         iaca,
         document_signer,
         certificate_issuer,
+        sender,
         reader_root,
         reader,
     })

@@ -6,6 +6,7 @@
 //! newer schema is an error. Closing or wiping drops the keys (zeroized) and the connection.
 
 pub mod credentials;
+pub mod documents;
 mod envelope;
 mod error;
 pub mod keys;
@@ -55,6 +56,8 @@ pub struct WipeCounts {
     pub meta_records: u64,
     /// Trust anchors deleted.
     pub trust_anchors: u64,
+    /// Bills and notifications deleted.
+    pub documents: u64,
 }
 
 struct Open {
@@ -226,9 +229,10 @@ impl Store {
             credentials: tx.execute("DELETE FROM credentials", [])? as u64,
             software_keys: tx.execute("DELETE FROM software_keys", [])? as u64,
             trust_anchors: tx.execute("DELETE FROM trust_anchors", [])? as u64,
+            documents: tx.execute("DELETE FROM documents", [])? as u64,
         };
         tx.execute_batch(
-            "DROP TABLE credentials; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE meta; PRAGMA user_version = 0;",
+            "DROP TABLE credentials; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE meta; PRAGMA user_version = 0;",
         )?;
         tx.commit()?;
         open.conn.execute_batch("VACUUM")?;

@@ -1,0 +1,566 @@
+//! Bills and the notification inbox through the API. Payloads arrive from the host (push,
+//! download) as signed CBOR; they are verified against the wallet's sender anchors before
+//! anything is stored, and stored sealed like credentials.
+
+use super::presentation::TrustRole;
+use super::records::{CredentialFilter, CredentialState};
+use super::status::WalletEvent;
+use super::{VerificationFailure, Wallet, WalletError};
+use crate::documents::bills::{self, Bill, BillKind, BillState};
+use crate::documents::signed::{self, SignedPayloadError};
+use crate::inbox::notifications::{
+    self, Notification, NotificationCategory, NotificationError, Priority,
+};
+use crate::store::documents::StoredDocument;
+use crate::time;
+use crate::trust::x509::ParsedCertificate;
+
+const KIND_BILL: i64 = 1;
+const KIND_NOTIFICATION: i64 = 2;
+const UNREAD: i64 = 0;
+const READ: i64 = 1;
+const ARCHIVED: i64 = 2;
+/// Days before a credential's end that the wallet starts reminding.
+pub const EXPIRY_NOTICE_DAYS: i64 = 30;
+
+/// A bill.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BillRecord {
+    /// The sender's id.
+    pub id: String,
+    /// Version (newer supersedes).
+    pub version: u64,
+    /// Subject of the sender certificate.
+    pub sender: String,
+    /// The sender's display name.
+    pub sender_name: String,
+    /// What it is for.
+    pub kind: BillKind,
+    /// Title.
+    pub title: String,
+    /// Amount in whole won.
+    pub amount_krw: u64,
+    /// Due date, YYYY-MM-DD.
+    pub due_date: String,
+    /// Where to pay.
+    pub payee_account: String,
+    /// Period billed.
+    pub period: String,
+    /// State today.
+    pub state: BillState,
+    /// Payment receipt reference.
+    pub receipt: Option<String>,
+    /// When it was marked paid.
+    pub paid_at: Option<i64>,
+}
+
+/// Totals of one month (by due date).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MonthTotal {
+    /// YYYY-MM.
+    pub month: String,
+    /// All bills due that month (cancelled ones excluded).
+    pub total_krw: u64,
+    /// Of which not yet paid.
+    pub unpaid_krw: u64,
+}
+
+/// A notification in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotificationRecord {
+    /// Id.
+    pub id: String,
+    /// Sender (certificate subject), or "Jigap" for the wallet's own reminders.
+    pub sender: String,
+    /// Category.
+    pub category: NotificationCategory,
+    /// Korean title.
+    pub title_ko: String,
+    /// Korean body.
+    pub body_ko: String,
+    /// English title.
+    pub title_en: Option<String>,
+    /// English body.
+    pub body_en: Option<String>,
+    /// Priority.
+    pub priority: Priority,
+    /// Issued at, Unix seconds.
+    pub issued_at: i64,
+    /// Expires at, Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Related bill, benefit or credential.
+    pub reference: Option<String>,
+    /// Read.
+    pub read: bool,
+    /// Archived.
+    pub archived: bool,
+}
+
+/// Which notifications to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct NotificationFilter {
+    /// Only this category.
+    #[uniffi(default = None)]
+    pub category: Option<NotificationCategory>,
+    /// Only unread ones.
+    #[uniffi(default = false)]
+    pub unread_only: bool,
+    /// Include archived ones.
+    #[uniffi(default = false)]
+    pub include_archived: bool,
+    /// Only those whose text contains this (case-insensitive).
+    #[uniffi(default = None)]
+    pub query: Option<String>,
+}
+
+/// A page of notifications, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NotificationPage {
+    /// The notifications.
+    pub items: Vec<NotificationRecord>,
+    /// How many match in all.
+    pub total: u64,
+    /// Offset of the next page.
+    pub next_offset: Option<u32>,
+}
+
+fn verification(failure: VerificationFailure, detail: impl Into<String>) -> WalletError {
+    WalletError::Verification {
+        failure,
+        detail: detail.into(),
+    }
+}
+
+impl From<SignedPayloadError> for WalletError {
+    fn from(e: SignedPayloadError) -> Self {
+        let failure = match &e {
+            SignedPayloadError::Malformed(_) => VerificationFailure::Malformed,
+            SignedPayloadError::BadSignature => VerificationFailure::IssuerSignature,
+            SignedPayloadError::UntrustedSender(_) => VerificationFailure::UntrustedSender,
+        };
+        verification(failure, e.to_string())
+    }
+}
+
+impl From<NotificationError> for WalletError {
+    fn from(e: NotificationError) -> Self {
+        match &e {
+            NotificationError::Invalid(_) => {
+                verification(VerificationFailure::Malformed, e.to_string())
+            }
+            NotificationError::CallToAction { .. } => {
+                verification(VerificationFailure::CallToAction, e.to_string())
+            }
+        }
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, WalletError> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).map_err(|e| WalletError::Internal {
+        reason: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WalletError> {
+    ciborium::from_reader(bytes).map_err(|e| WalletError::StoreCorrupt {
+        reason: format!("document: {e}"),
+    })
+}
+
+fn bill_record(bill: &Bill, today: i64) -> BillRecord {
+    BillRecord {
+        id: bill.id.clone(),
+        version: bill.version,
+        sender: bill.sender.clone(),
+        sender_name: bill.sender_name.clone(),
+        kind: bill.kind,
+        title: bill.title.clone(),
+        amount_krw: bill.amount_krw,
+        due_date: time::format_full_date(bill.due_date),
+        payee_account: bill.payee_account.clone(),
+        period: bill.period.clone(),
+        state: bill.state(today),
+        receipt: bill.receipt.clone(),
+        paid_at: bill.paid_at,
+    }
+}
+
+fn notification_record(n: Notification, state: i64) -> NotificationRecord {
+    NotificationRecord {
+        id: n.id,
+        sender: n.sender,
+        category: n.category,
+        title_ko: n.title_ko,
+        body_ko: n.body_ko,
+        title_en: n.title_en,
+        body_en: n.body_en,
+        priority: n.priority,
+        issued_at: n.issued_at,
+        expires_at: n.expires_at,
+        reference: n.reference,
+        read: state != UNREAD,
+        archived: state == ARCHIVED,
+    }
+}
+
+impl Wallet {
+    fn verify_sender_payload(&self, payload: &[u8]) -> Result<signed::SignedPayload, WalletError> {
+        let anchors: Vec<ParsedCertificate> = self
+            .store
+            .trust_anchors(Some(TrustRole::Sender.code()))?
+            .into_iter()
+            .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
+            .collect();
+        Ok(signed::verify(payload, &anchors, self.now()?)?)
+    }
+
+    fn today(&self) -> Result<i64, WalletError> {
+        Ok(self.now()?.div_euclid(86_400))
+    }
+
+    fn bills(&self) -> Result<Vec<Bill>, WalletError> {
+        self.store
+            .list_documents(KIND_BILL)?
+            .iter()
+            .map(|d| decode(&d.body))
+            .collect()
+    }
+
+    fn emit(&self, event: WalletEvent) {
+        if let Some(listener) = &self.listener {
+            let _ = listener.on_event(event);
+        }
+    }
+
+    /// Adds a notification unless one with its id exists; returns whether it was new.
+    pub(super) fn add_notification(&self, n: &Notification) -> Result<bool, WalletError> {
+        if self.store.get_document(KIND_NOTIFICATION, &n.id)?.is_some() {
+            return Ok(false);
+        }
+        self.store.put_document(
+            KIND_NOTIFICATION,
+            &StoredDocument {
+                id: n.id.clone(),
+                state: UNREAD,
+                received_at: self.now()?,
+                body: encode(n)?,
+            },
+        )?;
+        self.emit(WalletEvent::NotificationAdded { id: n.id.clone() });
+        Ok(true)
+    }
+
+    /// A reminder from the wallet itself (deduplicated by id).
+    pub(super) fn local_notification(
+        &self,
+        id: String,
+        category: NotificationCategory,
+        title_ko: String,
+        body_ko: String,
+        reference: Option<String>,
+    ) -> Result<bool, WalletError> {
+        self.add_notification(&Notification {
+            id,
+            sender: "Jigap".into(),
+            category,
+            title_ko,
+            body_ko,
+            title_en: None,
+            body_en: None,
+            priority: Priority::Normal,
+            issued_at: self.now()?,
+            expires_at: None,
+            reference,
+        })
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Verifies a signed bill from a registered sender and stores it. Idempotent by id: the
+    /// same or an older version changes nothing; a newer version supersedes (keeping a recorded
+    /// payment). Returns the bill as stored.
+    pub fn ingest_bill(&self, signed_bill: Vec<u8>) -> Result<BillRecord, WalletError> {
+        self.require_unlocked()?;
+        let payload = self.verify_sender_payload(&signed_bill)?;
+        let mut bill = bills::parse(&payload.body, &payload.sender)
+            .map_err(|e| verification(VerificationFailure::Malformed, e.to_string()))?;
+        let today = self.today()?;
+        if let Some(existing) = self.store.get_document(KIND_BILL, &bill.id)? {
+            let existing: Bill = decode(&existing.body)?;
+            if existing.sender != bill.sender {
+                return Err(WalletError::invalid(format!(
+                    "bill {} belongs to another sender",
+                    bill.id
+                )));
+            }
+            if existing.version >= bill.version {
+                return Ok(bill_record(&existing, today));
+            }
+            bill.receipt = existing.receipt;
+            bill.paid_at = existing.paid_at;
+        }
+        self.store.put_document(
+            KIND_BILL,
+            &StoredDocument {
+                id: bill.id.clone(),
+                state: 0,
+                received_at: self.now()?,
+                body: encode(&bill)?,
+            },
+        )?;
+        Ok(bill_record(&bill, today))
+    }
+
+    /// Bills, unpaid and overdue first by due date, then the rest newest first; optionally one state.
+    pub fn list_bills(&self, state: Option<BillState>) -> Result<Vec<BillRecord>, WalletError> {
+        self.require_unlocked()?;
+        let today = self.today()?;
+        let mut bills: Vec<BillRecord> = self
+            .bills()?
+            .iter()
+            .map(|b| bill_record(b, today))
+            .filter(|b| state.is_none_or(|s| b.state == s))
+            .collect();
+        let open = |b: &BillRecord| matches!(b.state, BillState::Unpaid | BillState::Overdue);
+        bills.sort_by(|a, b| match (open(a), open(b)) {
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            (true, true) => a.due_date.cmp(&b.due_date),
+            (false, false) => b.due_date.cmp(&a.due_date),
+        });
+        Ok(bills)
+    }
+
+    /// Records a payment.
+    pub fn mark_bill_paid(&self, id: String, receipt: String) -> Result<BillRecord, WalletError> {
+        self.require_unlocked()?;
+        if receipt.trim().is_empty() || receipt.len() > 256 {
+            return Err(WalletError::invalid(
+                "a receipt reference is 1 to 256 bytes",
+            ));
+        }
+        let stored = self
+            .store
+            .get_document(KIND_BILL, &id)?
+            .ok_or_else(|| WalletError::not_found(format!("bill {id}")))?;
+        let mut bill: Bill = decode(&stored.body)?;
+        let today = self.today()?;
+        match bill.state(today) {
+            BillState::Cancelled => return Err(WalletError::invalid("the bill was cancelled")),
+            BillState::Paid => return Err(WalletError::invalid("the bill is already paid")),
+            _ => {}
+        }
+        bill.receipt = Some(receipt);
+        bill.paid_at = Some(self.now()?);
+        self.store.put_document(
+            KIND_BILL,
+            &StoredDocument {
+                body: encode(&bill)?,
+                ..stored
+            },
+        )?;
+        Ok(bill_record(&bill, today))
+    }
+
+    /// Totals per month of due date, oldest first.
+    pub fn bill_totals_by_month(&self) -> Result<Vec<MonthTotal>, WalletError> {
+        self.require_unlocked()?;
+        let today = self.today()?;
+        let mut months: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        for bill in self.bills()? {
+            let state = bill.state(today);
+            if state == BillState::Cancelled {
+                continue;
+            }
+            let month = time::format_full_date(bill.due_date)[..7].to_string();
+            let entry = months.entry(month).or_default();
+            entry.0 = entry.0.saturating_add(bill.amount_krw);
+            if state != BillState::Paid {
+                entry.1 = entry.1.saturating_add(bill.amount_krw);
+            }
+        }
+        Ok(months
+            .into_iter()
+            .map(|(month, (total_krw, unpaid_krw))| MonthTotal {
+                month,
+                total_krw,
+                unpaid_krw,
+            })
+            .collect())
+    }
+
+    /// Unpaid bills due within `days` (today included); raises a `BillDue` event for each and
+    /// leaves a reminder in the inbox, so the host can schedule the OS notification.
+    pub fn bills_due_within(&self, days: u32) -> Result<Vec<BillRecord>, WalletError> {
+        self.require_unlocked()?;
+        let today = self.today()?;
+        let mut due: Vec<Bill> = self
+            .bills()?
+            .into_iter()
+            .filter(|b| {
+                b.state(today) == BillState::Unpaid && b.due_date - today <= i64::from(days)
+            })
+            .collect();
+        due.sort_by_key(|b| b.due_date);
+        for bill in &due {
+            self.emit(WalletEvent::BillDue {
+                bill_id: bill.id.clone(),
+                due_date: time::format_full_date(bill.due_date),
+                amount_krw: bill.amount_krw,
+            });
+            self.local_notification(
+                format!("local:bill-due:{}:{}", bill.id, bill.version),
+                if bill.kind == BillKind::Fine {
+                    NotificationCategory::Fine
+                } else {
+                    NotificationCategory::Tax
+                },
+                format!("납부 기한 임박: {}", bill.title),
+                format!(
+                    "{}원, 납부 기한 {}",
+                    bill.amount_krw,
+                    time::format_full_date(bill.due_date)
+                ),
+                Some(bill.id.clone()),
+            )?;
+        }
+        Ok(due.iter().map(|b| bill_record(b, today)).collect())
+    }
+
+    /// Verifies a signed notification from a registered sender and adds it to the inbox
+    /// (deduplicated by id). Text with a link or a phone number is refused with the reason.
+    pub fn ingest_notification(
+        &self,
+        signed_notification: Vec<u8>,
+    ) -> Result<NotificationRecord, WalletError> {
+        self.require_unlocked()?;
+        let payload = self.verify_sender_payload(&signed_notification)?;
+        let notification = notifications::parse(&payload.body, &payload.sender)?;
+        self.add_notification(&notification)?;
+        let stored = self
+            .store
+            .get_document(KIND_NOTIFICATION, &notification.id)?
+            .ok_or_else(|| WalletError::Internal {
+                reason: "notification vanished".into(),
+            })?;
+        Ok(notification_record(decode(&stored.body)?, stored.state))
+    }
+
+    /// The inbox, newest first, `limit` (1 to 500) at a time.
+    pub fn list_notifications(
+        &self,
+        filter: NotificationFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<NotificationPage, WalletError> {
+        self.require_unlocked()?;
+        if limit == 0 || limit > super::MAX_PAGE_SIZE {
+            return Err(WalletError::invalid(format!(
+                "limit must be between 1 and {}",
+                super::MAX_PAGE_SIZE
+            )));
+        }
+        let mut all = Vec::new();
+        for doc in self.store.list_documents(KIND_NOTIFICATION)? {
+            let n: Notification = decode(&doc.body)?;
+            let keep = (filter.include_archived || doc.state != ARCHIVED)
+                && (!filter.unread_only || doc.state == UNREAD)
+                && filter.category.is_none_or(|c| c == n.category)
+                && filter.query.as_deref().is_none_or(|q| n.matches(q));
+            if keep {
+                all.push(notification_record(n, doc.state));
+            }
+        }
+        all.sort_by(|a, b| b.issued_at.cmp(&a.issued_at).then_with(|| a.id.cmp(&b.id)));
+        let total = all.len() as u64;
+        let start = (offset as usize).min(all.len());
+        let items: Vec<NotificationRecord> =
+            all.into_iter().skip(start).take(limit as usize).collect();
+        let end = start + items.len();
+        Ok(NotificationPage {
+            next_offset: ((end as u64) < total).then_some(end as u32),
+            items,
+            total,
+        })
+    }
+
+    /// Marks a notification read.
+    pub fn mark_notification_read(&self, id: String) -> Result<(), WalletError> {
+        self.set_notification_state(id, READ)
+    }
+
+    /// Archives a notification (hidden from the default listing).
+    pub fn archive_notification(&self, id: String) -> Result<(), WalletError> {
+        self.set_notification_state(id, ARCHIVED)
+    }
+
+    /// Deletes notifications whose `expires_at` has passed; returns how many.
+    pub fn purge_expired_notifications(&self) -> Result<u32, WalletError> {
+        self.require_unlocked()?;
+        let now = self.now()?;
+        let mut purged = 0u32;
+        for doc in self.store.list_documents(KIND_NOTIFICATION)? {
+            let n: Notification = decode(&doc.body)?;
+            if n.expires_at.is_some_and(|e| e <= now)
+                && self.store.delete_document(KIND_NOTIFICATION, &doc.id)?
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
+    }
+
+    /// Adds the wallet's own reminders: credentials whose validity ends within 30 days.
+    /// (Bill reminders come from `bills_due_within`, status changes from `refresh_status`.)
+    /// Returns how many new notifications were added.
+    pub fn refresh_reminders(&self) -> Result<u32, WalletError> {
+        self.require_unlocked()?;
+        let now = self.now()?;
+        let mut added = 0u32;
+        let page = self.list_credentials(
+            CredentialFilter {
+                state: Some(CredentialState::Valid),
+                ..Default::default()
+            },
+            0,
+            super::MAX_PAGE_SIZE,
+        )?;
+        for c in page.items {
+            let Some(until) = c.valid_until else { continue };
+            let days = (until - now).div_euclid(86_400);
+            if (0..=EXPIRY_NOTICE_DAYS).contains(&days)
+                && self.local_notification(
+                    format!("local:expiry:{}:{}", c.id, until),
+                    NotificationCategory::DocumentExpiry,
+                    format!("{} 만료 예정", c.display_name_ko),
+                    format!(
+                        "{}일 후 ({}) 유효기간이 끝납니다.",
+                        days,
+                        time::format_full_date(until.div_euclid(86_400))
+                    ),
+                    Some(c.id.clone()),
+                )?
+            {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+}
+
+impl Wallet {
+    fn set_notification_state(&self, id: String, state: i64) -> Result<(), WalletError> {
+        self.require_unlocked()?;
+        if self
+            .store
+            .set_document_state(KIND_NOTIFICATION, &id, state)?
+        {
+            Ok(())
+        } else {
+            Err(WalletError::not_found(format!("notification {id}")))
+        }
+    }
+}

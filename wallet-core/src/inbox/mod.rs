@@ -1,0 +1,4 @@
+//! The citizen's inbox: notifications from registered senders and from the wallet itself.
+
+pub mod notifications;
+pub mod smishing;

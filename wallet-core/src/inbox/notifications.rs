@@ -1,0 +1,256 @@
+//! Notifications (government notices and the wallet's own reminders).
+//!
+//! Payload (CBOR map): `type: "notification"`, `id`, `category`, `title_ko`, `body_ko`,
+//! optional `title_en`/`body_en`, `priority`, `issued_at`, optional `expires_at` (Unix
+//! seconds) and `reference` (a bill, benefit or credential id). Any text with a link or a
+//! phone number is refused (see `smishing`).
+
+use serde::{Deserialize, Serialize};
+
+use super::smishing::find_call_to_action;
+use crate::mdoc::cbor::{self, Value};
+
+/// Why a notification payload was refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum NotificationError {
+    /// A field is missing or of the wrong type.
+    #[error("invalid notification: {0}")]
+    Invalid(String),
+    /// The text carries a link or a phone-number call to action.
+    #[error("refused: {field} contains {found}; government notices never carry links or numbers to call")]
+    CallToAction {
+        /// Which field.
+        field: String,
+        /// What was found.
+        found: String,
+    },
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+pub enum NotificationCategory {
+    /// A benefit the citizen may claim or has received.
+    Benefit,
+    /// Taxes.
+    Tax,
+    /// A health check-up.
+    HealthCheckup,
+    /// A fine.
+    Fine,
+    /// A document about to expire.
+    DocumentExpiry,
+    /// Anything else.
+    General,
+}
+
+impl NotificationCategory {
+    /// From a payload name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "benefit" => Self::Benefit,
+            "tax" => Self::Tax,
+            "health_checkup" => Self::HealthCheckup,
+            "fine" => Self::Fine,
+            "document_expiry" => Self::DocumentExpiry,
+            "general" => Self::General,
+            _ => return None,
+        })
+    }
+
+    /// The payload name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Benefit => "benefit",
+            Self::Tax => "tax",
+            Self::HealthCheckup => "health_checkup",
+            Self::Fine => "fine",
+            Self::DocumentExpiry => "document_expiry",
+            Self::General => "general",
+        }
+    }
+}
+
+/// How urgent.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, uniffi::Enum,
+)]
+pub enum Priority {
+    /// Low.
+    Low,
+    /// Normal.
+    Normal,
+    /// High.
+    High,
+}
+
+/// A notification as the inbox keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Id (the sender's, or `local:...` for the wallet's own).
+    pub id: String,
+    /// Subject of the sender certificate, or "Jigap" for local notifications.
+    pub sender: String,
+    /// Category.
+    pub category: NotificationCategory,
+    /// Korean title.
+    pub title_ko: String,
+    /// Korean body.
+    pub body_ko: String,
+    /// English title.
+    pub title_en: Option<String>,
+    /// English body.
+    pub body_en: Option<String>,
+    /// Priority.
+    pub priority: Priority,
+    /// Issued at, Unix seconds.
+    pub issued_at: i64,
+    /// Expires at, Unix seconds.
+    pub expires_at: Option<i64>,
+    /// A related bill, benefit or credential.
+    pub reference: Option<String>,
+}
+
+impl Notification {
+    /// Refuses text with a link or a phone number.
+    pub fn check_text(&self) -> Result<(), NotificationError> {
+        let fields = [
+            ("title_ko", Some(&self.title_ko)),
+            ("body_ko", Some(&self.body_ko)),
+            ("title_en", self.title_en.as_ref()),
+            ("body_en", self.body_en.as_ref()),
+        ];
+        for (field, text) in fields {
+            if let Some(found) = text.and_then(|t| find_call_to_action(t)) {
+                return Err(NotificationError::CallToAction {
+                    field: field.into(),
+                    found,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `query` appears in its text (case-insensitive).
+    pub fn matches(&self, query: &str) -> bool {
+        let q = query.to_lowercase();
+        [
+            Some(&self.title_ko),
+            Some(&self.body_ko),
+            self.title_en.as_ref(),
+            self.body_en.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|t| t.to_lowercase().contains(&q))
+    }
+}
+
+fn text(m: &[(Value, Value)], key: &str, max: usize) -> Result<Option<String>, NotificationError> {
+    match cbor::get(m, key) {
+        None => Ok(None),
+        Some(v) => {
+            let t = cbor::text(v, key).map_err(|e| NotificationError::Invalid(e.to_string()))?;
+            if t.trim().is_empty() || t.len() > max {
+                return Err(NotificationError::Invalid(format!(
+                    "{key} is empty or longer than {max} bytes"
+                )));
+            }
+            Ok(Some(t.to_owned()))
+        }
+    }
+}
+
+fn required(m: &[(Value, Value)], key: &str, max: usize) -> Result<String, NotificationError> {
+    text(m, key, max)?.ok_or_else(|| NotificationError::Invalid(format!("missing {key}")))
+}
+
+fn seconds(m: &[(Value, Value)], key: &str) -> Result<Option<i64>, NotificationError> {
+    cbor::get(m, key)
+        .map(|v| {
+            cbor::uint(v, key)
+                .ok()
+                .and_then(|u| i64::try_from(u).ok())
+                .ok_or_else(|| NotificationError::Invalid(format!("{key} is not a time")))
+        })
+        .transpose()
+}
+
+/// Reads a verified notification payload signed by `sender`, refusing calls to action.
+pub fn parse(body: &Value, sender: &str) -> Result<Notification, NotificationError> {
+    let m =
+        cbor::map(body, "notification").map_err(|e| NotificationError::Invalid(e.to_string()))?;
+    if required(m, "type", 16)? != "notification" {
+        return Err(NotificationError::Invalid(
+            "type is not notification".into(),
+        ));
+    }
+    let category = required(m, "category", 32)?;
+    let priority = match text(m, "priority", 16)?.as_deref() {
+        None | Some("normal") => Priority::Normal,
+        Some("low") => Priority::Low,
+        Some("high") => Priority::High,
+        Some(other) => {
+            return Err(NotificationError::Invalid(format!(
+                "unknown priority {other}"
+            )))
+        }
+    };
+    let notification = Notification {
+        id: required(m, "id", 128)?,
+        sender: sender.to_owned(),
+        category: NotificationCategory::from_name(&category)
+            .ok_or_else(|| NotificationError::Invalid(format!("unknown category {category}")))?,
+        title_ko: required(m, "title_ko", 256)?,
+        body_ko: required(m, "body_ko", 4096)?,
+        title_en: text(m, "title_en", 256)?,
+        body_en: text(m, "body_en", 4096)?,
+        priority,
+        issued_at: seconds(m, "issued_at")?
+            .ok_or_else(|| NotificationError::Invalid("missing issued_at".into()))?,
+        expires_at: seconds(m, "expires_at")?,
+        reference: text(m, "reference", 128)?,
+    };
+    if notification.id.starts_with("local:") {
+        return Err(NotificationError::Invalid(
+            "ids starting with local: are the wallet's own".into(),
+        ));
+    }
+    notification.check_text()?;
+    Ok(notification)
+}
+
+/// The payload of a notification (sender side and tests).
+pub fn payload(n: &Notification) -> Value {
+    let mut entries = vec![
+        cbor::entry("type", Value::Text("notification".into())),
+        cbor::entry("id", Value::Text(n.id.clone())),
+        cbor::entry("category", Value::Text(n.category.name().into())),
+        cbor::entry("title_ko", Value::Text(n.title_ko.clone())),
+        cbor::entry("body_ko", Value::Text(n.body_ko.clone())),
+        cbor::entry(
+            "priority",
+            Value::Text(
+                match n.priority {
+                    Priority::Low => "low",
+                    Priority::Normal => "normal",
+                    Priority::High => "high",
+                }
+                .into(),
+            ),
+        ),
+        cbor::entry("issued_at", Value::Integer(n.issued_at.into())),
+    ];
+    for (key, value) in [
+        ("title_en", &n.title_en),
+        ("body_en", &n.body_en),
+        ("reference", &n.reference),
+    ] {
+        if let Some(v) = value {
+            entries.push(cbor::entry(key, Value::Text(v.clone())));
+        }
+    }
+    if let Some(exp) = n.expires_at {
+        entries.push(cbor::entry("expires_at", Value::Integer(exp.into())));
+    }
+    Value::Map(entries)
+}

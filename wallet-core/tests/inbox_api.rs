@@ -1,0 +1,467 @@
+//! Bills and the notification inbox through the API: only payloads signed by trusted senders
+//! are stored; bills are idempotent by id and superseded by newer versions; notifications with
+//! links or phone numbers are refused; reminders arrive as events and inbox entries.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+
+use wallet_core::*;
+
+const NOW: i64 = 1_800_000_000; // 2027-01-15
+fn day(offset: i64) -> String {
+    wallet_core::time::format_full_date(NOW / 86_400 + offset)
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<WalletEvent>>);
+
+impl WalletListener for Events {
+    fn on_event(&self, event: WalletEvent) -> Result<(), WalletError> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+fn setup() -> (Arc<Wallet>, Arc<TestAuthority>, Arc<Events>) {
+    let events = Arc::new(Events::default());
+    let wallet = Wallet::open(WalletConfig {
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(fixed_clock(NOW)),
+        listener: Some(events.clone()),
+    })
+    .unwrap();
+    let authority =
+        TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    wallet
+        .add_trust_anchor(TrustRole::Sender, authority.material().iaca_certificate)
+        .unwrap();
+    (wallet, authority, events)
+}
+
+fn bill(id: &str, version: u64, amount: u64, due: String) -> BillDraft {
+    BillDraft {
+        id: id.into(),
+        version,
+        sender_name: "서울특별시 종로구청".into(),
+        kind: BillKind::LocalTax,
+        title: "2027년 주민세".into(),
+        amount_krw: amount,
+        due_date: due,
+        payee_account: "농협 123-4567-8901-23 (가상계좌)".into(),
+        period: "2027-01".into(),
+        cancelled: false,
+    }
+}
+
+fn notice(id: &str, body: &str) -> NotificationDraft {
+    NotificationDraft {
+        id: id.into(),
+        category: NotificationCategory::HealthCheckup,
+        title_ko: "국가건강검진 안내".into(),
+        body_ko: body.into(),
+        title_en: None,
+        body_en: None,
+        priority: Priority::Normal,
+        expires_at: Some(NOW + 86_400),
+        reference: None,
+    }
+}
+
+fn failure(result: Result<impl std::fmt::Debug, WalletError>) -> VerificationFailure {
+    match result {
+        Err(WalletError::Verification { failure, .. }) => failure,
+        other => panic!("expected a verification failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn bills_are_idempotent_superseded_paid_and_totalled() {
+    let (wallet, authority, events) = setup();
+    let first = wallet
+        .ingest_bill(
+            authority
+                .sign_bill(bill("B-1", 1, 75_000, day(10)))
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        (first.state, first.amount_krw, first.sender_name.as_str()),
+        (BillState::Unpaid, 75_000, "서울특별시 종로구청")
+    );
+    assert!(first.sender.contains("Gov Sender"));
+    // The same bill again, and an older version, change nothing.
+    wallet
+        .ingest_bill(
+            authority
+                .sign_bill(bill("B-1", 1, 75_000, day(10)))
+                .unwrap(),
+        )
+        .unwrap();
+    let corrected = wallet
+        .ingest_bill(
+            authority
+                .sign_bill(bill("B-1", 2, 70_000, day(12)))
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(corrected.amount_krw, 70_000);
+    assert_eq!(
+        wallet
+            .ingest_bill(
+                authority
+                    .sign_bill(bill("B-1", 1, 75_000, day(10)))
+                    .unwrap()
+            )
+            .unwrap()
+            .amount_krw,
+        70_000
+    );
+    wallet
+        .ingest_bill(
+            authority
+                .sign_bill(bill("B-2", 1, 40_000, day(-3)))
+                .unwrap(),
+        )
+        .unwrap();
+    wallet
+        .ingest_bill(authority.sign_bill(bill("B-3", 1, 10_000, day(2))).unwrap())
+        .unwrap();
+    let mut cancelled = bill("B-4", 1, 5_000, day(5));
+    cancelled.cancelled = true;
+    wallet
+        .ingest_bill(authority.sign_bill(cancelled).unwrap())
+        .unwrap();
+
+    let listed = wallet.list_bills(None).unwrap();
+    let order: Vec<(&str, BillState)> = listed.iter().map(|b| (b.id.as_str(), b.state)).collect();
+    assert_eq!(
+        order,
+        [
+            ("B-2", BillState::Overdue),
+            ("B-3", BillState::Unpaid),
+            ("B-1", BillState::Unpaid),
+            ("B-4", BillState::Cancelled)
+        ]
+    );
+
+    let paid = wallet
+        .mark_bill_paid("B-3".into(), "RCPT-0001".into())
+        .unwrap();
+    assert_eq!(
+        (paid.state, paid.receipt.as_deref(), paid.paid_at),
+        (BillState::Paid, Some("RCPT-0001"), Some(NOW))
+    );
+    assert!(matches!(
+        wallet.mark_bill_paid("B-3".into(), "again".into()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        wallet.mark_bill_paid("B-4".into(), "x".into()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        wallet.mark_bill_paid("nope".into(), "x".into()),
+        Err(WalletError::NotFound { .. })
+    ));
+    assert_eq!(wallet.list_bills(Some(BillState::Paid)).unwrap().len(), 1);
+    // A newer version keeps the recorded payment.
+    assert_eq!(
+        wallet
+            .ingest_bill(authority.sign_bill(bill("B-3", 2, 10_000, day(2))).unwrap())
+            .unwrap()
+            .state,
+        BillState::Paid
+    );
+
+    let totals = wallet.bill_totals_by_month().unwrap();
+    let all: u64 = totals.iter().map(|t| t.total_krw).sum();
+    let unpaid: u64 = totals.iter().map(|t| t.unpaid_krw).sum();
+    assert_eq!((all, unpaid), (70_000 + 40_000 + 10_000, 70_000 + 40_000));
+
+    let due = wallet.bills_due_within(3).unwrap();
+    assert!(due.is_empty(), "B-3 is paid, B-2 overdue, B-1 in 12 days");
+    let due = wallet.bills_due_within(14).unwrap();
+    assert_eq!(
+        due.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        ["B-1"]
+    );
+    assert!(events.0.lock().unwrap().iter().any(|e| matches!(e, WalletEvent::BillDue { bill_id, amount_krw: 70_000, .. } if bill_id == "B-1")));
+    let reminders = wallet
+        .list_notifications(
+            NotificationFilter {
+                query: Some("주민세".into()),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .unwrap();
+    assert_eq!(reminders.total, 1, "one local reminder, deduplicated");
+    wallet.bills_due_within(14).unwrap();
+    assert_eq!(
+        wallet
+            .list_notifications(NotificationFilter::default(), 0, 10)
+            .unwrap()
+            .total,
+        1
+    );
+}
+
+#[test]
+fn unsigned_untrusted_tampered_and_malformed_bills_are_never_stored() {
+    let (wallet, authority, _) = setup();
+    let good = authority.sign_bill(bill("B-9", 1, 1000, day(3))).unwrap();
+    // Untrusted sender.
+    let stranger =
+        TestAuthority::create("Fake".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    assert_eq!(
+        failure(wallet.ingest_bill(stranger.sign_bill(bill("B-9", 1, 1000, day(3))).unwrap())),
+        VerificationFailure::UntrustedSender
+    );
+    // Tampered (a byte of the payload flipped): the signature fails.
+    let mut tampered = good.clone();
+    let pos = tampered
+        .windows(4)
+        .position(|w| w == b"B-9\x67")
+        .unwrap_or(tampered.len() / 2);
+    tampered[pos] ^= 0x01;
+    let f = failure(wallet.ingest_bill(tampered));
+    assert!(
+        matches!(
+            f,
+            VerificationFailure::IssuerSignature | VerificationFailure::Malformed
+        ),
+        "{f:?}"
+    );
+    // Unsigned CBOR and garbage.
+    assert_eq!(
+        failure(wallet.ingest_bill(vec![0xa1, 0x61, 0x61, 0x01])),
+        VerificationFailure::Malformed
+    );
+    assert_eq!(
+        failure(wallet.ingest_bill(b"not cbor".to_vec())),
+        VerificationFailure::Malformed
+    );
+    // Signed but not a valid bill.
+    let mut zero = bill("B-0", 1, 1, day(3));
+    zero.amount_krw = 0;
+    assert_eq!(
+        failure(wallet.ingest_bill(authority.sign_bill(zero).unwrap())),
+        VerificationFailure::Malformed
+    );
+    assert!(matches!(
+        authority.sign_bill(bill("B-0", 1, 1, "next week".into())),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(
+        wallet.list_bills(None).unwrap().is_empty(),
+        "nothing stored"
+    );
+    wallet.ingest_bill(good).unwrap();
+}
+
+#[test]
+fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
+    let (wallet, authority, events) = setup();
+    for (i, body) in [
+        "가까운 검진기관을 방문하세요.",
+        "검진 결과가 나왔습니다.",
+        "올해 검진 대상자입니다.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        wallet
+            .ingest_notification(
+                authority
+                    .sign_notification(notice(&format!("N-{i}"), body))
+                    .unwrap(),
+            )
+            .unwrap();
+    }
+    // Dedup by id.
+    wallet
+        .ingest_notification(
+            authority
+                .sign_notification(notice("N-0", "가까운 검진기관을 방문하세요."))
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        wallet
+            .list_notifications(NotificationFilter::default(), 0, 10)
+            .unwrap()
+            .total,
+        3
+    );
+    assert_eq!(
+        events
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, WalletEvent::NotificationAdded { .. }))
+            .count(),
+        3
+    );
+
+    for (id, body) in [
+        ("S-1", "환급금 조회 https://bit.ly/x"),
+        ("S-2", "문의: 010-1234-5678"),
+        ("S-3", "www.nhis-refund.kr 접속"),
+    ] {
+        match wallet.ingest_notification(authority.sign_notification(notice(id, body)).unwrap()) {
+            Err(WalletError::Verification {
+                failure: VerificationFailure::CallToAction,
+                detail,
+            }) => {
+                assert!(detail.contains("body_ko"), "{detail}");
+            }
+            other => panic!("{body}: expected CallToAction, got {other:?}"),
+        }
+    }
+    let stranger =
+        TestAuthority::create("Fake".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    assert_eq!(
+        failure(
+            wallet.ingest_notification(stranger.sign_notification(notice("F-1", "검진")).unwrap())
+        ),
+        VerificationFailure::UntrustedSender
+    );
+    assert_eq!(
+        wallet
+            .list_notifications(
+                NotificationFilter {
+                    include_archived: true,
+                    ..Default::default()
+                },
+                0,
+                50
+            )
+            .unwrap()
+            .total,
+        3
+    );
+
+    // Paging, read, archive, search, category.
+    let first = wallet
+        .list_notifications(NotificationFilter::default(), 0, 2)
+        .unwrap();
+    assert_eq!((first.items.len(), first.next_offset), (2, Some(2)));
+    let rest = wallet
+        .list_notifications(NotificationFilter::default(), 2, 2)
+        .unwrap();
+    assert_eq!((rest.items.len(), rest.next_offset), (1, None));
+    wallet.mark_notification_read("N-1".into()).unwrap();
+    assert_eq!(
+        wallet
+            .list_notifications(
+                NotificationFilter {
+                    unread_only: true,
+                    ..Default::default()
+                },
+                0,
+                10
+            )
+            .unwrap()
+            .total,
+        2
+    );
+    wallet.archive_notification("N-2".into()).unwrap();
+    assert_eq!(
+        wallet
+            .list_notifications(NotificationFilter::default(), 0, 10)
+            .unwrap()
+            .total,
+        2
+    );
+    let found = wallet
+        .list_notifications(
+            NotificationFilter {
+                query: Some("결과".into()),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .unwrap();
+    assert_eq!(found.items[0].id, "N-1");
+    assert!(found.items[0].read);
+    assert_eq!(
+        wallet
+            .list_notifications(
+                NotificationFilter {
+                    category: Some(NotificationCategory::Tax),
+                    ..Default::default()
+                },
+                0,
+                10
+            )
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(matches!(
+        wallet.mark_notification_read("none".into()),
+        Err(WalletError::NotFound { .. })
+    ));
+    assert!(matches!(
+        wallet.list_notifications(NotificationFilter::default(), 0, 0),
+        Err(WalletError::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn expired_notifications_are_purged_and_expiring_credentials_remind() {
+    let events = Arc::new(Events::default());
+    let wallet = Wallet::open(WalletConfig {
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(fixed_clock(NOW + 2 * 86_400)),
+        listener: Some(events),
+    })
+    .unwrap();
+    let authority =
+        TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    wallet
+        .add_trust_anchor(TrustRole::Sender, authority.material().iaca_certificate)
+        .unwrap();
+    wallet
+        .ingest_notification(
+            authority
+                .sign_notification(notice("OLD", "지난 안내"))
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(wallet.purge_expired_notifications().unwrap(), 1);
+    let key = wallet.create_device_key().unwrap();
+    let cert = authority
+        .issue_certificate(
+            "tax-payment".into(),
+            key.public_key,
+            r#"{"name":"홍길동","arrears":false}"#.into(),
+            None,
+        )
+        .unwrap();
+    wallet.add_sd_jwt(cert, key.alias).unwrap();
+    // Valid for 30 days from NOW - 60; now is two days in: it expires within 30 days.
+    assert_eq!(wallet.refresh_reminders().unwrap(), 1);
+    assert_eq!(wallet.refresh_reminders().unwrap(), 0, "deduplicated");
+    let inbox = wallet
+        .list_notifications(
+            NotificationFilter {
+                category: Some(NotificationCategory::DocumentExpiry),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .unwrap();
+    assert_eq!(inbox.items[0].sender, "Jigap");
+    assert!(inbox.items[0].title_ko.contains("납세증명서"));
+}
