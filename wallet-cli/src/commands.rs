@@ -116,6 +116,8 @@ pub fn run(cli: &Cli) -> Result<()> {
         } => crate::certificates::present(cli, args),
         Command::Present { what: None, mdoc } => crate::mdoc::present(cli, mdoc),
         Command::Verify { what } => crate::certificates::verify(cli, what),
+        Command::Bills { action } => crate::services::bills(cli, action),
+        Command::Inbox { action } => crate::services::inbox(cli, action),
         Command::Status {
             action: Some(action),
         } => crate::status::run(cli, action),

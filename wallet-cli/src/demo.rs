@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use wallet_core::crypto::jose;
 
 use wallet_core::{
-    passphrase_key_protector, Approval, CredentialFilter, DeviceAuthMode, ElementRef, MdlClaims,
-    MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
+    passphrase_key_protector, Approval, BillDraft, BillKind, CredentialFilter, DeviceAuthMode,
+    ElementRef, MdlClaims, MdocReader, NotificationCategory, NotificationDraft, NotificationFilter,
+    PresentationEvent, Priority, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
     StatusListEntry, StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure,
     Wallet, WalletConfig, WalletError,
 };
@@ -226,6 +227,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         );
         let _ = server.join();
         result?;
+        services_chapter(&wallet, &authority, &mut steps)?;
         let raw = mdl;
         wallet.close_store()?;
 
@@ -379,6 +381,86 @@ fn certificate_chapter(
             crate::output::state_name(now_state),
             report.changed.len()
         ),
+    );
+    Ok(())
+}
+
+/// A bill and a notification from a registered sender, and a smishing message refused.
+fn services_chapter(
+    wallet: &Arc<Wallet>,
+    authority: &TestAuthority,
+    steps: &mut Steps,
+) -> Result<(), CliError> {
+    wallet.add_trust_anchor(TrustRole::Sender, authority.material().iaca_certificate)?;
+    let due = wallet_core::time::format_full_date(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+            / 86_400
+            + 5,
+    );
+    let bill = wallet.ingest_bill(authority.sign_bill(BillDraft {
+        id: "JONGNO-2026-RES-0001".into(),
+        version: 1,
+        sender_name: "서울특별시 종로구청".into(),
+        kind: BillKind::LocalTax,
+        title: "주민세 (개인분)".into(),
+        amount_krw: 10_000,
+        due_date: due,
+        payee_account: "농협 123-4567-8901-23 (가상계좌)".into(),
+        period: "2026".into(),
+        cancelled: false,
+    })?)?;
+    let reminders = wallet.bills_due_within(7)?;
+    steps.say(
+        "bill",
+        format!(
+            "a signed bill from {}: {} {}원 due {} ({} due within 7 days, reminder in the inbox)",
+            bill.sender_name,
+            bill.title,
+            bill.amount_krw,
+            bill.due_date,
+            reminders.len()
+        ),
+    );
+    let notice = wallet.ingest_notification(authority.sign_notification(NotificationDraft {
+        id: "NHIS-2026-CHECKUP-77".into(),
+        category: NotificationCategory::HealthCheckup,
+        title_ko: "국가건강검진 대상자 안내".into(),
+        body_ko: "올해 국가건강검진 대상자입니다. 가까운 검진기관을 방문하세요.".into(),
+        title_en: None,
+        body_en: None,
+        priority: Priority::Normal,
+        expires_at: None,
+        reference: None,
+    })?)?;
+    let smishing = wallet.ingest_notification(authority.sign_notification(NotificationDraft {
+        id: "FAKE-REFUND-1".into(),
+        category: NotificationCategory::Tax,
+        title_ko: "환급금 안내".into(),
+        body_ko: "미수령 환급금이 있습니다. https://bit.ly/refund 에서 조회하세요.".into(),
+        title_en: None,
+        body_en: None,
+        priority: Priority::High,
+        expires_at: None,
+        reference: None,
+    })?);
+    let refused = match smishing {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::CallToAction,
+            detail,
+        }) => detail,
+        other => {
+            return Err(CliError::from(format!(
+                "a notification with a link was not refused: {other:?}"
+            )))
+        }
+    };
+    let inbox = wallet.list_notifications(NotificationFilter::default(), 0, 20)?;
+    steps.say(
+        "inbox",
+        format!("received \"{}\"; refused a message with a link ({refused}); {} notification(s) in the inbox", notice.title_ko, inbox.total),
     );
     Ok(())
 }

@@ -15,6 +15,7 @@ mod mdoc;
 mod output;
 mod qr;
 mod secrets;
+mod services;
 mod status;
 
 use std::path::PathBuf;
@@ -97,6 +98,18 @@ pub enum Command {
         /// In-person mdoc presentation options.
         #[command(flatten)]
         mdoc: mdoc::PresentArgs,
+    },
+    /// Bills from registered senders.
+    Bills {
+        /// Bill action.
+        #[command(subcommand)]
+        action: services::BillsAction,
+    },
+    /// The notification inbox.
+    Inbox {
+        /// Inbox action.
+        #[command(subcommand)]
+        action: services::InboxAction,
     },
     /// Verify a presentation as a relying party.
     Verify {

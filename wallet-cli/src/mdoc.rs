@@ -107,6 +107,10 @@ pub enum IssueWhat {
     },
     /// An electronic certificate as an SD-JWT VC.
     Certificate(crate::certificates::IssueCertificate),
+    /// A signed bill, as the authority's registered sender (written to a file).
+    Bill(crate::services::IssueBill),
+    /// A signed notification, as the authority's registered sender (written to a file).
+    Notification(crate::services::IssueNotification),
     /// A mobile resident registration card (provisional docType).
     ResidentCard {
         /// Issuer, holder, birth date, portrait, validity.
@@ -136,6 +140,8 @@ pub enum RoleArg {
     MdocReader,
     /// Root of status list signers.
     StatusListIssuer,
+    /// Root of bill and notification senders.
+    Sender,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -144,6 +150,7 @@ impl From<RoleArg> for TrustRole {
             RoleArg::MdocIssuer => TrustRole::MdocIssuer,
             RoleArg::MdocReader => TrustRole::MdocReader,
             RoleArg::StatusListIssuer => TrustRole::StatusListIssuer,
+            RoleArg::Sender => TrustRole::Sender,
         }
     }
 }
@@ -354,6 +361,8 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
     let common = match what {
         IssueWhat::Mdl { common, .. } | IssueWhat::ResidentCard { common, .. } => common,
         IssueWhat::Certificate(args) => return crate::certificates::issue(cli, args),
+        IssueWhat::Bill(args) => return crate::services::issue_bill(cli, args),
+        IssueWhat::Notification(args) => return crate::services::issue_notification(cli, args),
     };
     let authority = TestAuthority::load(load_material(&common.issuer)?, None)?;
     let wallet = open(&common.holder, false)?;
@@ -404,8 +413,8 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
                 status: status_entry(&common.status_uri, common.status_index)?,
             },
         )?,
-        IssueWhat::Certificate(_) => {
-            return Err(CliError::from("a certificate is not an mdoc".to_string()))
+        IssueWhat::Certificate(_) | IssueWhat::Bill(_) | IssueWhat::Notification(_) => {
+            return Err(CliError::from("not an mdoc".to_string()))
         }
     };
     let id = wallet.add_mdoc(issued.clone(), key.alias.clone())?;

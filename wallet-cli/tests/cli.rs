@@ -736,3 +736,143 @@ fn revocation_over_loopback_http() {
         std::panic::resume_unwind(panic);
     }
 }
+
+#[test]
+fn bills_and_inbox_from_a_registered_sender() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "sender",
+            authority.join("iaca.der").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let bill = run.dir.path().join("bill.cose");
+    let due = "2099-12-31";
+    run.ok(
+        &[
+            "issue",
+            "bill",
+            "--issuer",
+            a,
+            "--id",
+            "TAX-1",
+            "--title",
+            "주민세",
+            "--amount",
+            "75000",
+            "--due",
+            due,
+            "--out",
+            bill.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stored = run.json(&["bills", "ingest", bill.to_str().unwrap()], &[]);
+    assert_eq!(
+        (stored["state"].as_str(), stored["amount_krw"].as_u64()),
+        (Some("unpaid"), Some(75_000))
+    );
+    assert_eq!(
+        run.json(&["bills", "list"], &[]).as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(run.json(&["bills", "totals"], &[])[0]["unpaid_krw"], 75_000);
+    assert_eq!(
+        run.json(&["bills", "pay", "TAX-1", "--receipt", "R-1"], &[])["state"],
+        "paid"
+    );
+
+    let note = run.dir.path().join("note.cose");
+    run.ok(
+        &[
+            "issue",
+            "notification",
+            "--issuer",
+            a,
+            "--id",
+            "N-1",
+            "--category",
+            "health-checkup",
+            "--title",
+            "건강검진",
+            "--body",
+            "올해 검진 대상자입니다.",
+            "--out",
+            note.to_str().unwrap(),
+        ],
+        &[],
+    );
+    run.ok(&["inbox", "ingest", note.to_str().unwrap()], &[]);
+    let smish = run.dir.path().join("smish.cose");
+    run.ok(
+        &[
+            "issue",
+            "notification",
+            "--issuer",
+            a,
+            "--id",
+            "N-2",
+            "--title",
+            "환급",
+            "--body",
+            "환급금 조회 https://bit.ly/x",
+            "--out",
+            smish.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let err = run.fails(&["inbox", "ingest", smish.to_str().unwrap()], &[]);
+    assert!(
+        err.contains("CallToAction") && err.contains("link"),
+        "{err}"
+    );
+    let listed = run.json(&["inbox", "list"], &[]);
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["read"], false);
+    run.ok(&["inbox", "read", "N-1"], &[]);
+    assert_eq!(run.json(&["inbox", "list", "--unread"], &[])["total"], 0);
+    // A sender the wallet does not trust.
+    let other = run.dir.path().join("other");
+    run.ok(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            other.to_str().unwrap(),
+            "--name",
+            "Elsewhere",
+        ],
+        &[],
+    );
+    let fake = run.dir.path().join("fake.cose");
+    run.ok(
+        &[
+            "issue",
+            "bill",
+            "--issuer",
+            other.to_str().unwrap(),
+            "--id",
+            "X",
+            "--title",
+            "x",
+            "--amount",
+            "1",
+            "--due",
+            due,
+            "--out",
+            fake.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run
+        .fails(&["bills", "ingest", fake.to_str().unwrap()], &[])
+        .contains("UntrustedSender"));
+}

@@ -314,6 +314,34 @@ fun main() {
         expect(wrong.failure == VerificationFailure.KEY_BINDING_NONCE, "failure ${wrong.failure}")
     }
 
+    test("bills and the inbox: signed ingest, smishing refused, paging") {
+        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val authority = TestAuthority.create("Kotlin Gov", "KR", null)
+        wallet.addTrustAnchor(TrustRole.SENDER, authority.material().iacaCertificate)
+        val bill = wallet.ingestBill(authority.signBill(BillDraft(
+            id = "TAX-1", version = 1uL, senderName = "종로구청", kind = BillKind.LOCAL_TAX, title = "주민세",
+            amountKrw = 75_000uL, dueDate = "2099-12-31", payeeAccount = "가상계좌", period = "2099",
+        )))
+        expect(bill.state == BillState.UNPAID && bill.amountKrw == 75_000uL, "$bill")
+        for (i in 0 until 5) {
+            wallet.ingestNotification(authority.signNotification(NotificationDraft(
+                id = "N-$i", category = NotificationCategory.HEALTH_CHECKUP, titleKo = "검진 $i",
+                bodyKo = "올해 검진 대상자입니다.", priority = Priority.NORMAL,
+            )))
+        }
+        val smish = expectThrows<WalletException.Verification> {
+            wallet.ingestNotification(authority.signNotification(NotificationDraft(
+                id = "S-1", category = NotificationCategory.TAX, titleKo = "환급", bodyKo = "문의 010-1234-5678",
+                priority = Priority.HIGH,
+            )))
+        }
+        expect(smish.failure == VerificationFailure.CALL_TO_ACTION, "${smish.failure}")
+        val page1 = wallet.listNotifications(NotificationFilter(), 0u, 2u)
+        val page3 = wallet.listNotifications(NotificationFilter(), 4u, 2u)
+        expect(page1.total == 5uL && page1.items.size == 2 && page1.nextOffset == 2u, "page 1")
+        expect(page3.items.size == 1 && page3.nextOffset == null, "last page")
+    }
+
     var passed = 0
     var failed = 0
     for ((name, body) in tests) {

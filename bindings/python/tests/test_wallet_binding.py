@@ -243,6 +243,26 @@ class WalletBindingTest(unittest.TestCase):
             verifier.verify(presentation, "https://bank.example", "n-2")
         self.assertEqual(failure.exception.failure, jigap.VerificationFailure.KEY_BINDING_NONCE)
 
+    def test_bills_and_inbox(self):
+        wallet = self.open()
+        authority = jigap.TestAuthority.create("Python Gov", "KR", None)
+        wallet.add_trust_anchor(jigap.TrustRole.SENDER, authority.material().iaca_certificate)
+        bill = wallet.ingest_bill(authority.sign_bill(jigap.BillDraft(
+            id="TAX-1", version=1, sender_name="종로구청", kind=jigap.BillKind.LOCAL_TAX, title="주민세",
+            amount_krw=75_000, due_date="2099-12-31", payee_account="가상계좌", period="2099")))
+        self.assertEqual(bill.state, jigap.BillState.UNPAID)
+        for i in range(3):
+            wallet.ingest_notification(authority.sign_notification(jigap.NotificationDraft(
+                id=f"N-{i}", category=jigap.NotificationCategory.GENERAL, title_ko="안내", body_ko="안내입니다.",
+                priority=jigap.Priority.NORMAL)))
+        with self.assertRaises(jigap.WalletError.Verification) as failure:
+            wallet.ingest_notification(authority.sign_notification(jigap.NotificationDraft(
+                id="S", category=jigap.NotificationCategory.TAX, title_ko="환급", body_ko="https://bit.ly/x",
+                priority=jigap.Priority.HIGH)))
+        self.assertEqual(failure.exception.failure, jigap.VerificationFailure.CALL_TO_ACTION)
+        page = wallet.list_notifications(jigap.NotificationFilter(), 0, 2)
+        self.assertEqual((page.total, len(page.items), page.next_offset), (3, 2, 2))
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

@@ -206,6 +206,21 @@ impl Wallet {
                         current: next,
                     });
                 }
+                self.local_notification(
+                    format!("local:status:{id}:{now}"),
+                    crate::inbox::notifications::NotificationCategory::General,
+                    "자격증명 상태 변경".into(),
+                    format!(
+                        "발급기관이 자격증명의 상태를 바꾸었습니다: {}",
+                        match next {
+                            CredentialState::Revoked => "폐지",
+                            CredentialState::Suspended => "정지",
+                            CredentialState::Valid => "유효",
+                            CredentialState::Expired => "만료",
+                        }
+                    ),
+                    Some(id.clone()),
+                )?;
                 changed.push(StateChange {
                     credential_id: id.clone(),
                     previous: *current,

@@ -333,4 +333,30 @@ final class WalletBindingTests: XCTestCase {
             XCTAssertEqual(failure, .keyBindingNonce)
         }
     }
+
+    func testBillsAndInbox() throws {
+        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let authority = try TestAuthority.create(name: "Swift Gov", country: "KR", clock: nil)
+        _ = try wallet.addTrustAnchor(role: .sender, certificate: authority.material().iacaCertificate)
+        let bill = try wallet.ingestBill(signedBill: authority.signBill(draft: BillDraft(
+            id: "TAX-1", version: 1, senderName: "종로구청", kind: .localTax, title: "주민세",
+            amountKrw: 75_000, dueDate: "2099-12-31", payeeAccount: "가상계좌", period: "2099")))
+        XCTAssertEqual(bill.state, .unpaid)
+        for i in 0..<5 {
+            _ = try wallet.ingestNotification(signedNotification: authority.signNotification(draft: NotificationDraft(
+                id: "N-\(i)", category: .healthCheckup, titleKo: "검진 \(i)", bodyKo: "올해 검진 대상자입니다.",
+                priority: .normal)))
+        }
+        XCTAssertThrowsError(try wallet.ingestNotification(signedNotification: authority.signNotification(draft: NotificationDraft(
+            id: "S-1", category: .tax, titleKo: "환급", bodyKo: "www.refund-gov.kr 접속", priority: .high)))) {
+            guard case .Verification(let failure, _) = $0 as? WalletError else { return XCTFail("\($0)") }
+            XCTAssertEqual(failure, .callToAction)
+        }
+        let first = try wallet.listNotifications(filter: NotificationFilter(), offset: 0, limit: 2)
+        XCTAssertEqual(first.total, 5)
+        XCTAssertEqual(first.nextOffset, 2)
+        let last = try wallet.listNotifications(filter: NotificationFilter(), offset: 4, limit: 2)
+        XCTAssertEqual(last.items.count, 1)
+        XCTAssertNil(last.nextOffset)
+    }
 }
