@@ -142,6 +142,8 @@ pub enum RoleArg {
     StatusListIssuer,
     /// Root of bill and notification senders.
     Sender,
+    /// Root of registered MyData recipients.
+    DataRecipient,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -151,6 +153,7 @@ impl From<RoleArg> for TrustRole {
             RoleArg::MdocReader => TrustRole::MdocReader,
             RoleArg::StatusListIssuer => TrustRole::StatusListIssuer,
             RoleArg::Sender => TrustRole::Sender,
+            RoleArg::DataRecipient => TrustRole::DataRecipient,
         }
     }
 }

@@ -159,6 +159,8 @@ pub enum VerificationFailure {
     UntrustedSender,
     /// A notification's text carries a link or a phone number (refused against smishing).
     CallToAction,
+    /// A consent's recipient is not a registered data recipient, or not the one named.
+    UntrustedRecipient,
 }
 
 impl From<crate::sdjwt::SdJwtError> for WalletError {

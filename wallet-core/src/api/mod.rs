@@ -10,6 +10,7 @@ mod certificates;
 mod error;
 mod host;
 mod inbox;
+mod mydata;
 mod presentation;
 mod reader;
 mod records;
@@ -17,6 +18,7 @@ mod status;
 mod wallet;
 
 pub use crate::documents::bills::{BillKind, BillState};
+pub use crate::documents::consent::ConsentMode;
 pub use crate::inbox::notifications::{NotificationCategory, Priority};
 #[cfg(feature = "issuer")]
 pub use authority::{
@@ -33,6 +35,10 @@ pub use host::{
     FixedClock, KeyProtector, PassphraseKeyProtector, SecureArea, SoftwareSecureArea, SystemClock,
 };
 pub use inbox::{BillRecord, MonthTotal, NotificationFilter, NotificationPage, NotificationRecord};
+pub use mydata::{
+    consent_is_revoked, verify_consent_token, ConsentRecord, ConsentRequest, ConsentState,
+    TransferRecord, VerifiedConsentToken,
+};
 pub use presentation::{
     Approval, DeviceAuthMode, ElementRef, Engagement, PresentationEvent, PresentationSession,
     ReaderInfo, RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor, TrustRole,

@@ -28,6 +28,8 @@ pub enum TrustRole {
     StatusListIssuer,
     /// Roots of bill and notification senders.
     Sender,
+    /// Roots of registered MyData recipients (banks, agencies).
+    DataRecipient,
 }
 
 impl TrustRole {
@@ -37,6 +39,7 @@ impl TrustRole {
             TrustRole::MdocReader => 2,
             TrustRole::StatusListIssuer => 3,
             TrustRole::Sender => 4,
+            TrustRole::DataRecipient => 5,
         }
     }
 
@@ -46,6 +49,7 @@ impl TrustRole {
             2 => Ok(TrustRole::MdocReader),
             3 => Ok(TrustRole::StatusListIssuer),
             4 => Ok(TrustRole::Sender),
+            5 => Ok(TrustRole::DataRecipient),
             other => Err(WalletError::StoreCorrupt {
                 reason: format!("unknown trust role {other}"),
             }),

@@ -3,4 +3,5 @@
 
 pub mod bills;
 pub mod certificates;
+pub mod consent;
 pub mod signed;

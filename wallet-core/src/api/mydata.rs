@@ -1,0 +1,420 @@
+//! Public MyData consents through the API: the citizen consents to a registered recipient
+//! receiving data bundles; the wallet signs a consent token with its own key in the
+//! `SecureArea`, keeps the consent sealed with its transfer history, and can revoke it with a
+//! signed revocation. Data holders check tokens with `verify_consent_token`.
+
+use serde::{Deserialize, Serialize};
+
+use super::host::CheckedSecureArea;
+use super::presentation::TrustRole;
+use super::{VerificationFailure, Wallet, WalletError};
+use crate::crypto::random;
+use crate::documents::consent::{self, certificate_hash, Consent, ConsentMode, SELECTED_DAYS};
+use crate::mdoc::MdocError;
+use crate::store::documents::StoredDocument;
+use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate};
+
+const KIND_CONSENT: i64 = 3;
+const META_CONSENT_KEY: &str = "mydata_key_alias";
+
+/// What the citizen consents to.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConsentRequest {
+    /// The recipient's certificate (DER); it must chain to a `DataRecipient` anchor.
+    pub recipient_certificate: Vec<u8>,
+    /// Data bundles (e.g. "income", "health_insurance", "tax_payment").
+    pub bundles: Vec<String>,
+    /// Why the recipient wants them.
+    pub purpose: String,
+    /// How long the consent lasts.
+    pub mode: ConsentMode,
+    /// Days until it ends ("selected" consents end after 30 days at most).
+    pub valid_days: u32,
+}
+
+/// Where a consent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ConsentState {
+    /// In force.
+    Active,
+    /// A one-off consent whose transfer happened.
+    Used,
+    /// Withdrawn by the citizen.
+    Revoked,
+    /// Past its end.
+    Expired,
+}
+
+/// A transfer a data holder reported under a consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct TransferRecord {
+    /// The bundle sent.
+    pub bundle: String,
+    /// Who sent it.
+    pub data_holder: String,
+    /// When, Unix seconds.
+    pub transferred_at: i64,
+}
+
+/// A consent as the wallet keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConsentRecord {
+    /// Id.
+    pub id: String,
+    /// Subject of the recipient's certificate.
+    pub recipient: String,
+    /// Bundles.
+    pub bundles: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// Mode.
+    pub mode: ConsentMode,
+    /// Issued, Unix seconds.
+    pub issued_at: i64,
+    /// Ends, Unix seconds.
+    pub not_after: i64,
+    /// State now.
+    pub state: ConsentState,
+    /// The signed consent token to hand to the recipient.
+    pub token: Vec<u8>,
+    /// The signed revocation, once revoked.
+    pub revocation: Option<Vec<u8>>,
+    /// Transfers reported so far.
+    pub transfers: Vec<TransferRecord>,
+}
+
+/// A consent token a data holder verified.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedConsentToken {
+    /// Id.
+    pub id: String,
+    /// Subject of the recipient's certificate.
+    pub recipient: String,
+    /// Bundles.
+    pub bundles: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// Mode.
+    pub mode: ConsentMode,
+    /// Issued, Unix seconds.
+    pub issued_at: i64,
+    /// Ends, Unix seconds.
+    pub not_after: i64,
+    /// The citizen's wallet key that signed it (SEC1).
+    pub subject_key: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredConsent {
+    id: String,
+    recipient: String,
+    recipient_sha256: Vec<u8>,
+    bundles: Vec<String>,
+    purpose: String,
+    mode: ConsentMode,
+    issued_at: i64,
+    not_after: i64,
+    token: Vec<u8>,
+    revocation: Option<Vec<u8>>,
+    transfers: Vec<TransferRecord>,
+    used: bool,
+}
+
+impl StoredConsent {
+    fn state(&self, now: i64) -> ConsentState {
+        if self.revocation.is_some() {
+            ConsentState::Revoked
+        } else if self.used {
+            ConsentState::Used
+        } else if now > self.not_after {
+            ConsentState::Expired
+        } else {
+            ConsentState::Active
+        }
+    }
+
+    fn record(&self, now: i64) -> ConsentRecord {
+        ConsentRecord {
+            id: self.id.clone(),
+            recipient: self.recipient.clone(),
+            bundles: self.bundles.clone(),
+            purpose: self.purpose.clone(),
+            mode: self.mode.clone(),
+            issued_at: self.issued_at,
+            not_after: self.not_after,
+            state: self.state(now),
+            token: self.token.clone(),
+            revocation: self.revocation.clone(),
+            transfers: self.transfers.clone(),
+        }
+    }
+}
+
+fn encode(c: &StoredConsent) -> Result<Vec<u8>, WalletError> {
+    let mut out = Vec::new();
+    ciborium::into_writer(c, &mut out).map_err(|e| WalletError::Internal {
+        reason: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+fn decode(bytes: &[u8]) -> Result<StoredConsent, WalletError> {
+    ciborium::from_reader(bytes).map_err(|e| WalletError::StoreCorrupt {
+        reason: format!("consent: {e}"),
+    })
+}
+
+impl Wallet {
+    /// The wallet's consent-signing key in the secure area (created on first use).
+    fn consent_key(&self) -> Result<(String, Vec<u8>), WalletError> {
+        let area = CheckedSecureArea(&*self.secure_area);
+        if let Some(alias) = self.store.get_meta(META_CONSENT_KEY)? {
+            let alias = String::from_utf8(alias).map_err(|_| WalletError::StoreCorrupt {
+                reason: "consent key alias".into(),
+            })?;
+            let public = area.public_key(&alias)?;
+            return Ok((alias, public));
+        }
+        let alias = format!("mydata-{}", random::identifier()?);
+        let public = area.create_key(&alias)?;
+        self.store.put_meta(META_CONSENT_KEY, alias.as_bytes())?;
+        Ok((alias, public))
+    }
+
+    fn load_consent(&self, id: &str) -> Result<(StoredDocument, StoredConsent), WalletError> {
+        let doc = self
+            .store
+            .get_document(KIND_CONSENT, id)?
+            .ok_or_else(|| WalletError::not_found(format!("consent {id}")))?;
+        let consent = decode(&doc.body)?;
+        Ok((doc, consent))
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Creates a consent for a registered recipient and returns it with its signed token.
+    /// A recipient whose certificate does not chain to a `DataRecipient` anchor is refused.
+    pub fn create_consent(&self, request: ConsentRequest) -> Result<ConsentRecord, WalletError> {
+        self.require_unlocked()?;
+        if request.bundles.is_empty() || request.bundles.len() > 32 {
+            return Err(WalletError::invalid("a consent names 1 to 32 data bundles"));
+        }
+        if request
+            .bundles
+            .iter()
+            .any(|b| b.trim().is_empty() || b.len() > 64)
+            || request.purpose.trim().is_empty()
+            || request.purpose.len() > 512
+        {
+            return Err(WalletError::invalid(
+                "bundles are 1 to 64 bytes and the purpose 1 to 512",
+            ));
+        }
+        if request.valid_days == 0 {
+            return Err(WalletError::invalid("valid_days must be at least 1"));
+        }
+        if let ConsentMode::Periodic { schedule } = &request.mode {
+            if schedule.trim().is_empty() || schedule.len() > 64 {
+                return Err(WalletError::invalid("a periodic consent needs a schedule"));
+            }
+        }
+        let now = self.now()?;
+        let anchors: Vec<ParsedCertificate> = self
+            .store
+            .trust_anchors(Some(TrustRole::DataRecipient.code()))?
+            .into_iter()
+            .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
+            .collect();
+        let (recipient, _) = verify_chain(
+            std::slice::from_ref(&request.recipient_certificate),
+            &anchors,
+            now,
+            LeafProfile::Signer,
+        )
+        .map_err(|e| WalletError::Verification {
+            failure: VerificationFailure::UntrustedRecipient,
+            detail: e.to_string(),
+        })?;
+        let mut days = i64::from(request.valid_days);
+        if request.mode == ConsentMode::Selected {
+            days = days.min(SELECTED_DAYS);
+        }
+        let consent = Consent {
+            id: random::identifier()?,
+            recipient: recipient.subject(),
+            recipient_certificate_sha256: certificate_hash(&request.recipient_certificate),
+            bundles: request.bundles,
+            purpose: request.purpose,
+            mode: request.mode,
+            issued_at: now,
+            not_after: now + days * 86_400,
+        };
+        let (alias, public) = self.consent_key()?;
+        let area = CheckedSecureArea(&*self.secure_area);
+        let mut sign = |tbs: &[u8]| area.sign(&alias, &public, tbs);
+        let token = consent::sign_consent(&consent, &public, &mut sign)?;
+        let stored = StoredConsent {
+            id: consent.id.clone(),
+            recipient: consent.recipient,
+            recipient_sha256: consent.recipient_certificate_sha256,
+            bundles: consent.bundles,
+            purpose: consent.purpose,
+            mode: consent.mode,
+            issued_at: consent.issued_at,
+            not_after: consent.not_after,
+            token,
+            revocation: None,
+            transfers: Vec::new(),
+            used: false,
+        };
+        self.store.put_document(
+            KIND_CONSENT,
+            &StoredDocument {
+                id: stored.id.clone(),
+                state: 0,
+                received_at: now,
+                body: encode(&stored)?,
+            },
+        )?;
+        Ok(stored.record(now))
+    }
+
+    /// Consents, newest first: active ones only, or also used, revoked and expired ones.
+    pub fn list_consents(&self, include_past: bool) -> Result<Vec<ConsentRecord>, WalletError> {
+        self.require_unlocked()?;
+        let now = self.now()?;
+        let mut out = Vec::new();
+        for doc in self.store.list_documents(KIND_CONSENT)? {
+            let record = decode(&doc.body)?.record(now);
+            if include_past || record.state == ConsentState::Active {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Withdraws a consent; returns the signed revocation to send to the recipient and holders.
+    pub fn revoke_consent(&self, id: String) -> Result<Vec<u8>, WalletError> {
+        self.require_unlocked()?;
+        let (doc, mut stored) = self.load_consent(&id)?;
+        if let Some(existing) = &stored.revocation {
+            return Ok(existing.clone());
+        }
+        let now = self.now()?;
+        let (alias, public) = self.consent_key()?;
+        let area = CheckedSecureArea(&*self.secure_area);
+        let mut sign = |tbs: &[u8]| area.sign(&alias, &public, tbs);
+        let revocation = consent::sign_revocation(&id, now, &public, &mut sign)?;
+        stored.revocation = Some(revocation.clone());
+        self.store.put_document(
+            KIND_CONSENT,
+            &StoredDocument {
+                body: encode(&stored)?,
+                state: 1,
+                ..doc
+            },
+        )?;
+        Ok(revocation)
+    }
+
+    /// Records a transfer a data holder reported under an active consent (a one-off consent is
+    /// used up by it).
+    pub fn record_transfer(
+        &self,
+        consent_id: String,
+        bundle: String,
+        data_holder: String,
+    ) -> Result<ConsentRecord, WalletError> {
+        self.require_unlocked()?;
+        let (doc, mut stored) = self.load_consent(&consent_id)?;
+        let now = self.now()?;
+        match stored.state(now) {
+            ConsentState::Active => {}
+            other => return Err(WalletError::invalid(format!("the consent is {other:?}"))),
+        }
+        if !stored.bundles.contains(&bundle) {
+            return Err(WalletError::invalid(format!(
+                "{bundle} is not covered by the consent"
+            )));
+        }
+        if data_holder.trim().is_empty() || data_holder.len() > 256 {
+            return Err(WalletError::invalid("the data holder is 1 to 256 bytes"));
+        }
+        stored.transfers.push(TransferRecord {
+            bundle,
+            data_holder,
+            transferred_at: now,
+        });
+        if stored.mode == ConsentMode::OneOff {
+            stored.used = true;
+        }
+        self.store.put_document(
+            KIND_CONSENT,
+            &StoredDocument {
+                body: encode(&stored)?,
+                ..doc
+            },
+        )?;
+        Ok(stored.record(now))
+    }
+}
+
+fn consent_failure(e: MdocError) -> WalletError {
+    e.into()
+}
+
+/// For data holders: verifies a consent token at `at` (signature with the citizen's key it
+/// carries, not expired) and, when given, that it names `recipient_certificate`.
+#[uniffi::export]
+pub fn verify_consent_token(
+    token: Vec<u8>,
+    recipient_certificate: Option<Vec<u8>>,
+    at: i64,
+) -> Result<VerifiedConsentToken, WalletError> {
+    let verified = consent::verify_consent(&token).map_err(consent_failure)?;
+    let c = verified.consent;
+    if at > c.not_after {
+        return Err(WalletError::Verification {
+            failure: VerificationFailure::Expired,
+            detail: format!("the consent ended at {}", c.not_after),
+        });
+    }
+    if at < c.issued_at {
+        return Err(WalletError::Verification {
+            failure: VerificationFailure::NotYetValid,
+            detail: format!("the consent starts at {}", c.issued_at),
+        });
+    }
+    if let Some(cert) = recipient_certificate {
+        if !ring_eq(&certificate_hash(&cert), &c.recipient_certificate_sha256) {
+            return Err(WalletError::Verification {
+                failure: VerificationFailure::UntrustedRecipient,
+                detail: "the consent names another recipient".into(),
+            });
+        }
+    }
+    Ok(VerifiedConsentToken {
+        id: c.id,
+        recipient: c.recipient,
+        bundles: c.bundles,
+        purpose: c.purpose,
+        mode: c.mode,
+        issued_at: c.issued_at,
+        not_after: c.not_after,
+        subject_key: verified.subject_key,
+    })
+}
+
+/// For recipients and data holders: true when `revocation` is a valid revocation of `token`
+/// signed by the same citizen key.
+#[uniffi::export]
+pub fn consent_is_revoked(token: Vec<u8>, revocation: Vec<u8>) -> Result<bool, WalletError> {
+    let consent = consent::verify_consent(&token).map_err(consent_failure)?;
+    let (id, _, key) = consent::verify_revocation(&revocation).map_err(consent_failure)?;
+    Ok(id == consent.consent.id && key == consent.subject_key)
+}
+
+fn ring_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
