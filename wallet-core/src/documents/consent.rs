@@ -9,6 +9,7 @@
 use ring::digest;
 
 use crate::mdoc::cbor::{self, Value};
+use crate::mdoc::holder::DeviceSigner;
 use crate::mdoc::{cose, MdocError};
 
 /// `type` of a consent token's payload.
@@ -96,7 +97,7 @@ fn mode_from(value: &Value) -> Result<ConsentMode, MdocError> {
 fn signed<E: From<MdocError>>(
     body: Value,
     subject_key: &[u8],
-    sign: &mut dyn FnMut(&[u8]) -> Result<Vec<u8>, E>,
+    sign: DeviceSigner<'_, E>,
 ) -> Result<Vec<u8>, E> {
     let mut sign1 = cose::create_sign1(&cbor::encode(&body), false, &[], |tbs| sign(tbs))?;
     sign1
@@ -110,7 +111,7 @@ fn signed<E: From<MdocError>>(
 pub fn sign_consent<E: From<MdocError>>(
     consent: &Consent,
     subject_key: &[u8],
-    sign: &mut dyn FnMut(&[u8]) -> Result<Vec<u8>, E>,
+    sign: DeviceSigner<'_, E>,
 ) -> Result<Vec<u8>, E> {
     let body = Value::Map(vec![
         cbor::entry("type", Value::Text(CONSENT_TYPE.into())),
@@ -143,7 +144,7 @@ pub fn sign_revocation<E: From<MdocError>>(
     id: &str,
     revoked_at: i64,
     subject_key: &[u8],
-    sign: &mut dyn FnMut(&[u8]) -> Result<Vec<u8>, E>,
+    sign: DeviceSigner<'_, E>,
 ) -> Result<Vec<u8>, E> {
     let body = Value::Map(vec![
         cbor::entry("type", Value::Text(REVOCATION_TYPE.into())),
