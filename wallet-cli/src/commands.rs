@@ -118,6 +118,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Verify { what } => crate::certificates::verify(cli, what),
         Command::Bills { action } => crate::services::bills(cli, action),
         Command::Inbox { action } => crate::services::inbox(cli, action),
+        Command::Mydata { action } => crate::mydata::run(cli, action),
         Command::Status {
             action: Some(action),
         } => crate::status::run(cli, action),

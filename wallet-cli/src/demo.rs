@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use wallet_core::crypto::jose;
 
 use wallet_core::{
-    passphrase_key_protector, Approval, BillDraft, BillKind, CredentialFilter, DeviceAuthMode,
-    ElementRef, MdlClaims, MdocReader, NotificationCategory, NotificationDraft, NotificationFilter,
-    PresentationEvent, Priority, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
-    StatusListEntry, StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure,
-    Wallet, WalletConfig, WalletError,
+    consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BillDraft,
+    BillKind, ConsentMode, ConsentRequest, CredentialFilter, DeviceAuthMode, ElementRef, MdlClaims,
+    MdocReader, NotificationCategory, NotificationDraft, NotificationFilter, PresentationEvent,
+    Priority, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig, StatusListEntry,
+    StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure, Wallet,
+    WalletConfig, WalletError,
 };
 
 use crate::commands::CliError;
@@ -458,9 +459,46 @@ fn services_chapter(
         }
     };
     let inbox = wallet.list_notifications(NotificationFilter::default(), 0, 20)?;
+    consent_chapter(wallet, steps)?;
     steps.say(
         "inbox",
         format!("received \"{}\"; refused a message with a link ({refused}); {} notification(s) in the inbox", notice.title_ko, inbox.total),
+    );
+    Ok(())
+}
+
+/// A MyData consent to a registered bank, checked by a data holder, then withdrawn.
+fn consent_chapter(wallet: &Arc<Wallet>, steps: &mut Steps) -> Result<(), CliError> {
+    let bank = TestAuthority::create("Hana Bank".into(), "KR".into(), None)?;
+    let bank_material = bank.material();
+    wallet.add_trust_anchor(TrustRole::DataRecipient, bank_material.iaca_certificate)?;
+    let consent = wallet.create_consent(ConsentRequest {
+        recipient_certificate: bank_material.certificate_issuer_certificate.clone(),
+        bundles: vec!["income".into(), "health_insurance".into()],
+        purpose: "전세자금대출 심사".into(),
+        mode: ConsentMode::Selected,
+        valid_days: 90,
+    })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let checked = verify_consent_token(
+        consent.token.clone(),
+        Some(bank_material.certificate_issuer_certificate),
+        now,
+    )?;
+    wallet.record_transfer(consent.id.clone(), "income".into(), "국세청".into())?;
+    let revocation = wallet.revoke_consent(consent.id.clone())?;
+    let revoked = consent_is_revoked(consent.token, revocation)?;
+    steps.say(
+        "consent",
+        format!(
+            "a MyData consent for {} to receive {} ({} days at most), verified by the data holder, one transfer recorded, then withdrawn (revocation verifies: {revoked})",
+            checked.recipient,
+            checked.bundles.join(" + "),
+            (consent.not_after - consent.issued_at) / 86_400
+        ),
     );
     Ok(())
 }

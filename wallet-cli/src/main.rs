@@ -12,6 +12,7 @@ mod commands;
 mod demo;
 mod http;
 mod mdoc;
+mod mydata;
 mod output;
 mod qr;
 mod secrets;
@@ -110,6 +111,12 @@ pub enum Command {
         /// Inbox action.
         #[command(subcommand)]
         action: services::InboxAction,
+    },
+    /// Public MyData consents: consent, revoke, list, transfer; verify as a data holder.
+    Mydata {
+        /// MyData action.
+        #[command(subcommand)]
+        action: mydata::MyDataAction,
     },
     /// Verify a presentation as a relying party.
     Verify {

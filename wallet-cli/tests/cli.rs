@@ -876,3 +876,139 @@ fn bills_and_inbox_from_a_registered_sender() {
         .fails(&["bills", "ingest", fake.to_str().unwrap()], &[])
         .contains("UntrustedSender"));
 }
+
+#[test]
+fn mydata_consent_verify_and_revoke() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let bank = run.dir.path().join("bank");
+    run.ok(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            bank.to_str().unwrap(),
+            "--name",
+            "Hana Bank",
+        ],
+        &[],
+    );
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "data-recipient",
+            bank.join("iaca.der").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let recipient = bank.join("certificate-issuer.der");
+    let token = run.dir.path().join("consent.cose");
+    let made = run.json(
+        &[
+            "mydata",
+            "consent",
+            "--recipient",
+            recipient.to_str().unwrap(),
+            "--bundles",
+            "income,health_insurance",
+            "--purpose",
+            "대출 심사",
+            "--mode",
+            "selected",
+            "--days",
+            "90",
+            "--out",
+            token.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let id = made["id"].as_str().unwrap().to_owned();
+    let verified = run.json(
+        &[
+            "mydata",
+            "verify",
+            token.to_str().unwrap(),
+            "--recipient",
+            recipient.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(verified["bundles"][1], "health_insurance");
+    run.ok(
+        &[
+            "mydata",
+            "transfer",
+            &id,
+            "--bundle",
+            "income",
+            "--holder",
+            "국세청",
+        ],
+        &[],
+    );
+    assert_eq!(
+        run.json(&["mydata", "list"], &[])[0]["transfers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let revocation = run.dir.path().join("revocation.cose");
+    run.ok(
+        &[
+            "mydata",
+            "revoke",
+            &id,
+            "--out",
+            revocation.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run
+        .fails(
+            &[
+                "mydata",
+                "verify",
+                token.to_str().unwrap(),
+                "--revocation",
+                revocation.to_str().unwrap()
+            ],
+            &[]
+        )
+        .contains("revoked"));
+    assert_eq!(
+        run.json(&["mydata", "list"], &[]).as_array().unwrap().len(),
+        0
+    );
+    // An unregistered recipient is refused.
+    let other = run.dir.path().join("other");
+    run.ok(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            other.to_str().unwrap(),
+            "--name",
+            "Unknown",
+        ],
+        &[],
+    );
+    let err = run.fails(
+        &[
+            "mydata",
+            "consent",
+            "--recipient",
+            other.join("certificate-issuer.der").to_str().unwrap(),
+            "--bundles",
+            "income",
+            "--purpose",
+            "x",
+            "--out",
+            token.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(err.contains("UntrustedRecipient"), "{err}");
+}
