@@ -64,6 +64,13 @@ pub fn format_full_date(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Whole years from a birth date to a later date (both days since the epoch).
+pub fn age_in_years(birth: i64, at: i64) -> i64 {
+    let (by, bm, bd) = civil_from_days(birth);
+    let (y, m, d) = civil_from_days(at);
+    y - by - i64::from((m, d) < (bm, bd))
+}
+
 /// Parses an RFC 3339 date-time (`Z` or `±hh:mm`, optional fraction, which is truncated) into
 /// Unix seconds.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {

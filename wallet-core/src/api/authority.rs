@@ -520,6 +520,17 @@ impl TestAuthority {
         };
         self.sign_as_sender(&crate::inbox::notifications::payload(&notification))
     }
+    /// Signs the sample benefit catalog (35 Korean programmes) as the authority's sender,
+    /// acting as a catalog publisher.
+    pub fn sign_benefit_catalog(&self, version: u64) -> Result<Vec<u8>, WalletError> {
+        let benefits =
+            crate::inbox::benefits::catalog::sample().map_err(|e| WalletError::Internal {
+                reason: e.to_string(),
+            })?;
+        self.sign_as_sender(&crate::inbox::benefits::catalog::payload(
+            &benefits, version,
+        ))
+    }
 }
 
 impl TestAuthority {

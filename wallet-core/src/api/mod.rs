@@ -6,6 +6,7 @@
 
 #[cfg(feature = "issuer")]
 mod authority;
+mod benefits;
 mod certificates;
 mod error;
 mod host;
@@ -19,11 +20,15 @@ mod wallet;
 
 pub use crate::documents::bills::{BillKind, BillState};
 pub use crate::documents::consent::ConsentMode;
+pub use crate::inbox::benefits::catalog::Eligibility;
 pub use crate::inbox::notifications::{NotificationCategory, Priority};
 #[cfg(feature = "issuer")]
 pub use authority::{
     AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims,
     StatusListEntry, StatusListFormat, StatusValue, TestAuthority,
+};
+pub use benefits::{
+    benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,
 };
 pub use certificates::{
     CertificateClaim, CertificateView, DisclosedClaim, SdJwtVerifier, SdJwtVerifierConfig,

@@ -30,6 +30,8 @@ pub enum TrustRole {
     Sender,
     /// Roots of registered MyData recipients (banks, agencies).
     DataRecipient,
+    /// Roots of benefit catalog publishers.
+    CatalogPublisher,
 }
 
 impl TrustRole {
@@ -40,6 +42,7 @@ impl TrustRole {
             TrustRole::StatusListIssuer => 3,
             TrustRole::Sender => 4,
             TrustRole::DataRecipient => 5,
+            TrustRole::CatalogPublisher => 6,
         }
     }
 
@@ -50,6 +53,7 @@ impl TrustRole {
             3 => Ok(TrustRole::StatusListIssuer),
             4 => Ok(TrustRole::Sender),
             5 => Ok(TrustRole::DataRecipient),
+            6 => Ok(TrustRole::CatalogPublisher),
             other => Err(WalletError::StoreCorrupt {
                 reason: format!("unknown trust role {other}"),
             }),

@@ -100,13 +100,7 @@ fn text(s: &str) -> Value {
 
 /// Whole years between a birth date and a later date (both days since the epoch).
 pub fn age_at(birth: i64, at: i64) -> i64 {
-    let (by, bm, bd) = time::civil_from_days(birth);
-    let (y, m, d) = time::civil_from_days(at);
-    let mut age = y - by;
-    if (m, d) < (bm, bd) {
-        age -= 1;
-    }
-    age
+    time::age_in_years(birth, at)
 }
 
 /// The ages for which `age_over_NN` elements are issued (19 is Korea's age of majority).
