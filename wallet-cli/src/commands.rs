@@ -119,6 +119,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Bills { action } => crate::services::bills(cli, action),
         Command::Inbox { action } => crate::services::inbox(cli, action),
         Command::Mydata { action } => crate::mydata::run(cli, action),
+        Command::Benefits { action } => crate::benefits::run(cli, action),
         Command::Status {
             action: Some(action),
         } => crate::status::run(cli, action),

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use wallet_core::crypto::jose;
 
 use wallet_core::{
-    consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BillDraft,
-    BillKind, ConsentMode, ConsentRequest, CredentialFilter, DeviceAuthMode, ElementRef, MdlClaims,
-    MdocReader, NotificationCategory, NotificationDraft, NotificationFilter, PresentationEvent,
-    Priority, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig, StatusListEntry,
+    consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BenefitResult,
+    BillDraft, BillKind, CitizenFact, ConsentMode, ConsentRequest, CredentialFilter,
+    DeviceAuthMode, ElementRef, Eligibility, FactValue, MdlClaims, MdocReader,
+    NotificationCategory, NotificationDraft, NotificationFilter, PresentationEvent, Priority,
+    ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig, StatusListEntry,
     StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure, Wallet,
     WalletConfig, WalletError,
 };
@@ -460,6 +461,7 @@ fn services_chapter(
     };
     let inbox = wallet.list_notifications(NotificationFilter::default(), 0, 20)?;
     consent_chapter(wallet, steps)?;
+    benefits_chapter(wallet, authority, steps)?;
     steps.say(
         "inbox",
         format!("received \"{}\"; refused a message with a link ({refused}); {} notification(s) in the inbox", notice.title_ko, inbox.total),
@@ -498,6 +500,57 @@ fn consent_chapter(wallet: &Arc<Wallet>, steps: &mut Steps) -> Result<(), CliErr
             checked.recipient,
             checked.bundles.join(" + "),
             (consent.not_after - consent.issued_at) / 86_400
+        ),
+    );
+    Ok(())
+}
+
+/// On-device benefit recommendations from the mDL's birth date and a few entered facts.
+fn benefits_chapter(
+    wallet: &Arc<Wallet>,
+    authority: &TestAuthority,
+    steps: &mut Steps,
+) -> Result<(), CliError> {
+    wallet.add_trust_anchor(
+        TrustRole::CatalogPublisher,
+        authority.material().iaca_certificate,
+    )?;
+    wallet.set_benefit_opt_in(true)?;
+    wallet.set_citizen_facts(vec![
+        CitizenFact {
+            name: "youngest_child_age_months".into(),
+            value: FactValue::Int { value: 7 },
+        },
+        CitizenFact {
+            name: "region".into(),
+            value: FactValue::Text {
+                value: "서울".into(),
+            },
+        },
+        CitizenFact {
+            name: "income_percent_median".into(),
+            value: FactValue::Int { value: 55 },
+        },
+    ])?;
+    let results = wallet.evaluate_benefits(authority.sign_benefit_catalog(1)?)?;
+    let eligible: Vec<&BenefitResult> = results
+        .iter()
+        .filter(|r| r.eligibility == Eligibility::Eligible)
+        .collect();
+    let unknown = results
+        .iter()
+        .filter(|r| r.eligibility == Eligibility::Unknown)
+        .count();
+    let first = eligible
+        .first()
+        .map(|r| format!("{} ({})", r.name_ko, r.explanation.join(", ")))
+        .unwrap_or_default();
+    steps.say(
+        "benefits",
+        format!(
+            "checked {} benefits on the device: {} eligible (e.g. {first}), {unknown} need more facts; nothing left the phone",
+            results.len(),
+            eligible.len()
         ),
     );
     Ok(())

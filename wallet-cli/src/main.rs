@@ -7,6 +7,7 @@
 // A command-line tool talks on stdout and stderr by design.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod benefits;
 mod certificates;
 mod commands;
 mod demo;
@@ -117,6 +118,12 @@ pub enum Command {
         /// MyData action.
         #[command(subcommand)]
         action: mydata::MyDataAction,
+    },
+    /// On-device benefit eligibility: catalog, attributes, opt-in/out, facts, check, explain.
+    Benefits {
+        /// Benefits action.
+        #[command(subcommand)]
+        action: benefits::BenefitsAction,
     },
     /// Verify a presentation as a relying party.
     Verify {

@@ -144,6 +144,8 @@ pub enum RoleArg {
     Sender,
     /// Root of registered MyData recipients.
     DataRecipient,
+    /// Root of benefit catalog publishers.
+    CatalogPublisher,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -154,6 +156,7 @@ impl From<RoleArg> for TrustRole {
             RoleArg::StatusListIssuer => TrustRole::StatusListIssuer,
             RoleArg::Sender => TrustRole::Sender,
             RoleArg::DataRecipient => TrustRole::DataRecipient,
+            RoleArg::CatalogPublisher => TrustRole::CatalogPublisher,
         }
     }
 }

@@ -1012,3 +1012,83 @@ fn mydata_consent_verify_and_revoke() {
     );
     assert!(err.contains("UntrustedRecipient"), "{err}");
 }
+
+#[test]
+fn benefits_check_and_explain_on_the_device() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let gov = run.dir.path().join("gov");
+    let g = gov.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", g], &[]);
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "catalog-publisher",
+            gov.join("iaca.der").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let catalog = run.dir.path().join("catalog.cose");
+    run.ok(
+        &[
+            "benefits",
+            "catalog",
+            "--issuer",
+            g,
+            "--out",
+            catalog.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let c = catalog.to_str().unwrap();
+    assert!(run
+        .fails(&["benefits", "check", "--catalog", c], &[])
+        .contains("opt in"));
+    run.ok(&["benefits", "opt-in"], &[]);
+    run.ok(
+        &[
+            "benefits",
+            "facts",
+            "--set",
+            "age=70",
+            "--set",
+            "income_percent_median=50",
+            "--set",
+            "homeowner=false",
+        ],
+        &[],
+    );
+    assert!(run
+        .fails(&["benefits", "facts", "--set", "salary=1"], &[])
+        .contains("unknown attribute"));
+    let results = run.json(&["benefits", "check", "--catalog", c], &[]);
+    let find = |id: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find("basic-pension")["eligibility"], "eligible");
+    assert_eq!(find("youth-savings")["eligibility"], "not eligible");
+    assert_eq!(find("parental-benefit")["eligibility"], "unknown");
+    let explained = run.json(
+        &["benefits", "explain", "basic-pension", "--catalog", c],
+        &[],
+    );
+    assert_eq!(explained["eligibility"], "eligible", "{explained}");
+    assert_eq!(explained["explanation"][0], "age (70) >= 65: yes");
+    run.ok(&["benefits", "opt-out"], &[]);
+    assert_eq!(run.json(&["benefits", "opt-in"], &[])["opted_in"], true);
+    assert_eq!(
+        run.json(&["benefits", "facts"], &[])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

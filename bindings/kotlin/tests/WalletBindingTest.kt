@@ -342,6 +342,26 @@ fun main() {
         expect(page3.items.size == 1 && page3.nextOffset == null, "last page")
     }
 
+    test("an eligibility check on the device") {
+        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val gov = TestAuthority.create("Kotlin Gov", "KR", null)
+        wallet.addTrustAnchor(TrustRole.CATALOG_PUBLISHER, gov.material().iacaCertificate)
+        wallet.setBenefitOptIn(true)
+        wallet.setCitizenFacts(listOf(
+            CitizenFact("age", FactValue.Int(70L)),
+            CitizenFact("income_percent_median", FactValue.Int(50L)),
+        ))
+        val results = wallet.evaluateBenefits(gov.signBenefitCatalog(1uL))
+        val pension = results.single { it.benefitId == "basic-pension" }
+        expect(pension.eligibility == Eligibility.ELIGIBLE, "${pension.eligibility}")
+        expect(pension.explanation.contains("age (70) >= 65: yes"), "${pension.explanation}")
+        val rent = results.single { it.benefitId == "youth-rent-support" }
+        expect(rent.eligibility == Eligibility.NOT_ELIGIBLE, "age decides it")
+        val parental = results.single { it.benefitId == "parental-benefit" }
+        expect(parental.eligibility == Eligibility.UNKNOWN && parental.missing.single().attribute == "youngest_child_age_months", "$parental")
+        expectThrows<WalletException.InvalidInput> { wallet.setCitizenFacts(listOf(CitizenFact("salary", FactValue.Int(1L)))) }
+    }
+
     var passed = 0
     var failed = 0
     for ((name, body) in tests) {

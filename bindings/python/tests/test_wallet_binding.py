@@ -263,6 +263,17 @@ class WalletBindingTest(unittest.TestCase):
         page = wallet.list_notifications(jigap.NotificationFilter(), 0, 2)
         self.assertEqual((page.total, len(page.items), page.next_offset), (3, 2, 2))
 
+    def test_eligibility_check(self):
+        wallet = self.open()
+        gov = jigap.TestAuthority.create("Python Gov", "KR", None)
+        wallet.add_trust_anchor(jigap.TrustRole.CATALOG_PUBLISHER, gov.material().iaca_certificate)
+        wallet.set_benefit_opt_in(True)
+        wallet.set_citizen_facts([jigap.CitizenFact(name="pregnant", value=jigap.FactValue.BOOL(True)),
+                                  jigap.CitizenFact(name="region", value=jigap.FactValue.TEXT("서울"))])
+        results = {r.benefit_id: r for r in wallet.evaluate_benefits(gov.sign_benefit_catalog(1))}
+        self.assertEqual(results["seoul-pregnancy-transport"].eligibility, jigap.Eligibility.ELIGIBLE)
+        self.assertEqual(results["pregnancy-medical-voucher"].eligibility, jigap.Eligibility.ELIGIBLE)
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

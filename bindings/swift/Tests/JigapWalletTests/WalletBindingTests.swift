@@ -359,4 +359,22 @@ final class WalletBindingTests: XCTestCase {
         XCTAssertEqual(last.items.count, 1)
         XCTAssertNil(last.nextOffset)
     }
+
+    func testEligibilityCheckOnTheDevice() throws {
+        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let gov = try TestAuthority.create(name: "Swift Gov", country: "KR", clock: nil)
+        _ = try wallet.addTrustAnchor(role: .catalogPublisher, certificate: gov.material().iacaCertificate)
+        try wallet.setBenefitOptIn(optIn: true)
+        try wallet.setCitizenFacts(facts: [
+            CitizenFact(name: "youngest_child_age_months", value: .int(value: 7)),
+            CitizenFact(name: "region", value: .text(value: "서울")),
+        ])
+        let results = try wallet.evaluateBenefits(signedCatalog: gov.signBenefitCatalog(version: 1))
+        let parental = try XCTUnwrap(results.first { $0.benefitId == "parental-benefit" })
+        XCTAssertEqual(parental.eligibility, .eligible)
+        let pension = try XCTUnwrap(results.first { $0.benefitId == "basic-pension" })
+        XCTAssertEqual(pension.eligibility, .unknown)
+        XCTAssertEqual(Set(pension.missing.map { $0.attribute }), ["age", "income_percent_median"])
+        XCTAssertThrowsError(try wallet.setCitizenFacts(facts: [CitizenFact(name: "salary", value: .int(value: 1))]))
+    }
 }
