@@ -2,6 +2,9 @@
 # Generates the Kotlin, Swift and Python bindings from the built libwallet_core and runs each
 # language's binding tests in its real toolchain. Each language ends with a line
 # "<language>: N passed, N failed"; the script fails if any test fails or a language ran none.
+# Kotlin and Swift then build and run the host-app samples in examples/ ("kotlin-sample:",
+# "swift-sample:"); Python then runs the cross-language interop checks in tests/interop
+# ("interop:").
 #
 # Usage: bindings/run-tests.sh [kotlin] [swift] [python]   (default: all three)
 # Needs the toolchains from scripts/setup-toolchains.sh (scripts/test.sh runs it first).
@@ -56,7 +59,12 @@ run_kotlin() {
   java -Djna.library.path="$(dirname "$LIB")" \
     -cp "$out/tests.jar:$cp:$KOTLIN_DIR/lib/kotlin-stdlib.jar" WalletBindingTestKt \
     | tee "$out/result.log"
-  check_counts kotlin "$out/result.log"
+  check_counts kotlin "$out/result.log" || return 1
+  log "kotlin: the host-app sample (examples/kotlin)"
+  "$KOTLIN_DIR/bin/kotlinc" -nowarn "$ROOT"/examples/kotlin/*.kt -cp "$out/tests.jar:$cp" -d "$out/host-app.jar"
+  java -Djna.library.path="$(dirname "$LIB")" \
+    -cp "$out/host-app.jar:$out/tests.jar:$cp:$KOTLIN_DIR/lib/kotlin-stdlib.jar" HostAppKt \
+    && echo "kotlin-sample: 1 passed, 0 failed" || { echo "kotlin-sample: 0 passed, 1 failed"; return 1; }
 }
 
 run_python() {
@@ -65,7 +73,11 @@ run_python() {
   log "python: running with $(python3 --version)"
   PYTHONPATH="$GEN/python" python3 "$ROOT"/bindings/python/tests/test_wallet_binding.py 2>&1 \
     | tee "$GEN/python/result.log"
-  check_counts python "$GEN/python/result.log"
+  check_counts python "$GEN/python/result.log" || return 1
+  log "interop: an independent RFC 9901 check of the core's SD-JWT presentations (tests/interop)"
+  PYTHONPATH="$GEN/python" python3 "$ROOT"/tests/interop/sd_jwt_independent_check.py 2>&1 \
+    | tee "$GEN/python/interop.log"
+  check_counts interop "$GEN/python/interop.log"
 }
 
 umount_chroot_proc() {
@@ -79,8 +91,10 @@ run_swift() {
   # The package is staged inside the chroot; its .build cache stays there between runs.
   local stage_rel=opt/jigap-swift stage="$CHROOT/opt/jigap-swift"
   mkdir -p "$stage/pkg" "$stage/lib"
-  rm -rf "$stage/pkg/Sources" "$stage/pkg/Tests"
+  rm -rf "$stage/pkg/Sources" "$stage/pkg/Tests" "$stage/pkg/Examples"
   cp -r "$ROOT"/bindings/swift/Package.swift "$ROOT"/bindings/swift/Sources "$ROOT"/bindings/swift/Tests "$stage/pkg/"
+  mkdir -p "$stage/pkg/Examples"
+  cp -r "$ROOT"/examples/swift/HostApp "$stage/pkg/Examples/"
   # Git keeps no empty folders: make the generated sources' homes before copying into them.
   mkdir -p "$stage/pkg/Sources/JigapWallet" "$stage/pkg/Sources/wallet_coreFFI"
   cp "$GEN/swift/JigapWallet.swift" "$stage/pkg/Sources/JigapWallet/"
@@ -106,7 +120,18 @@ run_swift() {
     executed=1 failures=1  # the package did not build or the runner crashed
   fi
   echo "swift: $((executed - failures)) passed, $failures failed" | tee -a "$stage/result.log"
-  [ "$status" -eq 0 ] && check_counts swift "$stage/result.log"
+  [ "$status" -eq 0 ] && check_counts swift "$stage/result.log" || return 1
+  log "swift: the host-app sample (examples/swift)"
+  mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+  trap umount_chroot_proc EXIT INT TERM
+  status=0
+  chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    LD_LIBRARY_PATH="/$stage_rel/lib" /bin/sh -c \
+    "cd /$stage_rel/pkg && swift run -Xlinker -L/$stage_rel/lib HostApp 2>&1" || status=$?
+  umount_chroot_proc
+  trap - EXIT INT TERM
+  if [ "$status" -eq 0 ]; then echo "swift-sample: 1 passed, 0 failed"; else echo "swift-sample: 0 passed, 1 failed"; fi
+  return $status
 }
 
 overall=0
