@@ -35,18 +35,18 @@ phase "binding tests"
 bind_status=0
 bash bindings/run-tests.sh 2>&1 | tee "$LOGS/bindings.log" || bind_status=$?
 read -r bind_passed bind_failed < <(
-  grep -E '^(kotlin|swift|python): [0-9]+ passed, [0-9]+ failed' "$LOGS/bindings.log" \
-    | sed -E 's/^[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' \
+  grep -E '^(kotlin|swift|python|kotlin-sample|swift-sample|interop): [0-9]+ passed, [0-9]+ failed' "$LOGS/bindings.log" \
+    | sed -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' \
     | awk '{p+=$1; f+=$2} END {print p+0, f+0}'
 )
 if [ "$bind_status" -ne 0 ] && [ "$bind_failed" -eq 0 ]; then bind_failed=1; fi
-for lang in kotlin swift python; do
+for lang in kotlin swift python kotlin-sample swift-sample interop; do
   grep -qE "^$lang: [1-9][0-9]* passed" "$LOGS/bindings.log" || { echo "$lang: ran no test"; bind_failed=$((bind_failed + 1)); }
 done
 
 phase "done"
 echo "rust: $rust_passed passed, $rust_failed failed"
-grep -hE '^(kotlin|swift|python): [0-9]+ passed' "$LOGS/bindings.log" || true
+grep -hE '^(kotlin|swift|python|kotlin-sample|swift-sample|interop): [0-9]+ passed' "$LOGS/bindings.log" || true
 total_passed=$((rust_passed + bind_passed))
 total_failed=$((rust_failed + bind_failed))
 echo "total: $total_passed passed, $total_failed failed"
