@@ -277,3 +277,46 @@ fn holder_side_errors() {
         Err(WalletError::Verification { .. })
     ));
 }
+
+#[test]
+fn altered_or_badly_signed_certificates_are_refused_before_storage() {
+    let s = setup();
+    let key = s.wallet.create_device_key().unwrap();
+    let issued = s
+        .authority
+        .issue_certificate("resident-abstract".into(), key.public_key, claims(), None)
+        .unwrap();
+    let refused = |sd_jwt: String| match s.wallet.add_sd_jwt(sd_jwt, key.alias.clone()) {
+        Err(WalletError::Verification { failure, .. }) => failure,
+        other => panic!("expected a verification failure, got {other:?}"),
+    };
+    let before = s.wallet.status().unwrap().credential_count;
+
+    // A character of the issuer's signature changed.
+    let jws_end = issued.find('~').unwrap();
+    let mut forged = issued.clone().into_bytes();
+    let at = jws_end - 5;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    assert_eq!(
+        refused(String::from_utf8(forged).unwrap()),
+        VerificationFailure::IssuerSignature
+    );
+
+    // A disclosure the issuer never signed, slipped in next to the real ones.
+    let stranger = jose_free_disclosure();
+    let smuggled = format!("{issued}{stranger}~");
+    assert!(matches!(
+        s.wallet.add_sd_jwt(smuggled, key.alias.clone()),
+        Err(WalletError::Verification { .. })
+    ));
+
+    assert_eq!(s.wallet.status().unwrap().credential_count, before);
+    s.wallet.add_sd_jwt(issued, key.alias).unwrap();
+}
+
+/// A well-formed disclosure `["salt", "resident_registration_number", "000000-0000000"]`.
+fn jose_free_disclosure() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"["c2FsdHNhbHRzYWx0","resident_registration_number","000000-0000000"]"#)
+}

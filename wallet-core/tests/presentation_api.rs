@@ -465,3 +465,45 @@ fn a_reader_session_continues_from_saved_state() {
         Err(WalletError::Verification { .. })
     ));
 }
+
+#[test]
+fn altered_or_badly_signed_mdocs_are_refused_before_storage() {
+    let wallet = wallet();
+    let authority = authority();
+    let key = wallet.create_device_key().unwrap();
+    let mdl = authority
+        .issue_mdl(key.public_key.clone(), mdl_claims())
+        .unwrap();
+    let failure = |bytes: Vec<u8>| match wallet.add_mdoc(bytes, key.alias.clone()) {
+        Err(WalletError::Verification { failure, .. }) => failure,
+        other => panic!("expected a verification failure, got {other:?}"),
+    };
+
+    // One element value changed after signing (same length, so the CBOR stays well formed).
+    let family = "홍".as_bytes();
+    let at = mdl.windows(family.len()).position(|w| w == family).unwrap();
+    let mut altered = mdl.clone();
+    altered[at..at + family.len()].copy_from_slice("김".as_bytes());
+    assert_eq!(failure(altered), VerificationFailure::DigestMismatch);
+
+    // A bit flipped inside the issuer's signature.
+    let signature = wallet_core::mdoc::issuer_signed::IssuerSigned::parse(&mdl)
+        .unwrap()
+        .issuer_auth
+        .signature;
+    let at = mdl
+        .windows(signature.len())
+        .position(|w| w == signature.as_slice())
+        .unwrap();
+    let mut forged = mdl.clone();
+    forged[at + 7] ^= 0x01;
+    assert_eq!(failure(forged), VerificationFailure::IssuerSignature);
+
+    assert_eq!(
+        wallet.status().unwrap().credential_count,
+        Some(0),
+        "nothing stored"
+    );
+    wallet.add_mdoc(mdl, key.alias.clone()).unwrap();
+    assert_eq!(wallet.status().unwrap().credential_count, Some(1));
+}

@@ -224,7 +224,10 @@ pub(super) fn display_names(doc_type: &str) -> (String, String) {
 #[uniffi::export]
 impl Wallet {
     /// Stores an issued mdoc (encoded IssuerSigned) bound to the device key `key_alias`. The
-    /// MSO's device key must be that key; the bytes are stored exactly as given.
+    /// issuerAuth signature must verify with its document signer certificate and every item must
+    /// match its MSO digest (else `Verification` with `IssuerSignature`, `DigestMismatch` or
+    /// `UnknownDigestId`); the MSO's device key must be that key. The bytes are stored exactly
+    /// as given.
     pub fn add_mdoc(
         &self,
         issuer_signed: Vec<u8>,
@@ -233,6 +236,8 @@ impl Wallet {
         self.require_unlocked()?;
         check_alias(&key_alias)?;
         let parsed = IssuerSigned::parse(&issuer_signed)?;
+        // Nothing altered or unsigned is stored: the issuer's signature and every digest hold.
+        crate::verifier::mdoc::check_issuer_signed(&parsed)?;
         let device_key = CheckedSecureArea(&*self.secure_area).public_key(&key_alias)?;
         if device_key != parsed.mso.device_key {
             return Err(WalletError::invalid(

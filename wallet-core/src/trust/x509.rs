@@ -254,7 +254,9 @@ impl ParsedCertificate {
         }
     }
 
-    fn check_leaf_profile(&self, profile: LeafProfile) -> Result<(), TrustError> {
+    /// Checks the leaf profile (Annex B): critical keyUsage with digitalSignature and, for mdoc
+    /// document signers and reader certificates, their extended key usage.
+    pub fn check_leaf_profile(&self, profile: LeafProfile) -> Result<(), TrustError> {
         match self.key_usage()? {
             Some((true, ku)) if ku.0.contains(KeyUsages::DigitalSignature) => {}
             Some((false, _)) => {

@@ -7,7 +7,7 @@
 
 use crate::crypto::ec::SoftwareKey;
 use crate::mdoc::cbor::Value;
-use crate::mdoc::issuer_signed::ValidityInfo;
+use crate::mdoc::issuer_signed::{IssuerSigned, ValidityInfo};
 use crate::mdoc::response::{device_authentication_bytes, DeviceAuth, Document};
 use crate::mdoc::session::{self, SessionTranscript};
 use crate::mdoc::{cose, MdocError};
@@ -85,10 +85,7 @@ pub fn verify_document(
     let (signer, anchor) =
         verify_chain(&chain, ctx.iaca, ctx.at, LeafProfile::DocumentSigner).map_err(trust_error)?;
     let signer_key = signer.p256_public_key().map_err(trust_error)?;
-    cose::verify_sign1(&issuer_signed.issuer_auth, None, &signer_key).map_err(|e| match e {
-        MdocError::Crypto(_) => MdocError::IssuerSignature,
-        other => other,
-    })?;
+    verify_issuer_auth(issuer_signed, &signer_key)?;
     let mso = &issuer_signed.mso;
     // 2. The MSO is for this docType and valid now.
     if mso.doc_type != doc.doc_type {
@@ -108,30 +105,7 @@ pub fn verify_document(
         )));
     }
     // 3. Every disclosed element is one the issuer signed.
-    let mut elements = Vec::new();
-    for (ns, items) in &issuer_signed.namespaces {
-        for item in items {
-            let expected =
-                mso.digest(ns, item.digest_id)
-                    .ok_or_else(|| MdocError::UnknownDigestId {
-                        namespace: ns.clone(),
-                        element: item.element_identifier.clone(),
-                        digest_id: item.digest_id,
-                    })?;
-            let actual = item.digest(mso.digest_algorithm);
-            if !ring_constant_time_eq(expected, &actual) {
-                return Err(MdocError::DigestMismatch {
-                    namespace: ns.clone(),
-                    element: item.element_identifier.clone(),
-                });
-            }
-            elements.push(VerifiedElement {
-                namespace: ns.clone(),
-                identifier: item.element_identifier.clone(),
-                value: item.element_value.clone(),
-            });
-        }
-    }
+    let elements = check_digests(issuer_signed)?;
     // 4. The device holding the MSO's key took part in this session.
     let payload = device_authentication_bytes(
         ctx.transcript,
@@ -182,6 +156,60 @@ pub fn verify_document(
         elements,
         not_returned,
     })
+}
+
+/// Verifies the issuerAuth COSE_Sign1 over the MSO with the document signer's key (SEC1).
+fn verify_issuer_auth(issuer_signed: &IssuerSigned, signer_key: &[u8]) -> Result<(), MdocError> {
+    cose::verify_sign1(&issuer_signed.issuer_auth, None, signer_key).map_err(|e| match e {
+        MdocError::Crypto(_) => MdocError::IssuerSignature,
+        other => other,
+    })
+}
+
+/// Checks every item against its MSO digest; returns the items as verified elements.
+fn check_digests(issuer_signed: &IssuerSigned) -> Result<Vec<VerifiedElement>, MdocError> {
+    let mso = &issuer_signed.mso;
+    let mut elements = Vec::new();
+    for (ns, items) in &issuer_signed.namespaces {
+        for item in items {
+            let expected =
+                mso.digest(ns, item.digest_id)
+                    .ok_or_else(|| MdocError::UnknownDigestId {
+                        namespace: ns.clone(),
+                        element: item.element_identifier.clone(),
+                        digest_id: item.digest_id,
+                    })?;
+            let actual = item.digest(mso.digest_algorithm);
+            if !ring_constant_time_eq(expected, &actual) {
+                return Err(MdocError::DigestMismatch {
+                    namespace: ns.clone(),
+                    element: item.element_identifier.clone(),
+                });
+            }
+            elements.push(VerifiedElement {
+                namespace: ns.clone(),
+                identifier: item.element_identifier.clone(),
+                value: item.element_value.clone(),
+            });
+        }
+    }
+    Ok(elements)
+}
+
+/// Checks a received IssuerSigned on its own, as a wallet does before storing it: the
+/// issuerAuth signature verifies with the first x5chain certificate (a document signer), and
+/// every item matches its digest in the MSO. Whether that signer is trusted is the reader's
+/// question, answered by [`verify_document`] against its IACA list.
+pub fn check_issuer_signed(issuer_signed: &IssuerSigned) -> Result<(), MdocError> {
+    let chain = cose::x5chain(&issuer_signed.issuer_auth.unprotected)?;
+    let leaf = chain.first().ok_or(MdocError::IssuerSignature)?;
+    let signer = ParsedCertificate::from_der(leaf).map_err(trust_error)?;
+    signer
+        .check_leaf_profile(LeafProfile::DocumentSigner)
+        .map_err(trust_error)?;
+    let signer_key = signer.p256_public_key().map_err(trust_error)?;
+    verify_issuer_auth(issuer_signed, &signer_key)?;
+    check_digests(issuer_signed).map(|_| ())
 }
 
 /// Digest comparison in constant time (digests of secret-salted items).
