@@ -74,10 +74,13 @@ run_python() {
   PYTHONPATH="$GEN/python" python3 "$ROOT"/bindings/python/tests/test_wallet_binding.py 2>&1 \
     | tee "$GEN/python/result.log"
   check_counts python "$GEN/python/result.log" || return 1
-  log "interop: an independent RFC 9901 check of the core's SD-JWT presentations (tests/interop)"
-  PYTHONPATH="$GEN/python" python3 "$ROOT"/tests/interop/sd_jwt_independent_check.py 2>&1 \
-    | tee "$GEN/python/interop.log"
-  check_counts interop "$GEN/python/interop.log"
+  log "interop: independent ISO 18013-5 and RFC 9901 checks of the core's outputs (tests/interop)"
+  local check status=0
+  for check in "$ROOT"/tests/interop/*_check.py; do
+    PYTHONPATH="$GEN/python" python3 "$check" 2>&1 | tee "$GEN/python/interop-$(basename "$check" .py).log"
+    check_counts interop "$GEN/python/interop-$(basename "$check" .py).log" || status=1
+  done
+  return $status
 }
 
 umount_chroot_proc() {
