@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use serde_json::Value;
 
 use super::host::{CheckedSecureArea, Clock, SystemClock};
@@ -105,29 +104,6 @@ fn labels(kind: Option<&CertificateType>, path: &str) -> (Option<String>, Option
     }
 }
 
-/// Checks an issued SD-JWT on its own before it is stored: signed (ES256) by the key of its
-/// first `x5c` certificate, with every disclosure referenced once by the payload.
-fn check_issued_sd_jwt(sd: &SdJwt) -> Result<(), WalletError> {
-    let header: Value = jose::b64url_decode(&sd.protected)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| SdJwtError::Malformed("the JWT header is not base64url JSON".into()))?;
-    let leaf = header
-        .get("x5c")
-        .and_then(Value::as_array)
-        .and_then(|chain| chain.first())
-        .and_then(Value::as_str)
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-        .ok_or_else(|| {
-            SdJwtError::UntrustedIssuer("no x5c certificate to check the signature with".into())
-        })?;
-    let key = ParsedCertificate::from_der(&leaf)
-        .and_then(|certificate| certificate.p256_public_key())
-        .map_err(|e| SdJwtError::UntrustedIssuer(format!("the x5c certificate: {e}")))?;
-    verify(sd, IssuerTrust::Key(&key), None, None)?;
-    Ok(())
-}
-
 #[uniffi::export]
 impl Wallet {
     /// Stores an SD-JWT VC (compact issuance) bound to the device key `key_alias`: its
@@ -144,8 +120,8 @@ impl Wallet {
                 "store the issued SD-JWT, not a presentation",
             ));
         }
-        check_issued_sd_jwt(&parsed)?;
-        let view = inspect(&parsed)?;
+        // Intact as issued: signed by its x5c leaf, every disclosure referenced once.
+        let view = verify(&parsed, IssuerTrust::X5cLeaf, None, None)?;
         let holder = view
             .claims
             .pointer("/cnf/jwk")

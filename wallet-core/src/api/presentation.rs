@@ -237,22 +237,14 @@ impl Wallet {
         check_alias(&key_alias)?;
         let parsed = IssuerSigned::parse(&issuer_signed)?;
         // Nothing altered or unsigned is stored: the issuer's signature and every digest hold.
-        crate::verifier::mdoc::check_issuer_signed(&parsed)?;
+        let signer = crate::verifier::mdoc::check_issuer_signed(&parsed)?;
         let device_key = CheckedSecureArea(&*self.secure_area).public_key(&key_alias)?;
         if device_key != parsed.mso.device_key {
             return Err(WalletError::invalid(
                 "the mdoc is bound to a different device key than key_alias",
             ));
         }
-        let issuer = cose::x5chain(&parsed.issuer_auth.unprotected)
-            .ok()
-            .and_then(|chain| {
-                chain
-                    .first()
-                    .and_then(|der| ParsedCertificate::from_der(der).ok())
-            })
-            .map(|cert| cert.subject())
-            .unwrap_or_else(|| "unknown issuer".into());
+        let issuer = signer.subject();
         let (display_name_ko, display_name_en) = display_names(&parsed.mso.doc_type);
         self.add_credential(NewCredential {
             format: CredentialFormat::MsoMdoc,

@@ -24,6 +24,25 @@ pub enum IssuerTrust<'a> {
         /// Validation time, Unix seconds.
         at: i64,
     },
+    /// The key of the first `x5c` certificate, with no chain validation: proves the SD-JWT is
+    /// intact as its signer issued it, not that the signer is trusted (a wallet at intake).
+    X5cLeaf,
+}
+
+/// The `x5c` header's certificates (DER), leaf first.
+fn x5c_chain(header: &Value) -> Result<Vec<Vec<u8>>, SdJwtError> {
+    header
+        .get("x5c")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| SdJwtError::UntrustedIssuer("no x5c header".into()))?
+        .iter()
+        .map(|c| {
+            c.as_str()
+                .and_then(|s| STANDARD.decode(s).ok())
+                .ok_or_else(|| SdJwtError::Malformed("x5c entry is not base64".into()))
+        })
+        .collect()
 }
 
 /// What the verifier expects of the Key Binding JWT.
@@ -193,24 +212,23 @@ pub fn verify(
     let (issuer_key, issuer_certificate) = match trust {
         IssuerTrust::Key(key) => (key.to_vec(), None),
         IssuerTrust::X5c { anchors, at } => {
-            let chain = header
-                .get("x5c")
-                .and_then(Value::as_array)
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| SdJwtError::UntrustedIssuer("no x5c header".into()))?
-                .iter()
-                .map(|c| {
-                    c.as_str()
-                        .and_then(|s| STANDARD.decode(s).ok())
-                        .ok_or_else(|| SdJwtError::Malformed("x5c entry is not base64".into()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let chain = x5c_chain(&header)?;
             let (leaf, _) =
                 verify_chain(&chain, anchors, at, LeafProfile::Signer).map_err(trust_error)?;
             (
                 leaf.p256_public_key().map_err(trust_error)?,
                 Some(leaf.subject()),
             )
+        }
+        IssuerTrust::X5cLeaf => {
+            let chain = x5c_chain(&header)?;
+            let leaf = chain
+                .first()
+                .map(|der| ParsedCertificate::from_der(der))
+                .transpose()
+                .map_err(trust_error)?
+                .ok_or_else(|| SdJwtError::UntrustedIssuer("no x5c header".into()))?;
+            (leaf.p256_public_key().map_err(trust_error)?, None)
         }
     };
     jose::verify_es256(&sd.jws(), &issuer_key).map_err(|e| match e {

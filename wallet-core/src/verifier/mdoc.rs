@@ -199,8 +199,8 @@ fn check_digests(issuer_signed: &IssuerSigned) -> Result<Vec<VerifiedElement>, M
 /// Checks a received IssuerSigned on its own, as a wallet does before storing it: the
 /// issuerAuth signature verifies with the first x5chain certificate (a document signer), and
 /// every item matches its digest in the MSO. Whether that signer is trusted is the reader's
-/// question, answered by [`verify_document`] against its IACA list.
-pub fn check_issuer_signed(issuer_signed: &IssuerSigned) -> Result<(), MdocError> {
+/// question, answered by [`verify_document`] against its IACA list. Returns the signer.
+pub fn check_issuer_signed(issuer_signed: &IssuerSigned) -> Result<ParsedCertificate, MdocError> {
     let chain = cose::x5chain(&issuer_signed.issuer_auth.unprotected)?;
     let leaf = chain.first().ok_or(MdocError::IssuerSignature)?;
     let signer = ParsedCertificate::from_der(leaf).map_err(trust_error)?;
@@ -209,7 +209,8 @@ pub fn check_issuer_signed(issuer_signed: &IssuerSigned) -> Result<(), MdocError
         .map_err(trust_error)?;
     let signer_key = signer.p256_public_key().map_err(trust_error)?;
     verify_issuer_auth(issuer_signed, &signer_key)?;
-    check_digests(issuer_signed).map(|_| ())
+    check_digests(issuer_signed)?;
+    Ok(signer)
 }
 
 /// Digest comparison in constant time (digests of secret-salted items).
