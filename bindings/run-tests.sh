@@ -103,15 +103,24 @@ run_swift() {
   cp "$GEN/swift/JigapWallet.swift" "$stage/pkg/Sources/JigapWallet/"
   cp "$GEN/swift/wallet_coreFFI.h" "$stage/pkg/Sources/wallet_coreFFI/"
   cp "$LIB" "$stage/lib/"
+  # Only /proc is mounted in the chroot (swiftc finds its runtime through it), for both runs
+  # below, and it is unmounted on every exit path.
   mkdir -p "$CHROOT/proc"
   trap umount_chroot_proc EXIT INT TERM
   mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+  in_package() {
+    chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
+      LD_LIBRARY_PATH="/$stage_rel/lib" /bin/sh -c "cd /$stage_rel/pkg && $1 2>&1"
+  }
   log "swift: swift test (SwiftPM + XCTest) in the trixie chroot"
-  local status=0
-  chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
-    LD_LIBRARY_PATH="/$stage_rel/lib" /bin/sh -c \
-    "cd /$stage_rel/pkg && swift test --disable-swift-testing -Xlinker -L/$stage_rel/lib 2>&1" \
+  local status=0 sample=1
+  in_package "swift test --disable-swift-testing -Xlinker -L/$stage_rel/lib" \
     | tee "$stage/result.log" || status=$?
+  if [ "$status" -eq 0 ]; then
+    log "swift: the host-app sample (examples/swift)"
+    sample=0
+    in_package "swift run -Xlinker -L/$stage_rel/lib HostApp" || sample=$?
+  fi
   umount_chroot_proc
   trap - EXIT INT TERM
   local line executed failures
@@ -123,18 +132,8 @@ run_swift() {
     executed=1 failures=1  # the package did not build or the runner crashed
   fi
   echo "swift: $((executed - failures)) passed, $failures failed" | tee -a "$stage/result.log"
-  [ "$status" -eq 0 ] && check_counts swift "$stage/result.log" || return 1
-  log "swift: the host-app sample (examples/swift)"
-  mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
-  trap umount_chroot_proc EXIT INT TERM
-  status=0
-  chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
-    LD_LIBRARY_PATH="/$stage_rel/lib" /bin/sh -c \
-    "cd /$stage_rel/pkg && swift run -Xlinker -L/$stage_rel/lib HostApp 2>&1" || status=$?
-  umount_chroot_proc
-  trap - EXIT INT TERM
-  if [ "$status" -eq 0 ]; then echo "swift-sample: 1 passed, 0 failed"; else echo "swift-sample: 0 passed, 1 failed"; fi
-  return $status
+  if [ "$sample" -eq 0 ]; then echo "swift-sample: 1 passed, 0 failed"; else echo "swift-sample: 0 passed, 1 failed"; fi
+  [ "$status" -eq 0 ] && [ "$sample" -eq 0 ] && check_counts swift "$stage/result.log"
 }
 
 overall=0

@@ -10,7 +10,7 @@
 //! Run it with `cargo run -p jigap-host-app-sample`; `cargo test` runs it as a test too.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use p256::ecdsa::signature::Signer;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -24,15 +24,18 @@ struct HostKeys {
 }
 
 impl HostKeys {
+    fn keys(&self) -> Result<MutexGuard<'_, HashMap<String, p256::SecretKey>>, WalletError> {
+        self.keys
+            .lock()
+            .map_err(|_| host_failure("key map poisoned"))
+    }
+
     fn with_key<T>(
         &self,
         alias: &str,
         f: impl FnOnce(&p256::SecretKey) -> Result<T, WalletError>,
     ) -> Result<T, WalletError> {
-        let keys = self
-            .keys
-            .lock()
-            .map_err(|_| host_failure("key map poisoned"))?;
+        let keys = self.keys()?;
         let key = keys.get(alias).ok_or_else(|| WalletError::NotFound {
             what: format!("host key {alias}"),
         })?;
@@ -70,10 +73,7 @@ impl SecureArea for HostKeys {
             .to_encoded_point(false)
             .as_bytes()
             .to_vec();
-        self.keys
-            .lock()
-            .map_err(|_| host_failure("key map poisoned"))?
-            .insert(alias, secret);
+        self.keys()?.insert(alias, secret);
         Ok(public)
     }
 
@@ -107,10 +107,7 @@ impl SecureArea for HostKeys {
     }
 
     fn delete_key(&self, alias: String) -> Result<(), WalletError> {
-        self.keys
-            .lock()
-            .map_err(|_| host_failure("key map poisoned"))?
-            .remove(&alias);
+        self.keys()?.remove(&alias);
         Ok(())
     }
 }
