@@ -387,7 +387,10 @@ pub fn verify_consent_token(
         });
     }
     if let Some(cert) = recipient_certificate {
-        if !ring_eq(&certificate_hash(&cert), &c.recipient_certificate_sha256) {
+        if !crate::crypto::constant_time_eq(
+            &certificate_hash(&cert),
+            &c.recipient_certificate_sha256,
+        ) {
             return Err(WalletError::Verification {
                 failure: VerificationFailure::UntrustedRecipient,
                 detail: "the consent names another recipient".into(),
@@ -413,8 +416,4 @@ pub fn consent_is_revoked(token: Vec<u8>, revocation: Vec<u8>) -> Result<bool, W
     let consent = consent::verify_consent(&token).map_err(consent_failure)?;
     let (id, _, key) = consent::verify_revocation(&revocation).map_err(consent_failure)?;
     Ok(id == consent.consent.id && key == consent.subject_key)
-}
-
-fn ring_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

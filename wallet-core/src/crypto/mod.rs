@@ -11,6 +11,12 @@ pub mod passphrase;
 pub mod random;
 pub mod secret;
 
+/// Compares two byte strings in time that depends only on their lengths: for digests, MACs
+/// and hashes an attacker may probe byte by byte.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A failure of a cryptographic operation. Deliberately coarse: the reason a MAC or a tag
 /// failed to verify is never more specific than "it did not verify".
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -327,7 +327,7 @@ pub fn verify(
             }
             let expected = sd.sd_hash(alg);
             match p.get("sd_hash").and_then(Value::as_str) {
-                Some(h) if ring_eq(h.as_bytes(), expected.as_bytes()) => {}
+                Some(h) if crate::crypto::constant_time_eq(h.as_bytes(), expected.as_bytes()) => {}
                 _ => return Err(SdJwtError::KeyBindingSdHash),
             }
             true
@@ -342,8 +342,4 @@ pub fn verify(
         holder_key,
         key_bound,
     })
-}
-
-fn ring_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -180,7 +180,7 @@ fn check_digests(issuer_signed: &IssuerSigned) -> Result<Vec<VerifiedElement>, M
                         digest_id: item.digest_id,
                     })?;
             let actual = item.digest(mso.digest_algorithm);
-            if !ring_constant_time_eq(expected, &actual) {
+            if !crate::crypto::constant_time_eq(expected, &actual) {
                 return Err(MdocError::DigestMismatch {
                     namespace: ns.clone(),
                     element: item.element_identifier.clone(),
@@ -211,9 +211,4 @@ pub fn check_issuer_signed(issuer_signed: &IssuerSigned) -> Result<ParsedCertifi
     verify_issuer_auth(issuer_signed, &signer_key)?;
     check_digests(issuer_signed)?;
     Ok(signer)
-}
-
-/// Digest comparison in constant time (digests of secret-salted items).
-fn ring_constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
