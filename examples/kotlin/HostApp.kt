@@ -67,17 +67,16 @@ fun main() {
             ),
         )
         val id = wallet.addMdoc(licence, deviceKey.alias)
-        val material = police.material()
-        wallet.addTrustAnchor(TrustRole.MDOC_READER, material.readerRootCertificate)
+        wallet.addTrustAnchor(TrustRole.MDOC_READER, police.rootCertificate(TrustRole.MDOC_READER))
         println("stored credential $id")
 
         // At the checkpoint: the app shows a QR code; the officer's reader scans it.
         val holder = wallet.startPresentation(listOf(RetrievalMethod.Nfc(255uL, 65536uL)), DeviceAuthMode.SIGNATURE)
         val officer = MdocReader(
             ReaderConfig(
-                iacaCertificates = listOf(material.iacaCertificate),
-                readerCertificateChain = listOf(material.readerCertificate),
-                readerPrivateKey = material.readerKey,
+                iacaCertificates = listOf(police.rootCertificate(TrustRole.MDOC_ISSUER)),
+                readerCertificateChain = listOf(police.signerCertificate(TrustRole.MDOC_READER)),
+                readerPrivateKey = police.signerKey(TrustRole.MDOC_READER),
             ),
         )
         val ns = "org.iso.18013.5.1"

@@ -180,7 +180,7 @@ class MdocInterop(unittest.TestCase):
             family_name="김", given_name="지갑", birth_date="1995-03-01", document_number="11-25-000001-01",
             issuing_authority="경찰청", portrait=b"\xff\xd8\xff\xd9", vehicle_categories=["B"],
             valid_days=30, status=None))
-        self.iaca = self.authority.material().iaca_certificate
+        self.iaca = self.authority.root_certificate(jigap.TrustRole.MDOC_ISSUER)
 
     def test_issued_mdl_verifies_independently(self):
         claims = independent_verify(self.mdl, self.iaca, self.key.public_key)
@@ -202,7 +202,7 @@ class MdocInterop(unittest.TestCase):
         with self.assertRaises(AssertionError):
             independent_verify(self.mdl, self.iaca, other.public_key)
         # Another authority's root does not sign this document signer.
-        stranger = jigap.TestAuthority.create("Stranger", "KR", None).material().iaca_certificate
+        stranger = jigap.TestAuthority.create("Stranger", "KR", None).root_certificate(jigap.TrustRole.MDOC_ISSUER)
         with self.assertRaises(InvalidSignature):
             independent_verify(self.mdl, stranger, self.key.public_key)
         # The wallet, for its part, refuses the altered document with a typed error.

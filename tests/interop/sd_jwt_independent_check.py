@@ -126,7 +126,7 @@ class SdJwtInterop(unittest.TestCase):
             {"name": "김지갑", "resident_registration_number": "950301-2345678",
              "address": {"region": "서울특별시", "locality": "마포구"}}), None)
         self.cid = self.wallet.add_sd_jwt(issued, key.alias)
-        self.root = self.authority.material().iaca_certificate
+        self.root = self.authority.root_certificate(jigap.TrustRole.SD_JWT_ISSUER)
 
     def test_presentation_verifies_independently_with_only_approved_claims(self):
         presentation = self.wallet.present_sd_jwt(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use wallet_core::{SdJwtVerifier, SdJwtVerifierConfig, TestAuthority};
+use wallet_core::{SdJwtVerifier, SdJwtVerifierConfig, TestAuthority, TrustRole};
 
 use crate::commands::{open, unlock, wallet_path, CliError};
 use crate::mdoc::load_material;
@@ -20,9 +20,9 @@ pub struct IssueCertificate {
     /// The test authority's directory.
     #[arg(long)]
     pub issuer: PathBuf,
-    /// The holder's wallet file.
-    #[arg(long)]
-    pub holder: PathBuf,
+    /// Where the certificate goes.
+    #[command(flatten)]
+    pub to: crate::mdoc::IssueTarget,
     /// Certificate type: resident-abstract, family-relation, health-insurance, tax-payment.
     #[arg(long = "type")]
     pub kind: String,
@@ -91,16 +91,26 @@ fn read_arg(text: &str) -> Result<String> {
 /// `jigap issue certificate`.
 pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
     let authority = TestAuthority::load(load_material(&args.issuer)?, None)?;
-    let wallet = open(&args.holder, false)?;
-    unlock(&wallet)?;
+    let destination = args.to.resolve()?;
     let status = crate::mdoc::status_entry(&args.status_uri, args.status_index)?;
-    let key = wallet.create_device_key()?;
     let issued = authority.issue_certificate(
         args.kind.clone(),
-        key.public_key.clone(),
+        destination.public_key(),
         read_arg(&args.claims)?,
         status,
     )?;
+    let (wallet, key, holder) = match destination {
+        crate::mdoc::Destination::File(_, out) => {
+            crate::mdoc::write(&out, issued.as_bytes(), false)?;
+            if cli.json {
+                println!("{}", json!({ "out": out, "bytes": issued.len() }));
+            } else {
+                println!("issued {} bytes to {}", issued.len(), out.display());
+            }
+            return Ok(());
+        }
+        crate::mdoc::Destination::Wallet(wallet, key, holder) => (wallet, key, holder),
+    };
     let id = wallet.add_sd_jwt(issued.clone(), key.alias)?;
     let view = wallet.certificate_view(id.clone())?;
     let withholdable: Vec<&str> = view
@@ -119,7 +129,7 @@ pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
             "issued {} ({}) into {} as {id}; the holder may withhold {}",
             view.name_ko,
             view.vct,
-            args.holder.display(),
+            holder.display(),
             withholdable.join(", ")
         );
     }
@@ -164,8 +174,10 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
                     .map_err(|e| CliError::from(format!("reading {presentation}: {e}")))?
             };
             let mut anchors = Vec::new();
+            let mut status_roots = Vec::new();
             if let Some(dir) = issuer {
-                anchors.push(load_material(dir)?.iaca_certificate);
+                anchors.push(crate::mdoc::root_of(dir, TrustRole::SdJwtIssuer)?);
+                status_roots.push(crate::mdoc::root_of(dir, TrustRole::StatusListIssuer)?);
             }
             for path in trust {
                 anchors.push(
@@ -175,7 +187,11 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
             }
             let verifier = SdJwtVerifier::new(SdJwtVerifierConfig {
                 trusted_issuer_certificates: anchors,
+                status_list_certificates: status_roots,
+                accepted_vcts: vec![],
+                require_expiry: true,
                 max_key_binding_age_seconds: 300,
+                clock_skew_seconds: 60,
                 clock: None,
             })?;
             for url in status_lists {

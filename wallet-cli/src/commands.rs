@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use base64::Engine;
 use serde_json::json;
 use wallet_core::{
-    passphrase_key_protector, CredentialFilter, CredentialFormat, CredentialState, NewCredential,
-    Wallet, WalletConfig, WalletError,
+    passphrase_key_protector, CredentialFilter, CredentialFormat, CredentialState, Wallet,
+    WalletConfig, WalletError,
 };
 
 use crate::output::{self, format_name, state_name};
@@ -181,6 +182,42 @@ pub fn run(cli: &Cli) -> Result<()> {
                     wallet.verify_pin(pin.to_string())?;
                     print(cli, json!({ "pin_ok": true }), || "PIN correct".into());
                 }
+                PinAction::Challenge { out } => {
+                    let challenge = wallet.pin_reset_challenge()?;
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&challenge);
+                    if let Some(out) = out {
+                        crate::mdoc::write(out, &challenge, false)?;
+                    }
+                    print(cli, json!({ "challenge": encoded }), || {
+                        format!(
+                            "re-verification challenge (valid 15 minutes): {encoded}{}",
+                            out.as_ref()
+                                .map(|o| format!("\nwritten to {}", o.display()))
+                                .unwrap_or_default()
+                        )
+                    });
+                }
+                PinAction::Reset { proof } => {
+                    let token = std::fs::read(proof)
+                        .map_err(|e| CliError(format!("reading {}: {e}", proof.display())))?;
+                    let pin = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
+                    wallet.reset_pin(pin.to_string(), token)?;
+                    print(cli, json!({ "pin_reset": true }), || {
+                        "PIN reset after re-verification; the wallet is unlocked".into()
+                    });
+                }
+                PinAction::EraseAndReset { yes } => {
+                    if !yes {
+                        return Err(CliError(
+                            "this erases every credential for good; repeat with --yes".into(),
+                        ));
+                    }
+                    let pin = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
+                    let erased = wallet.reset_pin_by_erasing(pin.to_string())?;
+                    print(cli, json!({ "pin_reset": true, "erased": erased }), || {
+                        format!("erased {erased} credential(s) and set a new PIN")
+                    });
+                }
             }
             Ok(())
         }
@@ -188,6 +225,33 @@ pub fn run(cli: &Cli) -> Result<()> {
             let wallet = open(&path, false)?;
             unlock(&wallet)?;
             credentials(cli, &wallet, action)
+        }
+        Command::Keys {
+            action: crate::KeyAction::Create { out, jwk_out },
+        } => {
+            let wallet = open(&path, false)?;
+            unlock(&wallet)?;
+            let key = wallet.create_device_key()?;
+            if let Some(out) = out {
+                crate::mdoc::write(out, &key.public_key, false)?;
+            }
+            if let Some(out) = jwk_out {
+                crate::mdoc::write(out, key.public_jwk.as_bytes(), false)?;
+            }
+            let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk).unwrap_or_default();
+            print(
+                cli,
+                json!({ "alias": key.alias, "public_key_hex": hex(&key.public_key), "jwk": jwk }),
+                || {
+                    format!(
+                        "created device key {}\n  public key (SEC1): {}\n  JWK: {}",
+                        key.alias,
+                        hex(&key.public_key),
+                        key.public_jwk
+                    )
+                },
+            );
+            Ok(())
         }
         Command::Wipe { yes } => {
             if !yes {
@@ -272,30 +336,35 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
         }
         CredentialAction::Import {
             file,
+            key_alias,
             format,
-            doc_type,
-            issuer,
-            name_ko,
-            name_en,
-            valid_from,
-            valid_until,
         } => {
             let raw = std::fs::read(file)
                 .map_err(|e| CliError(format!("reading {}: {e}", file.display())))?;
-            let id = wallet.add_credential(NewCredential {
-                format: (*format).into(),
-                doc_type: doc_type.clone(),
-                issuer: issuer.clone(),
-                display_name_ko: name_ko.clone(),
-                display_name_en: name_en.clone(),
-                valid_from: *valid_from,
-                valid_until: *valid_until,
-                key_alias: None,
-                raw,
-            })?;
-            print(cli, json!({ "id": id }), || {
-                format!("stored credential {id}")
-            });
+            let looks_like_jwt = raw.starts_with(b"ey");
+            let id = match format.unwrap_or(if looks_like_jwt {
+                FormatArg::SdJwtVc
+            } else {
+                FormatArg::MsoMdoc
+            }) {
+                FormatArg::MsoMdoc => wallet.add_mdoc(raw, key_alias.clone())?,
+                FormatArg::SdJwtVc => {
+                    let text =
+                        String::from_utf8(raw).map_err(|_| CliError("an SD-JWT is text".into()))?;
+                    wallet.add_sd_jwt(text.trim().to_string(), key_alias.clone())?
+                }
+            };
+            let summary = wallet.get_credential(id.clone())?.summary;
+            print(
+                cli,
+                json!({ "id": id, "doc_type": summary.doc_type, "issuer": summary.issuer }),
+                || {
+                    format!(
+                        "checked and stored {} from {} as {id}",
+                        summary.doc_type, summary.issuer
+                    )
+                },
+            );
         }
         CredentialAction::Delete { id } => {
             wallet.delete_credential(id.clone())?;
@@ -312,4 +381,9 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
         }
     }
     Ok(())
+}
+
+/// Lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

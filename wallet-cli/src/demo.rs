@@ -122,10 +122,9 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             "issue",
             format!("a test authority (IACA + document signer, Annex B profiles) issued an mDL ({} bytes), sealed as {id}", mdl.len()),
         );
-        let material = authority.material();
         wallet.add_trust_anchor(
             TrustRole::MdocReader,
-            material.reader_root_certificate.clone(),
+            authority.root_certificate(TrustRole::MdocReader)?,
         )?;
 
         let holder = wallet
@@ -136,14 +135,16 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             "engage",
             format!(
                 "the wallet shows its QR code: {}…",
-                &qr_uri[..qr_uri.len().min(48)]
+                qr_uri.chars().take(48).collect::<String>()
             ),
         );
         let reader = MdocReader::new(ReaderConfig {
-            iaca_certificates: vec![material.iaca_certificate.clone()],
-            reader_certificate_chain: vec![material.reader_certificate.clone()],
-            reader_private_key: Some(material.reader_key.clone()),
+            iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer)?],
+            status_list_certificates: vec![],
+            reader_certificate_chain: vec![authority.signer_certificate(TrustRole::MdocReader)?],
+            reader_private_key: Some(authority.signer_key(TrustRole::MdocReader)?),
             clock: None,
+            session_state_key: None,
         })?;
         let request =
             crate::mdoc::parse_request("org.iso.18013.5.1.mDL=age_over_19,family_name,portrait")?;
@@ -218,8 +219,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
                 || !running.load(Ordering::SeqCst),
             )
         });
-        let result =
-            certificate_chapter(&wallet, &authority, &material, &uri, &published, &mut steps);
+        let result = certificate_chapter(&wallet, &authority, &uri, &published, &mut steps);
         stop.store(true, Ordering::SeqCst);
         let _ = std::net::TcpStream::connect(
             uri.trim_start_matches("http://")
@@ -277,15 +277,12 @@ fn tempdir() -> Result<std::path::PathBuf, CliError> {
 fn certificate_chapter(
     wallet: &Arc<Wallet>,
     authority: &TestAuthority,
-    material: &wallet_core::AuthorityMaterial,
     uri: &str,
     published: &Mutex<Vec<u8>>,
     steps: &mut Steps,
 ) -> Result<(), CliError> {
-    wallet.add_trust_anchor(
-        TrustRole::StatusListIssuer,
-        material.iaca_certificate.clone(),
-    )?;
+    let status_root = authority.root_certificate(TrustRole::StatusListIssuer)?;
+    wallet.add_trust_anchor(TrustRole::StatusListIssuer, status_root.clone())?;
     let cert_key = wallet.create_device_key()?;
     let certificate = authority.issue_certificate(
         "resident-abstract".into(),
@@ -313,8 +310,12 @@ fn certificate_chapter(
     };
     let bank = || -> Result<Arc<SdJwtVerifier>, CliError> {
         let verifier = SdJwtVerifier::new(SdJwtVerifierConfig {
-            trusted_issuer_certificates: vec![material.iaca_certificate.clone()],
+            trusted_issuer_certificates: vec![authority.root_certificate(TrustRole::SdJwtIssuer)?],
+            status_list_certificates: vec![status_root.clone()],
+            accepted_vcts: vec![],
+            require_expiry: true,
             max_key_binding_age_seconds: 300,
+            clock_skew_seconds: 60,
             clock: None,
         })?;
         let fetched = crate::http::get(uri).map_err(CliError::from)?;
@@ -393,7 +394,10 @@ fn services_chapter(
     authority: &TestAuthority,
     steps: &mut Steps,
 ) -> Result<(), CliError> {
-    wallet.add_trust_anchor(TrustRole::Sender, authority.material().iaca_certificate)?;
+    wallet.add_trust_anchor(
+        TrustRole::Sender,
+        authority.root_certificate(TrustRole::Sender)?,
+    )?;
     let due = wallet_core::time::format_full_date(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -472,10 +476,13 @@ fn services_chapter(
 /// A MyData consent to a registered bank, checked by a data holder, then withdrawn.
 fn consent_chapter(wallet: &Arc<Wallet>, steps: &mut Steps) -> Result<(), CliError> {
     let bank = TestAuthority::create("Hana Bank".into(), "KR".into(), None)?;
-    let bank_material = bank.material();
-    wallet.add_trust_anchor(TrustRole::DataRecipient, bank_material.iaca_certificate)?;
+    wallet.add_trust_anchor(
+        TrustRole::DataRecipient,
+        bank.root_certificate(TrustRole::DataRecipient)?,
+    )?;
+    let recipient = bank.signer_certificate(TrustRole::DataRecipient)?;
     let consent = wallet.create_consent(ConsentRequest {
-        recipient_certificate: bank_material.certificate_issuer_certificate.clone(),
+        recipient_certificate: recipient.clone(),
         bundles: vec!["income".into(), "health_insurance".into()],
         purpose: "전세자금대출 심사".into(),
         mode: ConsentMode::Selected,
@@ -485,11 +492,7 @@ fn consent_chapter(wallet: &Arc<Wallet>, steps: &mut Steps) -> Result<(), CliErr
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let checked = verify_consent_token(
-        consent.token.clone(),
-        Some(bank_material.certificate_issuer_certificate),
-        now,
-    )?;
+    let checked = verify_consent_token(consent.token.clone(), Some(recipient), now)?;
     wallet.record_transfer(consent.id.clone(), "income".into(), "국세청".into())?;
     let revocation = wallet.revoke_consent(consent.id.clone())?;
     let revoked = consent_is_revoked(consent.token, revocation)?;
@@ -513,7 +516,7 @@ fn benefits_chapter(
 ) -> Result<(), CliError> {
     wallet.add_trust_anchor(
         TrustRole::CatalogPublisher,
-        authority.material().iaca_certificate,
+        authority.root_certificate(TrustRole::CatalogPublisher)?,
     )?;
     wallet.set_benefit_opt_in(true)?;
     wallet.set_citizen_facts(vec![

@@ -52,7 +52,13 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<status::StatusAction>,
     },
-    /// Set, change or verify the 6-digit PIN.
+    /// Create device keys, to have a credential issued to one by any issuer.
+    Keys {
+        /// Key action.
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Set, change or verify the 6-digit PIN; unlock a locked-out wallet.
     Pin {
         /// PIN action.
         #[command(subcommand)]
@@ -155,6 +161,41 @@ pub enum PinAction {
     Change,
     /// Check the PIN [reads JIGAP_PIN or stdin].
     Verify,
+    /// After lockout: write the challenge an identity-verification authority signs.
+    Challenge {
+        /// Write the challenge here (else it is printed as base64).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// After lockout: set a new PIN with a signed re-verification token [reads JIGAP_NEW_PIN
+    /// or stdin].
+    Reset {
+        /// The re-verification token (from `jigap issuer reverify`, or a real authority).
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// After lockout: erase every credential, bill, notification and consent, and set a new
+    /// PIN [reads JIGAP_NEW_PIN or stdin].
+    EraseAndReset {
+        /// Confirm: the credentials are gone for good.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Device-key actions.
+#[derive(Subcommand, Debug)]
+pub enum KeyAction {
+    /// Create a P-256 device key; prints its alias and public key (JWK) so another issuer can
+    /// issue a credential bound to it; `credentials import --key-alias` then stores it.
+    Create {
+        /// Also write the public key here: SEC1 uncompressed point (65 bytes).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the public key here as a JWK (JSON).
+        #[arg(long)]
+        jwk_out: Option<PathBuf>,
+    },
 }
 
 /// Credential formats as typed on the command line.
@@ -211,31 +252,19 @@ pub enum CredentialAction {
         #[arg(long)]
         raw_out: Option<PathBuf>,
     },
-    /// Store a credential file as received, with its metadata.
+    /// Store an issued credential (an mdoc's IssuerSigned CBOR, or a compact SD-JWT VC)
+    /// bound to a device key from `keys create`. It is checked first: the issuer's signature,
+    /// every digest or disclosure, and the device key binding; anything else is refused and
+    /// nothing is written.
     Import {
         /// The credential file.
         file: PathBuf,
-        /// Its format.
+        /// The device key it is bound to.
+        #[arg(long)]
+        key_alias: String,
+        /// Its format (default: an SD-JWT if the file is text starting with `ey`, else mdoc).
         #[arg(long, value_enum)]
-        format: FormatArg,
-        /// docType or vct.
-        #[arg(long)]
-        doc_type: String,
-        /// Issuer identifier.
-        #[arg(long)]
-        issuer: String,
-        /// Korean display name.
-        #[arg(long)]
-        name_ko: String,
-        /// English display name.
-        #[arg(long)]
-        name_en: String,
-        /// Start of validity (Unix seconds).
-        #[arg(long)]
-        valid_from: Option<i64>,
-        /// End of validity (Unix seconds).
-        #[arg(long)]
-        valid_until: Option<i64>,
+        format: Option<FormatArg>,
     },
     /// Delete a credential and its device key.
     Delete {

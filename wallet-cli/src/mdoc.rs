@@ -13,7 +13,8 @@ use serde_json::json;
 use wallet_core::{
     Approval, AuthorityMaterial, DeviceAuthMode, DocumentRequest, ElementRef, MdlClaims,
     MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, RequestedDocument, RequestedItem,
-    ResidentCardClaims, StatusListEntry, TestAuthority, TrustRole, VerificationReport,
+    ResidentCardClaims, RoleMaterial, StatusListEntry, TestAuthority, TrustRole,
+    VerificationReport,
 };
 
 use crate::commands::{open, unlock, wallet_path, CliError};
@@ -39,6 +40,22 @@ pub enum IssuerAction {
         #[arg(long, default_value = "KR")]
         country: String,
     },
+    /// Sign a re-verification token for a locked-out wallet's challenge, as the authority's
+    /// identity verifier (after the citizen re-verified).
+    Reverify {
+        /// The test authority's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The challenge file (from `jigap pin challenge --out`).
+        #[arg(long)]
+        challenge: PathBuf,
+        /// Where to write the token.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seconds the token stays valid.
+        #[arg(long, default_value_t = 600)]
+        valid: u32,
+    },
 }
 
 /// Common options of `jigap issue`.
@@ -47,9 +64,9 @@ pub struct IssueCommon {
     /// The test authority's directory (from `jigap issuer init`).
     #[arg(long)]
     pub issuer: PathBuf,
-    /// The holder's wallet file.
-    #[arg(long)]
-    pub holder: PathBuf,
+    /// Where the credential goes.
+    #[command(flatten)]
+    pub to: IssueTarget,
     /// Birth date, YYYY-MM-DD.
     #[arg(long)]
     pub birth_date: String,
@@ -65,6 +82,63 @@ pub struct IssueCommon {
     /// Index in that status list.
     #[arg(long)]
     pub status_index: Option<u64>,
+}
+
+/// Where `jigap issue` puts a credential: into a wallet (with a fresh device key), or into a
+/// file, bound to a public key exported by any wallet (`jigap keys create --out`).
+#[derive(Args, Debug)]
+pub struct IssueTarget {
+    /// The holder's wallet file: a device key is created there and the credential stored.
+    #[arg(long, conflicts_with_all = ["public_key", "out"])]
+    pub holder: Option<PathBuf>,
+    /// The holder's device public key (SEC1, 65 bytes) to bind the credential to.
+    #[arg(long, requires = "out")]
+    pub public_key: Option<PathBuf>,
+    /// Where to write the issued credential (with --public-key).
+    #[arg(long, requires = "public_key")]
+    pub out: Option<PathBuf>,
+}
+
+/// Where an issued credential goes, resolved.
+pub enum Destination {
+    /// Into this wallet, under this device key.
+    Wallet(
+        std::sync::Arc<wallet_core::Wallet>,
+        wallet_core::DeviceKey,
+        PathBuf,
+    ),
+    /// Into a file, for this public key.
+    File(Vec<u8>, PathBuf),
+}
+
+impl IssueTarget {
+    /// Opens the wallet (creating a device key) or reads the public key.
+    pub fn resolve(&self) -> Result<Destination> {
+        match (&self.holder, &self.public_key, &self.out) {
+            (Some(holder), None, None) => {
+                let wallet = open(holder, false)?;
+                unlock(&wallet)?;
+                let key = wallet.create_device_key()?;
+                Ok(Destination::Wallet(wallet, key, holder.clone()))
+            }
+            (None, Some(public_key), Some(out)) => {
+                Ok(Destination::File(read(public_key)?, out.clone()))
+            }
+            _ => Err(CliError::from(
+                "give --holder WALLET, or --public-key FILE and --out FILE".to_string(),
+            )),
+        }
+    }
+}
+
+impl Destination {
+    /// The public key to issue to.
+    pub fn public_key(&self) -> Vec<u8> {
+        match self {
+            Destination::Wallet(_, key, _) => key.public_key.clone(),
+            Destination::File(key, _) => key.clone(),
+        }
+    }
 }
 
 /// The status list entry from `--status-uri` and `--status-index`.
@@ -138,6 +212,8 @@ pub enum RoleArg {
     MdocIssuer,
     /// mdoc reader root.
     MdocReader,
+    /// Root of SD-JWT VC (e-certificate) issuers.
+    SdJwtIssuer,
     /// Root of status list signers.
     StatusListIssuer,
     /// Root of bill and notification senders.
@@ -146,6 +222,8 @@ pub enum RoleArg {
     DataRecipient,
     /// Root of benefit catalog publishers.
     CatalogPublisher,
+    /// Root of identity-verification authorities (PIN reset after lockout).
+    IdentityVerifier,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -153,10 +231,12 @@ impl From<RoleArg> for TrustRole {
         match r {
             RoleArg::MdocIssuer => TrustRole::MdocIssuer,
             RoleArg::MdocReader => TrustRole::MdocReader,
+            RoleArg::SdJwtIssuer => TrustRole::SdJwtIssuer,
             RoleArg::StatusListIssuer => TrustRole::StatusListIssuer,
             RoleArg::Sender => TrustRole::Sender,
             RoleArg::DataRecipient => TrustRole::DataRecipient,
             RoleArg::CatalogPublisher => TrustRole::CatalogPublisher,
+            RoleArg::IdentityVerifier => TrustRole::IdentityVerifier,
         }
     }
 }
@@ -206,12 +286,16 @@ pub struct PresentArgs {
 /// Where the reader's trust and identity come from.
 #[derive(Args, Debug)]
 pub struct ReaderTrust {
-    /// A test authority directory: its IACA is trusted and its reader certificate signs.
+    /// A test authority directory: its IACA and status list root are trusted (each for its
+    /// role) and its reader certificate signs.
     #[arg(long)]
     pub issuer: Option<PathBuf>,
     /// Trusted IACA certificates (DER).
     #[arg(long)]
     pub iaca: Vec<PathBuf>,
+    /// Trusted status list signer roots (DER).
+    #[arg(long)]
+    pub status_root: Vec<PathBuf>,
     /// Reader certificate (DER), to sign requests.
     #[arg(long)]
     pub reader_cert: Option<PathBuf>,
@@ -262,52 +346,77 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| CliError::from(format!("reading {}: {e}", path.display())))
 }
 
-fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
-    std::fs::write(path, bytes)
-        .map_err(|e| CliError::from(format!("writing {}: {e}", path.display())))?;
-    if secret {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
+/// Writes a file; a `secret` one (a private key, a session state) is created readable by its
+/// owner only from the first byte, never written first and restricted after.
+pub fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
+    let fail = |e: std::io::Error| CliError::from(format!("writing {}: {e}", path.display()));
+    if !secret {
+        return std::fs::write(path, bytes).map_err(fail);
     }
-    Ok(())
+    // A file left by an earlier run may have wider permissions: replace it.
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.sync_all().map_err(fail)
 }
 
-const MATERIAL_FILES: [&str; 12] = [
-    "iaca.der",
-    "iaca.key",
-    "document-signer.der",
-    "document-signer.key",
-    "reader-root.der",
-    "reader-root.key",
-    "reader.der",
-    "reader.key",
-    "certificate-issuer.der",
-    "certificate-issuer.key",
-    "sender.der",
-    "sender.key",
-];
+/// The key that seals saved reader sessions: `reader-session.key` beside the session state,
+/// made (owner-only) the first time.
+fn session_state_key(state_path: &Path) -> Result<Vec<u8>> {
+    let dir = state_path.parent().filter(|d| !d.as_os_str().is_empty());
+    let key_path = dir.map_or_else(
+        || PathBuf::from("reader-session.key"),
+        |d| d.join("reader-session.key"),
+    );
+    match std::fs::read(&key_path) {
+        Ok(key) if key.len() == 32 => Ok(key),
+        Ok(_) => Err(CliError::from(format!(
+            "{} is not a 32-byte key",
+            key_path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = vec![0u8; 32];
+            std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut key)?;
+            write(&key_path, &key, true)?;
+            Ok(key)
+        }
+        Err(e) => Err(CliError::from(format!(
+            "reading {}: {e}",
+            key_path.display()
+        ))),
+    }
+}
+
+/// The files of a test authority directory: for each role, its root and its signer.
+fn material_files(role: TrustRole) -> [String; 4] {
+    let name = role.name();
+    [
+        format!("{name}-root.der"),
+        format!("{name}-root.key"),
+        format!("{name}.der"),
+        format!("{name}.key"),
+    ]
+}
 
 fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let parts: [&[u8]; 12] = [
-        &m.iaca_certificate,
-        &m.iaca_key,
-        &m.document_signer_certificate,
-        &m.document_signer_key,
-        &m.reader_root_certificate,
-        &m.reader_root_key,
-        &m.reader_certificate,
-        &m.reader_key,
-        &m.certificate_issuer_certificate,
-        &m.certificate_issuer_key,
-        &m.sender_certificate,
-        &m.sender_key,
-    ];
-    for (name, bytes) in MATERIAL_FILES.iter().zip(parts) {
-        write(&dir.join(name), bytes, name.ends_with(".key"))?;
+    for role in &m.roles {
+        let [root_der, root_key, der, key] = material_files(role.role);
+        write(&dir.join(root_der), &role.root_certificate, false)?;
+        write(&dir.join(root_key), &role.root_key, true)?;
+        write(&dir.join(der), &role.certificate, false)?;
+        write(&dir.join(key), &role.key, true)?;
     }
     Ok(())
 }
@@ -315,20 +424,29 @@ fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
 /// Loads a test authority directory.
 pub fn load_material(dir: &Path) -> Result<AuthorityMaterial> {
     let f = |name: &str| read(&dir.join(name));
-    Ok(AuthorityMaterial {
-        iaca_certificate: f("iaca.der")?,
-        iaca_key: f("iaca.key")?,
-        document_signer_certificate: f("document-signer.der")?,
-        document_signer_key: f("document-signer.key")?,
-        reader_root_certificate: f("reader-root.der")?,
-        reader_root_key: f("reader-root.key")?,
-        reader_certificate: f("reader.der")?,
-        reader_key: f("reader.key")?,
-        certificate_issuer_certificate: f("certificate-issuer.der")?,
-        certificate_issuer_key: f("certificate-issuer.key")?,
-        sender_certificate: f("sender.der")?,
-        sender_key: f("sender.key")?,
-    })
+    let mut roles = Vec::new();
+    for role in TrustRole::ALL {
+        let [root_der, root_key, der, key] = material_files(role);
+        roles.push(RoleMaterial {
+            role,
+            root_certificate: f(&root_der)?,
+            root_key: f(&root_key)?,
+            certificate: f(&der)?,
+            key: f(&key)?,
+        });
+    }
+    Ok(AuthorityMaterial { roles })
+}
+
+/// A test authority directory's root certificate of `role` (DER).
+pub fn root_of(dir: &Path, role: TrustRole) -> Result<Vec<u8>> {
+    read(&dir.join(&material_files(role)[0]))
+}
+
+/// A test authority directory's signer certificate and key of `role`.
+pub fn signer_of(dir: &Path, role: TrustRole) -> Result<(Vec<u8>, Vec<u8>)> {
+    let [_, _, der, key] = material_files(role);
+    Ok((read(&dir.join(der))?, read(&dir.join(key))?))
 }
 
 fn say(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
@@ -342,8 +460,22 @@ fn say(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
 /// `jigap issuer ...`
 pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
     match action {
+        IssuerAction::Reverify {
+            dir,
+            challenge,
+            out,
+            valid,
+        } => {
+            let authority = TestAuthority::load(load_material(dir)?, None)?;
+            let token = authority.sign_pin_reset(read(challenge)?, *valid)?;
+            write(out, &token, false)?;
+            say(cli, json!({ "token": out }), || {
+                format!("re-verification token written to {}", out.display())
+            });
+            Ok(())
+        }
         IssuerAction::Init { dir, name, country } => {
-            if dir.join("iaca.der").exists() {
+            if dir.join(&material_files(TrustRole::MdocIssuer)[0]).exists() {
                 return Err(CliError::from(format!(
                     "{} already holds an authority",
                     dir.display()
@@ -351,10 +483,16 @@ pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
             }
             let authority = TestAuthority::create(name.clone(), country.clone(), None)?;
             save_material(dir, &authority.material())?;
-            say(cli, json!({ "dir": dir, "files": MATERIAL_FILES }), || {
+            let files: Vec<String> = TrustRole::ALL
+                .into_iter()
+                .flat_map(material_files)
+                .collect();
+            say(cli, json!({ "dir": dir, "files": files }), || {
                 format!(
-                    "created test authority '{name}' ({country}) in {}: IACA, document signer, reader root, reader (keys 0600)",
-                    dir.display()
+                    "created test authority '{name}' ({country}) in {}: a root and a signer for each of {} roles \
+                     (mdoc-issuer-root.der is the IACA; keys 0600)",
+                    dir.display(),
+                    TrustRole::ALL.len()
                 )
             });
             Ok(())
@@ -371,13 +509,11 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
         IssueWhat::Notification(args) => return crate::services::issue_notification(cli, args),
     };
     let authority = TestAuthority::load(load_material(&common.issuer)?, None)?;
-    let wallet = open(&common.holder, false)?;
-    unlock(&wallet)?;
+    let destination = common.to.resolve()?;
     let portrait = match &common.portrait {
         Some(path) => read(path)?,
         None => SAMPLE_PORTRAIT.to_vec(),
     };
-    let key = wallet.create_device_key()?;
     let issued = match what {
         IssueWhat::Mdl {
             family_name,
@@ -387,7 +523,7 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
             categories,
             ..
         } => authority.issue_mdl(
-            key.public_key.clone(),
+            destination.public_key(),
             MdlClaims {
                 family_name: family_name.clone(),
                 given_name: given_name.clone(),
@@ -407,7 +543,7 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
             authority: by,
             ..
         } => authority.issue_resident_card(
-            key.public_key.clone(),
+            destination.public_key(),
             ResidentCardClaims {
                 name_ko: name_ko.clone(),
                 resident_registration_number: rrn.clone(),
@@ -423,6 +559,16 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
             return Err(CliError::from("not an mdoc".to_string()))
         }
     };
+    let (wallet, key, holder) = match destination {
+        Destination::File(_, out) => {
+            write(&out, &issued, false)?;
+            say(cli, json!({ "out": out, "bytes": issued.len() }), || {
+                format!("issued {} bytes to {}", issued.len(), out.display())
+            });
+            return Ok(());
+        }
+        Destination::Wallet(wallet, key, holder) => (wallet, key, holder),
+    };
     let id = wallet.add_mdoc(issued.clone(), key.alias.clone())?;
     let summary = wallet.get_credential(id.clone())?.summary;
     say(
@@ -434,7 +580,7 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
                 summary.display_name_ko,
                 summary.doc_type,
                 issued.len(),
-                common.holder.display(),
+                holder.display(),
                 key.alias
             )
         },
@@ -674,16 +820,26 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
     Ok(())
 }
 
-fn reader_for(trust: &ReaderTrust, sign: bool) -> Result<std::sync::Arc<MdocReader>> {
+fn reader_for(
+    trust: &ReaderTrust,
+    sign: bool,
+    state_path: &Path,
+) -> Result<std::sync::Arc<MdocReader>> {
     let mut iaca: Vec<Vec<u8>> = trust.iaca.iter().map(|p| read(p)).collect::<Result<_>>()?;
+    let mut status_roots: Vec<Vec<u8>> = trust
+        .status_root
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<_>>()?;
     let mut chain = Vec::new();
     let mut key = None;
     if let Some(dir) = &trust.issuer {
-        let m = load_material(dir)?;
-        iaca.push(m.iaca_certificate);
+        iaca.push(root_of(dir, TrustRole::MdocIssuer)?);
+        status_roots.push(root_of(dir, TrustRole::StatusListIssuer)?);
         if sign {
-            chain = vec![m.reader_certificate];
-            key = Some(m.reader_key);
+            let (certificate, private_key) = signer_of(dir, TrustRole::MdocReader)?;
+            chain = vec![certificate];
+            key = Some(private_key);
         }
     }
     if let (Some(cert), Some(k)) = (&trust.reader_cert, &trust.reader_key) {
@@ -694,9 +850,11 @@ fn reader_for(trust: &ReaderTrust, sign: bool) -> Result<std::sync::Arc<MdocRead
     }
     Ok(MdocReader::new(ReaderConfig {
         iaca_certificates: iaca,
+        status_list_certificates: status_roots,
         reader_certificate_chain: chain,
         reader_private_key: key,
         clock: None,
+        session_state_key: Some(session_state_key(state_path)?),
     })?)
 }
 
@@ -806,13 +964,17 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                 .iter()
                 .map(|r| parse_request(r))
                 .collect::<Result<Vec<_>>>()?;
-            let reader = reader_for(trust, true)?;
+            let state_path = dir.as_ref().map_or_else(
+                || PathBuf::from("reader-state.cbor"),
+                |d| d.join("reader-state.cbor"),
+            );
+            let reader = reader_for(trust, true, &state_path)?;
             let session = reader.start_session(uri, requests)?;
             let message = session.request_message();
             let state = session.save_state()?;
             match dir {
                 Some(d) => {
-                    write(&d.join("reader-state.cbor"), &state, true)?;
+                    write(&state_path, &state, true)?;
                     write(&d.join("request.cbor"), &message, false)?;
                     say(cli, json!({ "request": d.join("request.cbor") }), || {
                         format!("request written to {}", d.join("request.cbor").display())
@@ -841,7 +1003,7 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                 .or_else(|| dir.as_ref().map(|d| d.join("response.cbor")))
                 .ok_or_else(|| CliError::from("give --response or --dir".to_string()))?;
             let message = wait_for(&response_path, Duration::from_secs(*wait))?;
-            let reader = reader_for(trust, false)?;
+            let reader = reader_for(trust, false, &state_path)?;
             let session = reader.resume_session(read(&state_path)?)?;
             match session.receive(message)? {
                 ReaderEvent::Terminated => say(cli, json!({ "terminated": true }), || {

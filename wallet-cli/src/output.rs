@@ -71,7 +71,6 @@ pub fn wipe_json(r: &WipeReport) -> Value {
         "credentials_removed": r.credentials_removed,
         "software_keys_removed": r.software_keys_removed,
         "host_keys_removed": r.host_keys_removed,
-        "host_key_failures": r.host_key_failures,
         "records_removed": r.records_removed,
         "data_key_destroyed": r.data_key_destroyed,
     })
@@ -80,11 +79,10 @@ pub fn wipe_json(r: &WipeReport) -> Value {
 /// Text of a wipe report.
 pub fn wipe_text(r: &WipeReport) -> String {
     format!(
-        "wiped: {} credentials, {} software keys, {} host keys ({} failed), {} records; data key destroyed: {}",
+        "wiped: {} credentials, {} software keys, {} host keys, {} records; data key destroyed: {}",
         r.credentials_removed,
         r.software_keys_removed,
         r.host_keys_removed,
-        r.host_key_failures,
         r.records_removed,
         r.data_key_destroyed
     )

@@ -93,32 +93,97 @@ fn init_status_pin_and_credentials() {
     assert!(wrong.contains("4 tries left"), "{wrong}");
     run.ok(&["pin", "verify"], &[("JIGAP_PIN", "135790")]);
 
-    let file = run.dir.path().join("cred.bin");
-    let bytes: Vec<u8> = (0..=255u8).collect();
-    std::fs::write(&file, &bytes).unwrap();
+    // A device key exported for another issuer, which issues to it; the wallet then imports
+    // the credential after checking it.
     let pin = [("JIGAP_PIN", "135790")];
+    let public = run.dir.path().join("device.pub");
+    let key = run.json(&["keys", "create", "--out", public.to_str().unwrap()], &pin);
+    let alias = key["alias"].as_str().unwrap().to_owned();
+    assert_eq!(key["jwk"]["crv"], "P-256");
+    assert_eq!(std::fs::read(&public).unwrap().len(), 65);
+    let authority = run.dir.path().join("npa");
+    run.ok(
+        &[
+            "issuer",
+            "init",
+            "--dir",
+            authority.to_str().unwrap(),
+            "--name",
+            "KR NPA",
+        ],
+        &[],
+    );
+    let file = run.dir.path().join("mdl.cbor");
+    run.ok(
+        &[
+            "issue",
+            "mdl",
+            "--issuer",
+            authority.to_str().unwrap(),
+            "--public-key",
+            public.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+            "--family-name",
+            "Hong",
+            "--given-name",
+            "Gildong",
+            "--birth-date",
+            "1990-05-05",
+        ],
+        &[],
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    // 100 random bytes, or a credential for another key, are refused and nothing is stored.
+    let junk = run.dir.path().join("junk.bin");
+    std::fs::write(
+        &junk,
+        (0..100u32).map(|i| (i * 89 + 7) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let err = run.fails(
+        &[
+            "credentials",
+            "import",
+            junk.to_str().unwrap(),
+            "--key-alias",
+            &alias,
+        ],
+        &pin,
+    );
+    assert!(err.contains("verification failed"), "{err}");
+    let other = run.json(&["keys", "create"], &pin)["alias"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let err = run.fails(
+        &[
+            "credentials",
+            "import",
+            file.to_str().unwrap(),
+            "--key-alias",
+            &other,
+        ],
+        &pin,
+    );
+    assert!(err.contains("different device key"), "{err}");
+    assert_eq!(run.json(&["credentials", "list"], &pin)["total"], 0);
     let stored = run.json(
         &[
             "credentials",
             "import",
             file.to_str().unwrap(),
-            "--format",
-            "mso-mdoc",
-            "--doc-type",
-            "org.iso.18013.5.1.mDL",
-            "--issuer",
-            "KR NPA",
-            "--name-ko",
-            "운전면허증",
-            "--name-en",
-            "Licence",
+            "--key-alias",
+            &alias,
         ],
         &pin,
     );
     let id = stored["id"].as_str().unwrap().to_owned();
-    let list = run.json(&["credentials", "list", "--issuer", "KR NPA"], &pin);
+    let issuer = stored["issuer"].as_str().unwrap().to_owned();
+    assert!(issuer.contains("KR NPA Document Signer"), "{issuer}");
+    let list = run.json(&["credentials", "list", "--issuer", &issuer], &pin);
     assert_eq!(list["total"], 1);
-    assert_eq!(list["items"][0]["display_name_ko"], "운전면허증");
+    assert_eq!(list["items"][0]["display_name_ko"], "모바일 운전면허증");
     let out_file = run.dir.path().join("out.bin");
     let shown = run.json(
         &[
@@ -130,7 +195,7 @@ fn init_status_pin_and_credentials() {
         ],
         &pin,
     );
-    assert_eq!(shown["raw_length"], 256);
+    assert_eq!(shown["raw_length"], bytes.len());
     assert_eq!(std::fs::read(&out_file).unwrap(), bytes);
     run.ok(&["credentials", "set-state", &id, "suspended"], &pin);
     assert_eq!(
@@ -279,7 +344,7 @@ fn issue_present_and_verify_across_processes() {
             &[]
         )
         .contains("YYYY-MM-DD"));
-    let reader_root = authority.join("reader-root.der");
+    let reader_root = authority.join("mdoc-reader-root.der");
     run.ok(
         &[
             "trust",
@@ -631,14 +696,14 @@ fn revocation_over_loopback_http() {
         );
         let uri = format!("{base}/lists/1");
         let wallet = run.wallet();
-        let iaca = authority.join("iaca.der");
+        let status_root = authority.join("status-list-issuer-root.der");
         run.ok(
             &[
                 "trust",
                 "add",
                 "--role",
                 "status-list-issuer",
-                iaca.to_str().unwrap(),
+                status_root.to_str().unwrap(),
             ],
             &[],
         );
@@ -750,7 +815,7 @@ fn bills_and_inbox_from_a_registered_sender() {
             "add",
             "--role",
             "sender",
-            authority.join("iaca.der").to_str().unwrap(),
+            authority.join("sender-root.der").to_str().unwrap(),
         ],
         &[],
     );
@@ -899,11 +964,11 @@ fn mydata_consent_verify_and_revoke() {
             "add",
             "--role",
             "data-recipient",
-            bank.join("iaca.der").to_str().unwrap(),
+            bank.join("data-recipient-root.der").to_str().unwrap(),
         ],
         &[],
     );
-    let recipient = bank.join("certificate-issuer.der");
+    let recipient = bank.join("data-recipient.der");
     let token = run.dir.path().join("consent.cose");
     let made = run.json(
         &[
@@ -1000,7 +1065,7 @@ fn mydata_consent_verify_and_revoke() {
             "mydata",
             "consent",
             "--recipient",
-            other.join("certificate-issuer.der").to_str().unwrap(),
+            other.join("data-recipient.der").to_str().unwrap(),
             "--bundles",
             "income",
             "--purpose",
@@ -1026,7 +1091,7 @@ fn benefits_check_and_explain_on_the_device() {
             "add",
             "--role",
             "catalog-publisher",
-            gov.join("iaca.der").to_str().unwrap(),
+            gov.join("catalog-publisher-root.der").to_str().unwrap(),
         ],
         &[],
     );

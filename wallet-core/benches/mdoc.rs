@@ -23,7 +23,7 @@ use wallet_core::mdoc::reader::ReaderSession;
 use wallet_core::mdoc::request::ItemsRequest;
 use wallet_core::mdoc::response::DeviceResponse;
 use wallet_core::mdoc::MdocError;
-use wallet_core::trust::x509::ParsedCertificate;
+use wallet_core::trust::x509::{ParsedCertificate, TrustRole};
 use wallet_core::verifier::mdoc::{verify_document, VerificationContext};
 
 fn median_micros(iterations: usize, mut f: impl FnMut()) -> f64 {
@@ -118,7 +118,7 @@ fn main() {
         expected_update: None,
     };
     let mdl = issue(
-        &authority.document_signer,
+        authority.signer(TrustRole::MdocIssuer).unwrap(),
         MDL_DOCTYPE,
         &mdl_claims(&facts),
         device.public_key(),
@@ -175,7 +175,11 @@ fn main() {
 
     // Reader: a fresh session whose holder has answered 25,000 times in advance, so each
     // measured receive decrypts the next message in order, then parses and verifies it.
-    let iaca = [ParsedCertificate::from_der(&authority.iaca.certificate).unwrap()];
+    let iaca =
+        [
+            ParsedCertificate::from_der(authority.root_certificate(TrustRole::MdocIssuer).unwrap())
+                .unwrap(),
+        ];
     let mut fresh_holder = Presentment::new(vec![]).unwrap();
     let mut reader = ReaderSession::from_qr(&fresh_holder.engagement().qr_uri()).unwrap();
     let one = ItemsRequest {

@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod issuance;
 #[cfg(feature = "issuer")]
 pub mod issuer;
+pub mod limits;
 pub mod mdoc;
 pub mod sdjwt;
 pub mod store;

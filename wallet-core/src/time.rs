@@ -1,6 +1,14 @@
 //! Calendar arithmetic for the date formats credentials use: RFC 3339 date-times (`tdate` in
 //! CBOR, `2020-10-01T13:30:02Z`) and RFC 3339 full-dates (`2019-10-20`). Proleptic Gregorian,
 //! UTC, no leap seconds — what every credential format assumes.
+//!
+//! Parsing text from outside goes through the maintained `time` crate; the arithmetic on day
+//! counts (dates as plain integers, as the rule language and the MSO use them) is here.
+
+const FULL_DATE: &[::time::format_description::BorrowedFormatItem<'static>] =
+    ::time::macros::format_description!("[year]-[month]-[day]");
+/// The Julian day number of 1970-01-01.
+const EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
 /// Days since 1970-01-01 of a civil date.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -27,35 +35,12 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-fn digits(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
 /// Parses `YYYY-MM-DD` into days since the epoch.
 pub fn parse_full_date(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let year = digits(&text[0..4])?;
-    let month = u32::try_from(digits(&text[5..7])?).ok()?;
-    let day = u32::try_from(digits(&text[8..10])?).ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
+    // The `time` crate's parser accepts exactly four year digits and two-digit month and day,
+    // and checks the day against the month (29 February only in leap years).
+    let date = ::time::Date::parse(text, FULL_DATE).ok()?;
+    Some(i64::from(date.to_julian_day()) - i64::from(EPOCH_JULIAN_DAY))
 }
 
 /// Formats days since the epoch as `YYYY-MM-DD`.
@@ -72,52 +57,16 @@ pub fn age_in_years(birth: i64, at: i64) -> i64 {
 }
 
 /// Parses an RFC 3339 date-time (`Z` or `±hh:mm`, optional fraction, which is truncated) into
-/// Unix seconds.
+/// Unix seconds. Anything else, including text that is not ASCII where digits belong, is `None`.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    if text.len() < 20 || !text.is_char_boundary(10) {
+    // RFC 3339 lets applications write a space for the `T`; credential formats do not.
+    if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
         return None;
     }
-    let days = parse_full_date(&text[..10])?;
-    let rest = &text[10..];
-    let b = rest.as_bytes();
-    if !(b[0] == b'T' || b[0] == b't') || b.len() < 9 || b[3] != b':' || b[6] != b':' {
-        return None;
-    }
-    let hour = digits(&rest[1..3])?;
-    let minute = digits(&rest[4..6])?;
-    let second = digits(&rest[7..9])?;
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut zone = &rest[9..];
-    if let Some(frac) = zone.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return None;
-        }
-        zone = &frac[n..];
-    }
-    let offset = match zone {
-        "Z" | "z" => 0,
-        _ => {
-            let zb = zone.as_bytes();
-            if zb.len() != 6 || zb[3] != b':' || !(zb[0] == b'+' || zb[0] == b'-') {
-                return None;
-            }
-            let h = digits(&zone[1..3])?;
-            let m = digits(&zone[4..6])?;
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let total = h * 3600 + m * 60;
-            if zb[0] == b'+' {
-                total
-            } else {
-                -total
-            }
-        }
-    };
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+    let parsed =
+        ::time::OffsetDateTime::parse(text, &::time::format_description::well_known::Rfc3339)
+            .ok()?;
+    Some(parsed.unix_timestamp())
 }
 
 /// Formats Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (the form ISO 18013-5 requires for tdate).
@@ -166,10 +115,18 @@ mod tests {
             "2020-10-01T13:30:02.Z",
             "2020-10-01T13:30:02+9:00",
             "２０２０-10-01T00:00:00Z",
+            "2020-01-01T00:00:0é",
+            "2020-01-01T00:00:0\u{e9}Z",
+            "2020-01-01é00:00:00Z",
+            "é020-01-01T00:00:00Z",
+            "2020-01-01T00:00:00+0é:00",
+            "2020-01-01T00:00:00.é",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
         assert_eq!(parse_full_date("2020-1-01"), None);
+        assert_eq!(parse_full_date("2020-01-0é"), None);
+        assert_eq!(parse_full_date("é020-01-01"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use wallet_core::mdoc::response::{device_authentication_bytes, DeviceAuth, Devic
 use wallet_core::mdoc::session::{
     self, Role, SessionCipher, SessionData, SessionEstablishment, SessionKeys, SessionTranscript,
 };
-use wallet_core::trust::x509::{verify_chain, LeafProfile, ParsedCertificate, TrustError};
+use wallet_core::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
 
 fn vector(name: &str) -> Vec<u8> {
     let path = format!(
@@ -162,7 +162,7 @@ fn reader_authentication_verifies_and_chains_to_the_reader_root() {
         &chain,
         std::slice::from_ref(&root),
         AT,
-        LeafProfile::ReaderAuthentication,
+        TrustRole::MdocReader,
     )
     .unwrap();
     cose::verify_sign1(
@@ -180,7 +180,7 @@ fn reader_authentication_verifies_and_chains_to_the_reader_root() {
     );
     // The reader certificate is not a document signer.
     assert!(matches!(
-        verify_chain(&chain, &[root], AT, LeafProfile::DocumentSigner),
+        verify_chain(&chain, &[root], AT, TrustRole::MdocIssuer),
         Err(TrustError::Profile(_))
     ));
 }
@@ -214,7 +214,7 @@ fn issuer_auth_digests_and_device_mac_verify() {
         &chain,
         std::slice::from_ref(&iaca),
         AT,
-        LeafProfile::DocumentSigner,
+        TrustRole::MdocIssuer,
     )
     .unwrap();
     cose::verify_sign1(
@@ -225,12 +225,12 @@ fn issuer_auth_digests_and_device_mac_verify() {
     .unwrap();
     // After the DS certificate expired (2021-10-01), the chain is refused.
     assert!(matches!(
-        verify_chain(&chain, &[iaca], 1_640_995_200, LeafProfile::DocumentSigner),
+        verify_chain(&chain, &[iaca], 1_640_995_200, TrustRole::MdocIssuer),
         Err(TrustError::Validity { .. })
     ));
 
     // All six disclosed digests match the MSO.
-    let mso = &issuer_signed.mso;
+    let mso = &issuer_signed.mso().unwrap();
     assert_eq!(mso.doc_type, "org.iso.18013.5.1.mDL");
     assert!(mso.validity.valid_from <= AT && AT <= mso.validity.valid_until);
     let mut checked = 0;

@@ -25,7 +25,10 @@ fn eligibility_from_credentials_and_facts() {
     let gov =
         TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     wallet
-        .add_trust_anchor(TrustRole::CatalogPublisher, gov.material().iaca_certificate)
+        .add_trust_anchor(
+            TrustRole::CatalogPublisher,
+            gov.root_certificate(TrustRole::CatalogPublisher).unwrap(),
+        )
         .unwrap();
     let catalog = gov.sign_benefit_catalog(1).unwrap();
 

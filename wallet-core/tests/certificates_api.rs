@@ -33,7 +33,13 @@ fn claims() -> String {
 
 fn verifier(authority: &TestAuthority, at: i64) -> Arc<SdJwtVerifier> {
     SdJwtVerifier::new(SdJwtVerifierConfig {
-        trusted_issuer_certificates: vec![authority.material().iaca_certificate],
+        trusted_issuer_certificates: vec![authority
+            .root_certificate(TrustRole::SdJwtIssuer)
+            .unwrap()],
+        status_list_certificates: vec![],
+        accepted_vcts: vec![],
+        require_expiry: true,
+        clock_skew_seconds: 60,
         max_key_binding_age_seconds: 300,
         clock: Some(fixed_clock(at)),
     })

@@ -36,7 +36,10 @@ fn setup() -> (Arc<Wallet>, Arc<TestAuthority>, Arc<Events>) {
     let authority =
         TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     wallet
-        .add_trust_anchor(TrustRole::Sender, authority.material().iaca_certificate)
+        .add_trust_anchor(
+            TrustRole::Sender,
+            authority.root_certificate(TrustRole::Sender).unwrap(),
+        )
         .unwrap();
     (wallet, authority, events)
 }
@@ -429,7 +432,10 @@ fn expired_notifications_are_purged_and_expiring_credentials_remind() {
     let authority =
         TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     wallet
-        .add_trust_anchor(TrustRole::Sender, authority.material().iaca_certificate)
+        .add_trust_anchor(
+            TrustRole::Sender,
+            authority.root_certificate(TrustRole::Sender).unwrap(),
+        )
         .unwrap();
     wallet
         .ingest_notification(

@@ -15,7 +15,7 @@ use wallet_core::mdoc::request::ItemsRequest;
 use wallet_core::mdoc::response::{DeviceResponse, STATUS_OK};
 use wallet_core::mdoc::{cose, MdocError};
 use wallet_core::time;
-use wallet_core::trust::x509::{verify_chain, LeafProfile, ParsedCertificate};
+use wallet_core::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
 use wallet_core::verifier::mdoc::{
     verify_document, DeviceAuthMethod, VerificationContext, VerifiedDocument,
 };
@@ -52,7 +52,7 @@ fn world() -> World {
         expected_update: None,
     };
     let mdl = issue(
-        &authority.document_signer,
+        authority.signer(TrustRole::MdocIssuer).unwrap(),
         MDL_DOCTYPE,
         &mdl_claims(&facts),
         device.public_key(),
@@ -93,8 +93,13 @@ fn present(
     .unwrap();
     let mut reader = ReaderSession::from_qr(&holder.engagement().qr_uri()).unwrap();
     let identity = ReaderIdentity {
-        key: &w.authority.reader.key,
-        chain: std::slice::from_ref(&w.authority.reader.certificate),
+        key: &w.authority.signer(TrustRole::MdocReader).unwrap().key,
+        chain: std::slice::from_ref(
+            &w.authority
+                .signer(TrustRole::MdocReader)
+                .unwrap()
+                .certificate,
+        ),
     };
     let establishment = reader
         .request(vec![request(elements)], Some(identity))
@@ -106,12 +111,14 @@ fn present(
     let doc_request = &device_request.doc_requests[0];
     // The holder checks readerAuth against its reader trust anchors.
     let reader_auth = doc_request.reader_auth.as_ref().unwrap();
-    let reader_root = ParsedCertificate::from_der(&w.authority.reader_root.certificate).unwrap();
+    let reader_root =
+        ParsedCertificate::from_der(w.authority.root_certificate(TrustRole::MdocReader).unwrap())
+            .unwrap();
     let (reader_cert, _) = verify_chain(
         &cose::x5chain(&reader_auth.unprotected).unwrap(),
         &[reader_root],
         NOW,
-        LeafProfile::ReaderAuthentication,
+        TrustRole::MdocReader,
     )
     .unwrap();
     let payload = wallet_core::mdoc::request::reader_authentication_bytes(
@@ -170,7 +177,13 @@ fn verify(
     response: &DeviceResponse,
     at: i64,
 ) -> Result<VerifiedDocument, MdocError> {
-    let iaca = [ParsedCertificate::from_der(&w.authority.iaca.certificate).unwrap()];
+    let iaca =
+        [
+            ParsedCertificate::from_der(
+                w.authority.root_certificate(TrustRole::MdocIssuer).unwrap(),
+            )
+            .unwrap(),
+        ];
     let ctx = VerificationContext {
         iaca: &iaca,
         at,
@@ -299,7 +312,11 @@ fn each_tamper_case_has_its_own_error() {
 
     // Untrusted: a different authority's IACA.
     let other = create_authority("Other", "KR", NOW).unwrap();
-    let iaca = [ParsedCertificate::from_der(&other.iaca.certificate).unwrap()];
+    let iaca =
+        [
+            ParsedCertificate::from_der(other.root_certificate(TrustRole::MdocIssuer).unwrap())
+                .unwrap(),
+        ];
     let ctx = VerificationContext {
         iaca: &iaca,
         at: NOW,
@@ -365,11 +382,11 @@ fn session_messages_out_of_order_are_bad_counters() {
     let third = reader
         .request(vec![request(&["birth_date"])], None)
         .unwrap();
-    assert_eq!(holder.receive(&third), Err(MdocError::BadCounter));
+    assert_eq!(holder.receive(&third), Err(MdocError::Decryption));
     assert!(matches!(holder.receive(&second), Ok(Incoming::Request(_))));
     assert_eq!(
         holder.receive(&second),
-        Err(MdocError::BadCounter),
+        Err(MdocError::Decryption),
         "replay"
     );
     // The reader sees a replayed response the same way.
@@ -390,7 +407,7 @@ fn session_messages_out_of_order_are_bad_counters() {
     reader.receive(&message).unwrap();
     assert!(matches!(
         reader.receive(&message),
-        Err(MdocError::BadCounter)
+        Err(MdocError::Decryption)
     ));
     // Termination ends both sides.
     let end = holder.terminate();

@@ -22,11 +22,17 @@ fn setup() -> (Arc<Wallet>, Vec<u8>) {
     // signing certificate identifies it.
     let bank = TestAuthority::create("Hana Bank".into(), "KR".into(), Some(fixed_clock(NOW - 60)))
         .unwrap();
-    let m = bank.material();
+
     wallet
-        .add_trust_anchor(TrustRole::DataRecipient, m.iaca_certificate)
+        .add_trust_anchor(
+            TrustRole::DataRecipient,
+            bank.root_certificate(TrustRole::DataRecipient).unwrap(),
+        )
         .unwrap();
-    (wallet, m.certificate_issuer_certificate)
+    (
+        wallet,
+        bank.signer_certificate(TrustRole::DataRecipient).unwrap(),
+    )
 }
 
 fn request(cert: &[u8], mode: ConsentMode, days: u32) -> ConsentRequest {
@@ -70,7 +76,7 @@ fn consent_token_transfer_and_revocation() {
         TestAuthority::create("Other".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     match verify_consent_token(
         consent.token.clone(),
-        Some(other.material().certificate_issuer_certificate),
+        Some(other.signer_certificate(TrustRole::DataRecipient).unwrap()),
         NOW,
     ) {
         Err(WalletError::Verification {
@@ -157,7 +163,9 @@ fn selected_consents_last_thirty_days_and_bad_requests_are_refused() {
     )
     .unwrap();
     match wallet.create_consent(request(
-        &stranger.material().certificate_issuer_certificate,
+        &stranger
+            .signer_certificate(TrustRole::DataRecipient)
+            .unwrap(),
         ConsentMode::OneOff,
         1,
     )) {

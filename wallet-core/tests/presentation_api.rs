@@ -60,7 +60,7 @@ fn setup() -> Setup {
     wallet
         .add_trust_anchor(
             TrustRole::MdocReader,
-            authority.material().reader_root_certificate,
+            authority.root_certificate(TrustRole::MdocReader).unwrap(),
         )
         .unwrap();
     Setup {
@@ -71,16 +71,17 @@ fn setup() -> Setup {
 }
 
 fn reader(authority: &TestAuthority, signed: bool) -> Arc<MdocReader> {
-    let m = authority.material();
     MdocReader::new(ReaderConfig {
-        iaca_certificates: vec![m.iaca_certificate],
+        iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
+        status_list_certificates: vec![],
         reader_certificate_chain: if signed {
-            vec![m.reader_certificate]
+            vec![authority.signer_certificate(TrustRole::MdocReader).unwrap()]
         } else {
             vec![]
         },
-        reader_private_key: signed.then_some(m.reader_key),
+        reader_private_key: signed.then(|| authority.signer_key(TrustRole::MdocReader).unwrap()),
         clock: Some(fixed_clock(NOW)),
+        session_state_key: Some(vec![0x5a; 32]),
     })
     .unwrap()
 }
@@ -369,7 +370,9 @@ fn locked_wallets_and_bad_inputs() {
     assert!(matches!(
         s.wallet.add_trust_anchor(
             TrustRole::MdocReader,
-            s.authority.material().reader_certificate
+            s.authority
+                .signer_certificate(TrustRole::MdocReader)
+                .unwrap()
         ),
         Err(WalletError::InvalidInput { .. })
     ));

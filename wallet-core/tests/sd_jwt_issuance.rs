@@ -8,8 +8,8 @@ use wallet_core::issuer::certificates::create_authority;
 use wallet_core::issuer::sdjwt::{issue, VcEnvelope};
 use wallet_core::sdjwt::format::SdJwt;
 use wallet_core::sdjwt::present::{inspect, select};
-use wallet_core::sdjwt::verify::{verify, IssuerTrust};
-use wallet_core::trust::x509::ParsedCertificate;
+use wallet_core::sdjwt::verify::{verify, IssuerTrust, TimeCheck};
+use wallet_core::trust::x509::{ParsedCertificate, TrustRole};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -45,15 +45,9 @@ fn every_disclosure_shape_round_trips_through_the_verifier() {
         status: None,
         decoys_per_object: 3,
     };
-    let chain = [authority.certificate_issuer.certificate.clone()];
-    let issued = issue(
-        &authority.certificate_issuer,
-        &chain,
-        &envelope,
-        &claims,
-        &disclosable,
-    )
-    .unwrap();
+    let signer = authority.signer(TrustRole::SdJwtIssuer).unwrap();
+    let chain = [signer.certificate.clone()];
+    let issued = issue(signer, &chain, &envelope, &claims, &disclosable).unwrap();
     let sd = SdJwt::parse_compact(&issued).unwrap();
     assert_eq!(sd.disclosures.len(), 7);
 
@@ -75,20 +69,33 @@ fn every_disclosure_shape_round_trips_through_the_verifier() {
     assert_eq!(payload["_sd_alg"], "sha-256");
     assert_eq!(payload["cnf"]["jwk"]["crv"], "P-256");
 
-    let anchors = [ParsedCertificate::from_der(&authority.iaca.certificate).unwrap()];
+    let anchors =
+        [
+            ParsedCertificate::from_der(
+                authority.root_certificate(TrustRole::SdJwtIssuer).unwrap(),
+            )
+            .unwrap(),
+        ];
     let all = verify(
         &sd,
         IssuerTrust::X5c {
             anchors: &anchors,
             at: NOW + 1,
+            profile: TrustRole::SdJwtIssuer,
         },
-        Some(NOW + 1),
+        Some(TimeCheck {
+            at: NOW + 1,
+            skew: 0,
+        }),
         None,
     )
     .unwrap();
     assert_eq!(all.claims["address"]["locality"], "종로구");
     assert_eq!(all.claims["address"]["country"], "KR");
     assert_eq!(all.claims["nationalities"], json!(["KR", "JP", "US"]));
+    // Array elements are reported at their index in the issuer's array.
+    let paths: Vec<&str> = all.disclosed.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(paths.contains(&"/nationalities/1") && paths.contains(&"/nationalities/2"));
 
     // Holder selection: one array element, one nested claim (its parent comes along).
     let view = inspect(&sd).unwrap();
@@ -106,12 +113,25 @@ fn every_disclosure_shape_round_trips_through_the_verifier() {
         IssuerTrust::X5c {
             anchors: &anchors,
             at: NOW + 1,
+            profile: TrustRole::SdJwtIssuer,
         },
-        Some(NOW + 1),
+        Some(TimeCheck {
+            at: NOW + 1,
+            skew: 0,
+        }),
         None,
     )
     .unwrap();
     assert_eq!(shown.claims["nationalities"], json!(["KR", "US"]));
+    // "US" is element 2 of the issued array, though element 1 of what the verifier sees.
+    assert_eq!(
+        shown
+            .disclosed
+            .iter()
+            .find(|(_, v)| *v == json!("US"))
+            .map(|(p, _)| p.as_str()),
+        Some("/nationalities/2")
+    );
     assert_eq!(
         shown.claims["address"],
         json!({ "region": "서울특별시", "country": "KR" })
@@ -120,16 +140,9 @@ fn every_disclosure_shape_round_trips_through_the_verifier() {
     assert_eq!(shown.header["typ"], "dc+sd-jwt");
     assert!(select(&sd, &view, &["/nope".to_string()]).is_err());
     // Issuing reserved or missing claims is refused.
+    assert!(issue(signer, &chain, &envelope, &json!({"iss": "x"}), &[]).is_err());
     assert!(issue(
-        &authority.certificate_issuer,
-        &chain,
-        &envelope,
-        &json!({"iss": "x"}),
-        &[]
-    )
-    .is_err());
-    assert!(issue(
-        &authority.certificate_issuer,
+        signer,
         &chain,
         &envelope,
         &claims,

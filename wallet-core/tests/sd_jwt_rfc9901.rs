@@ -9,8 +9,13 @@ use serde_json::Value;
 use wallet_core::crypto::jose;
 use wallet_core::sdjwt::disclosure::{Disclosure, SdAlg};
 use wallet_core::sdjwt::format::SdJwt;
-use wallet_core::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
+use wallet_core::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy, TimeCheck};
 use wallet_core::sdjwt::SdJwtError;
+
+/// A time check at `at` with no clock skew.
+fn at(at: i64) -> TimeCheck {
+    TimeCheck { at, skew: 0 }
+}
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sd-jwt-rfc9901-examples")
@@ -88,14 +93,20 @@ fn every_presentation_verifies_to_the_published_contents() {
                     verify(
                         &sd,
                         IssuerTrust::Key(&issuer),
-                        Some(1_700_000_000),
+                        Some(at(1_700_000_000)),
                         Some(&policy)
                     ),
                     Err(SdJwtError::KeyBindingSdHash),
                     "{}",
                     example.display()
                 );
-                verify(&sd, IssuerTrust::Key(&issuer), Some(1_700_000_000), None).unwrap()
+                verify(
+                    &sd,
+                    IssuerTrust::Key(&issuer),
+                    Some(at(1_700_000_000)),
+                    None,
+                )
+                .unwrap()
             }
             Some(kb) => {
                 let iat = kb["iat"].as_i64().unwrap();
@@ -109,7 +120,7 @@ fn every_presentation_verifies_to_the_published_contents() {
                 let v = verify(
                     &sd,
                     IssuerTrust::Key(&issuer),
-                    Some(1_700_000_000),
+                    Some(at(1_700_000_000)),
                     Some(&policy),
                 )
                 .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
@@ -120,8 +131,13 @@ fn every_presentation_verifies_to_the_published_contents() {
                 );
                 v
             }
-            None => verify(&sd, IssuerTrust::Key(&issuer), Some(1_700_000_000), None)
-                .unwrap_or_else(|e| panic!("{}: {e}", example.display())),
+            None => verify(
+                &sd,
+                IssuerTrust::Key(&issuer),
+                Some(at(1_700_000_000)),
+                None,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", example.display())),
         };
         assert_eq!(verified.claims, expected, "{}", example.display());
         checked += 1;
@@ -250,7 +266,12 @@ fn tampering_with_the_simple_example_fails_with_specific_errors() {
     ));
     // Expired.
     assert!(matches!(
-        verify(&sd, IssuerTrust::Key(&issuer), Some(1_883_000_000), None),
+        verify(
+            &sd,
+            IssuerTrust::Key(&issuer),
+            Some(at(1_883_000_000)),
+            None
+        ),
         Err(SdJwtError::Expired(1_883_000_000))
     ));
     // Another issuer key.

@@ -87,9 +87,11 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
     .unwrap();
     let authority =
         TestAuthority::create("Status Test".into(), "KR".into(), Some(clock.clone())).unwrap();
-    let m = authority.material();
+    let status_root = authority
+        .root_certificate(TrustRole::StatusListIssuer)
+        .unwrap();
     wallet
-        .add_trust_anchor(TrustRole::StatusListIssuer, m.iaca_certificate.clone())
+        .add_trust_anchor(TrustRole::StatusListIssuer, status_root.clone())
         .unwrap();
 
     let cert_key = wallet.create_device_key().unwrap();
@@ -208,7 +210,13 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
         StatusListFormat::Jwt,
     );
     let bank = SdJwtVerifier::new(SdJwtVerifierConfig {
-        trusted_issuer_certificates: vec![m.iaca_certificate.clone()],
+        trusted_issuer_certificates: vec![authority
+            .root_certificate(TrustRole::SdJwtIssuer)
+            .unwrap()],
+        status_list_certificates: vec![status_root.clone()],
+        accepted_vcts: vec![],
+        require_expiry: true,
+        clock_skew_seconds: 60,
         max_key_binding_age_seconds: 300,
         clock: Some(clock.clone()),
     })
@@ -237,10 +245,12 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
         other => panic!("expected Revoked, got {other:?}"),
     }
     let reader = MdocReader::new(ReaderConfig {
-        iaca_certificates: vec![m.iaca_certificate.clone()],
+        iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
+        status_list_certificates: vec![status_root.clone()],
         reader_certificate_chain: vec![],
         reader_private_key: None,
         clock: Some(clock.clone()),
+        session_state_key: None,
     })
     .unwrap();
     reader.add_status_list(URI.into(), token).unwrap();

@@ -2,12 +2,29 @@
 //! persistence, tamper detection, host callbacks, wiping, and the async exports.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wallet_core::crypto::{ec, jose};
 use wallet_core::*;
 
 const PASSPHRASE: &str = "correct horse battery staple";
+const NOW: i64 = 1_800_000_000;
+
+/// A clock the test moves.
+struct TestClock(AtomicI64);
+
+impl TestClock {
+    fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_unix_seconds(&self) -> Result<i64, WalletError> {
+        Ok(self.0.load(Ordering::SeqCst))
+    }
+}
 
 fn protector() -> Arc<dyn KeyProtector> {
     passphrase_key_protector_with_cost(PASSPHRASE.into(), 10_000).unwrap()
@@ -28,18 +45,55 @@ fn memory_wallet() -> Arc<Wallet> {
     Wallet::open(config(None)).unwrap()
 }
 
-fn sample(doc_type: &str, issuer: &str, raw: &[u8]) -> NewCredential {
-    NewCredential {
-        format: CredentialFormat::MsoMdoc,
-        doc_type: doc_type.into(),
-        issuer: issuer.into(),
-        display_name_ko: "모바일 운전면허증".into(),
-        display_name_en: "Mobile driver's licence".into(),
-        valid_from: Some(1_700_000_000),
-        valid_until: Some(1_900_000_000),
-        key_alias: None,
-        raw: raw.to_vec(),
+/// A test issuing authority named `name`, on the wallet's clock.
+fn authority(name: &str) -> Arc<TestAuthority> {
+    TestAuthority::create(name.into(), "KR".into(), Some(fixed_clock(NOW))).unwrap()
+}
+
+fn mdl_claims(family_name: &str, portrait: &[u8]) -> MdlClaims {
+    MdlClaims {
+        family_name: family_name.into(),
+        given_name: "Gildong".into(),
+        birth_date: "1990-01-01".into(),
+        document_number: "11-23-456789-01".into(),
+        issuing_authority: "Korean National Police Agency".into(),
+        portrait: portrait.to_vec(),
+        vehicle_categories: vec!["B".into()],
+        valid_days: 365,
+        status: None,
     }
+}
+
+/// Issues `claims` as an mDL to a fresh device key of `w` and stores it: its id and bytes.
+fn add_mdl_with(w: &Wallet, a: &TestAuthority, claims: MdlClaims) -> (String, Vec<u8>) {
+    let key = w.create_device_key().unwrap();
+    let raw = a.issue_mdl(key.public_key, claims).unwrap();
+    (w.add_mdoc(raw.clone(), key.alias).unwrap(), raw)
+}
+
+/// Issues an mDL to `w` and stores it: its id and bytes.
+fn add_mdl(w: &Wallet, a: &TestAuthority) -> (String, Vec<u8>) {
+    add_mdl_with(w, a, mdl_claims("Hong", &[0xff, 0xd8, 0xff, 0xd9]))
+}
+
+/// Issues a tax-payment e-certificate to `w` and stores it: its id and bytes.
+fn add_cert(w: &Wallet, a: &TestAuthority) -> (String, Vec<u8>) {
+    let key = w.create_device_key().unwrap();
+    let sd_jwt = a
+        .issue_certificate(
+            "tax-payment".into(),
+            key.public_key,
+            r#"{"name":"홍길동","arrears":false}"#.into(),
+            None,
+        )
+        .unwrap();
+    let id = w.add_sd_jwt(sd_jwt.clone(), key.alias).unwrap();
+    (id, sd_jwt.into_bytes())
+}
+
+/// The issuer the wallet records for a credential.
+fn issuer_of(w: &Wallet, id: &str) -> String {
+    w.get_credential(id.into()).unwrap().summary.issuer
 }
 
 fn path_in(dir: &tempfile::TempDir, name: &str) -> String {
@@ -49,20 +103,23 @@ fn path_in(dir: &tempfile::TempDir, name: &str) -> String {
 #[test]
 fn credentials_add_get_list_update_delete() {
     let w = memory_wallet();
-    let raw: Vec<u8> = (0..=255u8).cycle().take(4000).collect();
-    let id = w
-        .add_credential(sample("org.iso.18013.5.1.mDL", "KR Police", &raw))
-        .unwrap();
+    let police = authority("KR Police");
+    let portrait: Vec<u8> = (0..=255u8).cycle().take(4000).collect();
+    let (id, raw) = add_mdl_with(&w, &police, mdl_claims("Hong", &portrait));
     let got = w.get_credential(id.clone()).unwrap();
     assert_eq!(got.raw, raw, "bytes kept exactly");
     assert_eq!(got.summary.doc_type, "org.iso.18013.5.1.mDL");
     assert_eq!(got.summary.display_name_ko, "모바일 운전면허증");
     assert_eq!(got.summary.state, CredentialState::Valid);
-    assert_eq!(got.summary.added_at, 1_800_000_000);
+    assert_eq!(got.summary.added_at, NOW);
+    assert!(got.summary.issuer.contains("KR Police Document Signer"));
+    let debug = format!("{got:?}");
+    assert!(
+        !debug.contains("Hong") && debug.contains("bytes redacted"),
+        "Debug shows no credential bytes: {debug}"
+    );
 
-    let mut cert = sample("urn:kr:cert:resident-abstract", "KR MOIS", b"eyJ...");
-    cert.format = CredentialFormat::SdJwtVc;
-    let cert_id = w.add_credential(cert).unwrap();
+    let (cert_id, _) = add_cert(&w, &authority("KR MOIS"));
 
     let all = w
         .list_credentials(CredentialFilter::default(), 0, 10)
@@ -84,7 +141,7 @@ fn credentials_add_get_list_update_delete() {
     let by_issuer = w
         .list_credentials(
             CredentialFilter {
-                issuer: Some("KR Police".into()),
+                issuer: Some(got.summary.issuer.clone()),
                 ..Default::default()
             },
             0,
@@ -122,6 +179,26 @@ fn credentials_add_get_list_update_delete() {
     assert_eq!(suspended.items.len(), 1);
     assert_eq!(suspended.items[0].state, CredentialState::Suspended);
 
+    // Revocation is final: nothing moves a revoked credential back.
+    w.update_credential_state(cert_id.clone(), CredentialState::Revoked)
+        .unwrap();
+    for state in [
+        CredentialState::Valid,
+        CredentialState::Suspended,
+        CredentialState::Expired,
+    ] {
+        assert!(matches!(
+            w.update_credential_state(cert_id.clone(), state),
+            Err(WalletError::InvalidInput { .. })
+        ));
+    }
+    w.update_credential_state(cert_id.clone(), CredentialState::Revoked)
+        .unwrap();
+    assert_eq!(
+        w.get_credential(cert_id).unwrap().summary.state,
+        CredentialState::Revoked
+    );
+
     w.delete_credential(id.clone()).unwrap();
     assert!(matches!(
         w.get_credential(id.clone()),
@@ -140,9 +217,10 @@ fn credentials_add_get_list_update_delete() {
 #[test]
 fn paging_walks_every_credential_once_newest_first() {
     let w = memory_wallet();
+    let a = authority("Paging");
     let mut ids = Vec::new();
-    for i in 0..23u8 {
-        ids.push(w.add_credential(sample("t", "i", &[i])).unwrap());
+    for _ in 0..23u8 {
+        ids.push(add_mdl(&w, &a).0);
     }
     let mut seen = Vec::new();
     let mut offset = Some(0);
@@ -172,37 +250,67 @@ fn paging_walks_every_credential_once_newest_first() {
 #[test]
 fn bad_credential_input_is_rejected_and_nothing_is_written() {
     let w = memory_wallet();
-    let cases = [
-        sample("", "i", b"x"),
-        sample("t", " ", b"x"),
-        sample("t", "i", b""),
-        sample("t", "i", &vec![0u8; MAX_CREDENTIAL_BYTES + 1]),
-        sample(&"x".repeat(MAX_TEXT_BYTES + 1), "i", b"x"),
-        NewCredential {
-            valid_from: Some(10),
-            valid_until: Some(5),
-            ..sample("t", "i", b"x")
-        },
-        NewCredential {
-            key_alias: Some("bad alias!".into()),
-            ..sample("t", "i", b"x")
-        },
-    ];
-    for case in cases {
-        assert!(matches!(
-            w.add_credential(case),
-            Err(WalletError::InvalidInput { .. })
-        ));
+    let key = w.create_device_key().unwrap();
+    let random: Vec<u8> = (0..100u32).map(|i| (i * 37 + 11) as u8).collect();
+    for bytes in [
+        vec![],
+        random.clone(),
+        vec![0xa0],
+        vec![0u8; MAX_CREDENTIAL_BYTES + 1],
+    ] {
+        let r = w.add_mdoc(bytes, key.alias.clone());
+        assert!(
+            matches!(
+                r,
+                Err(WalletError::Verification { .. } | WalletError::InvalidInput { .. })
+            ),
+            "{r:?}"
+        );
     }
+    for text in ["", "not an sd-jwt", "a.b.c~", &"x~".repeat(1000)] {
+        let r = w.add_sd_jwt(text.into(), key.alias.clone());
+        assert!(
+            matches!(
+                r,
+                Err(WalletError::Verification { .. } | WalletError::InvalidInput { .. })
+            ),
+            "{r:?}"
+        );
+    }
+    // A real mDL under a bad alias, or bound to another key, is refused too.
+    let a = authority("Intake");
+    let mdl = a
+        .issue_mdl(key.public_key.clone(), mdl_claims("Hong", &[1, 2, 3]))
+        .unwrap();
+    assert!(matches!(
+        w.add_mdoc(mdl.clone(), "bad alias!".into()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    let other = w.create_device_key().unwrap();
+    assert!(matches!(
+        w.add_mdoc(mdl, other.alias),
+        Err(WalletError::InvalidInput { .. })
+    ));
     assert_eq!(w.status().unwrap().credential_count, Some(0));
 }
 
 #[test]
-fn pin_lifecycle_and_lockout() {
+fn pin_lifecycle_delay_and_lockout() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "pin.jigap");
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
-    let id = w.add_credential(sample("t", "i", b"raw")).unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
+    let cfg = || WalletConfig {
+        clock: Some(clock.clone()),
+        ..config(Some(path.clone()))
+    };
+    let w = Wallet::open(cfg()).unwrap();
+    let gov = authority("Gov");
+    let (id, raw) = add_mdl(&w, &gov);
+    w.add_trust_anchor(
+        TrustRole::IdentityVerifier,
+        gov.root_certificate(TrustRole::IdentityVerifier).unwrap(),
+    )
+    .unwrap();
     assert!(matches!(
         w.verify_pin("123456".into()),
         Err(WalletError::PinNotSet)
@@ -229,7 +337,7 @@ fn pin_lifecycle_and_lockout() {
         Err(WalletError::Locked)
     ));
     assert!(matches!(
-        w.add_credential(sample("t", "i", b"x")),
+        w.add_mdoc(raw.clone(), "any".into()),
         Err(WalletError::Locked)
     ));
     assert!(matches!(w.create_device_key(), Err(WalletError::Locked)));
@@ -244,7 +352,7 @@ fn pin_lifecycle_and_lockout() {
         Err(WalletError::WrongPin { tries_left: 3 })
     ));
     w.verify_pin("123456".into()).unwrap();
-    assert_eq!(w.get_credential(id.clone()).unwrap().raw, b"raw");
+    assert_eq!(w.get_credential(id.clone()).unwrap().raw, raw);
     assert_eq!(
         w.status().unwrap().pin_tries_left,
         5,
@@ -261,24 +369,45 @@ fn pin_lifecycle_and_lockout() {
 
     // Failures survive a restart: no free tries by killing the app.
     w.lock().unwrap();
-    for expected in [4, 3] {
+    for expected in [4, 3, 2] {
         assert!(matches!(
             w.verify_pin("999999".into()),
             Err(WalletError::WrongPin { tries_left }) if tries_left == expected
         ));
     }
+    // After the third wrong PIN the next try waits 30 seconds, even the right PIN.
+    let retry_at = NOW + 30;
+    assert!(matches!(
+        w.verify_pin("246810".into()),
+        Err(WalletError::PinDelayed { retry_at: r }) if r == retry_at
+    ));
+    assert_eq!(w.status().unwrap().pin_retry_at, Some(retry_at));
     w.close_store().unwrap();
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open(cfg()).unwrap();
     assert!(
         !w.status().unwrap().unlocked,
         "a wallet with a PIN opens locked"
     );
-    for expected in [2, 1, 0] {
-        assert!(matches!(
-            w.verify_pin("999999".into()),
-            Err(WalletError::WrongPin { tries_left }) if tries_left == expected
-        ));
-    }
+    assert!(matches!(
+        w.verify_pin("999999".into()),
+        Err(WalletError::PinDelayed { .. })
+    ));
+    clock.advance(30);
+    assert!(matches!(
+        w.verify_pin("999999".into()),
+        Err(WalletError::WrongPin { tries_left: 1 })
+    ));
+    clock.advance(299);
+    assert!(matches!(
+        w.verify_pin("999999".into()),
+        Err(WalletError::PinDelayed { .. })
+    ));
+    clock.advance(1);
+    assert!(matches!(
+        w.verify_pin("999999".into()),
+        Err(WalletError::WrongPin { tries_left: 0 })
+    ));
+    clock.advance(3600);
     assert!(matches!(
         w.verify_pin("246810".into()),
         Err(WalletError::PinLockedOut)
@@ -290,14 +419,135 @@ fn pin_lifecycle_and_lockout() {
         Err(WalletError::Locked)
     ));
 
-    w.reset_pin("135790".into()).unwrap();
-    assert_eq!(w.get_credential(id.clone()).unwrap().raw, b"raw");
+    // A new PIN alone no longer unlocks a locked-out wallet: it takes a re-verification
+    // token for this wallet's challenge from a trusted identity verifier.
+    let challenge = w.pin_reset_challenge().unwrap();
+    let stranger = authority("Stranger");
+    for token in [
+        vec![],
+        b"not a token".to_vec(),
+        stranger.sign_pin_reset(challenge.clone(), 600).unwrap(),
+        gov.sign_pin_reset(vec![0; 32], 600).unwrap(),
+        // Another role of the same authority is not an identity verifier.
+        gov.sign_bill(BillDraft {
+            id: "b".into(),
+            version: 1,
+            sender_name: "x".into(),
+            kind: BillKind::LocalTax,
+            title: "t".into(),
+            amount_krw: 1,
+            due_date: "2027-01-01".into(),
+            payee_account: "a".into(),
+            period: "p".into(),
+            cancelled: false,
+        })
+        .unwrap(),
+    ] {
+        let r = w.reset_pin("135790".into(), token);
+        assert!(matches!(r, Err(WalletError::Verification { .. })), "{r:?}");
+    }
+    // A token valid for a minute, used two minutes later, is stale.
+    let stale = gov.sign_pin_reset(challenge.clone(), 60).unwrap();
+    clock.advance(120);
     assert!(matches!(
-        w.reset_pin("111111".into()),
+        w.reset_pin("135790".into(), stale),
+        Err(WalletError::Verification { .. })
+    ));
+    let challenge = w.pin_reset_challenge().unwrap();
+    let gov_now = TestAuthority::load(gov.material(), Some(clock.clone())).unwrap();
+    let token = gov_now.sign_pin_reset(challenge, 600).unwrap();
+    w.reset_pin("135790".into(), token.clone()).unwrap();
+    assert_eq!(w.get_credential(id.clone()).unwrap().raw, raw);
+    assert!(matches!(
+        w.reset_pin("111111".into(), token),
         Err(WalletError::InvalidInput { .. })
     ));
     w.lock().unwrap();
     w.verify_pin("135790".into()).unwrap();
+}
+
+#[test]
+fn a_locked_out_citizen_can_erase_and_start_again() {
+    let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
+    let w = Wallet::open(WalletConfig {
+        clock: Some(clock.clone()),
+        ..config(None)
+    })
+    .unwrap();
+    let a = authority("Gov");
+    add_mdl(&w, &a);
+    add_cert(&w, &a);
+    w.add_trust_anchor(
+        TrustRole::MdocReader,
+        a.root_certificate(TrustRole::MdocReader).unwrap(),
+    )
+    .unwrap();
+    w.set_pin("123456".into()).unwrap();
+    assert!(matches!(
+        w.reset_pin_by_erasing("999999".into()),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    for _ in 0..5 {
+        let _ = w.verify_pin("000000".into());
+        clock.advance(600);
+    }
+    assert!(w.status().unwrap().pin_locked_out);
+    assert_eq!(w.reset_pin_by_erasing("999999".into()).unwrap(), 2);
+    let status = w.status().unwrap();
+    assert!(status.unlocked && !status.pin_locked_out);
+    assert_eq!(status.credential_count, Some(0));
+    assert_eq!(
+        w.list_trust_anchors(None).unwrap().len(),
+        1,
+        "trust anchors are configuration, not holdings"
+    );
+    w.lock().unwrap();
+    w.verify_pin("999999".into()).unwrap();
+}
+
+#[test]
+fn a_rolled_back_try_counter_locks_the_wallet_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_in(&dir, "rollback.jigap");
+    let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
+    let cfg = || WalletConfig {
+        clock: Some(clock.clone()),
+        ..config(Some(path.clone()))
+    };
+    let w = Wallet::open(cfg()).unwrap();
+    w.set_pin("123456".into()).unwrap();
+    w.close_store().unwrap();
+    // Keep the counter row as it is now (no failures)...
+    let saved: Vec<u8> = rusqlite_open(&path)
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'pin_failures'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let w = Wallet::open(cfg()).unwrap();
+    for _ in 0..3 {
+        let _ = w.verify_pin("000000".into());
+        clock.advance(600);
+    }
+    w.close_store().unwrap();
+    // ...and put the old copy back, as an attacker with the file would for free tries.
+    rusqlite_open(&path)
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'pin_failures'",
+            [&saved],
+        )
+        .unwrap();
+    let w = Wallet::open(cfg()).unwrap();
+    assert!(w.status().unwrap().pin_locked_out, "read as locked out");
+    assert!(matches!(
+        w.verify_pin("123456".into()),
+        Err(WalletError::StoreCorrupt { .. })
+    ));
+    assert!(matches!(
+        w.verify_pin("123456".into()),
+        Err(WalletError::PinLockedOut)
+    ));
 }
 
 #[test]
@@ -307,12 +557,7 @@ fn close_and_reopen_keeps_everything() {
     let w = Wallet::open(config(Some(path.clone()))).unwrap();
     assert!(w.status().unwrap().newly_created);
     let key = w.create_device_key().unwrap();
-    let id = w
-        .add_credential(NewCredential {
-            key_alias: Some(key.alias.clone()),
-            ..sample("t", "i", b"\x00\x01\xff")
-        })
-        .unwrap();
+    let (id, raw) = add_mdl(&w, &authority("Reopen"));
     w.close_store().unwrap();
     assert!(matches!(w.status(), Err(WalletError::Closed)));
     assert!(matches!(
@@ -327,8 +572,8 @@ fn close_and_reopen_keeps_everything() {
     .unwrap();
     assert!(!w.status().unwrap().newly_created);
     let got = w.get_credential(id).unwrap();
-    assert_eq!(got.raw, b"\x00\x01\xff");
-    assert_eq!(got.summary.key_alias.as_deref(), Some(key.alias.as_str()));
+    assert_eq!(got.raw, raw);
+    assert!(got.summary.key_alias.is_some());
     // The software key survived too: a proof made now verifies with the old public key.
     let jwt = w
         .key_proof_jwt(key.alias, "https://issuer.example".into(), None)
@@ -420,12 +665,9 @@ fn tampered_rows_are_typed_errors_never_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "w.jigap");
     let w = Wallet::open(config(Some(path.clone()))).unwrap();
-    let a = w
-        .add_credential(sample("type-a", "issuer-a", b"AAAA"))
-        .unwrap();
-    let b = w
-        .add_credential(sample("type-b", "issuer-b", b"BBBB"))
-        .unwrap();
+    let (a, _) = add_mdl(&w, &authority("issuer-a"));
+    let (b, _) = add_mdl(&w, &authority("issuer-b"));
+    let issuer_a = issuer_of(&w, &a);
     w.close_store().unwrap();
 
     // Swap the sealed raw values of the two rows.
@@ -484,7 +726,7 @@ fn tampered_rows_are_typed_errors_never_garbage() {
     let only_a = w
         .list_credentials(
             CredentialFilter {
-                issuer: Some("issuer-a".into()),
+                issuer: Some(issuer_a),
                 ..Default::default()
             },
             0,
@@ -524,30 +766,23 @@ fn no_plaintext_in_the_database_or_its_wal() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "scan.jigap");
     let secrets: Vec<&[u8]> = vec![
-        b"org.iso.18013.5.1.mDL.scanmarker",
+        b"org.iso.18013.5.1.mDL",
         b"Seoul Metropolitan Police Agency",
-        "홍길동 운전면허증".as_bytes(),
-        b"Hong Gildong driving licence",
+        "모바일 운전면허증".as_bytes(),
+        b"Mobile driver's licence",
         b"RAW-CREDENTIAL-BYTES-0123456789",
-        b"900101-1234567",
+        b"HONGSCANMARKER",
+        b"11-23-456789-01",
     ];
     let w = Wallet::open(config(Some(path.clone()))).unwrap();
     w.set_pin("482916".into()).unwrap();
-    let key = w.create_device_key().unwrap();
-    let mut raw = b"RAW-CREDENTIAL-BYTES-0123456789 rrn=900101-1234567".to_vec();
-    raw.extend_from_slice(&[0u8; 64]);
-    w.add_credential(NewCredential {
-        format: CredentialFormat::MsoMdoc,
-        doc_type: "org.iso.18013.5.1.mDL.scanmarker".into(),
-        issuer: "Seoul Metropolitan Police Agency".into(),
-        display_name_ko: "홍길동 운전면허증".into(),
-        display_name_en: "Hong Gildong driving licence".into(),
-        valid_from: None,
-        valid_until: None,
-        key_alias: Some(key.alias.clone()),
-        raw,
-    })
-    .unwrap();
+    let mut portrait = b"RAW-CREDENTIAL-BYTES-0123456789".to_vec();
+    portrait.extend_from_slice(&[0u8; 64]);
+    add_mdl_with(
+        &w,
+        &authority("Seoul Metropolitan Police Agency"),
+        mdl_claims("HONGSCANMARKER", &portrait),
+    );
 
     let scan = |label: &str| {
         let mut scanned = 0;
@@ -707,11 +942,12 @@ fn host_secure_area_signs_and_failures_leave_the_wallet_usable() {
     *area.garbage_signatures.lock().unwrap() = false;
 
     // Still usable.
-    let id = w
-        .add_credential(NewCredential {
-            key_alias: Some(key.alias.clone()),
-            ..sample("t", "i", b"x")
-        })
+    let (id, _) = add_mdl(&w, &authority("Host"));
+    let bound = w
+        .get_credential(id.clone())
+        .unwrap()
+        .summary
+        .key_alias
         .unwrap();
     w.key_proof_jwt(key.alias.clone(), "aud".into(), None)
         .unwrap();
@@ -722,7 +958,7 @@ fn host_secure_area_signs_and_failures_leave_the_wallet_usable() {
 
     // Deleting the credential deletes its host key.
     w.delete_credential(id).unwrap();
-    assert_eq!(*area.deleted.lock().unwrap(), vec![key.alias.clone()]);
+    assert_eq!(*area.deleted.lock().unwrap(), vec![bound]);
 }
 
 /// A host key protector that can be told to fail.
@@ -768,7 +1004,7 @@ fn failing_key_protector_is_a_host_callback_error_and_loses_nothing() {
         w.status().unwrap().newly_created,
         "the failed first open left nothing half-made"
     );
-    let id = w.add_credential(sample("t", "i", b"kept")).unwrap();
+    let (id, raw) = add_mdl(&w, &authority("Kept"));
     w.close_store().unwrap();
     *flaky.fail.lock().unwrap() = true;
     assert!(matches!(
@@ -778,20 +1014,29 @@ fn failing_key_protector_is_a_host_callback_error_and_loses_nothing() {
     *flaky.fail.lock().unwrap() = false;
     assert_eq!(
         Wallet::open(cfg()).unwrap().get_credential(id).unwrap().raw,
-        b"kept"
+        raw
     );
 }
 
 #[test]
 fn expiry_follows_the_injected_clock() {
     let w = memory_wallet();
-    let old = w
-        .add_credential(NewCredential {
-            valid_until: Some(1_799_999_999),
-            ..sample("t", "i", b"old")
-        })
-        .unwrap();
-    let fresh = w.add_credential(sample("t", "i", b"new")).unwrap();
+    // An mDL issued ten days ago for one day has expired by the wallet's clock.
+    let earlier = TestAuthority::create(
+        "Earlier".into(),
+        "KR".into(),
+        Some(fixed_clock(NOW - 864_000)),
+    )
+    .unwrap();
+    let (old, _) = add_mdl_with(
+        &w,
+        &earlier,
+        MdlClaims {
+            valid_days: 1,
+            ..mdl_claims("Hong", &[1])
+        },
+    );
+    let (fresh, _) = add_mdl(&w, &authority("Now"));
     assert_eq!(w.expire_credentials().unwrap(), vec![old.clone()]);
     assert_eq!(
         w.get_credential(old).unwrap().summary.state,
@@ -810,13 +1055,9 @@ fn wipe_crypto_erases_and_reports() {
     let path = path_in(&dir, "w.jigap");
     let w = Wallet::open(config(Some(path.clone()))).unwrap();
     w.set_pin("112233".into()).unwrap();
-    let key = w.create_device_key().unwrap();
-    for i in 0..3u8 {
-        w.add_credential(NewCredential {
-            key_alias: Some(key.alias.clone()),
-            ..sample("t", "i", &[i; 40])
-        })
-        .unwrap();
+    let a = authority("Wipe");
+    for _ in 0..3u8 {
+        add_mdl(&w, &a);
     }
     let files = wallet_core::store::companion_files(std::path::Path::new(&path));
     let before: Vec<u8> = files
@@ -831,7 +1072,7 @@ fn wipe_crypto_erases_and_reports() {
     w.lock().unwrap();
     let report = w.wipe_blocking().unwrap();
     assert_eq!(report.credentials_removed, 3);
-    assert_eq!(report.software_keys_removed, 1);
+    assert_eq!(report.software_keys_removed, 3);
     assert!(
         report.records_removed >= 3,
         "wrapped key, key check, PIN verifier: {report:?}"
@@ -861,20 +1102,64 @@ fn wipe_deletes_host_keys() {
         ..config(None)
     })
     .unwrap();
-    let k1 = w.create_device_key().unwrap();
-    let k2 = w.create_device_key().unwrap();
-    w.add_credential(NewCredential {
-        key_alias: Some(k1.alias.clone()),
-        ..sample("t", "i", b"x")
+    let spare = w.create_device_key().unwrap();
+    let a = authority("Host Wipe");
+    let (id, _) = add_mdl(&w, &a);
+    let bound = w.get_credential(id).unwrap().summary.key_alias.unwrap();
+    // The MyData consent key lives in the host area too.
+    w.add_trust_anchor(
+        TrustRole::DataRecipient,
+        a.root_certificate(TrustRole::DataRecipient).unwrap(),
+    )
+    .unwrap();
+    w.create_consent(ConsentRequest {
+        recipient_certificate: a.signer_certificate(TrustRole::DataRecipient).unwrap(),
+        bundles: vec!["income".into()],
+        purpose: "loan".into(),
+        mode: ConsentMode::Selected,
+        valid_days: 1,
     })
     .unwrap();
+    let mut expected: Vec<String> = area
+        .keys
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(alias, _)| alias.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 3, "spare, bound and consent keys");
+    assert!(expected.contains(&spare.alias) && expected.contains(&bound));
     let report = w.wipe_blocking().unwrap();
-    assert_eq!(report.host_keys_removed, 2);
+    assert_eq!(report.host_keys_removed, 3);
+    assert!(report.data_key_destroyed);
     let mut deleted = area.deleted.lock().unwrap().clone();
     deleted.sort();
-    let mut expected = vec![k1.alias, k2.alias];
-    expected.sort();
     assert_eq!(deleted, expected);
+    assert!(area.keys.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_wipe_whose_host_keys_survive_is_not_reported_as_success() {
+    let area = Arc::new(HostArea::default());
+    let w = Wallet::open(WalletConfig {
+        secure_area: Some(area.clone()),
+        ..config(None)
+    })
+    .unwrap();
+    let key = w.create_device_key().unwrap();
+    *area.failing.lock().unwrap() = true;
+    match w.wipe_blocking() {
+        Err(WalletError::WipeIncomplete {
+            undeleted_key_aliases,
+            data_key_destroyed,
+        }) => {
+            assert_eq!(undeleted_key_aliases, vec![key.alias]);
+            assert!(data_key_destroyed, "the store is erased all the same");
+        }
+        other => panic!("expected WipeIncomplete, got {other:?}"),
+    }
+    assert!(matches!(w.status(), Err(WalletError::Closed)));
 }
 
 #[test]
@@ -885,7 +1170,7 @@ fn async_exports_run_off_the_callers_thread() {
         .unwrap();
     rt.block_on(async {
         let w = open_wallet(config(None)).await.unwrap();
-        w.add_credential(sample("t", "i", b"x")).unwrap();
+        add_mdl(&w, &authority("Async"));
         let report = w.clone().wipe().await.unwrap();
         assert_eq!(report.credentials_removed, 1);
         assert!(matches!(w.clone().wipe().await, Err(WalletError::Closed)));
@@ -903,15 +1188,15 @@ fn async_exports_run_off_the_callers_thread() {
 fn concurrent_use_from_many_threads() {
     let dir = tempfile::tempdir().unwrap();
     let w = Wallet::open(config(Some(path_in(&dir, "w.jigap")))).unwrap();
-    let handles: Vec<_> = (0..4)
-        .map(|t| {
-            let w = w.clone();
+    let authorities: Vec<_> = (0..4).map(|t| authority(&format!("issuer-{t}"))).collect();
+    let handles: Vec<_> = authorities
+        .iter()
+        .map(|a| {
+            let (w, a) = (w.clone(), a.clone());
             std::thread::spawn(move || {
-                for i in 0..25u8 {
-                    let id = w
-                        .add_credential(sample("t", &format!("issuer-{t}"), &[t, i]))
-                        .unwrap();
-                    assert_eq!(w.get_credential(id).unwrap().raw, vec![t, i]);
+                for _ in 0..25u8 {
+                    let (id, raw) = add_mdl(&w, &a);
+                    assert_eq!(w.get_credential(id).unwrap().raw, raw);
                 }
             })
         })
@@ -923,7 +1208,15 @@ fn concurrent_use_from_many_threads() {
     let one = w
         .list_credentials(
             CredentialFilter {
-                issuer: Some("issuer-2".into()),
+                issuer: Some(
+                    w.list_credentials(CredentialFilter::default(), 0, 100)
+                        .unwrap()
+                        .items
+                        .into_iter()
+                        .map(|c| c.issuer)
+                        .find(|i| i.contains("issuer-2"))
+                        .unwrap(),
+                ),
                 ..Default::default()
             },
             0,

@@ -116,17 +116,19 @@ fun rawToDer(raw: ByteArray): ByteArray {
 
 val allBytes = ByteArray(256) { it.toByte() } + ByteArray(1000) { (it * 7).toByte() }
 
-fun credential(rawBytes: ByteArray, alias: String? = null) = NewCredential(
-    format = CredentialFormat.MSO_MDOC,
-    docType = "org.iso.18013.5.1.mDL",
-    issuer = "KR National Police Agency",
-    displayNameKo = "모바일 운전면허증",
-    displayNameEn = "Mobile driver's licence",
-    validFrom = 1_700_000_000L,
-    validUntil = 1_900_000_000L,
-    keyAlias = alias,
-    raw = rawBytes,
+val police = TestAuthority.create("Kotlin Police", "KR", null)
+
+fun mdlClaims(portrait: ByteArray) = MdlClaims(
+    familyName = "홍", givenName = "길동", birthDate = "1990-05-05", documentNumber = "11-23-456789-01",
+    issuingAuthority = "경찰청", portrait = portrait, vehicleCategories = listOf("B"), validDays = 30u,
 )
+
+/** Issues an mDL with `portrait` to a new device key of `wallet` and stores it: its id and bytes. */
+fun addMdl(wallet: Wallet, portrait: ByteArray = byteArrayOf(-1, -40, -1, -39)): Pair<String, ByteArray> {
+    val key = wallet.createDeviceKey()
+    val mdl = police.issueMdl(key.publicKey, mdlClaims(portrait))
+    return Pair(wallet.addMdoc(mdl, key.alias), mdl)
+}
 
 fun protector() = passphraseKeyProtectorWithCost("kotlin test passphrase", 10_000u)
 
@@ -151,6 +153,7 @@ fun main() {
     val dir = Files.createTempDirectory("jigap-kotlin")
     val path = dir.resolve("wallet.jigap").toString()
     var credentialId = ""
+    var credentialBytes = ByteArray(0)
 
     test("open a wallet on a file, set and verify a PIN") {
         val wallet = Wallet.open(WalletConfig(path = path, keyProtector = protector()))
@@ -171,17 +174,25 @@ fun main() {
     test("add and list credentials with byte arrays intact") {
         val wallet = Wallet.open(WalletConfig(path = path, createIfMissing = false, keyProtector = protector()))
         wallet.verifyPin("123456")
-        credentialId = wallet.addCredential(credential(allBytes))
-        wallet.addCredential(credential(byteArrayOf(0, -1, 0)).copy(format = CredentialFormat.SD_JWT_VC, docType = "urn:kr:cert"))
+        val (id, bytes) = addMdl(wallet, allBytes)
+        credentialId = id
+        credentialBytes = bytes
+        val certKey = wallet.createDeviceKey()
+        wallet.addSdJwt(
+            police.issueCertificate("tax-payment", certKey.publicKey, """{"name":"홍길동","arrears":false}""", null),
+            certKey.alias,
+        )
         val page = wallet.listCredentials(CredentialFilter(format = CredentialFormat.MSO_MDOC), 0u, 10u)
         expect(page.total == 1uL && page.items.single().id == credentialId, "filtered listing")
         expect(page.items.single().displayNameKo == "모바일 운전면허증", "Korean text intact")
         val got = wallet.getCredential(credentialId)
-        expect(got.raw.contentEquals(allBytes), "raw bytes intact")
+        expect(got.raw.contentEquals(credentialBytes), "raw bytes intact")
+        expect(got.raw.toList().windowed(allBytes.size).any { it == allBytes.toList() }, "every byte value crossed")
         val all = wallet.listCredentials(CredentialFilter(), 0u, 1u)
         expect(all.total == 2uL && all.nextOffset == 1u, "paging")
         expectThrows<WalletException.NotFound> { wallet.getCredential("missing") }
-        expectThrows<WalletException.InvalidInput> { wallet.addCredential(credential(ByteArray(0))) }
+        val refused = expectThrows<WalletException.Verification> { wallet.addMdoc(ByteArray(100) { (it * 37).toByte() }, certKey.alias) }
+        expect(refused.failure == VerificationFailure.MALFORMED, "${refused.failure}")
         wallet.closeStore()
         expectThrows<WalletException.Closed> { wallet.status() }
     }
@@ -193,7 +204,7 @@ fun main() {
         Wallet.open(WalletConfig(path = path, keyProtector = protector())).use { wallet ->
             expect(!wallet.status().unlocked, "opens locked")
             wallet.verifyPin("123456")
-            expect(wallet.getCredential(credentialId).raw.contentEquals(allBytes), "bytes after reopen")
+            expect(wallet.getCredential(credentialId).raw.contentEquals(credentialBytes), "bytes after reopen")
             expect(wallet.status().credentialCount == 2uL, "count after reopen")
         }
     }
@@ -207,7 +218,8 @@ fun main() {
             expect(verifyEs256(jwt, key.publicKey), "proof verifies with the host key")
             val payload = String(Base64.getUrlDecoder().decode(jwt.split(".")[1]))
             expect(payload.contains("\"nonce\":\"nonce-1\"") && payload.contains("1800000000"), payload)
-            val id = wallet.addCredential(credential(allBytes, key.alias))
+            val mdl = police.issueMdl(key.publicKey, mdlClaims(allBytes))
+            val id = wallet.addMdoc(mdl, key.alias)
             wallet.deleteCredential(id)
             expect(area.deleted == listOf(key.alias), "deleting the credential deleted its host key")
         }
@@ -222,8 +234,14 @@ fun main() {
             expect(e.reason.contains("keystore unavailable"), "reason carried: ${e.reason}")
             expectThrows<WalletException.HostCallback> { wallet.createDeviceKey() }
             area.failing = false
+            val second = wallet.createDeviceKey()
             expectThrows<WalletException.NotFound> { wallet.keyProofJwt("no-such-key", "aud", null) }
             expect(verifyEs256(wallet.keyProofJwt(key.alias, "aud", null), key.publicKey), "usable again")
+            // A wipe whose host keys cannot be deleted says so, with the keys left behind.
+            area.failing = true
+            val incomplete = expectThrows<WalletException.WipeIncomplete> { wallet.wipeBlocking() }
+            expect(incomplete.undeletedKeyAliases.sorted() == listOf(key.alias, second.alias).sorted(), "${incomplete.undeletedKeyAliases}")
+            expect(incomplete.dataKeyDestroyed, "the store is erased all the same")
         }
     }
 
@@ -231,10 +249,10 @@ fun main() {
         runBlocking {
             val wipePath = dir.resolve("wipe.jigap").toString()
             val wallet = openWallet(WalletConfig(path = wipePath, keyProtector = protector()))
-            wallet.addCredential(credential(allBytes))
+            addMdl(wallet)
             wallet.createDeviceKey()
             val report = wallet.wipe()
-            expect(report.credentialsRemoved == 1uL && report.softwareKeysRemoved == 1uL && report.dataKeyDestroyed, "$report")
+            expect(report.credentialsRemoved == 1uL && report.softwareKeysRemoved == 2uL && report.dataKeyDestroyed, "$report")
             expectThrows<WalletException.Closed> { wallet.status() }
             val again = openWallet(WalletConfig(path = wipePath, keyProtector = protector()))
             expect(again.status().newlyCreated, "a wiped store reopens empty")
@@ -257,15 +275,14 @@ fun main() {
             ),
         )
         val id = wallet.addMdoc(mdl, key.alias)
-        val material = authority.material()
-        wallet.addTrustAnchor(TrustRole.MDOC_READER, material.readerRootCertificate)
+        wallet.addTrustAnchor(TrustRole.MDOC_READER, authority.rootCertificate(TrustRole.MDOC_READER))
 
         val holder = wallet.startPresentation(listOf(RetrievalMethod.Nfc(255uL, 65536uL)), DeviceAuthMode.SIGNATURE)
         val reader = MdocReader(
             ReaderConfig(
-                iacaCertificates = listOf(material.iacaCertificate),
-                readerCertificateChain = listOf(material.readerCertificate),
-                readerPrivateKey = material.readerKey,
+                iacaCertificates = listOf(authority.rootCertificate(TrustRole.MDOC_ISSUER)),
+                readerCertificateChain = listOf(authority.signerCertificate(TrustRole.MDOC_READER)),
+                readerPrivateKey = authority.signerKey(TrustRole.MDOC_READER),
             ),
         )
         val ns = "org.iso.18013.5.1"
@@ -306,7 +323,7 @@ fun main() {
         val view = wallet.certificateView(id)
         expect(view.claims.any { it.path == "/resident_registration_number" && it.disclosable }, "RRN can be withheld")
         val presentation = wallet.presentSdJwt(id, listOf("/name", "/address/locality"), "https://bank.example", "n-1")
-        val verifier = SdJwtVerifier(SdJwtVerifierConfig(trustedIssuerCertificates = listOf(authority.material().iacaCertificate)))
+        val verifier = SdJwtVerifier(SdJwtVerifierConfig(trustedIssuerCertificates = listOf(authority.rootCertificate(TrustRole.SD_JWT_ISSUER))))
         val verified = verifier.verify(presentation, "https://bank.example", "n-1")
         expect(verified.keyBound, "key bound")
         expect(verified.claimsJson.contains("홍길동") && !verified.claimsJson.contains("900505"), verified.claimsJson)
@@ -317,7 +334,7 @@ fun main() {
     test("bills and the inbox: signed ingest, smishing refused, paging") {
         val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
         val authority = TestAuthority.create("Kotlin Gov", "KR", null)
-        wallet.addTrustAnchor(TrustRole.SENDER, authority.material().iacaCertificate)
+        wallet.addTrustAnchor(TrustRole.SENDER, authority.rootCertificate(TrustRole.SENDER))
         val bill = wallet.ingestBill(authority.signBill(BillDraft(
             id = "TAX-1", version = 1uL, senderName = "종로구청", kind = BillKind.LOCAL_TAX, title = "주민세",
             amountKrw = 75_000uL, dueDate = "2099-12-31", payeeAccount = "가상계좌", period = "2099",
@@ -345,7 +362,7 @@ fun main() {
     test("an eligibility check on the device") {
         val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
         val gov = TestAuthority.create("Kotlin Gov", "KR", null)
-        wallet.addTrustAnchor(TrustRole.CATALOG_PUBLISHER, gov.material().iacaCertificate)
+        wallet.addTrustAnchor(TrustRole.CATALOG_PUBLISHER, gov.rootCertificate(TrustRole.CATALOG_PUBLISHER))
         wallet.setBenefitOptIn(true)
         wallet.setCitizenFacts(listOf(
             CitizenFact("age", FactValue.Int(70L)),

@@ -29,18 +29,20 @@ def protector():
     return jigap.passphrase_key_protector_with_cost("python test passphrase", 10_000)
 
 
-def credential(raw, alias=None):
-    return jigap.NewCredential(
-        format=jigap.CredentialFormat.MSO_MDOC,
-        doc_type="org.iso.18013.5.1.mDL",
-        issuer="KR National Police Agency",
-        display_name_ko="모바일 운전면허증",
-        display_name_en="Mobile driver's licence",
-        valid_from=1_700_000_000,
-        valid_until=1_900_000_000,
-        key_alias=alias,
-        raw=raw,
-    )
+POLICE = jigap.TestAuthority.create("Python Police", "KR", None)
+
+
+def mdl_claims(portrait):
+    return jigap.MdlClaims(
+        family_name="홍", given_name="길동", birth_date="1990-05-05", document_number="11-23-456789-01",
+        issuing_authority="경찰청", portrait=portrait, vehicle_categories=["B"], valid_days=30)
+
+
+def add_mdl(wallet, portrait=b"\xff\xd8\xff\xd9", key=None):
+    """Issues an mDL to a (new) device key of `wallet` and stores it: its id and bytes."""
+    key = key or wallet.create_device_key()
+    mdl = POLICE.issue_mdl(key.public_key, mdl_claims(portrait))
+    return wallet.add_mdoc(mdl, key.alias), mdl
 
 
 class HostSecureArea(jigap.SecureArea):
@@ -133,11 +135,16 @@ class WalletBindingTest(unittest.TestCase):
 
     def test_credentials_bytes_intact_across_reopen(self):
         wallet = self.open()
-        cid = wallet.add_credential(credential(ALL_BYTES))
-        page = wallet.list_credentials(jigap.CredentialFilter(issuer="KR National Police Agency"), 0, 10)
+        cid, raw = add_mdl(wallet, ALL_BYTES)
+        issuer = wallet.get_credential(cid).summary.issuer
+        self.assertIn("Python Police Document Signer", issuer)
+        page = wallet.list_credentials(jigap.CredentialFilter(issuer=issuer), 0, 10)
         self.assertEqual(page.total, 1)
         self.assertEqual(page.items[0].display_name_ko, "모바일 운전면허증")
-        self.assertEqual(wallet.get_credential(cid).raw, ALL_BYTES)
+        self.assertEqual(wallet.get_credential(cid).raw, raw)
+        self.assertIn(ALL_BYTES, raw)
+        with self.assertRaises(jigap.WalletError.Verification):
+            wallet.add_mdoc(bytes(range(100)), wallet.create_device_key().alias)
         wallet.close_store()
         with self.assertRaises(jigap.WalletError.Closed):
             wallet.status()
@@ -146,7 +153,7 @@ class WalletBindingTest(unittest.TestCase):
                 path=self.path, key_protector=jigap.passphrase_key_protector_with_cost("nope", 10_000)))
         again = self.open(create_if_missing=False)
         self.assertFalse(again.status().newly_created)
-        self.assertEqual(again.get_credential(cid).raw, ALL_BYTES)
+        self.assertEqual(again.get_credential(cid).raw, raw)
         with self.assertRaises(jigap.WalletError.NotFound):
             again.get_credential("missing")
 
@@ -170,14 +177,14 @@ class WalletBindingTest(unittest.TestCase):
         with self.assertRaises(jigap.WalletError.NotFound):
             wallet.key_proof_jwt("no-such-key", "aud", None)
         self.assertIsNotNone(verify_es256(wallet.key_proof_jwt(key.alias, "aud", None), key.public_key))
-        cid = wallet.add_credential(credential(b"\x00", key.alias))
+        cid, _ = add_mdl(wallet, key=key)
         wallet.delete_credential(cid)
         self.assertEqual(area.deleted, [key.alias])
 
     def test_async_open_and_wipe(self):
         async def scenario():
             wallet = await jigap.open_wallet(jigap.WalletConfig(path=self.path, key_protector=protector()))
-            wallet.add_credential(credential(ALL_BYTES))
+            add_mdl(wallet, ALL_BYTES)
             report = await wallet.wipe()
             self.assertEqual(report.credentials_removed, 1)
             self.assertTrue(report.data_key_destroyed)
@@ -196,13 +203,13 @@ class WalletBindingTest(unittest.TestCase):
             family_name="홍", given_name="길동", birth_date="1990-05-05", document_number="11-23-456789-01",
             issuing_authority="경찰청", portrait=b"\xff\xd8\xff\xd9", vehicle_categories=["B"], valid_days=30))
         cid = wallet.add_mdoc(mdl, key.alias)
-        material = authority.material()
-        wallet.add_trust_anchor(jigap.TrustRole.MDOC_READER, material.reader_root_certificate)
+        wallet.add_trust_anchor(jigap.TrustRole.MDOC_READER,
+                                authority.root_certificate(jigap.TrustRole.MDOC_READER))
         holder = wallet.start_presentation([], jigap.DeviceAuthMode.SIGNATURE)
         reader = jigap.MdocReader(jigap.ReaderConfig(
-            iaca_certificates=[material.iaca_certificate],
-            reader_certificate_chain=[material.reader_certificate],
-            reader_private_key=material.reader_key))
+            iaca_certificates=[authority.root_certificate(jigap.TrustRole.MDOC_ISSUER)],
+            reader_certificate_chain=[authority.signer_certificate(jigap.TrustRole.MDOC_READER)],
+            reader_private_key=authority.signer_key(jigap.TrustRole.MDOC_READER)))
         ns = "org.iso.18013.5.1"
         session = reader.start_session(holder.engagement().qr_uri, [
             jigap.DocumentRequest(doc_type="org.iso.18013.5.1.mDL", items=[
@@ -233,7 +240,7 @@ class WalletBindingTest(unittest.TestCase):
         cid = wallet.add_sd_jwt(issued, key.alias)
         presentation = wallet.present_sd_jwt(cid, ["/name", "/address/locality"], "https://bank.example", "n-1")
         verifier = jigap.SdJwtVerifier(jigap.SdJwtVerifierConfig(
-            trusted_issuer_certificates=[authority.material().iaca_certificate]))
+            trusted_issuer_certificates=[authority.root_certificate(jigap.TrustRole.SD_JWT_ISSUER)]))
         verified = verifier.verify(presentation, "https://bank.example", "n-1")
         self.assertTrue(verified.key_bound)
         claims = json.loads(verified.claims_json)
@@ -246,7 +253,7 @@ class WalletBindingTest(unittest.TestCase):
     def test_bills_and_inbox(self):
         wallet = self.open()
         authority = jigap.TestAuthority.create("Python Gov", "KR", None)
-        wallet.add_trust_anchor(jigap.TrustRole.SENDER, authority.material().iaca_certificate)
+        wallet.add_trust_anchor(jigap.TrustRole.SENDER, authority.root_certificate(jigap.TrustRole.SENDER))
         bill = wallet.ingest_bill(authority.sign_bill(jigap.BillDraft(
             id="TAX-1", version=1, sender_name="종로구청", kind=jigap.BillKind.LOCAL_TAX, title="주민세",
             amount_krw=75_000, due_date="2099-12-31", payee_account="가상계좌", period="2099")))
@@ -266,7 +273,8 @@ class WalletBindingTest(unittest.TestCase):
     def test_eligibility_check(self):
         wallet = self.open()
         gov = jigap.TestAuthority.create("Python Gov", "KR", None)
-        wallet.add_trust_anchor(jigap.TrustRole.CATALOG_PUBLISHER, gov.material().iaca_certificate)
+        wallet.add_trust_anchor(jigap.TrustRole.CATALOG_PUBLISHER,
+                                gov.root_certificate(jigap.TrustRole.CATALOG_PUBLISHER))
         wallet.set_benefit_opt_in(True)
         wallet.set_citizen_facts([jigap.CitizenFact(name="pregnant", value=jigap.FactValue.BOOL(True)),
                                   jigap.CitizenFact(name="region", value=jigap.FactValue.TEXT("서울"))])

@@ -152,10 +152,9 @@ fn run() -> Result<Outcome, WalletError> {
         },
     )?;
     let id = wallet.add_mdoc(licence, key.alias)?;
-    let material = police.material();
     wallet.add_trust_anchor(
         TrustRole::MdocReader,
-        material.reader_root_certificate.clone(),
+        police.root_certificate(TrustRole::MdocReader)?,
     )?;
 
     // In person, with MAC device authentication: the reader's session key meets the host key.
@@ -163,10 +162,12 @@ fn run() -> Result<Outcome, WalletError> {
         .clone()
         .start_presentation(vec![], DeviceAuthMode::Mac)?;
     let reader = MdocReader::new(ReaderConfig {
-        iaca_certificates: vec![material.iaca_certificate.clone()],
-        reader_certificate_chain: vec![material.reader_certificate.clone()],
-        reader_private_key: Some(material.reader_key.clone()),
+        iaca_certificates: vec![police.root_certificate(TrustRole::MdocIssuer)?],
+        status_list_certificates: vec![],
+        reader_certificate_chain: vec![police.signer_certificate(TrustRole::MdocReader)?],
+        reader_private_key: Some(police.signer_key(TrustRole::MdocReader)?),
         clock: None,
+        session_state_key: None,
     })?;
     let ns = "org.iso.18013.5.1";
     let item = |identifier: &str| RequestedItem {
@@ -208,7 +209,7 @@ fn run() -> Result<Outcome, WalletError> {
     // On-device eligibility: opt in, then evaluate a signed catalog against the licence.
     wallet.add_trust_anchor(
         TrustRole::CatalogPublisher,
-        material.iaca_certificate.clone(),
+        police.root_certificate(TrustRole::CatalogPublisher)?,
     )?;
     wallet.set_benefit_opt_in(true)?;
     let results = wallet.evaluate_benefits(police.sign_benefit_catalog(1)?)?;

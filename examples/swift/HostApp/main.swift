@@ -51,7 +51,7 @@ do {
 
     // The bank's server side: trust the government's certificate, check binding and nonce.
     let bank = try SdJwtVerifier(config: SdJwtVerifierConfig(
-        trustedIssuerCertificates: [government.material().iacaCertificate]))
+        trustedIssuerCertificates: [try government.rootCertificate(role: .sdJwtIssuer)]))
     let verified = try bank.verify(presentation: presentation, audience: "https://bank.example", nonce: nonce)
     require(verified.keyBound, "the presentation is bound to the wallet's key")
     require(verified.claimsJson.contains("김지갑") && verified.claimsJson.contains("마포구"), "approved claims arrive")

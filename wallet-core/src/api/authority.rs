@@ -8,7 +8,9 @@ use zeroize::Zeroizing;
 use super::host::{Clock, SystemClock};
 use super::WalletError;
 use crate::crypto::ec::SoftwareKey;
-use crate::issuer::certificates::{create_authority, Authority, CertifiedKey};
+use crate::issuer::certificates::{
+    create_authority, issuer_url, Authority, CertifiedKey, RoleChain,
+};
 use crate::issuer::mdoc::{
     issue, mdl_claims, resident_card_claims, MdlFacts, ResidentCardFacts, MDL_DOCTYPE,
     RESIDENT_CARD_DOCTYPE,
@@ -19,34 +21,36 @@ use crate::mdoc::issuer_signed::ValidityInfo;
 use crate::time;
 use crate::trust::status_list::{StatusList, StatusReference};
 use crate::trust::status_token::{sign_cwt, sign_jwt};
+use crate::trust::x509::TrustRole;
 
-/// The certificates and keys of a test authority, for saving and loading.
+/// One role's chain of a test authority: its root and the signer under it, with their keys.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoleMaterial {
+    /// The role.
+    pub role: TrustRole,
+    /// The root certificate (DER): the trust anchor for this role.
+    pub root_certificate: Vec<u8>,
+    /// The root's private key (32-byte scalar).
+    pub root_key: Vec<u8>,
+    /// The signer's certificate (DER), issued by the root.
+    pub certificate: Vec<u8>,
+    /// The signer's private key (32-byte scalar).
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for RoleMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleMaterial")
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The certificates and keys of a test authority, for saving and loading: one chain per role.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AuthorityMaterial {
-    /// IACA root certificate (DER).
-    pub iaca_certificate: Vec<u8>,
-    /// IACA private key (32-byte scalar).
-    pub iaca_key: Vec<u8>,
-    /// Document signer certificate (DER).
-    pub document_signer_certificate: Vec<u8>,
-    /// Document signer private key.
-    pub document_signer_key: Vec<u8>,
-    /// Reader root certificate (DER).
-    pub reader_root_certificate: Vec<u8>,
-    /// Reader root private key.
-    pub reader_root_key: Vec<u8>,
-    /// Reader authentication certificate (DER).
-    pub reader_certificate: Vec<u8>,
-    /// Reader authentication private key.
-    pub reader_key: Vec<u8>,
-    /// SD-JWT VC signer certificate (DER), issued by the IACA.
-    pub certificate_issuer_certificate: Vec<u8>,
-    /// SD-JWT VC signer private key.
-    pub certificate_issuer_key: Vec<u8>,
-    /// Bill and notification sender certificate (DER), issued by the IACA.
-    pub sender_certificate: Vec<u8>,
-    /// Sender private key.
-    pub sender_key: Vec<u8>,
+    /// Every role's chain.
+    pub roles: Vec<RoleMaterial>,
 }
 
 impl std::fmt::Debug for AuthorityMaterial {
@@ -181,7 +185,9 @@ pub struct ResidentCardClaims {
     pub status: Option<StatusListEntry>,
 }
 
-/// A test issuing authority (IACA, document signer, reader root and reader certificate).
+/// A test issuing authority: one root and one signer for every role (mdoc issuer, reader,
+/// SD-JWT VC issuer, status lists, sender, data recipient, catalog publisher, identity
+/// verifier).
 #[derive(uniffi::Object)]
 pub struct TestAuthority {
     authority: Authority,
@@ -278,30 +284,37 @@ impl TestAuthority {
         }))
     }
 
-    /// An authority loaded from saved material.
+    /// An authority loaded from saved material (every role's chain, each key matching its
+    /// certificate and each signer issued by its root).
     #[uniffi::constructor]
     pub fn load(
         material: AuthorityMaterial,
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<Arc<Self>, WalletError> {
-        let authority = Authority {
-            iaca: certified(&material.iaca_certificate, &material.iaca_key)?,
-            document_signer: certified(
-                &material.document_signer_certificate,
-                &material.document_signer_key,
-            )?,
-            reader_root: certified(&material.reader_root_certificate, &material.reader_root_key)?,
-            reader: certified(&material.reader_certificate, &material.reader_key)?,
-            certificate_issuer: certified(
-                &material.certificate_issuer_certificate,
-                &material.certificate_issuer_key,
-            )?,
-            sender: certified(&material.sender_certificate, &material.sender_key)?,
-        };
-        let country = crate::trust::x509::ParsedCertificate::from_der(&material.iaca_certificate)
-            .ok()
-            .and_then(|c| c.country())
-            .unwrap_or_default();
+        let mut chains = Vec::with_capacity(TrustRole::ALL.len());
+        for role in TrustRole::ALL {
+            let m = material
+                .roles
+                .iter()
+                .find(|m| m.role == role)
+                .ok_or_else(|| {
+                    WalletError::invalid(format!("the material has no {} chain", role.name()))
+                })?;
+            chains.push(RoleChain {
+                role,
+                root: certified(&m.root_certificate, &m.root_key)?,
+                signer: certified(&m.certificate, &m.key)?,
+            });
+        }
+        let authority = Authority { chains };
+        let country = crate::trust::x509::ParsedCertificate::from_der(
+            authority
+                .root_certificate(TrustRole::MdocIssuer)
+                .map_err(issuer_error)?,
+        )
+        .ok()
+        .and_then(|c| c.country())
+        .unwrap_or_default();
         Ok(Arc::new(TestAuthority {
             authority,
             country,
@@ -311,22 +324,55 @@ impl TestAuthority {
 
     /// The certificates and keys, for saving.
     pub fn material(&self) -> AuthorityMaterial {
-        let a = &self.authority;
         let key = |k: &CertifiedKey| k.key.private_scalar().expose().to_vec();
         AuthorityMaterial {
-            iaca_certificate: a.iaca.certificate.clone(),
-            iaca_key: key(&a.iaca),
-            document_signer_certificate: a.document_signer.certificate.clone(),
-            document_signer_key: key(&a.document_signer),
-            reader_root_certificate: a.reader_root.certificate.clone(),
-            reader_root_key: key(&a.reader_root),
-            reader_certificate: a.reader.certificate.clone(),
-            reader_key: key(&a.reader),
-            certificate_issuer_certificate: a.certificate_issuer.certificate.clone(),
-            certificate_issuer_key: key(&a.certificate_issuer),
-            sender_certificate: a.sender.certificate.clone(),
-            sender_key: key(&a.sender),
+            roles: self
+                .authority
+                .chains
+                .iter()
+                .map(|c| RoleMaterial {
+                    role: c.role,
+                    root_certificate: c.root.certificate.clone(),
+                    root_key: key(&c.root),
+                    certificate: c.signer.certificate.clone(),
+                    key: key(&c.signer),
+                })
+                .collect(),
         }
+    }
+
+    /// The root certificate (DER) of `role`: what a wallet or relying party adds as the trust
+    /// anchor for that role, and only for it.
+    pub fn root_certificate(&self, role: TrustRole) -> Result<Vec<u8>, WalletError> {
+        Ok(self
+            .authority
+            .root_certificate(role)
+            .map_err(issuer_error)?
+            .to_vec())
+    }
+
+    /// The signer certificate (DER) of `role` (a document signer, a reader, a data
+    /// recipient ...).
+    pub fn signer_certificate(&self, role: TrustRole) -> Result<Vec<u8>, WalletError> {
+        Ok(self
+            .authority
+            .signer(role)
+            .map_err(issuer_error)?
+            .certificate
+            .clone())
+    }
+
+    /// The signer's private key of `role` (32-byte scalar), e.g. for a reader to sign its
+    /// requests with.
+    pub fn signer_key(&self, role: TrustRole) -> Result<Vec<u8>, WalletError> {
+        Ok(self
+            .authority
+            .signer(role)
+            .map_err(issuer_error)?
+            .key
+            .private_scalar()
+            .expose()
+            .to_vec())
     }
 
     /// Issues an mDL bound to `device_public_key`; returns IssuerSigned bytes for `Wallet.addMdoc`.
@@ -356,7 +402,9 @@ impl TestAuthority {
             },
         };
         issue(
-            &self.authority.document_signer,
+            self.authority
+                .signer(TrustRole::MdocIssuer)
+                .map_err(issuer_error)?,
             MDL_DOCTYPE,
             &mdl_claims(&facts),
             &device_public_key,
@@ -384,7 +432,9 @@ impl TestAuthority {
             portrait: claims.portrait,
         };
         issue(
-            &self.authority.document_signer,
+            self.authority
+                .signer(TrustRole::MdocIssuer)
+                .map_err(issuer_error)?,
             RESIDENT_CARD_DOCTYPE,
             &resident_card_claims(&facts),
             &device_public_key,
@@ -414,10 +464,7 @@ impl TestAuthority {
             .clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
-        let issuer = format!(
-            "https://issuer.jigap.example/{}",
-            self.country.to_ascii_lowercase()
-        );
+        let issuer = issuer_url(&self.country);
         let envelope = VcEnvelope {
             issuer: &issuer,
             vct: kind.vct,
@@ -430,20 +477,17 @@ impl TestAuthority {
             }),
             decoys_per_object: 2,
         };
-        let chain = [self.authority.certificate_issuer.certificate.clone()];
+        let signer = self
+            .authority
+            .signer(TrustRole::SdJwtIssuer)
+            .map_err(issuer_error)?;
+        let chain = [signer.certificate.clone()];
         let disclosable = crate::documents::certificates::disclosable_paths(kind, &claims);
-        issue_sd_jwt(
-            &self.authority.certificate_issuer,
-            &chain,
-            &envelope,
-            &claims,
-            &disclosable,
-        )
-        .map_err(issuer_error)
+        issue_sd_jwt(signer, &chain, &envelope, &claims, &disclosable).map_err(issuer_error)
     }
 
     /// Publishes a status list for `uri`: `size` entries of 2 bits, all valid except
-    /// `statuses`, signed by the certificate issuer (x5c), cacheable for `ttl_seconds` and
+    /// `statuses`, signed by the status list signer (x5c), cacheable for `ttl_seconds` and
     /// expiring after a week. Serve the bytes at `uri`.
     pub fn status_list_token(
         &self,
@@ -464,7 +508,10 @@ impl TestAuthority {
             .clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
-        let signer = &self.authority.certificate_issuer;
+        let signer = self
+            .authority
+            .signer(TrustRole::StatusListIssuer)
+            .map_err(issuer_error)?;
         let chain = [signer.certificate.clone()];
         let sign = |m: &[u8]| signer.key.sign(m);
         let ttl = i64::from(ttl_seconds);
@@ -497,7 +544,7 @@ impl TestAuthority {
             receipt: None,
             paid_at: None,
         };
-        self.sign_as_sender(&crate::documents::bills::payload(&bill))
+        self.sign_as(TrustRole::Sender, &crate::documents::bills::payload(&bill))
     }
 
     /// Signs a notification as the authority's registered sender, issued now.
@@ -518,24 +565,53 @@ impl TestAuthority {
             expires_at: draft.expires_at,
             reference: draft.reference,
         };
-        self.sign_as_sender(&crate::inbox::notifications::payload(&notification))
+        self.sign_as(
+            TrustRole::Sender,
+            &crate::inbox::notifications::payload(&notification),
+        )
     }
-    /// Signs the sample benefit catalog (35 Korean programmes) as the authority's sender,
-    /// acting as a catalog publisher.
+    /// Signs the sample benefit catalog (35 Korean programmes) as the authority's catalog
+    /// publisher.
     pub fn sign_benefit_catalog(&self, version: u64) -> Result<Vec<u8>, WalletError> {
         let benefits =
             crate::inbox::benefits::catalog::sample().map_err(|e| WalletError::Internal {
                 reason: e.to_string(),
             })?;
-        self.sign_as_sender(&crate::inbox::benefits::catalog::payload(
-            &benefits, version,
-        ))
+        self.sign_as(
+            TrustRole::CatalogPublisher,
+            &crate::inbox::benefits::catalog::payload(&benefits, version),
+        )
+    }
+}
+
+#[uniffi::export]
+impl TestAuthority {
+    /// Signs a re-verification token for a locked-out wallet's `challenge`, as the
+    /// authority's identity verifier, valid `valid_seconds` from now: what
+    /// `Wallet.reset_pin` takes after the citizen re-verified.
+    pub fn sign_pin_reset(
+        &self,
+        challenge: Vec<u8>,
+        valid_seconds: u32,
+    ) -> Result<Vec<u8>, WalletError> {
+        let now = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        self.sign_as(
+            TrustRole::IdentityVerifier,
+            &crate::access::reverification_payload(&challenge, now + i64::from(valid_seconds)),
+        )
     }
 }
 
 impl TestAuthority {
-    fn sign_as_sender(&self, body: &crate::mdoc::cbor::Value) -> Result<Vec<u8>, WalletError> {
-        let sender = &self.authority.sender;
+    fn sign_as(
+        &self,
+        role: TrustRole,
+        body: &crate::mdoc::cbor::Value,
+    ) -> Result<Vec<u8>, WalletError> {
+        let sender = self.authority.signer(role).map_err(issuer_error)?;
         let signed =
             crate::documents::signed::sign(body, std::slice::from_ref(&sender.certificate), |m| {
                 sender.key.sign(m).map_err(crate::mdoc::MdocError::from)

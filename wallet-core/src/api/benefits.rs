@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::presentation::TrustRole;
 use super::records::{CredentialFilter, CredentialFormat, CredentialState};
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::documents::signed;
@@ -19,6 +18,7 @@ use crate::mdoc::cbor::{self, Value};
 use crate::mdoc::issuer_signed::IssuerSigned;
 use crate::time;
 use crate::trust::x509::ParsedCertificate;
+use crate::trust::x509::TrustRole;
 
 const META_OPT_IN: &str = "benefits_opt_in";
 const META_FACTS: &str = "benefits_facts";
@@ -251,7 +251,12 @@ impl Wallet {
             .into_iter()
             .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
             .collect();
-        let payload = signed::verify(&signed_catalog, &anchors, self.now()?)?;
+        let payload = signed::verify(
+            &signed_catalog,
+            &anchors,
+            self.now()?,
+            TrustRole::CatalogPublisher,
+        )?;
         let benefits = catalog::parse(&payload.body).map_err(|e| WalletError::Verification {
             failure: VerificationFailure::Malformed,
             detail: e.to_string(),

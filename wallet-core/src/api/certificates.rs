@@ -16,9 +16,8 @@ use crate::documents::certificates::{self as catalogue, CertificateType};
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::{inspect, key_binding_input, select};
 use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
-use crate::sdjwt::SdJwtError;
-use crate::trust::status_list::StatusReference;
 use crate::trust::x509::ParsedCertificate;
+use crate::verifier::sdjwt::{verify_vc, VcPolicy};
 
 /// One claim of a stored certificate.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -81,11 +80,25 @@ pub struct VerifiedCertificate {
 /// How a relying party verifies certificates.
 #[derive(uniffi::Record)]
 pub struct SdJwtVerifierConfig {
-    /// Trusted issuer roots (DER): the `x5c` chain must end at one of them.
+    /// Trusted SD-JWT VC issuer roots (DER): the `x5c` chain must end at one of them, with a
+    /// leaf of the SD-JWT VC issuer profile.
     pub trusted_issuer_certificates: Vec<Vec<u8>>,
+    /// Trusted status list signer roots (DER): status list tokens loaded with
+    /// `add_status_list` must be signed under one of them by a status list signer.
+    #[uniffi(default = [])]
+    pub status_list_certificates: Vec<Vec<u8>>,
+    /// The credential types (`vct`) accepted; empty accepts any.
+    #[uniffi(default = [])]
+    pub accepted_vcts: Vec<String>,
+    /// Refuse credentials that state no expiry (`exp`).
+    #[uniffi(default = true)]
+    pub require_expiry: bool,
     /// Oldest acceptable Key Binding JWT, in seconds.
     #[uniffi(default = 300)]
     pub max_key_binding_age_seconds: u32,
+    /// Accepted clock skew between the holder, the issuer and this verifier, in seconds.
+    #[uniffi(default = 60)]
+    pub clock_skew_seconds: u32,
     /// The verification clock; `None` uses the system clock.
     #[uniffi(default = None)]
     pub clock: Option<Arc<dyn Clock>>,
@@ -144,7 +157,7 @@ impl Wallet {
             Some(k) => (k.name_ko.to_owned(), k.name_en.to_owned()),
             None => (vct.clone(), vct.clone()),
         };
-        self.add_credential(NewCredential {
+        self.store_credential(NewCredential {
             format: CredentialFormat::SdJwtVc,
             issuer: text("iss").unwrap_or_else(|| "unknown issuer".into()),
             doc_type: vct,
@@ -170,8 +183,9 @@ impl Wallet {
         let view = inspect(&parsed)?;
         let kind = type_of(&credential.summary.doc_type);
         let mut claims = Vec::new();
-        for (path, _) in &view.disclosures {
-            let value = view.claims.pointer(path).cloned().unwrap_or(Value::Null);
+        for disclosure in &view.disclosures {
+            let path = &disclosure.path;
+            let value = &disclosure.value;
             let (label_ko, label_en) = labels(kind, path);
             claims.push(CertificateClaim {
                 path: path.clone(),
@@ -251,14 +265,33 @@ impl Wallet {
 #[derive(uniffi::Object)]
 pub struct SdJwtVerifier {
     anchors: Vec<ParsedCertificate>,
+    status_anchors: Vec<ParsedCertificate>,
+    accepted_vcts: Vec<String>,
+    require_expiry: bool,
     max_age: i64,
+    skew: i64,
     clock: Arc<dyn Clock>,
     statuses: VerifierStatuses,
 }
 
+/// Parses DER certificates given to a relying party's configuration.
+pub(super) fn parse_anchors(
+    certificates: &[Vec<u8>],
+    what: &str,
+) -> Result<Vec<ParsedCertificate>, WalletError> {
+    certificates
+        .iter()
+        .map(|der| {
+            ParsedCertificate::from_der(der)
+                .map_err(|e| WalletError::invalid(format!("{what} certificate: {e}")))
+        })
+        .collect()
+}
+
 #[uniffi::export]
 impl SdJwtVerifier {
-    /// A verifier trusting `config.trusted_issuer_certificates`.
+    /// A verifier trusting `config.trusted_issuer_certificates` for SD-JWT VCs and
+    /// `config.status_list_certificates` for their status lists.
     #[uniffi::constructor]
     pub fn new(config: SdJwtVerifierConfig) -> Result<Arc<Self>, WalletError> {
         if config.trusted_issuer_certificates.is_empty() {
@@ -266,38 +299,36 @@ impl SdJwtVerifier {
                 "a verifier needs at least one trusted issuer certificate",
             ));
         }
-        let anchors = config
-            .trusted_issuer_certificates
-            .iter()
-            .map(|der| {
-                ParsedCertificate::from_der(der)
-                    .map_err(|e| WalletError::invalid(format!("issuer certificate: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(SdJwtVerifier {
-            anchors,
+            anchors: parse_anchors(&config.trusted_issuer_certificates, "issuer")?,
+            status_anchors: parse_anchors(&config.status_list_certificates, "status list")?,
+            accepted_vcts: config.accepted_vcts,
+            require_expiry: config.require_expiry,
             max_age: i64::from(config.max_key_binding_age_seconds),
+            skew: i64::from(config.clock_skew_seconds),
             clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             statuses: VerifierStatuses::default(),
         }))
     }
 
-    /// Loads the status list token fetched from `uri` (JWT or CWT), after checking that it is
-    /// signed by a certificate under the trusted issuers. Credentials that point into it are then
-    /// checked against it until its `ttl`/`exp` runs out.
+    /// Loads the status list token fetched from `uri` (JWT or CWT), after checking that a
+    /// status list signer under `status_list_certificates` signed it. Credentials that point
+    /// into it are then checked against it until its `ttl`/`exp` runs out.
     pub fn add_status_list(&self, uri: String, token: Vec<u8>) -> Result<(), WalletError> {
         let at = self
             .clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
-        self.statuses.load(&uri, &token, &self.anchors, at)
+        self.statuses.load(&uri, &token, &self.status_anchors, at)
     }
 
     /// Verifies a compact SD-JWT+KB presented to `audience` for `nonce`: issuer signature and
-    /// `x5c` chain, every disclosure, `exp`/`nbf`, the Key Binding JWT, and — when the
-    /// credential has a `status` — its entry in a status list loaded with `add_status_list`
-    /// (revoked, suspended, or unavailable are failures). Every failure is a `Verification`
-    /// error naming the check.
+    /// `x5c` chain (an SD-JWT VC issuer under a trusted root), every disclosure, `exp`/`nbf`
+    /// with the configured skew and expiry policy, the header `typ` (`dc+sd-jwt`, or
+    /// `vc+sd-jwt` during the transition), a `vct` this verifier accepts, an `iss` named by the
+    /// issuer's certificate, the Key Binding JWT, and — when the credential has a `status` —
+    /// its entry in a status list loaded with `add_status_list` (anything but VALID, or no
+    /// list, is a failure). Every failure is a `Verification` error naming the check.
     pub fn verify(
         &self,
         presentation: String,
@@ -309,41 +340,31 @@ impl SdJwtVerifier {
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
         let sd = SdJwt::parse(&presentation)?;
-        let policy = KeyBindingPolicy {
-            nonce: &nonce,
-            audience: &audience,
+        let policy = VcPolicy {
+            anchors: &self.anchors,
             at,
-            max_age: self.max_age,
-            skew: 60,
-        };
-        let verified = verify(
-            &sd,
-            IssuerTrust::X5c {
-                anchors: &self.anchors,
+            skew: self.skew,
+            accepted_vcts: &self.accepted_vcts,
+            require_expiry: self.require_expiry,
+            key_binding: KeyBindingPolicy {
+                nonce: &nonce,
+                audience: &audience,
                 at,
+                max_age: self.max_age,
+                skew: self.skew,
             },
-            Some(at),
-            Some(&policy),
-        )?;
-        if let Some(status) = verified.claims.get("status") {
-            let reference = StatusReference::from_json(status)
-                .map_err(|e| SdJwtError::Malformed(format!("status: {e}")))?;
-            self.statuses.check(&reference, at)?;
-        }
-        let text = |name: &str| {
-            verified
-                .claims
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
         };
+        let verified = verify_vc(&sd, &policy)?;
+        if let Some(reference) = &verified.status {
+            self.statuses.check(reference, at)?;
+        }
+        let sd_jwt = verified.sd_jwt;
         Ok(VerifiedCertificate {
-            vct: text("vct"),
-            issuer: text("iss"),
-            issuer_certificate: verified.issuer_certificate.clone().unwrap_or_default(),
-            claims_json: verified.claims.to_string(),
-            disclosed: verified
+            vct: verified.vct,
+            issuer: verified.iss,
+            issuer_certificate: sd_jwt.issuer_certificate.clone().unwrap_or_default(),
+            claims_json: sd_jwt.claims.to_string(),
+            disclosed: sd_jwt
                 .disclosed
                 .iter()
                 .map(|(path, value)| DisclosedClaim {
@@ -351,7 +372,7 @@ impl SdJwtVerifier {
                     value_json: value.to_string(),
                 })
                 .collect(),
-            key_bound: verified.key_bound,
+            key_bound: sd_jwt.key_bound,
         })
     }
 }

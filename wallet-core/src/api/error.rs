@@ -19,9 +19,16 @@ pub enum WalletError {
         /// Tries left before lockout.
         tries_left: u32,
     },
-    /// Too many wrong PINs: the wallet stays locked until the host confirms a reset.
-    #[error("too many wrong PINs; a confirmed PIN reset is required")]
+    /// Too many wrong PINs: the wallet stays locked until a re-verification
+    /// (`reset_pin`) or until the citizen erases the credentials (`reset_pin_by_erasing`).
+    #[error("too many wrong PINs; a re-verified PIN reset is required")]
     PinLockedOut,
+    /// Too soon after wrong PINs: the next try is accepted from `retry_at`.
+    #[error("too soon after a wrong PIN; try again at {retry_at}")]
+    PinDelayed {
+        /// Unix seconds.
+        retry_at: i64,
+    },
     /// The operation needs a PIN and none is set.
     #[error("no PIN is set")]
     PinNotSet,
@@ -76,6 +83,15 @@ pub enum WalletError {
     /// The wallet was closed or wiped.
     #[error("the wallet is closed")]
     Closed,
+    /// The store was wiped, but the host secure area did not delete these device keys: delete
+    /// them through the platform keystore. Nothing in the store can use them any more.
+    #[error("wiped, but {} device key(s) could not be deleted", undeleted_key_aliases.len())]
+    WipeIncomplete {
+        /// The aliases of the keys left in the host secure area.
+        undeleted_key_aliases: Vec<String>,
+        /// The store's data key was destroyed.
+        data_key_destroyed: bool,
+    },
     /// A credential, request, response or session message failed a check; `failure` says
     /// which one, so a reader can tell a tampered value from an expired document.
     #[error("verification failed ({failure:?}): {detail}")]
@@ -129,6 +145,8 @@ pub enum VerificationFailure {
     DeviceAuthentication,
     /// The reader's signature on its request does not verify.
     ReaderAuthentication,
+    /// A response carries a document or element that was not asked for.
+    NotRequested,
     /// A cryptographic operation failed.
     Crypto,
     /// An SD-JWT disclosure is not covered by the issuer's digests (changed or foreign).
@@ -155,10 +173,20 @@ pub enum VerificationFailure {
     Suspended,
     /// A status list could not be fetched, verified or read.
     StatusUnavailable,
+    /// The status list gives a status other than valid, revoked or suspended (an
+    /// application-specific or reserved value): not valid.
+    StatusNotValid,
+    /// The credential's type (`typ`, `vct`) is not one the relying party accepts.
+    CredentialType,
+    /// The credential's `iss` is not a name of its issuer's certificate.
+    IssuerMismatch,
     /// A bill or notification is not signed by a trusted sender.
     UntrustedSender,
     /// A notification's text carries a link or a phone number (refused against smishing).
     CallToAction,
+    /// A PIN re-verification token is not signed by a trusted identity verifier, is for
+    /// another challenge, or has expired.
+    Reverification,
     /// A consent's recipient is not a registered data recipient, or not the one named.
     UntrustedRecipient,
 }
@@ -187,6 +215,8 @@ impl From<crate::sdjwt::SdJwtError> for WalletError {
             S::Revoked => F::Revoked,
             S::Suspended => F::Suspended,
             S::StatusUnavailable(_) => F::StatusUnavailable,
+            S::WrongType(_) => F::CredentialType,
+            S::IssuerMismatch(_) => F::IssuerMismatch,
         };
         WalletError::Verification {
             failure,
@@ -216,6 +246,7 @@ impl From<crate::mdoc::MdocError> for WalletError {
             M::NotYetValid(_) => F::NotYetValid,
             M::DeviceAuthentication(_) => F::DeviceAuthentication,
             M::ReaderAuthentication(_) => F::ReaderAuthentication,
+            M::NotRequested(_) => F::NotRequested,
             M::Crypto(_) => F::Crypto,
         };
         WalletError::Verification {
@@ -296,6 +327,14 @@ impl From<AccessError> for WalletError {
             AccessError::NotLockedOut => {
                 WalletError::invalid("a PIN reset is only possible after lockout")
             }
+            AccessError::TooSoon { retry_at } => WalletError::PinDelayed { retry_at },
+            AccessError::RolledBack => WalletError::StoreCorrupt {
+                reason: e.to_string(),
+            },
+            AccessError::BadProof(detail) => WalletError::Verification {
+                failure: VerificationFailure::Reverification,
+                detail,
+            },
             AccessError::Store(e) => e.into(),
             AccessError::Crypto(e) => e.into(),
         }

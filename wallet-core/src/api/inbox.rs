@@ -2,7 +2,6 @@
 //! download) as signed CBOR; they are verified against the wallet's sender anchors before
 //! anything is stored, and stored sealed like credentials.
 
-use super::presentation::TrustRole;
 use super::records::{CredentialFilter, CredentialState};
 use super::status::WalletEvent;
 use super::{VerificationFailure, Wallet, WalletError};
@@ -14,6 +13,7 @@ use crate::inbox::notifications::{
 use crate::store::documents::StoredDocument;
 use crate::time;
 use crate::trust::x509::ParsedCertificate;
+use crate::trust::x509::TrustRole;
 
 const KIND_BILL: i64 = 1;
 const KIND_NOTIFICATION: i64 = 2;
@@ -213,7 +213,12 @@ impl Wallet {
             .into_iter()
             .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
             .collect();
-        Ok(signed::verify(payload, &anchors, self.now()?)?)
+        Ok(signed::verify(
+            payload,
+            &anchors,
+            self.now()?,
+            TrustRole::Sender,
+        )?)
     }
 
     fn today(&self) -> Result<i64, WalletError> {

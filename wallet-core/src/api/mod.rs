@@ -22,9 +22,10 @@ pub use crate::documents::bills::{BillKind, BillState};
 pub use crate::documents::consent::ConsentMode;
 pub use crate::inbox::benefits::catalog::Eligibility;
 pub use crate::inbox::notifications::{NotificationCategory, Priority};
+pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
-    AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims,
+    AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims, RoleMaterial,
     StatusListEntry, StatusListFormat, StatusValue, TestAuthority,
 };
 pub use benefits::{
@@ -46,7 +47,7 @@ pub use mydata::{
 };
 pub use presentation::{
     Approval, DeviceAuthMode, ElementRef, Engagement, PresentationEvent, PresentationSession,
-    ReaderInfo, RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor, TrustRole,
+    ReaderInfo, RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
 };
 pub use reader::{
     DeviceAuthentication, DocumentError, DocumentRequest, MdocReader, MdocReaderSession,

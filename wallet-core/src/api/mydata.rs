@@ -6,16 +6,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::host::CheckedSecureArea;
-use super::presentation::TrustRole;
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::crypto::random;
 use crate::documents::consent::{self, certificate_hash, Consent, ConsentMode, SELECTED_DAYS};
 use crate::mdoc::MdocError;
 use crate::store::documents::StoredDocument;
-use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate};
+use crate::trust::x509::TrustRole;
+use crate::trust::x509::{verify_chain, ParsedCertificate};
 
 const KIND_CONSENT: i64 = 3;
-const META_CONSENT_KEY: &str = "mydata_key_alias";
+pub(super) const META_CONSENT_KEY: &str = "mydata_key_alias";
 
 /// What the citizen consents to.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -178,6 +178,7 @@ impl Wallet {
         let alias = format!("mydata-{}", random::identifier()?);
         let public = area.create_key(&alias)?;
         self.store.put_meta(META_CONSENT_KEY, alias.as_bytes())?;
+        self.remember_host_key(&alias)?;
         Ok((alias, public))
     }
 
@@ -230,7 +231,7 @@ impl Wallet {
             std::slice::from_ref(&request.recipient_certificate),
             &anchors,
             now,
-            LeafProfile::Signer,
+            TrustRole::DataRecipient,
         )
         .map_err(|e| WalletError::Verification {
             failure: VerificationFailure::UntrustedRecipient,

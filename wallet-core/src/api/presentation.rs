@@ -15,51 +15,7 @@ use crate::mdoc::issuer_signed::IssuerSigned;
 use crate::mdoc::request::{reader_authentication_bytes, DeviceRequest};
 use crate::mdoc::response::{DeviceResponse, ERROR_DATA_NOT_RETURNED, STATUS_OK};
 use crate::mdoc::{cose, MdocError};
-use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate};
-
-/// What a trust anchor is trusted for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum TrustRole {
-    /// mdoc issuing authorities (IACA roots): whose mdocs a reader accepts.
-    MdocIssuer,
-    /// mdoc reader roots: whose signed requests the holder's wallet shows as verified.
-    MdocReader,
-    /// Roots of status list signers: whose status lists may change credential states.
-    StatusListIssuer,
-    /// Roots of bill and notification senders.
-    Sender,
-    /// Roots of registered MyData recipients (banks, agencies).
-    DataRecipient,
-    /// Roots of benefit catalog publishers.
-    CatalogPublisher,
-}
-
-impl TrustRole {
-    pub(super) fn code(self) -> i64 {
-        match self {
-            TrustRole::MdocIssuer => 1,
-            TrustRole::MdocReader => 2,
-            TrustRole::StatusListIssuer => 3,
-            TrustRole::Sender => 4,
-            TrustRole::DataRecipient => 5,
-            TrustRole::CatalogPublisher => 6,
-        }
-    }
-
-    fn from_code(code: i64) -> Result<Self, WalletError> {
-        match code {
-            1 => Ok(TrustRole::MdocIssuer),
-            2 => Ok(TrustRole::MdocReader),
-            3 => Ok(TrustRole::StatusListIssuer),
-            4 => Ok(TrustRole::Sender),
-            5 => Ok(TrustRole::DataRecipient),
-            6 => Ok(TrustRole::CatalogPublisher),
-            other => Err(WalletError::StoreCorrupt {
-                reason: format!("unknown trust role {other}"),
-            }),
-        }
-    }
-}
+use crate::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
 
 /// A stored trust anchor.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -237,23 +193,23 @@ impl Wallet {
         check_alias(&key_alias)?;
         let parsed = IssuerSigned::parse(&issuer_signed)?;
         // Nothing altered or unsigned is stored: the issuer's signature and every digest hold.
-        let signer = crate::verifier::mdoc::check_issuer_signed(&parsed)?;
+        let (signer, mso) = crate::verifier::mdoc::check_issuer_signed(&parsed)?;
         let device_key = CheckedSecureArea(&*self.secure_area).public_key(&key_alias)?;
-        if device_key != parsed.mso.device_key {
+        if device_key != mso.device_key {
             return Err(WalletError::invalid(
                 "the mdoc is bound to a different device key than key_alias",
             ));
         }
         let issuer = signer.subject();
-        let (display_name_ko, display_name_en) = display_names(&parsed.mso.doc_type);
-        self.add_credential(NewCredential {
+        let (display_name_ko, display_name_en) = display_names(&mso.doc_type);
+        self.store_credential(NewCredential {
             format: CredentialFormat::MsoMdoc,
-            doc_type: parsed.mso.doc_type.clone(),
+            doc_type: mso.doc_type.clone(),
             issuer,
             display_name_ko,
             display_name_en,
-            valid_from: Some(parsed.mso.validity.valid_from),
-            valid_until: Some(parsed.mso.validity.valid_until),
+            valid_from: Some(mso.validity.valid_from),
+            valid_until: Some(mso.validity.valid_until),
             key_alias: Some(key_alias),
             raw: issuer_signed,
         })
@@ -269,7 +225,7 @@ impl Wallet {
         let parsed = ParsedCertificate::from_der(&certificate)
             .map_err(|e| WalletError::invalid(e.to_string()))?;
         parsed
-            .check_anchor_profile()
+            .check_anchor_profile(role)
             .map_err(|e| WalletError::invalid(e.to_string()))?;
         let id = random::identifier()?;
         self.store
@@ -286,7 +242,12 @@ impl Wallet {
         self.store
             .trust_anchors(role.map(TrustRole::code))?
             .into_iter()
-            .map(|(id, code, der)| anchor_record(id, TrustRole::from_code(code)?, der))
+            .map(|(id, code, der)| {
+                let role = TrustRole::from_code(code).ok_or_else(|| WalletError::StoreCorrupt {
+                    reason: format!("unknown trust role {code}"),
+                })?;
+                anchor_record(id, role, der)
+            })
             .collect()
     }
 
@@ -392,20 +353,15 @@ impl PresentationSession {
             .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
             .collect();
         let payload = reader_authentication_bytes(transcript, &doc.items_request_bytes);
-        let verdict = verify_chain(
-            &chain,
-            &anchors,
-            self.wallet.now()?,
-            LeafProfile::ReaderAuthentication,
-        )
-        .map_err(|e| e.to_string())
-        .and_then(|(leaf, _)| leaf.p256_public_key().map_err(|e| e.to_string()))
-        .and_then(|key| {
-            cose::verify_sign1(auth, Some(&payload), &key).map_err(|_| {
-                MdocError::ReaderAuthentication("the reader's signature does not verify".into())
-                    .to_string()
-            })
-        });
+        let verdict = verify_chain(&chain, &anchors, self.wallet.now()?, TrustRole::MdocReader)
+            .map_err(|e| e.to_string())
+            .and_then(|(leaf, _)| leaf.p256_public_key().map_err(|e| e.to_string()))
+            .and_then(|key| {
+                cose::verify_sign1(auth, Some(&payload), &key).map_err(|_| {
+                    MdocError::ReaderAuthentication("the reader's signature does not verify".into())
+                        .to_string()
+                })
+            });
         Ok(Some(match verdict {
             Ok(()) => ReaderInfo {
                 subject,
@@ -580,7 +536,7 @@ impl PresentationSession {
                 .clone()
                 .ok_or_else(|| WalletError::invalid("the credential has no device key"))?;
             let stored = IssuerSigned::parse(&credential.raw)?;
-            let device_key = stored.mso.device_key.clone();
+            let device_key = stored.mso()?.device_key;
             let document = match state.device_auth {
                 DeviceAuthMode::Signature => {
                     let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);

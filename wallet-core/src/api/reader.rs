@@ -10,20 +10,27 @@ use super::host::{Clock, SystemClock};
 use super::status::VerifierStatuses;
 use super::VerificationFailure;
 use super::WalletError;
+use crate::crypto::aead;
 use crate::crypto::ec::SoftwareKey;
+use crate::crypto::secret::SymmetricKey;
 use crate::mdoc::cbor;
 use crate::mdoc::reader::{ReaderIdentity, ReaderSession};
 use crate::mdoc::request::ItemsRequest;
-use crate::trust::status_list::StatusReference;
 use crate::trust::x509::ParsedCertificate;
 
-use crate::verifier::mdoc::{verify_document, DeviceAuthMethod, VerificationContext};
+use crate::verifier::mdoc::{
+    check_against_request, verify_document, DeviceAuthMethod, VerificationContext,
+};
 
 /// How to set up a reader.
 #[derive(uniffi::Record)]
 pub struct ReaderConfig {
     /// Trusted IACA certificates (DER): only mdocs chaining to one of them are accepted.
     pub iaca_certificates: Vec<Vec<u8>>,
+    /// Trusted status list signer roots (DER): status list tokens loaded with
+    /// `add_status_list` must be signed under one of them by a status list signer.
+    #[uniffi(default = [])]
+    pub status_list_certificates: Vec<Vec<u8>>,
     /// The reader authentication certificate chain (DER, leaf first); empty for unsigned requests.
     #[uniffi(default = [])]
     pub reader_certificate_chain: Vec<Vec<u8>>,
@@ -33,7 +40,15 @@ pub struct ReaderConfig {
     /// The verification clock; `None` uses the system clock.
     #[uniffi(default = None)]
     pub clock: Option<Arc<dyn Clock>>,
+    /// A 256-bit key (kept in the relying party's keystore) that seals saved sessions: with
+    /// it, [`MdocReaderSession::save_state`] returns the session sealed with AES-256-GCM and
+    /// [`MdocReader::resume_session`] opens it. Without it, sessions cannot be saved: the state
+    /// holds the session's ephemeral private key, which never leaves the core in the clear.
+    #[uniffi(default = None)]
+    pub session_state_key: Option<Vec<u8>>,
 }
+
+const SESSION_STATE_AAD: &[u8] = b"jigap mdoc reader session state v2";
 
 /// An element the reader asks for.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -149,9 +164,11 @@ pub enum ReaderEvent {
 #[derive(uniffi::Object)]
 pub struct MdocReader {
     iaca: Vec<ParsedCertificate>,
+    status_anchors: Vec<ParsedCertificate>,
     identity: Option<(SoftwareKey, Vec<Vec<u8>>)>,
     clock: Arc<dyn Clock>,
     statuses: Arc<VerifierStatuses>,
+    state_key: Option<Arc<SymmetricKey>>,
 }
 
 #[uniffi::export]
@@ -200,34 +217,59 @@ impl MdocReader {
                 ))
             }
         };
+        let state_key = config
+            .session_state_key
+            .map(|k| {
+                let k = Zeroizing::new(k);
+                SymmetricKey::from_slice(&k)
+                    .map(Arc::new)
+                    .map_err(|_| WalletError::invalid("the session state key is not 32 bytes"))
+            })
+            .transpose()?;
         Ok(Arc::new(MdocReader {
             iaca,
+            status_anchors: super::certificates::parse_anchors(
+                &config.status_list_certificates,
+                "status list",
+            )?,
             identity,
             clock: config.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             statuses: Arc::new(VerifierStatuses::default()),
+            state_key,
         }))
     }
 
-    /// Loads the status list token fetched from `uri` (JWT or CWT), after checking that it is
-    /// signed under one of the trusted IACAs. mdocs whose MSO points into it are then checked
-    /// against it until its `ttl`/`exp` runs out.
+    /// Loads the status list token fetched from `uri` (JWT or CWT), after checking that a
+    /// status list signer under `status_list_certificates` signed it. mdocs whose MSO points
+    /// into it are then checked against it until its `ttl`/`exp` runs out.
     pub fn add_status_list(&self, uri: String, token: Vec<u8>) -> Result<(), WalletError> {
         let at = self
             .clock
             .now_unix_seconds()
             .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
-        self.statuses.load(&uri, &token, &self.iaca, at)
+        self.statuses.load(&uri, &token, &self.status_anchors, at)
     }
 
-    /// Continues a session saved with [`MdocReaderSession::save_state`].
+    /// Continues a session saved with [`MdocReaderSession::save_state`] (needs the same
+    /// `session_state_key`). A state that does not open under the key is `Verification` with
+    /// `Decryption`.
     pub fn resume_session(&self, state: Vec<u8>) -> Result<Arc<MdocReaderSession>, WalletError> {
-        let state = Zeroizing::new(state);
-        let session = ReaderSession::resume(&state)?;
+        let key = self.state_key.as_ref().ok_or_else(|| {
+            WalletError::invalid("resuming a session needs the reader's session_state_key")
+        })?;
+        let plain = Zeroizing::new(aead::open(key, SESSION_STATE_AAD, &state).map_err(|_| {
+            WalletError::Verification {
+                failure: VerificationFailure::Decryption,
+                detail: "the saved session does not open with this reader's state key".into(),
+            }
+        })?);
+        let session = ReaderSession::resume(&plain)?;
         Ok(Arc::new(MdocReaderSession {
             statuses: self.statuses.clone(),
             iaca: self.iaca.clone(),
             clock: self.clock.clone(),
             first_message: Vec::new(),
+            state_key: self.state_key.clone(),
             session: Mutex::new(session),
         }))
     }
@@ -279,6 +321,7 @@ impl MdocReader {
             statuses: self.statuses.clone(),
             iaca: self.iaca.clone(),
             clock: self.clock.clone(),
+            state_key: self.state_key.clone(),
             first_message,
             session: Mutex::new(session),
         }))
@@ -292,6 +335,7 @@ pub struct MdocReaderSession {
     iaca: Vec<ParsedCertificate>,
     clock: Arc<dyn Clock>,
     first_message: Vec<u8>,
+    state_key: Option<Arc<SymmetricKey>>,
     session: Mutex<ReaderSession>,
 }
 
@@ -317,6 +361,7 @@ impl MdocReaderSession {
         let Some((_, response)) = session.receive(&message)? else {
             return Ok(ReaderEvent::Terminated);
         };
+        check_against_request(&response, session.requested())?;
         let ctx = VerificationContext {
             iaca: &self.iaca,
             at,
@@ -326,13 +371,8 @@ impl MdocReaderSession {
         let mut documents = Vec::with_capacity(response.documents.len());
         for doc in &response.documents {
             let verified = verify_document(doc, &ctx)?;
-            if let Some(status) = &doc.issuer_signed.mso.status {
-                let reference =
-                    StatusReference::from_cbor(status).map_err(|e| WalletError::Verification {
-                        failure: VerificationFailure::Malformed,
-                        detail: format!("MSO status: {e}"),
-                    })?;
-                self.statuses.check(&reference, at)?;
+            if let Some(reference) = &verified.status {
+                self.statuses.check(reference, at)?;
             }
             documents.push(VerifiedMdoc {
                 doc_type: verified.doc_type,
@@ -379,13 +419,17 @@ impl MdocReaderSession {
         })
     }
 
-    /// The session as bytes, to continue it elsewhere with [`MdocReader::resume_session`]. It
-    /// contains the session's ephemeral private key: store it like a session key.
+    /// The session sealed under the reader's `session_state_key`, to continue it elsewhere
+    /// with [`MdocReader::resume_session`]. The ephemeral private key inside never leaves the
+    /// core unsealed; without a state key this is `InvalidInput`.
     pub fn save_state(&self) -> Result<Vec<u8>, WalletError> {
+        let key = self.state_key.as_ref().ok_or_else(|| {
+            WalletError::invalid("saving a session needs the reader's session_state_key")
+        })?;
         let session = self.session.lock().map_err(|_| WalletError::Internal {
             reason: "reader state poisoned".into(),
         })?;
-        Ok(session.save_state())
+        Ok(aead::seal(key, SESSION_STATE_AAD, &session.save_state())?)
     }
 
     /// Ends the session; returns the termination message to send.

@@ -28,8 +28,10 @@ pub struct WalletConfig {
     pub listener: Option<Arc<dyn super::status::WalletListener>>,
 }
 
-/// A credential to add. The raw bytes are stored exactly as given.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A checked credential about to be stored (inside the core only: hosts add credentials with
+/// `add_mdoc` and `add_sd_jwt`, which check them first). The raw bytes are stored exactly as
+/// given. Its `Debug` shows no personal data.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewCredential {
     /// Encoding of `raw`.
     pub format: CredentialFormat,
@@ -42,16 +44,23 @@ pub struct NewCredential {
     /// Display name in English.
     pub display_name_en: String,
     /// Start of validity, Unix seconds.
-    #[uniffi(default = None)]
     pub valid_from: Option<i64>,
     /// End of validity, Unix seconds.
-    #[uniffi(default = None)]
     pub valid_until: Option<i64>,
     /// Alias of the device key (in the secure area) the credential is bound to.
-    #[uniffi(default = None)]
     pub key_alias: Option<String>,
     /// The credential as received from the issuer.
     pub raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for NewCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCredential")
+            .field("format", &self.format)
+            .field("doc_type", &self.doc_type)
+            .field("raw", &format_args!("<{} bytes redacted>", self.raw.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the wallet knows about a stored credential, without its bytes.
@@ -81,13 +90,23 @@ pub struct CredentialSummary {
     pub key_alias: Option<String>,
 }
 
-/// A stored credential with its bytes, exactly as received.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A stored credential with its bytes, exactly as received. Its `Debug` shows the metadata,
+/// never the bytes (they are personal data).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Credential {
     /// Metadata.
     pub summary: CredentialSummary,
     /// The credential bytes.
     pub raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("summary", &self.summary)
+            .field("raw", &format_args!("<{} bytes redacted>", self.raw.len()))
+            .finish()
+    }
 }
 
 /// Filters for listing credentials; every `None` matches all.
@@ -125,6 +144,8 @@ pub struct DeviceKey {
     pub alias: String,
     /// Uncompressed SEC1 P-256 public key (65 bytes).
     pub public_key: Vec<u8>,
+    /// The same key as a JWK (JSON text), for issuers that bind credentials to a JWK.
+    pub public_jwk: String,
 }
 
 /// The wallet's state as a host shows it.
@@ -138,6 +159,8 @@ pub struct WalletStatus {
     pub pin_locked_out: bool,
     /// PIN tries left before lockout.
     pub pin_tries_left: u32,
+    /// After recent wrong PINs, the next try is refused before this time (Unix seconds).
+    pub pin_retry_at: Option<i64>,
     /// Number of stored credentials, when unlocked.
     pub credential_count: Option<u64>,
     /// Schema version of the store.
@@ -155,14 +178,13 @@ pub struct WipeReport {
     pub credentials_removed: u64,
     /// Keys of the built-in software secure area deleted.
     pub software_keys_removed: u64,
-    /// Device keys deleted through a host secure area.
+    /// Device keys deleted through a host secure area (credential keys, the consent key).
     pub host_keys_removed: u64,
-    /// Host device keys whose deletion failed (they are unusable without the store anyway).
-    pub host_key_failures: u64,
     /// Other records deleted (PIN verifier, counters, wrapped data key, trust anchors, bills,
     /// notifications).
     pub records_removed: u64,
-    /// The data key was destroyed: nothing sealed under it can be opened again.
+    /// The wrapped data key was deleted with its table and the file vacuumed: nothing sealed
+    /// under it can be opened again (the host's `KeyProtector` key may remain).
     pub data_key_destroyed: bool,
 }
 

@@ -2,10 +2,9 @@
 //! tokens, the wallet verifies them against its status-list trust anchors, updates each
 //! credential's state and tells the host through its `WalletListener`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::presentation::TrustRole;
 use super::records::{CredentialFilter, CredentialFormat, CredentialState};
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::mdoc::issuer_signed::IssuerSigned;
@@ -14,6 +13,7 @@ use crate::sdjwt::present::inspect;
 use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED, VALID};
 use crate::trust::status_token::{verify_any, StatusCache};
 use crate::trust::x509::ParsedCertificate;
+use crate::trust::x509::TrustRole;
 
 /// An HTTP response from the host's network stack.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -92,28 +92,40 @@ pub struct StatusRefreshReport {
     pub failures: Vec<String>,
 }
 
-fn reference_of(format: CredentialFormat, raw: &[u8]) -> Option<StatusReference> {
+/// Where a stored credential's status is published: `Ok(None)` when it has no `status` at all,
+/// an error when it has one that cannot be read (which is never taken as "no status").
+fn reference_of(format: CredentialFormat, raw: &[u8]) -> Result<Option<StatusReference>, String> {
     match format {
         CredentialFormat::MsoMdoc => {
-            let parsed = IssuerSigned::parse(raw).ok()?;
-            StatusReference::from_cbor(parsed.mso.status.as_ref()?).ok()
+            let parsed = IssuerSigned::parse(raw).map_err(|e| e.to_string())?;
+            let mso = parsed.mso().map_err(|e| e.to_string())?;
+            mso.status
+                .as_ref()
+                .map(StatusReference::from_cbor)
+                .transpose()
+                .map_err(|e| format!("status reference: {e}"))
         }
         CredentialFormat::SdJwtVc => {
-            let sd = SdJwt::parse_compact(std::str::from_utf8(raw).ok()?).ok()?;
-            let view = inspect(&sd).ok()?;
-            StatusReference::from_json(view.claims.get("status")?).ok()
+            let text = std::str::from_utf8(raw).map_err(|_| "the SD-JWT is not text".to_owned())?;
+            let sd = SdJwt::parse_compact(text).map_err(|e| e.to_string())?;
+            let view = inspect(&sd).map_err(|e| e.to_string())?;
+            view.claims
+                .get("status")
+                .map(StatusReference::from_json)
+                .transpose()
+                .map_err(|e| format!("status reference: {e}"))
         }
     }
 }
 
-/// The state a status value leads to. Revocation and expiry are final.
+/// The state a status value leads to. Revocation and expiry are final; any value other than
+/// VALID (application-specific or reserved) makes the credential unusable, as suspended.
 fn next_state(current: CredentialState, status: u8) -> CredentialState {
     match (current, status) {
         (CredentialState::Revoked | CredentialState::Expired, _) => current,
         (_, INVALID) => CredentialState::Revoked,
-        (_, SUSPENDED) => CredentialState::Suspended,
         (_, VALID) => CredentialState::Valid,
-        (other, _) => other,
+        (_, _) => CredentialState::Suspended,
     }
 }
 
@@ -136,26 +148,25 @@ impl Wallet {
             .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
             .collect();
         let mut references = Vec::new();
+        let mut failures = Vec::new();
         let mut offset = Some(0);
         while let Some(o) = offset {
             let page =
                 self.list_credentials(CredentialFilter::default(), o, super::MAX_PAGE_SIZE)?;
             for summary in page.items {
                 let credential = self.get_credential(summary.id.clone())?;
-                if let Some(reference) = reference_of(summary.format, &credential.raw) {
-                    references.push((summary.id, summary.state, reference));
+                match reference_of(summary.format, &credential.raw) {
+                    Ok(Some(reference)) => references.push((summary.id, summary.state, reference)),
+                    Ok(None) => {}
+                    Err(why) => failures.push(format!("credential {}: {why}", summary.id)),
                 }
             }
             offset = page.next_offset;
         }
         let mut lists = HashMap::new();
-        let mut failures = Vec::new();
+        let mut failed_uris = HashSet::new();
         for (_, _, reference) in &references {
-            if lists.contains_key(&reference.uri)
-                || failures
-                    .iter()
-                    .any(|f: &String| f.starts_with(&reference.uri))
-            {
+            if lists.contains_key(&reference.uri) || failed_uris.contains(&reference.uri) {
                 continue;
             }
             let cached = self.status_cache()?.fresh(&reference.uri, now).cloned();
@@ -181,7 +192,10 @@ impl Wallet {
                 Ok(list) => {
                     lists.insert(reference.uri.clone(), list);
                 }
-                Err(why) => failures.push(format!("{}: {why}", reference.uri)),
+                Err(why) => {
+                    failed_uris.insert(reference.uri.clone());
+                    failures.push(format!("{}: {why}", reference.uri));
+                }
             }
         }
         let mut changed = Vec::new();
@@ -286,7 +300,11 @@ impl VerifierStatuses {
                 VerificationFailure::Suspended,
                 "the credential is suspended".into(),
             )),
-            Some(Ok(_)) => Ok(()),
+            Some(Ok(VALID)) => Ok(()),
+            Some(Ok(other)) => Err(fail(
+                VerificationFailure::StatusNotValid,
+                format!("the status list gives status {other:#04x}, which is not VALID"),
+            )),
         }
     }
 }

@@ -14,13 +14,14 @@ use super::records::{
     Credential, CredentialFilter, CredentialPage, CredentialState, CredentialSummary, DeviceKey,
     NewCredential, WalletConfig, WalletStatus, WipeReport,
 };
-use super::WalletError;
+use super::{VerificationFailure, WalletError};
 use crate::access;
 use crate::crypto::secret::SymmetricKey;
 use crate::crypto::{jose, random};
 use crate::issuance::proof;
-use crate::store::credentials::{CredentialMetadata, StoredCredential};
+use crate::store::credentials::{CredentialMetadata, StateUpdate, StoredCredential};
 use crate::store::{KeyWrap, Location, Store};
+use crate::trust::x509::TrustRole;
 
 /// Largest credential accepted, in bytes.
 pub const MAX_CREDENTIAL_BYTES: usize = 1024 * 1024;
@@ -132,6 +133,20 @@ impl Wallet {
         }
     }
 
+    /// The parsed trust anchors of `role` (unparsable ones are skipped: they were checked when
+    /// added).
+    pub(super) fn anchors(
+        &self,
+        role: TrustRole,
+    ) -> Result<Vec<crate::trust::x509::ParsedCertificate>, WalletError> {
+        Ok(self
+            .store
+            .trust_anchors(Some(role.code()))?
+            .into_iter()
+            .filter_map(|(_, _, der)| crate::trust::x509::ParsedCertificate::from_der(&der).ok())
+            .collect())
+    }
+
     pub(super) fn now(&self) -> Result<i64, WalletError> {
         self.clock
             .now_unix_seconds()
@@ -156,9 +171,12 @@ impl Wallet {
     fn after_pin_check(&self, result: Result<(), access::AccessError>) -> Result<(), WalletError> {
         match &result {
             Ok(()) => self.set_unlocked(true)?,
-            Err(access::AccessError::WrongPin { .. } | access::AccessError::LockedOut) => {
-                self.set_unlocked(false)?
-            }
+            Err(
+                access::AccessError::WrongPin { .. }
+                | access::AccessError::LockedOut
+                | access::AccessError::RolledBack
+                | access::AccessError::TooSoon { .. },
+            ) => self.set_unlocked(false)?,
             Err(_) => {}
         }
         Ok(result?)
@@ -183,32 +201,112 @@ impl Wallet {
         Ok(self.store.put_meta(META_HOST_KEY_ALIASES, &out)?)
     }
 
-    /// Deletes everything (shared by the async export and the CLI's synchronous path).
+    /// Stores a credential that passed its format's intake checks (`add_mdoc`, `add_sd_jwt`)
+    /// and returns its id. The bytes are kept exactly as given. Not exported: every credential
+    /// enters through a format's checks.
+    pub(super) fn store_credential(
+        &self,
+        credential: NewCredential,
+    ) -> Result<String, WalletError> {
+        self.require_unlocked()?;
+        check_text("doc_type", &credential.doc_type)?;
+        check_text("issuer", &credential.issuer)?;
+        check_text("display_name_ko", &credential.display_name_ko)?;
+        check_text("display_name_en", &credential.display_name_en)?;
+        if credential.raw.is_empty() {
+            return Err(WalletError::invalid("the credential is empty"));
+        }
+        if credential.raw.len() > MAX_CREDENTIAL_BYTES {
+            return Err(WalletError::invalid(format!(
+                "the credential is larger than {MAX_CREDENTIAL_BYTES} bytes"
+            )));
+        }
+        if let (Some(from), Some(until)) = (credential.valid_from, credential.valid_until) {
+            if from > until {
+                return Err(WalletError::invalid("valid_from is after valid_until"));
+            }
+        }
+        if let Some(alias) = &credential.key_alias {
+            check_alias(alias)?;
+        }
+        let id = random::identifier()?;
+        self.store.insert_credential(&StoredCredential {
+            id: id.clone(),
+            format: credential.format,
+            state: CredentialState::Valid,
+            added_at: self.now()?,
+            metadata: CredentialMetadata {
+                doc_type: credential.doc_type,
+                issuer: credential.issuer,
+                display_name_ko: credential.display_name_ko,
+                display_name_en: credential.display_name_en,
+                valid_from: credential.valid_from,
+                valid_until: credential.valid_until,
+                key_alias: credential.key_alias,
+            },
+            raw: Some(credential.raw),
+        })?;
+        Ok(id)
+    }
+
+    /// Every key alias this wallet created in a host secure area: device keys, the keys its
+    /// credentials are bound to, and the MyData consent key.
+    pub(super) fn all_host_key_aliases(&self) -> Result<Vec<String>, WalletError> {
+        let mut aliases = self.host_key_aliases()?;
+        aliases.extend(self.store.credential_key_aliases()?);
+        if let Some(alias) = self.store.get_meta(super::mydata::META_CONSENT_KEY)? {
+            aliases.push(
+                String::from_utf8(alias).map_err(|_| WalletError::StoreCorrupt {
+                    reason: "consent key alias".into(),
+                })?,
+            );
+        }
+        aliases.sort();
+        aliases.dedup();
+        Ok(aliases)
+    }
+
+    /// Records an alias created in a host secure area, so that wiping deletes it.
+    pub(super) fn remember_host_key(&self, alias: &str) -> Result<(), WalletError> {
+        if self.software_area {
+            return Ok(());
+        }
+        let mut aliases = self.host_key_aliases()?;
+        aliases.push(alias.to_owned());
+        self.write_host_key_aliases(&aliases)
+    }
+
+    /// Deletes everything (shared by the async export and the CLI's synchronous path). The
+    /// store is erased even when a host key cannot be deleted; that is then reported as
+    /// `WipeIncomplete` with the keys left behind, never as success.
     fn wipe_now(&self) -> Result<WipeReport, WalletError> {
         let mut host_keys_removed = 0;
-        let mut host_key_failures = 0;
+        let mut undeleted = Vec::new();
         if !self.software_area {
-            let mut aliases = self.host_key_aliases()?;
-            aliases.extend(self.store.credential_key_aliases()?);
-            aliases.sort();
-            aliases.dedup();
-            for alias in aliases {
+            for alias in self.all_host_key_aliases()? {
                 match CheckedSecureArea(&*self.secure_area).delete_key(&alias) {
                     Ok(()) => host_keys_removed += 1,
-                    Err(_) => host_key_failures += 1,
+                    Err(_) => undeleted.push(alias),
                 }
             }
         }
         let counts = self.store.wipe()?;
         self.set_unlocked(false)?;
-        Ok(WipeReport {
+        let report = WipeReport {
             credentials_removed: counts.credentials,
             software_keys_removed: counts.software_keys,
             host_keys_removed,
-            host_key_failures,
             records_removed: counts.meta_records + counts.trust_anchors + counts.documents,
-            data_key_destroyed: true,
-        })
+            data_key_destroyed: counts.data_key_destroyed,
+        };
+        if undeleted.is_empty() {
+            Ok(report)
+        } else {
+            Err(WalletError::WipeIncomplete {
+                undeleted_key_aliases: undeleted,
+                data_key_destroyed: report.data_key_destroyed,
+            })
+        }
     }
 }
 
@@ -265,6 +363,7 @@ impl Wallet {
             unlocked,
             pin_locked_out: pin.locked_out(),
             pin_tries_left: pin.tries_left(),
+            pin_retry_at: pin.retry_at,
             credential_count,
             schema_version: self.store.schema_version()?,
             in_memory: matches!(self.store.location(), Location::Memory),
@@ -285,26 +384,70 @@ impl Wallet {
     }
 
     /// Checks the PIN and unlocks the wallet. A wrong PIN is `WrongPin` with the tries left;
-    /// after five consecutive wrong PINs the wallet is `PinLockedOut` until [`Wallet::reset_pin`].
+    /// after the third wrong PIN each try must wait (`PinDelayed` with the time to retry);
+    /// after five consecutive wrong PINs the wallet is `PinLockedOut` until
+    /// [`Wallet::reset_pin`] with a re-verification, or [`Wallet::reset_pin_by_erasing`].
     pub fn verify_pin(&self, pin: String) -> Result<(), WalletError> {
         let pin = Zeroizing::new(pin);
-        self.after_pin_check(access::verify_pin(&self.store, &pin))
+        let now = self.now()?;
+        self.after_pin_check(access::verify_pin(&self.store, &pin, now))
     }
 
     /// Replaces the PIN after checking the current one (a wrong current PIN counts as a try).
     pub fn change_pin(&self, current_pin: String, new_pin: String) -> Result<(), WalletError> {
         let (current, new) = (Zeroizing::new(current_pin), Zeroizing::new(new_pin));
-        self.after_pin_check(access::change_pin(&self.store, &current, &new))
+        let now = self.now()?;
+        self.after_pin_check(access::change_pin(&self.store, &current, &new, now))
     }
 
-    /// Sets a new PIN after lockout and unlocks the wallet. Call only after the host has
-    /// confirmed the citizen's identity another way (e.g. platform biometrics or a
-    /// re-verification with the issuing authority).
-    pub fn reset_pin(&self, new_pin: String) -> Result<(), WalletError> {
+    /// A challenge for unlocking a locked-out wallet: hand it to an identity-verification
+    /// authority (the citizen re-verifies there), which returns a signed re-verification
+    /// token for [`Wallet::reset_pin`]. Valid 15 minutes, used once. Only while locked out.
+    pub fn pin_reset_challenge(&self) -> Result<Vec<u8>, WalletError> {
+        Ok(access::reset_challenge(&self.store, self.now()?)?)
+    }
+
+    /// Sets a new PIN after lockout and unlocks the wallet, on proof: a re-verification token
+    /// for this wallet's current challenge, signed by an identity verifier under one of the
+    /// wallet's `IdentityVerifier` trust anchors. Anything else is `Verification` and changes
+    /// nothing.
+    pub fn reset_pin(&self, new_pin: String, reverification: Vec<u8>) -> Result<(), WalletError> {
         let new = Zeroizing::new(new_pin);
-        access::reset_after_lockout(&self.store, &new)?;
+        let now = self.now()?;
+        let anchors = self.anchors(TrustRole::IdentityVerifier)?;
+        let signed = crate::documents::signed::verify(
+            &reverification,
+            &anchors,
+            now,
+            TrustRole::IdentityVerifier,
+        )
+        .map_err(|e| WalletError::Verification {
+            failure: VerificationFailure::Reverification,
+            detail: e.to_string(),
+        })?;
+        let proof = access::parse_reverification(&signed.body)?;
+        access::reset_with_proof(&self.store, &new, &proof, now)?;
         self.set_unlocked(true)?;
         Ok(())
+    }
+
+    /// The citizen's other way out of a lockout: erases every credential, its device keys,
+    /// bills, notifications and consents (trust anchors stay), sets the new PIN and unlocks
+    /// the wallet. Returns how many credentials were erased. Only while locked out.
+    pub fn reset_pin_by_erasing(&self, new_pin: String) -> Result<u64, WalletError> {
+        let new = Zeroizing::new(new_pin);
+        access::check_erase_reset(&self.store, &new)?;
+        if !self.software_area {
+            for alias in self.all_host_key_aliases()? {
+                CheckedSecureArea(&*self.secure_area).delete_key(&alias)?;
+            }
+        }
+        let erased = self
+            .store
+            .erase_holdings(&[META_HOST_KEY_ALIASES, super::mydata::META_CONSENT_KEY])?;
+        access::reset_after_erasing(&self.store, &new)?;
+        self.set_unlocked(true)?;
+        Ok(erased)
     }
 
     /// Locks the wallet (if a PIN is set). Credentials need the PIN again.
@@ -314,49 +457,6 @@ impl Wallet {
             access.unlocked = false;
         }
         Ok(())
-    }
-
-    /// Stores a credential and returns its id. The bytes are kept exactly as given.
-    pub fn add_credential(&self, credential: NewCredential) -> Result<String, WalletError> {
-        self.require_unlocked()?;
-        check_text("doc_type", &credential.doc_type)?;
-        check_text("issuer", &credential.issuer)?;
-        check_text("display_name_ko", &credential.display_name_ko)?;
-        check_text("display_name_en", &credential.display_name_en)?;
-        if credential.raw.is_empty() {
-            return Err(WalletError::invalid("the credential is empty"));
-        }
-        if credential.raw.len() > MAX_CREDENTIAL_BYTES {
-            return Err(WalletError::invalid(format!(
-                "the credential is larger than {MAX_CREDENTIAL_BYTES} bytes"
-            )));
-        }
-        if let (Some(from), Some(until)) = (credential.valid_from, credential.valid_until) {
-            if from > until {
-                return Err(WalletError::invalid("valid_from is after valid_until"));
-            }
-        }
-        if let Some(alias) = &credential.key_alias {
-            check_alias(alias)?;
-        }
-        let id = random::identifier()?;
-        self.store.insert_credential(&StoredCredential {
-            id: id.clone(),
-            format: credential.format,
-            state: CredentialState::Valid,
-            added_at: self.now()?,
-            metadata: CredentialMetadata {
-                doc_type: credential.doc_type,
-                issuer: credential.issuer,
-                display_name_ko: credential.display_name_ko,
-                display_name_en: credential.display_name_en,
-                valid_from: credential.valid_from,
-                valid_until: credential.valid_until,
-                key_alias: credential.key_alias,
-            },
-            raw: Some(credential.raw),
-        })?;
-        Ok(id)
     }
 
     /// Reads a credential with its bytes.
@@ -400,17 +500,20 @@ impl Wallet {
         })
     }
 
-    /// Sets a credential's state (valid, suspended, revoked, expired).
+    /// Sets a credential's state (valid, suspended, revoked, expired). Revocation is final:
+    /// a revoked credential cannot be set to any other state (`InvalidInput`).
     pub fn update_credential_state(
         &self,
         id: String,
         state: CredentialState,
     ) -> Result<(), WalletError> {
         self.require_unlocked()?;
-        if self.store.set_credential_state(&id, state)? {
-            Ok(())
-        } else {
-            Err(WalletError::not_found(format!("credential {id}")))
+        match self.store.set_credential_state(&id, state)? {
+            StateUpdate::Updated => Ok(()),
+            StateUpdate::NotFound => Err(WalletError::not_found(format!("credential {id}"))),
+            StateUpdate::Final => Err(WalletError::invalid(format!(
+                "credential {id} is revoked, which is final"
+            ))),
         }
     }
 
@@ -438,12 +541,13 @@ impl Wallet {
         self.require_unlocked()?;
         let alias = format!("device-{}", random::identifier()?);
         let public_key = CheckedSecureArea(&*self.secure_area).create_key(&alias)?;
-        if !self.software_area {
-            let mut aliases = self.host_key_aliases()?;
-            aliases.push(alias.clone());
-            self.write_host_key_aliases(&aliases)?;
-        }
-        Ok(DeviceKey { alias, public_key })
+        self.remember_host_key(&alias)?;
+        let public_jwk = jose::p256_jwk(&public_key)?.to_string();
+        Ok(DeviceKey {
+            alias,
+            public_key,
+            public_jwk,
+        })
     }
 
     /// A key proof for credential issuance (OpenID4VCI 1.0 `jwt` proof,

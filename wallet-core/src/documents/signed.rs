@@ -4,7 +4,7 @@
 
 use crate::mdoc::cbor::{self, Value};
 use crate::mdoc::cose;
-use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate, TrustError};
+use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
 
 /// Largest signed payload accepted.
 pub const MAX_SIGNED_BYTES: usize = 256 * 1024;
@@ -32,11 +32,13 @@ pub struct SignedPayload {
     pub sender: String,
 }
 
-/// Verifies `bytes` against the sender `anchors` at `at` and decodes its payload.
+/// Verifies `bytes`, signed by a signer of `role` under `anchors` at `at`, and decodes its
+/// payload.
 pub fn verify(
     bytes: &[u8],
     anchors: &[ParsedCertificate],
     at: i64,
+    role: TrustRole,
 ) -> Result<SignedPayload, SignedPayloadError> {
     if bytes.len() > MAX_SIGNED_BYTES {
         return Err(SignedPayloadError::Malformed("payload too large".into()));
@@ -50,11 +52,10 @@ pub fn verify(
         .map_err(|_| {
             SignedPayloadError::UntrustedSender("no sender certificate (x5chain)".into())
         })?;
-    let (leaf, _) =
-        verify_chain(&chain, anchors, at, LeafProfile::Signer).map_err(|e| match e {
-            TrustError::Malformed(m) => SignedPayloadError::Malformed(m),
-            other => SignedPayloadError::UntrustedSender(other.to_string()),
-        })?;
+    let (leaf, _) = verify_chain(&chain, anchors, at, role).map_err(|e| match e {
+        TrustError::Malformed(m) => SignedPayloadError::Malformed(m),
+        other => SignedPayloadError::UntrustedSender(other.to_string()),
+    })?;
     let key = leaf
         .p256_public_key()
         .map_err(|e| SignedPayloadError::UntrustedSender(e.to_string()))?;

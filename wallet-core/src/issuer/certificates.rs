@@ -1,19 +1,28 @@
-//! Certificates of the test authority, after ISO/IEC 18013-5 Annex B: a self-signed IACA root
-//! (CA, keyCertSign + cRLSign, country), a document signer (digitalSignature, EKU
-//! 1.0.18013.5.1.2), and the same pair for reader authentication (EKU 1.0.18013.5.1.6).
-//! Issuer alternative names and CRL distribution points, which Annex B also lists, are left out:
-//! nothing here publishes a CRL.
+//! Certificates of the test authority: one chain per signer role (a self-signed root and one
+//! signer under it), so that no key is trusted for two roles. The mdoc chains follow
+//! ISO/IEC 18013-5 Annex B field by field: the IACA has critical basicConstraints (CA,
+//! pathLenConstraint 0), critical keyUsage keyCertSign and cRLSign, a subject key identifier,
+//! an issuer alternative name and CRL distribution points; the document signer has critical
+//! keyUsage digitalSignature, the critical extended key usage 1.0.18013.5.1.2, authority and
+//! subject key identifiers, an issuer alternative name, CRL distribution points, no
+//! basicConstraints and 365 days of validity. The other roles use the same shape with their
+//! own extended key usage; the SD-JWT VC issuer also names its `iss` URL as a subject
+//! alternative name. The CRL URLs name where a real authority would publish; this one does
+//! not publish CRLs.
 
 use std::str::FromStr;
 use std::time::{Duration, UNIX_EPOCH};
 
+use der::asn1::Ia5String;
 use der::referenced::OwnedToRef;
 use der::Encode;
 use p256::ecdsa::{DerSignature, SigningKey};
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage,
+    IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -23,7 +32,7 @@ use x509_cert::time::{Time, Validity};
 use super::IssuerError;
 use crate::crypto::ec::SoftwareKey;
 use crate::crypto::random;
-use crate::trust::x509::{EKU_MDL_DS, EKU_MDL_READER_AUTH};
+use crate::trust::x509::TrustRole;
 
 /// A certificate with its private key.
 #[derive(Debug)]
@@ -34,21 +43,42 @@ pub struct CertifiedKey {
     pub key: SoftwareKey,
 }
 
-/// Everything the test authority signs with.
+/// One role's chain: a root (the trust anchor) and the signer it certifies.
+#[derive(Debug)]
+pub struct RoleChain {
+    /// The role.
+    pub role: TrustRole,
+    /// The self-signed root: an IACA for mdoc issuers, a reader root for readers.
+    pub root: CertifiedKey,
+    /// The signer: a document signer, a reader, a status list signer, and so on.
+    pub signer: CertifiedKey,
+}
+
+/// Everything the test authority signs with: one chain per role.
 #[derive(Debug)]
 pub struct Authority {
-    /// The IACA root.
-    pub iaca: CertifiedKey,
-    /// The document signer, issued by the IACA.
-    pub document_signer: CertifiedKey,
-    /// The reader root.
-    pub reader_root: CertifiedKey,
-    /// A reader authentication certificate, issued by the reader root.
-    pub reader: CertifiedKey,
-    /// The signer of SD-JWT VC e-certificates, issued by the IACA.
-    pub certificate_issuer: CertifiedKey,
-    /// A registered sender of bills and notifications, issued by the IACA.
-    pub sender: CertifiedKey,
+    /// The chains, one per role of [`TrustRole::ALL`], in that order.
+    pub chains: Vec<RoleChain>,
+}
+
+impl Authority {
+    /// The chain of `role`.
+    pub fn chain(&self, role: TrustRole) -> Result<&RoleChain, IssuerError> {
+        self.chains
+            .iter()
+            .find(|c| c.role == role)
+            .ok_or_else(|| IssuerError::Invalid(format!("no {} chain", role.name())))
+    }
+
+    /// The signer of `role`.
+    pub fn signer(&self, role: TrustRole) -> Result<&CertifiedKey, IssuerError> {
+        Ok(&self.chain(role)?.signer)
+    }
+
+    /// The root certificate of `role` (DER).
+    pub fn root_certificate(&self, role: TrustRole) -> Result<&[u8], IssuerError> {
+        Ok(&self.chain(role)?.root.certificate)
+    }
 }
 
 fn err(e: impl std::fmt::Display) -> IssuerError {
@@ -86,24 +116,72 @@ fn name(common_name: &str, country: &str) -> Result<Name, IssuerError> {
     Name::from_str(&format!("CN={},C={}", clean(common_name), clean(country))).map_err(err)
 }
 
-/// A self-signed root CA (IACA or reader root).
+fn uri(text: &str) -> Result<GeneralName, IssuerError> {
+    Ok(GeneralName::UniformResourceIdentifier(
+        Ia5String::new(text).map_err(err)?,
+    ))
+}
+
+fn crl_points(url: &str) -> Result<CrlDistributionPoints, IssuerError> {
+    Ok(CrlDistributionPoints(vec![DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![uri(url)?])),
+        reasons: None,
+        crl_issuer: None,
+    }]))
+}
+
+/// Where the test authority says it lives (issuer alternative name, CRLs, `iss`).
+#[derive(Debug, Clone)]
+pub struct AuthorityUrls {
+    /// The authority's web address, e.g. `https://issuer.jigap.example/kr`.
+    pub base: String,
+}
+
+impl AuthorityUrls {
+    fn crl(&self, role: TrustRole) -> String {
+        format!("{}/crl/{}.crl", self.base, role.name())
+    }
+}
+
+/// A self-signed root CA for `role`: for mdoc issuers an IACA after Annex B.
 pub fn root(
+    role: TrustRole,
     common_name: &str,
     country: &str,
     from: i64,
     until: i64,
+    urls: &AuthorityUrls,
 ) -> Result<CertifiedKey, IssuerError> {
     let key = SoftwareKey::generate()?;
     let signer = signing_key(&key)?;
-    let builder = CertificateBuilder::new(
-        Profile::Root,
+    let subject_spki = spki(&key)?;
+    let mut builder = CertificateBuilder::new(
+        Profile::Manual { issuer: None },
         serial()?,
         validity(from, until)?,
         name(common_name, country)?,
-        spki(&key)?,
+        subject_spki.clone(),
         &signer,
     )
     .map_err(err)?;
+    builder
+        .add_extension(&SubjectKeyIdentifier::try_from(subject_spki.owned_to_ref()).map_err(err)?)
+        .map_err(err)?;
+    builder
+        .add_extension(&BasicConstraints {
+            ca: true,
+            path_len_constraint: Some(0),
+        })
+        .map_err(err)?;
+    builder
+        .add_extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))
+        .map_err(err)?;
+    builder
+        .add_extension(&IssuerAltName(vec![uri(&urls.base)?]))
+        .map_err(err)?;
+    builder
+        .add_extension(&crl_points(&urls.crl(role))?)
+        .map_err(err)?;
     let cert = builder.build::<DerSignature>().map_err(err)?;
     Ok(CertifiedKey {
         certificate: cert.to_der().map_err(err)?,
@@ -111,14 +189,17 @@ pub fn root(
     })
 }
 
-/// An end-entity signing certificate issued by `issuer` with one extended key usage.
+/// An end-entity signing certificate for `role`, issued by `issuer`.
+#[allow(clippy::too_many_arguments)]
 pub fn leaf(
+    role: TrustRole,
     issuer: &CertifiedKey,
     common_name: &str,
     country: &str,
-    extended_key_usage: Option<der::asn1::ObjectIdentifier>,
     from: i64,
     until: i64,
+    urls: &AuthorityUrls,
+    subject_uri: Option<&str>,
 ) -> Result<CertifiedKey, IssuerError> {
     use der::Decode;
     let issuer_cert = x509_cert::Certificate::from_der(&issuer.certificate).map_err(err)?;
@@ -151,17 +232,20 @@ pub fn leaf(
         )
         .map_err(err)?;
     builder
-        .add_extension(&BasicConstraints {
-            ca: false,
-            path_len_constraint: None,
-        })
-        .map_err(err)?;
-    builder
         .add_extension(&KeyUsage(KeyUsages::DigitalSignature.into()))
         .map_err(err)?;
-    if let Some(eku) = extended_key_usage {
+    builder
+        .add_extension(&ExtendedKeyUsage(vec![role.extended_key_usage()]))
+        .map_err(err)?;
+    builder
+        .add_extension(&IssuerAltName(vec![uri(&urls.base)?]))
+        .map_err(err)?;
+    builder
+        .add_extension(&crl_points(&urls.crl(role))?)
+        .map_err(err)?;
+    if let Some(subject_uri) = subject_uri {
         builder
-            .add_extension(&ExtendedKeyUsage(vec![eku]))
+            .add_extension(&SubjectAltName(vec![uri(subject_uri)?]))
             .map_err(err)?;
     }
     let cert = builder.build::<DerSignature>().map_err(err)?;
@@ -171,9 +255,17 @@ pub fn leaf(
     })
 }
 
-/// A complete test authority for `country` (ISO 3166 alpha-2), valid from `now`: IACA and
-/// reader root for about 10 years; document signer, certificate issuer (SD-JWT VC signer, no
-/// extended key usage) and reader certificate for about 3 years.
+/// The `iss` of the SD-JWT VCs a test authority of `country` issues.
+pub fn issuer_url(country: &str) -> String {
+    format!(
+        "https://issuer.jigap.example/{}",
+        country.to_ascii_lowercase()
+    )
+}
+
+/// A complete test authority for `country` (ISO 3166 alpha-2), valid from `now`: for each
+/// role a root valid about 10 years and a signer valid 365 days (document signers, within
+/// Annex B's 457) or about 3 years (the others).
 pub fn create_authority(
     name_prefix: &str,
     country: &str,
@@ -186,117 +278,106 @@ pub fn create_authority(
     }
     const YEAR: i64 = 365 * 86_400;
     let start = now - 86_400;
-    let iaca = root(
-        &format!("{name_prefix} IACA"),
-        country,
-        start,
-        now + 10 * YEAR,
-    )?;
-    let document_signer = leaf(
-        &iaca,
-        &format!("{name_prefix} Document Signer"),
-        country,
-        Some(EKU_MDL_DS),
-        start,
-        now + 3 * YEAR,
-    )?;
-    let certificate_issuer = leaf(
-        &iaca,
-        &format!("{name_prefix} Certificate Issuer"),
-        country,
-        None,
-        start,
-        now + 3 * YEAR,
-    )?;
-    let sender = leaf(
-        &iaca,
-        &format!("{name_prefix} Sender"),
-        country,
-        None,
-        start,
-        now + 3 * YEAR,
-    )?;
-    let reader_root = root(
-        &format!("{name_prefix} Reader Root"),
-        country,
-        start,
-        now + 10 * YEAR,
-    )?;
-    let reader = leaf(
-        &reader_root,
-        &format!("{name_prefix} Reader"),
-        country,
-        Some(EKU_MDL_READER_AUTH),
-        start,
-        now + 3 * YEAR,
-    )?;
-    Ok(Authority {
-        iaca,
-        document_signer,
-        certificate_issuer,
-        sender,
-        reader_root,
-        reader,
-    })
+    let urls = AuthorityUrls {
+        base: issuer_url(country),
+    };
+    let mut chains = Vec::with_capacity(TrustRole::ALL.len());
+    for role in TrustRole::ALL {
+        let (root_name, signer_name, signer_until) = match role {
+            TrustRole::MdocIssuer => ("IACA", "Document Signer", now + 365 * 86_400 - 86_400),
+            TrustRole::MdocReader => ("Reader Root", "Reader", now + 3 * YEAR),
+            TrustRole::SdJwtIssuer => ("Certificate Root", "Certificate Issuer", now + 3 * YEAR),
+            TrustRole::StatusListIssuer => ("Status Root", "Status List Signer", now + 3 * YEAR),
+            TrustRole::Sender => ("Sender Root", "Sender", now + 3 * YEAR),
+            TrustRole::DataRecipient => ("MyData Root", "Data Recipient", now + 3 * YEAR),
+            TrustRole::CatalogPublisher => ("Catalog Root", "Catalog Publisher", now + 3 * YEAR),
+            TrustRole::IdentityVerifier => ("Identity Root", "Identity Verifier", now + 3 * YEAR),
+        };
+        let root = root(
+            role,
+            &format!("{name_prefix} {root_name}"),
+            country,
+            start,
+            now + 10 * YEAR,
+            &urls,
+        )?;
+        let subject_uri = (role == TrustRole::SdJwtIssuer).then_some(urls.base.as_str());
+        let signer = leaf(
+            role,
+            &root,
+            &format!("{name_prefix} {signer_name}"),
+            country,
+            start,
+            signer_until,
+            &urls,
+            subject_uri,
+        )?;
+        chains.push(RoleChain { role, root, signer });
+    }
+    Ok(Authority { chains })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate, TrustError};
+    use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError};
 
     #[test]
-    fn authority_chains_verify_with_their_profiles() {
+    fn every_role_chain_verifies_with_its_own_profile_only() {
         let now = 1_800_000_000;
         let a = create_authority("Jigap Test", "KR", now).unwrap();
-        let iaca = ParsedCertificate::from_der(&a.iaca.certificate).unwrap();
-        let reader_root = ParsedCertificate::from_der(&a.reader_root.certificate).unwrap();
-        let (ds, _) = verify_chain(
-            std::slice::from_ref(&a.document_signer.certificate),
-            std::slice::from_ref(&iaca),
-            now,
-            LeafProfile::DocumentSigner,
-        )
-        .unwrap();
-        assert_eq!(
-            ds.p256_public_key().unwrap(),
-            a.document_signer.key.public_key()
-        );
-        assert_eq!(ds.country().as_deref(), Some("KR"));
-        verify_chain(
-            std::slice::from_ref(&a.reader.certificate),
-            std::slice::from_ref(&reader_root),
-            now,
-            LeafProfile::ReaderAuthentication,
-        )
-        .unwrap();
-        // Roles do not mix.
+        for chain in &a.chains {
+            let root = ParsedCertificate::from_der(&chain.root.certificate).unwrap();
+            let (leaf, _) = verify_chain(
+                std::slice::from_ref(&chain.signer.certificate),
+                std::slice::from_ref(&root),
+                now,
+                chain.role,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", chain.role.name()));
+            assert_eq!(
+                leaf.p256_public_key().unwrap(),
+                chain.signer.key.public_key()
+            );
+            for other in TrustRole::ALL.into_iter().filter(|r| *r != chain.role) {
+                // A signer of one role is refused for every other, even under its own root.
+                let result = verify_chain(
+                    std::slice::from_ref(&chain.signer.certificate),
+                    std::slice::from_ref(&root),
+                    now,
+                    other,
+                );
+                assert!(
+                    matches!(result, Err(TrustError::Profile(_))),
+                    "{} accepted as {}: {result:?}",
+                    chain.role.name(),
+                    other.name()
+                );
+            }
+        }
+        // Roots are separate: the document signer does not chain to the reader root.
+        let reader_root =
+            ParsedCertificate::from_der(a.root_certificate(TrustRole::MdocReader).unwrap())
+                .unwrap();
         assert!(matches!(
             verify_chain(
-                std::slice::from_ref(&a.reader.certificate),
-                std::slice::from_ref(&iaca),
+                std::slice::from_ref(&a.signer(TrustRole::MdocIssuer).unwrap().certificate),
+                std::slice::from_ref(&reader_root),
                 now,
-                LeafProfile::DocumentSigner
+                TrustRole::MdocIssuer
             ),
             Err(TrustError::Untrusted(_))
         ));
-        assert!(matches!(
-            verify_chain(
-                std::slice::from_ref(&a.document_signer.certificate),
-                std::slice::from_ref(&iaca),
-                now,
-                LeafProfile::ReaderAuthentication
-            ),
-            Err(TrustError::Profile(_))
-        ));
-        // A leaf is not a trust anchor for another leaf.
-        assert!(verify_chain(
-            std::slice::from_ref(&a.document_signer.certificate),
-            &[ParsedCertificate::from_der(&a.reader.certificate).unwrap()],
-            now,
-            LeafProfile::DocumentSigner
-        )
-        .is_err());
+        let ds = ParsedCertificate::from_der(&a.signer(TrustRole::MdocIssuer).unwrap().certificate)
+            .unwrap();
+        assert_eq!(ds.country().as_deref(), Some("KR"));
+        let issuer =
+            ParsedCertificate::from_der(&a.signer(TrustRole::SdJwtIssuer).unwrap().certificate)
+                .unwrap();
+        assert_eq!(
+            issuer.subject_alt_names().unwrap().0,
+            vec![issuer_url("KR")]
+        );
         assert!(create_authority("x", "Korea", now).is_err());
     }
 }

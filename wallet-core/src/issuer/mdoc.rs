@@ -261,7 +261,9 @@ mod tests {
             expected_update: None,
         };
         let bytes = issue(
-            &authority.document_signer,
+            authority
+                .signer(crate::trust::x509::TrustRole::MdocIssuer)
+                .unwrap(),
             MDL_DOCTYPE,
             &mdl_claims(&facts),
             device.public_key(),
@@ -270,8 +272,8 @@ mod tests {
         )
         .unwrap();
         let parsed = IssuerSigned::parse(&bytes).unwrap();
-        assert_eq!(parsed.mso.doc_type, MDL_DOCTYPE);
-        assert_eq!(parsed.mso.device_key, device.public_key());
+        assert_eq!(parsed.mso().unwrap().doc_type, MDL_DOCTYPE);
+        assert_eq!(parsed.mso().unwrap().device_key, device.public_key());
         let items = &parsed.namespaces[0].1;
         assert_eq!(items.len(), 11 + AGE_THRESHOLDS.len() + 1);
         let mut ids: Vec<u64> = items.iter().map(|i| i.digest_id).collect();
@@ -280,7 +282,11 @@ mod tests {
         assert_eq!(ids.len(), items.len(), "digest ids unique");
         for item in items {
             assert_eq!(
-                parsed.mso.digest(MDL_NAMESPACE, item.digest_id).unwrap(),
+                parsed
+                    .mso()
+                    .unwrap()
+                    .digest(MDL_NAMESPACE, item.digest_id)
+                    .unwrap(),
                 item.digest(DigestAlgorithm::Sha256).as_slice()
             );
             assert_eq!(item.random.len(), 32);
@@ -295,13 +301,19 @@ mod tests {
         cose::verify_sign1(
             &parsed.issuer_auth,
             None,
-            authority.document_signer.key.public_key(),
+            authority
+                .signer(crate::trust::x509::TrustRole::MdocIssuer)
+                .unwrap()
+                .key
+                .public_key(),
         )
         .unwrap();
         // Salts are fresh: issuing twice gives different digests.
         let again = IssuerSigned::parse(
             &issue(
-                &authority.document_signer,
+                authority
+                    .signer(crate::trust::x509::TrustRole::MdocIssuer)
+                    .unwrap(),
                 MDL_DOCTYPE,
                 &mdl_claims(&facts),
                 device.public_key(),
@@ -311,6 +323,9 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        assert_ne!(again.mso.value_digests, parsed.mso.value_digests);
+        assert_ne!(
+            again.mso().unwrap().value_digests,
+            parsed.mso().unwrap().value_digests
+        );
     }
 }

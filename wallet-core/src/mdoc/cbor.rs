@@ -5,14 +5,17 @@
 //! decoder never allocates for a length an attacker merely claimed. Only then is it decoded into
 //! a `ciborium::Value`. Accessors turn a missing or mistyped field into a typed error naming it.
 
+use std::cmp::Ordering;
+
 pub use ciborium::Value;
 
 use super::MdocError;
+use crate::limits::{MAX_CBOR_BYTES, MAX_CBOR_CONTAINER_LEN, MAX_CBOR_DEPTH, MAX_CBOR_ITEMS};
 
-/// Largest CBOR message accepted.
-pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest CBOR message accepted (see [`crate::limits`]).
+pub const MAX_MESSAGE_BYTES: usize = MAX_CBOR_BYTES;
 /// Deepest nesting accepted (arrays, maps and tags).
-pub const MAX_DEPTH: usize = 48;
+pub const MAX_DEPTH: usize = MAX_CBOR_DEPTH;
 
 /// The tag for embedded CBOR (`#6.24(bstr .cbor T)`).
 pub const TAG_ENCODED_CBOR: u64 = 24;
@@ -28,6 +31,7 @@ fn malformed(what: impl Into<String>) -> MdocError {
 struct Walker<'a> {
     bytes: &'a [u8],
     pos: usize,
+    items: u64,
 }
 
 impl Walker<'_> {
@@ -41,13 +45,14 @@ impl Walker<'_> {
     }
 
     fn remaining(&self) -> u64 {
-        (self.bytes.len() - self.pos) as u64
+        self.bytes.len().saturating_sub(self.pos) as u64
     }
 
     fn skip(&mut self, n: u64) -> Result<(), MdocError> {
         if n > self.remaining() {
             return Err(malformed("CBOR length exceeds the input"));
         }
+        // n <= remaining <= bytes.len(), so it fits in usize and the sum cannot overflow.
         self.pos += n as usize;
         Ok(())
     }
@@ -71,10 +76,21 @@ impl Walker<'_> {
         Ok(Some(n))
     }
 
+    fn count(&mut self) -> Result<(), MdocError> {
+        self.items += 1;
+        if self.items > MAX_CBOR_ITEMS {
+            return Err(malformed(format!(
+                "CBOR message has more than {MAX_CBOR_ITEMS} items"
+            )));
+        }
+        Ok(())
+    }
+
     fn item(&mut self, depth: usize) -> Result<(), MdocError> {
         if depth > MAX_DEPTH {
             return Err(malformed("CBOR nested too deeply"));
         }
+        self.count()?;
         let initial = self.byte()?;
         let (major, info) = (initial >> 5, initial & 0x1f);
         if initial == 0xff {
@@ -92,29 +108,37 @@ impl Walker<'_> {
                 if chunk >> 5 != major {
                     return Err(malformed("mixed chunks in an indefinite CBOR string"));
                 }
+                self.count()?;
                 match self.argument(chunk & 0x1f)? {
                     Some(n) => self.skip(n)?,
                     None => return Err(malformed("nested indefinite CBOR string")),
                 }
             },
-            (4, Some(n)) => {
-                if n > self.remaining() {
-                    return Err(malformed("CBOR array longer than the input"));
+            (4 | 5, Some(n)) => {
+                let per_entry: u64 = if major == 5 { 2 } else { 1 };
+                if n > MAX_CBOR_CONTAINER_LEN {
+                    return Err(malformed(format!(
+                        "CBOR container of {n} entries (at most {MAX_CBOR_CONTAINER_LEN})"
+                    )));
                 }
-                (0..n).try_for_each(|_| self.item(depth + 1))
-            }
-            (5, Some(n)) => {
-                if n.saturating_mul(2) > self.remaining() {
-                    return Err(malformed("CBOR map longer than the input"));
+                if n * per_entry > self.remaining() {
+                    return Err(malformed("CBOR container longer than the input"));
                 }
-                (0..n.saturating_mul(2)).try_for_each(|_| self.item(depth + 1))
+                (0..n * per_entry).try_for_each(|_| self.item(depth + 1))
             }
             (4 | 5, None) => {
                 let per_entry = if major == 5 { 2 } else { 1 };
+                let mut entries = 0u64;
                 loop {
                     if self.bytes.get(self.pos) == Some(&0xff) {
                         self.pos += 1;
                         return Ok(());
+                    }
+                    entries += 1;
+                    if entries > MAX_CBOR_CONTAINER_LEN {
+                        return Err(malformed(format!(
+                            "CBOR container of more than {MAX_CBOR_CONTAINER_LEN} entries"
+                        )));
                     }
                     for _ in 0..per_entry {
                         self.item(depth + 1)?;
@@ -128,12 +152,17 @@ impl Walker<'_> {
     }
 }
 
-/// Checks that `bytes` is exactly one well-formed CBOR item within the size and depth limits.
+/// Checks that `bytes` is exactly one well-formed CBOR item within the size, depth, item-count
+/// and container limits of [`crate::limits`], without allocating for anything it reads.
 pub fn check_well_formed(bytes: &[u8]) -> Result<(), MdocError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(malformed("CBOR message too large"));
     }
-    let mut walker = Walker { bytes, pos: 0 };
+    let mut walker = Walker {
+        bytes,
+        pos: 0,
+        items: 0,
+    };
     walker.item(0)?;
     if walker.pos != bytes.len() {
         return Err(malformed("trailing bytes after CBOR item"));
@@ -141,11 +170,75 @@ pub fn check_well_formed(bytes: &[u8]) -> Result<(), MdocError> {
     Ok(())
 }
 
-/// Decodes one bounded CBOR item.
+/// Decodes one bounded CBOR item. Every map in it has unique keys (RFC 8949 section 5.6), or
+/// the item is refused.
 pub fn decode(bytes: &[u8]) -> Result<Value, MdocError> {
     check_well_formed(bytes)?;
-    ciborium::de::from_reader_with_recursion_limit(bytes, MAX_DEPTH + 8)
-        .map_err(|e| malformed(format!("CBOR: {e}")))
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(bytes, MAX_DEPTH + 8)
+        .map_err(|e| malformed(format!("CBOR: {e}")))?;
+    check_unique_keys_everywhere(&value)?;
+    Ok(value)
+}
+
+/// Checks every map in `value` for duplicate keys, walking with an explicit stack.
+fn check_unique_keys_everywhere(value: &Value) -> Result<(), MdocError> {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Map(entries) => {
+                unique_keys(entries, "map")?;
+                for (k, v) in entries {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Tag(_, inner) => stack.push(inner),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn rank(value: &Value) -> u8 {
+    match value {
+        Value::Integer(_) => 0,
+        Value::Bytes(_) => 1,
+        Value::Text(_) => 2,
+        Value::Array(_) => 3,
+        Value::Map(_) => 4,
+        Value::Tag(..) => 5,
+        Value::Bool(_) => 6,
+        Value::Null => 7,
+        Value::Float(_) => 8,
+        _ => 9,
+    }
+}
+
+/// A total order on CBOR values (by kind, then content), for sorting map keys. Depth is
+/// bounded by the decoder, so the recursion is too.
+pub fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => i128::from(*x).cmp(&i128::from(*y)),
+        (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
+        (Value::Tag(t, x), Value::Tag(u, y)) => t.cmp(u).then_with(|| compare(x, y)),
+        (Value::Array(x), Value::Array(y)) => x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| compare(p, q))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        (Value::Map(x), Value::Map(y)) => x
+            .iter()
+            .zip(y)
+            .map(|((pk, pv), (qk, qv))| compare(pk, qk).then_with(|| compare(pv, qv)))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        _ => rank(a).cmp(&rank(b)),
+    }
 }
 
 /// Encodes a value (definite lengths, shortest integer forms, map order as given).
@@ -248,12 +341,19 @@ pub fn get_int(entries: &[(Value, Value)], key: i64) -> Option<&Value> {
         .map(|(_, v)| v)
 }
 
-/// Rejects maps with duplicate keys (RFC 8949 section 5.6: such maps are not valid).
+/// Rejects maps with duplicate keys (RFC 8949 section 5.6: such maps are not valid), in
+/// O(n log n).
 pub fn unique_keys(entries: &[(Value, Value)], what: &str) -> Result<(), MdocError> {
-    for (i, (k, _)) in entries.iter().enumerate() {
-        if entries[..i].iter().any(|(other, _)| other == k) {
-            return Err(malformed(format!("{what}: duplicate map key")));
-        }
+    if entries.len() < 2 {
+        return Ok(());
+    }
+    let mut keys: Vec<&Value> = entries.iter().map(|(k, _)| k).collect();
+    keys.sort_unstable_by(|a, b| compare(a, b));
+    if keys
+        .windows(2)
+        .any(|w| matches!(w, [a, b] if compare(a, b).is_eq()))
+    {
+        return Err(malformed(format!("{what}: duplicate map key")));
     }
     Ok(())
 }
@@ -342,6 +442,36 @@ mod tests {
     }
 
     #[test]
+    fn bounds_items_and_containers() {
+        // An array of MAX_CBOR_CONTAINER_LEN + 1 zeros.
+        let n = crate::limits::MAX_CBOR_CONTAINER_LEN + 1;
+        let mut big = vec![0x9a];
+        big.extend_from_slice(&(n as u32).to_be_bytes());
+        big.extend(vec![0u8; n as usize]);
+        assert!(
+            matches!(check_well_formed(&big), Err(MdocError::Malformed(m)) if m.contains("container"))
+        );
+        // Many small containers: more items in total than allowed.
+        let per = 16_000usize;
+        let arrays = (crate::limits::MAX_CBOR_ITEMS as usize / per) + 1;
+        let mut many = vec![0x99];
+        many.extend_from_slice(&(arrays as u16).to_be_bytes());
+        for _ in 0..arrays {
+            many.push(0x99);
+            many.extend_from_slice(&(per as u16).to_be_bytes());
+            many.extend(vec![0u8; per]);
+        }
+        assert!(
+            matches!(check_well_formed(&many), Err(MdocError::Malformed(m)) if m.contains("items"))
+        );
+        // An indefinite-length array is bounded the same way.
+        let mut indefinite = vec![0x9f];
+        indefinite.extend(vec![0u8; n as usize]);
+        indefinite.push(0xff);
+        assert!(check_well_formed(&indefinite).is_err());
+    }
+
+    #[test]
     fn rejects_deep_nesting() {
         let mut deep = vec![0x81u8; MAX_DEPTH + 2];
         deep.push(0x00);
@@ -359,11 +489,12 @@ mod tests {
         let err = require(m, "b", "thing").unwrap_err();
         assert!(err.to_string().contains("missing b"), "{err}");
         assert!(text(&Value::Integer(1.into()), "x").is_err());
-        assert!(unique_keys(
-            map(&decode(&hex("a2616101616102")).unwrap(), "m").unwrap(),
-            "m"
-        )
-        .is_err());
+        let duplicated = Value::Map(vec![entry("a", Value::Null), entry("a", Value::Bool(true))]);
+        assert!(unique_keys(map(&duplicated, "m").unwrap(), "m").is_err());
+        // The decoder refuses duplicate keys at any depth.
+        assert!(decode(&hex("a2616101616102")).is_err());
+        assert!(decode(&hex("81a2616101616102")).is_err());
+        assert!(decode(&hex("a201010101")).is_err(), "integer keys too");
     }
 
     pub(crate) fn hex(s: &str) -> Vec<u8> {

@@ -173,19 +173,36 @@ pub fn create_sign1<E>(
     sign1_with_protected(protected, payload, detached, x5chain_der, sign)
 }
 
-/// Builds an attached ES256 COSE_Sign1 whose protected header also names the payload's
-/// content type (e.g. `application/statuslist+cwt`).
-pub fn create_sign1_with_content_type<E>(
+/// The COSE header label of the type of the whole message (`typ`, RFC 9596).
+pub const TYP: i64 = 16;
+
+/// Builds an attached ES256 COSE_Sign1 whose protected header names the message's type in
+/// `typ` (label 16, RFC 9596), e.g. `application/statuslist+cwt`.
+pub fn create_sign1_with_type<E>(
     payload: &[u8],
-    content_type: &str,
+    typ: &str,
     x5chain_der: &[Vec<u8>],
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
 ) -> Result<CoseSign1, E> {
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::ES256)
-        .content_type(content_type.to_owned())
+        .value(TYP, Value::Text(typ.to_owned()))
         .build();
     sign1_with_protected(protected, payload, false, x5chain_der, sign)
+}
+
+/// The `typ` (label 16) of a protected header, when it is text.
+pub fn protected_type(sign1: &CoseSign1) -> Option<&str> {
+    sign1
+        .protected
+        .header
+        .rest
+        .iter()
+        .find(|(label, _)| *label == Label::Int(TYP))
+        .and_then(|(_, v)| match v {
+            Value::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
 }
 
 fn sign1_with_protected<E>(

@@ -173,7 +173,7 @@ pub fn build_document<E: From<MdocError>>(
     transcript: &SessionTranscript,
     auth: DeviceAuthentication<'_, E>,
 ) -> Result<Value, E> {
-    let doc_type = stored.mso.doc_type.clone();
+    let doc_type = stored.mso()?.doc_type;
     let is_approved = |ns: &str, e: &str| approved.iter().any(|(a, b)| a == ns && b == e);
     let issuer_signed = stored.to_value_filtered(is_approved)?;
     let mut errors: Vec<(String, Vec<(String, i64)>)> = Vec::new();

@@ -313,14 +313,16 @@ impl MobileSecurityObject {
 }
 
 /// IssuerSigned: the disclosed items per namespace and the issuer's signature over the MSO.
+///
+/// The MSO is not parsed with the rest: it is signed data, read only through
+/// [`IssuerSigned::mso`] once the signature over it has been checked (or for a document the
+/// wallet checked when it stored it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IssuerSigned {
     /// Items per namespace, in the order received.
     pub namespaces: Vec<(String, Vec<IssuerSignedItem>)>,
     /// issuerAuth: COSE_Sign1 whose payload is MobileSecurityObjectBytes.
     pub issuer_auth: CoseSign1,
-    /// The MSO parsed from the payload (not yet verified).
-    pub mso: MobileSecurityObject,
 }
 
 impl IssuerSigned {
@@ -329,13 +331,9 @@ impl IssuerSigned {
         let entries = cbor::map(value, "IssuerSigned")?;
         cbor::unique_keys(entries, "IssuerSigned")?;
         let issuer_auth = cose::parse_sign1(cbor::require(entries, "issuerAuth", "IssuerSigned")?)?;
-        let payload = issuer_auth
-            .payload
-            .as_deref()
-            .ok_or_else(|| MdocError::Malformed("issuerAuth: no payload".into()))?;
-        let mso_bytes =
-            cbor::untag_bytes(&cbor::decode(payload)?, "MobileSecurityObjectBytes")?.to_vec();
-        let mso = MobileSecurityObject::parse(&mso_bytes)?;
+        if issuer_auth.payload.is_none() {
+            return Err(MdocError::Malformed("issuerAuth: no payload".into()));
+        }
         let mut namespaces = Vec::new();
         if let Some(ns_map) = cbor::get(entries, "nameSpaces") {
             let ns_map = cbor::map(ns_map, "IssuerNameSpaces")?;
@@ -353,8 +351,19 @@ impl IssuerSigned {
         Ok(IssuerSigned {
             namespaces,
             issuer_auth,
-            mso,
         })
+    }
+
+    /// The MobileSecurityObject in issuerAuth's payload. Verify issuerAuth first: nothing in
+    /// the MSO is to be believed (or even parsed, for data from outside) before its signature.
+    pub fn mso(&self) -> Result<MobileSecurityObject, MdocError> {
+        let payload = self
+            .issuer_auth
+            .payload
+            .as_deref()
+            .ok_or_else(|| MdocError::Malformed("issuerAuth: no payload".into()))?;
+        let outer = cbor::decode(payload)?;
+        MobileSecurityObject::parse(cbor::untag_bytes(&outer, "MobileSecurityObjectBytes")?)
     }
 
     /// Parses encoded IssuerSigned bytes (how the wallet stores an mdoc).

@@ -83,6 +83,9 @@ pub enum MdocError {
     /// key over this session's transcript.
     #[error("device authentication failed: {0}")]
     DeviceAuthentication(String),
+    /// A response carries a document or element the reader did not ask for.
+    #[error("not requested: {0}")]
+    NotRequested(String),
     /// The reader's signature over the request does not verify.
     #[error("reader authentication failed: {0}")]
     ReaderAuthentication(String),

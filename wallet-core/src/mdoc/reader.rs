@@ -18,6 +18,7 @@ pub struct ReaderSession {
     cipher: SessionCipher,
     e_reader_key_bytes: Vec<u8>,
     sent_establishment: bool,
+    requested: Vec<ItemsRequest>,
     /// The engagement scanned from the mdoc.
     pub engagement: DeviceEngagement,
 }
@@ -57,6 +58,7 @@ impl ReaderSession {
             cipher,
             e_reader_key_bytes,
             sent_establishment: false,
+            requested: Vec::new(),
             engagement,
         })
     }
@@ -64,6 +66,11 @@ impl ReaderSession {
     /// The session transcript.
     pub fn transcript(&self) -> &SessionTranscript {
         &self.transcript
+    }
+
+    /// What the last request asked for: the response must answer exactly this.
+    pub fn requested(&self) -> &[ItemsRequest] {
+        &self.requested
     }
 
     /// The reader's ephemeral key (for verifying deviceMac).
@@ -84,6 +91,7 @@ impl ReaderSession {
             ));
         }
         let mut doc_requests = Vec::with_capacity(items.len());
+        self.requested = items.clone();
         for item in items {
             doc_requests.push(match &identity {
                 Some(id) => {
@@ -138,11 +146,18 @@ impl ReaderSession {
     }
 
     /// The session as bytes, to continue it in another process (a CLI step, a stateless
-    /// server). It holds the reader's ephemeral private key: keep it as secret as a session key.
-    pub fn save_state(&self) -> Vec<u8> {
+    /// server). It holds the reader's ephemeral private key and what was requested: the API
+    /// seals it before it leaves the core.
+    pub fn save_state(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let (sent, received) = self.cipher.counters();
-        cbor::encode(&cbor::Value::Map(vec![
-            cbor::entry("v", cbor::Value::Integer(1.into())),
+        let requested = self
+            .requested
+            .iter()
+            .map(|r| cbor::Value::Bytes(r.encode()))
+            .collect();
+        zeroize::Zeroizing::new(cbor::encode(&cbor::Value::Map(vec![
+            cbor::entry("v", cbor::Value::Integer(2.into())),
+            cbor::entry("requested", cbor::Value::Array(requested)),
             cbor::entry(
                 "key",
                 cbor::Value::Bytes(self.ephemeral.private_scalar().expose().to_vec()),
@@ -154,14 +169,14 @@ impl ReaderSession {
             cbor::entry("sent", cbor::Value::Integer(sent.into())),
             cbor::entry("received", cbor::Value::Integer(received.into())),
             cbor::entry("terminated", cbor::Value::Bool(self.cipher.is_terminated())),
-        ]))
+        ])))
     }
 
     /// Continues a session saved with [`ReaderSession::save_state`].
     pub fn resume(state: &[u8]) -> Result<Self, MdocError> {
         let value = cbor::decode(state)?;
         let m = cbor::map(&value, "reader state")?;
-        if cbor::uint(cbor::require(m, "v", "reader state")?, "version")? != 1 {
+        if cbor::uint(cbor::require(m, "v", "reader state")?, "version")? != 2 {
             return Err(MdocError::Unsupported("reader state version".into()));
         }
         let key = zeroize::Zeroizing::new(
@@ -176,7 +191,12 @@ impl ReaderSession {
             u32::try_from(cbor::uint(cbor::require(m, name, "reader state")?, name)?)
                 .map_err(|_| MdocError::Malformed("reader state counter".into()))
         };
+        let requested = cbor::array(cbor::require(m, "requested", "reader state")?, "requested")?
+            .iter()
+            .map(|r| ItemsRequest::parse(cbor::bytes(r, "requested")?))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut session = Self::with_key(engagement, ephemeral)?;
+        session.requested = requested;
         session
             .cipher
             .set_counters(counter("sent")?, counter("received")?);

@@ -5,6 +5,7 @@ use coset::CoseSign1;
 use super::cbor::{self, Value};
 use super::session::SessionTranscript;
 use super::{cose, MdocError};
+use crate::limits::{MAX_DOCUMENTS, MAX_REQUESTED_ELEMENTS};
 
 /// What a reader asks of one document: elements per namespace, each with intent to retain.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +65,15 @@ impl ItemsRequest {
             "nameSpaces",
         )?;
         cbor::unique_keys(ns_map, "nameSpaces")?;
+        let total: usize = ns_map
+            .iter()
+            .map(|(_, e)| cbor::map(e, "DataElements").map_or(0, <[_]>::len))
+            .sum();
+        if total > MAX_REQUESTED_ELEMENTS {
+            return Err(MdocError::Malformed(format!(
+                "ItemsRequest: {total} elements (at most {MAX_REQUESTED_ELEMENTS})"
+            )));
+        }
         for (ns, elements) in ns_map {
             let ns = cbor::text(ns, "namespace")?.to_owned();
             let elements = cbor::map(elements, "DataElements")?;
@@ -82,6 +92,11 @@ impl ItemsRequest {
             namespaces,
             request_info: cbor::get(entries, "requestInfo").cloned(),
         })
+    }
+
+    /// Parses an encoded ItemsRequest (the content of ItemsRequestBytes).
+    pub fn parse(bytes: &[u8]) -> Result<Self, MdocError> {
+        Self::from_value(&cbor::decode(bytes)?)
     }
 
     /// The encoded ItemsRequest (the content of ItemsRequestBytes).
@@ -168,10 +183,17 @@ impl DeviceRequest {
             )));
         }
         let mut doc_requests = Vec::new();
-        for doc in cbor::array(
+        let docs = cbor::array(
             cbor::require(entries, "docRequests", "DeviceRequest")?,
             "docRequests",
-        )? {
+        )?;
+        if docs.len() > MAX_DOCUMENTS {
+            return Err(MdocError::Malformed(format!(
+                "DeviceRequest: {} documents (at most {MAX_DOCUMENTS})",
+                docs.len()
+            )));
+        }
+        for doc in docs {
             let doc = cbor::map(doc, "DocRequest")?;
             cbor::unique_keys(doc, "DocRequest")?;
             let items_request_bytes = cbor::untag_bytes(

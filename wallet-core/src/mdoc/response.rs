@@ -7,6 +7,7 @@ use super::cbor::{self, Value};
 use super::issuer_signed::IssuerSigned;
 use super::session::SessionTranscript;
 use super::{cose, MdocError};
+use crate::limits::MAX_DOCUMENTS;
 
 /// DeviceResponse status: OK.
 pub const STATUS_OK: u64 = 0;
@@ -175,7 +176,14 @@ impl DeviceResponse {
         }
         let mut documents = Vec::new();
         if let Some(docs) = cbor::get(entries, "documents") {
-            for doc in cbor::array(docs, "documents")? {
+            let docs = cbor::array(docs, "documents")?;
+            if docs.len() > MAX_DOCUMENTS {
+                return Err(MdocError::Malformed(format!(
+                    "DeviceResponse: {} documents (at most {MAX_DOCUMENTS})",
+                    docs.len()
+                )));
+            }
+            for doc in docs {
                 let d = cbor::map(doc, "Document")?;
                 cbor::unique_keys(d, "Document")?;
                 let mut errors = Vec::new();

@@ -6,6 +6,7 @@
 pub mod disclosure;
 pub mod format;
 pub mod present;
+pub mod process;
 pub mod verify;
 
 /// What can go wrong with an SD-JWT; each verification failure has its own variant.
@@ -68,6 +69,12 @@ pub enum SdJwtError {
     /// The issuer suspended the credential (Token Status List).
     #[error("the credential is suspended")]
     Suspended,
+    /// The `typ` or `vct` is not one the relying party accepts.
+    #[error("credential type: {0}")]
+    WrongType(String),
+    /// `iss` is not a name of the issuer's certificate.
+    #[error("issuer name: {0}")]
+    IssuerMismatch(String),
     /// The credential's status list could not be fetched, verified or read.
     #[error("credential status unavailable: {0}")]
     StatusUnavailable(String),

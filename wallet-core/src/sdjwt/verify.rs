@@ -1,28 +1,30 @@
 //! SD-JWT verification (RFC 9901 section 7): the issuer's signature first, then the
 //! disclosures against the payload's digests, then time, then key binding.
 
-use std::collections::{HashMap, HashSet};
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::disclosure::{Disclosure, SdAlg};
 use super::format::SdJwt;
+use super::process::apply;
 use super::SdJwtError;
 use crate::crypto::{ec, jose};
-use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate, TrustError};
+use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
 
 /// How to find and trust the issuer's key.
 pub enum IssuerTrust<'a> {
     /// A known public key (SEC1), e.g. from the issuer's metadata or a test vector.
     Key(&'a [u8]),
-    /// The `x5c` header's certificate chain, validated to one of these anchors at `at`.
+    /// The `x5c` header's certificate chain, validated to one of these anchors at `at`, with
+    /// a leaf of the signer role `profile`.
     X5c {
         /// Trusted roots.
         anchors: &'a [ParsedCertificate],
         /// Validation time, Unix seconds.
         at: i64,
+        /// The role the leaf must have.
+        profile: TrustRole,
     },
     /// The key of the first `x5c` certificate, with no chain validation: proves the SD-JWT is
     /// intact as its signer issued it, not that the signer is trusted (a wallet at intake).
@@ -43,6 +45,16 @@ fn x5c_chain(header: &Value) -> Result<Vec<Vec<u8>>, SdJwtError> {
                 .ok_or_else(|| SdJwtError::Malformed("x5c entry is not base64".into()))
         })
         .collect()
+}
+
+/// When to check `exp` and `nbf`, and with how much tolerance for clocks that disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeCheck {
+    /// Now, Unix seconds.
+    pub at: i64,
+    /// Accepted clock skew, in seconds: `exp` may have passed and `nbf` may lie ahead by this
+    /// much.
+    pub skew: i64,
 }
 
 /// What the verifier expects of the Key Binding JWT.
@@ -70,6 +82,8 @@ pub struct VerifiedSdJwt {
     pub disclosed: Vec<(String, Value)>,
     /// Subject of the issuer's certificate, when trusted through `x5c`.
     pub issuer_certificate: Option<String>,
+    /// The issuer's certificate itself, when trusted through `x5c` (for role and name checks).
+    pub issuer_leaf: Option<ParsedCertificate>,
     /// The holder key from `cnf.jwk` (SEC1), if any.
     pub holder_key: Option<Vec<u8>>,
     /// A Key Binding JWT was verified.
@@ -89,100 +103,6 @@ fn decode_json(part: &str, what: &str) -> Result<Value, SdJwtError> {
     serde_json::from_slice(&bytes).map_err(|_| SdJwtError::Malformed(format!("{what} is not JSON")))
 }
 
-struct Processor<'a> {
-    alg: SdAlg,
-    by_digest: HashMap<String, &'a Disclosure>,
-    used: HashSet<String>,
-    seen: HashSet<String>,
-    disclosed: Vec<(String, Value)>,
-}
-
-impl Processor<'_> {
-    fn see(&mut self, digest: &str) -> Result<(), SdJwtError> {
-        if !self.seen.insert(digest.to_owned()) {
-            return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
-        }
-        Ok(())
-    }
-
-    fn process(&mut self, value: &Value, path: &str) -> Result<Value, SdJwtError> {
-        match value {
-            Value::Object(map) => {
-                let mut out = Map::new();
-                for (k, v) in map {
-                    if k == "_sd" {
-                        continue;
-                    }
-                    out.insert(k.clone(), self.process(v, &format!("{path}/{k}"))?);
-                }
-                if let Some(sd) = map.get("_sd") {
-                    let Value::Array(digests) = sd else {
-                        return Err(SdJwtError::Malformed("_sd is not an array".into()));
-                    };
-                    for digest in digests {
-                        let digest = digest.as_str().ok_or_else(|| {
-                            SdJwtError::Malformed("_sd digest is not a string".into())
-                        })?;
-                        self.see(digest)?;
-                        let Some(disclosure) = self.by_digest.get(digest).copied() else {
-                            continue;
-                        };
-                        let name = disclosure.name.as_deref().ok_or_else(|| {
-                            SdJwtError::Malformed(
-                                "an array-element disclosure is referenced from _sd".into(),
-                            )
-                        })?;
-                        if out.contains_key(name) {
-                            return Err(SdJwtError::ClaimConflict(format!(
-                                "{path}/{name} is both disclosed and present"
-                            )));
-                        }
-                        self.used.insert(digest.to_owned());
-                        let child_path = format!("{path}/{name}");
-                        let processed = self.process(&disclosure.value, &child_path)?;
-                        self.disclosed.push((child_path, processed.clone()));
-                        out.insert(name.to_owned(), processed);
-                    }
-                }
-                Ok(Value::Object(out))
-            }
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        Value::Object(obj) if obj.len() == 1 && obj.contains_key("...") => {
-                            let digest = obj["..."].as_str().ok_or_else(|| {
-                                SdJwtError::Malformed("'...' digest is not a string".into())
-                            })?;
-                            self.see(digest)?;
-                            let Some(disclosure) = self.by_digest.get(digest).copied() else {
-                                continue;
-                            };
-                            if disclosure.name.is_some() {
-                                return Err(SdJwtError::Malformed(
-                                    "an object-property disclosure is referenced from an array"
-                                        .into(),
-                                ));
-                            }
-                            self.used.insert(digest.to_owned());
-                            let child_path = format!("{path}/{}", out.len());
-                            let processed = self.process(&disclosure.value, &child_path)?;
-                            self.disclosed.push((child_path, processed.clone()));
-                            out.push(processed);
-                        }
-                        other => {
-                            let child_path = format!("{path}/{}", out.len());
-                            out.push(self.process(other, &child_path)?);
-                        }
-                    }
-                }
-                Ok(Value::Array(out))
-            }
-            other => Ok(other.clone()),
-        }
-    }
-}
-
 fn int_claim(claims: &Value, name: &str) -> Result<Option<i64>, SdJwtError> {
     match claims.get(name) {
         None => Ok(None),
@@ -194,12 +114,12 @@ fn int_claim(claims: &Value, name: &str) -> Result<Option<i64>, SdJwtError> {
     }
 }
 
-/// Verifies `sd` with the issuer `trust`, checking `exp`/`nbf`/`iat` at `at` when given and the
+/// Verifies `sd` with the issuer `trust`, checking `exp`/`nbf` with `time` when given and the
 /// Key Binding JWT against `key_binding` when given.
 pub fn verify(
     sd: &SdJwt,
     trust: IssuerTrust<'_>,
-    at: Option<i64>,
+    time: Option<TimeCheck>,
     key_binding: Option<&KeyBindingPolicy<'_>>,
 ) -> Result<VerifiedSdJwt, SdJwtError> {
     // 1. The issuer's key and signature, before anything in the payload is believed.
@@ -209,16 +129,16 @@ pub fn verify(
         Some(other) => return Err(SdJwtError::Unsupported(format!("JWT alg {other}"))),
         None => return Err(SdJwtError::Malformed("JWT header without alg".into())),
     }
-    let (issuer_key, issuer_certificate) = match trust {
+    let (issuer_key, issuer_leaf) = match trust {
         IssuerTrust::Key(key) => (key.to_vec(), None),
-        IssuerTrust::X5c { anchors, at } => {
+        IssuerTrust::X5c {
+            anchors,
+            at,
+            profile,
+        } => {
             let chain = x5c_chain(&header)?;
-            let (leaf, _) =
-                verify_chain(&chain, anchors, at, LeafProfile::Signer).map_err(trust_error)?;
-            (
-                leaf.p256_public_key().map_err(trust_error)?,
-                Some(leaf.subject()),
-            )
+            let (leaf, _) = verify_chain(&chain, anchors, at, profile).map_err(trust_error)?;
+            (leaf.p256_public_key().map_err(trust_error)?, Some(leaf))
         }
         IssuerTrust::X5cLeaf => {
             let chain = x5c_chain(&header)?;
@@ -246,44 +166,30 @@ pub fn verify(
         Some(Value::String(name)) => SdAlg::from_name(name)?,
         Some(_) => return Err(SdJwtError::Malformed("_sd_alg is not a string".into())),
     };
+    if sd.disclosures.len() > crate::limits::MAX_DISCLOSURES {
+        return Err(SdJwtError::Malformed(format!(
+            "{} disclosures (at most {})",
+            sd.disclosures.len(),
+            crate::limits::MAX_DISCLOSURES
+        )));
+    }
     let disclosures = sd
         .disclosures
         .iter()
         .map(|d| Disclosure::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut by_digest = HashMap::with_capacity(disclosures.len());
-    for d in &disclosures {
-        if by_digest.insert(d.digest(alg), d).is_some() {
-            return Err(SdJwtError::DuplicateDisclosure(d.encoded.clone()));
-        }
-    }
-    let mut processor = Processor {
-        alg,
-        by_digest,
-        used: HashSet::new(),
-        seen: HashSet::new(),
-        disclosed: Vec::new(),
-    };
-    let mut claims = processor.process(&payload, "")?;
-    if let Some(unused) = disclosures
-        .iter()
-        .find(|d| !processor.used.contains(&d.digest(processor.alg)))
-    {
-        return Err(SdJwtError::UnreferencedDisclosure(unused.encoded.clone()));
-    }
-    if let Value::Object(map) = &mut claims {
-        map.remove("_sd_alg");
-    }
+    let applied = apply(&payload, &disclosures, alg)?;
+    let claims = applied.claims;
 
     // 3. Time.
-    if let Some(at) = at {
+    if let Some(TimeCheck { at, skew }) = time {
         if let Some(exp) = int_claim(&claims, "exp")? {
-            if at >= exp {
+            if at >= exp.saturating_add(skew) {
                 return Err(SdJwtError::Expired(exp));
             }
         }
         if let Some(nbf) = int_claim(&claims, "nbf")? {
-            if at < nbf {
+            if at.saturating_add(skew) < nbf {
                 return Err(SdJwtError::NotYetValid(nbf));
             }
         }
@@ -322,7 +228,9 @@ pub fn verify(
             }
             let iat = int_claim(p, "iat")?
                 .ok_or_else(|| SdJwtError::Malformed("KB-JWT without iat".into()))?;
-            if iat > policy.at + policy.skew || iat < policy.at - policy.max_age {
+            if iat > policy.at.saturating_add(policy.skew)
+                || iat < policy.at.saturating_sub(policy.max_age)
+            {
                 return Err(SdJwtError::KeyBindingStale(iat));
             }
             let expected = sd.sd_hash(alg);
@@ -337,8 +245,13 @@ pub fn verify(
     Ok(VerifiedSdJwt {
         header,
         claims,
-        disclosed: processor.disclosed,
-        issuer_certificate,
+        disclosed: applied
+            .disclosed
+            .into_iter()
+            .map(|(path, value, _)| (path, value))
+            .collect(),
+        issuer_certificate: issuer_leaf.as_ref().map(ParsedCertificate::subject),
+        issuer_leaf,
         holder_key,
         key_bound,
     })

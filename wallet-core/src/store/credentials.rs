@@ -162,6 +162,17 @@ fn where_clause(keys: &Keys, filter: &Filter) -> (String, Vec<Value>) {
     }
 }
 
+/// What a state change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateUpdate {
+    /// The state was set.
+    Updated,
+    /// No such credential.
+    NotFound,
+    /// The credential is revoked, which is final.
+    Final,
+}
+
 impl Store {
     /// Inserts a credential; the id must be new.
     pub fn insert_credential(&self, c: &StoredCredential) -> Result<(), StoreError> {
@@ -273,12 +284,26 @@ impl Store {
         &self,
         id: &str,
         state: CredentialState,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<StateUpdate, StoreError> {
         self.with(|conn, _| {
-            Ok(conn.execute(
-                "UPDATE credentials SET state = ?1 WHERE id = ?2",
-                rusqlite::params![state.code(), id],
-            )? == 1)
+            // Revocation is final: a revoked credential never changes state again.
+            let changed = conn.execute(
+                "UPDATE credentials SET state = ?1 WHERE id = ?2 AND (state != ?3 OR ?1 = ?3)",
+                rusqlite::params![state.code(), id, CredentialState::Revoked.code()],
+            )?;
+            if changed == 1 {
+                return Ok(StateUpdate::Updated);
+            }
+            let exists: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM credentials WHERE id = ?1)",
+                [id],
+                |r| r.get(0),
+            )?;
+            Ok(if exists {
+                StateUpdate::Final
+            } else {
+                StateUpdate::NotFound
+            })
         })
     }
 

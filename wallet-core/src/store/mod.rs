@@ -58,6 +58,8 @@ pub struct WipeCounts {
     pub trust_anchors: u64,
     /// Bills and notifications deleted.
     pub documents: u64,
+    /// The wrapped data key was in the store and is deleted.
+    pub data_key_destroyed: bool,
 }
 
 struct Open {
@@ -189,6 +191,19 @@ impl Store {
         })
     }
 
+    /// Seals and writes several meta records in one transaction: all or none.
+    pub fn put_metas(&self, records: &[(&str, &[u8])]) -> Result<(), StoreError> {
+        self.with(|conn, keys| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (key, value) in records {
+                let sealed = keys.seal("meta", key, "value", value)?;
+                put_meta_raw(&tx, key, &sealed)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     /// Deletes a meta record.
     pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
         self.with(|conn, _| {
@@ -215,6 +230,23 @@ impl Store {
         self.open.lock().map(|g| g.is_none()).unwrap_or(true)
     }
 
+    /// Erases what the citizen holds — credentials, software keys, bills, notifications,
+    /// consents and the meta records named in `meta_keys` — in one transaction, keeping trust
+    /// anchors and the store itself. Returns how many credentials were deleted.
+    pub fn erase_holdings(&self, meta_keys: &[&str]) -> Result<u64, StoreError> {
+        self.with(|conn, _| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let credentials = tx.execute("DELETE FROM credentials", [])? as u64;
+            tx.execute("DELETE FROM software_keys", [])?;
+            tx.execute("DELETE FROM documents", [])?;
+            for key in meta_keys {
+                tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            }
+            tx.commit()?;
+            Ok(credentials)
+        })
+    }
+
     /// Crypto-erase: deletes every row (the wrapped data key with them) and drops the schema, then
     /// vacuums and truncates the WAL so no sealed page survives in the file; finally drops the
     /// in-memory keys. The store is closed afterwards.
@@ -224,8 +256,12 @@ impl Store {
         let tx = open
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let data_key_destroyed =
+            tx.execute("DELETE FROM meta WHERE key = ?1", [META_WRAPPED_KEY])? == 1;
         let counts = WipeCounts {
-            meta_records: tx.execute("DELETE FROM meta", [])? as u64,
+            data_key_destroyed,
+            meta_records: tx.execute("DELETE FROM meta", [])? as u64
+                + u64::from(data_key_destroyed),
             credentials: tx.execute("DELETE FROM credentials", [])? as u64,
             software_keys: tx.execute("DELETE FROM software_keys", [])? as u64,
             trust_anchors: tx.execute("DELETE FROM trust_anchors", [])? as u64,

@@ -8,8 +8,8 @@ use serde_json::Value as Json;
 
 use crate::crypto::jose;
 
-/// Largest decompressed list accepted (16 MiB: 2^27 one-bit entries).
-pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
+/// Largest decompressed list accepted (see [`crate::limits`]).
+pub const MAX_LIST_BYTES: usize = crate::limits::MAX_STATUS_LIST_BYTES;
 
 /// Status value: valid.
 pub const VALID: u8 = 0;
@@ -51,7 +51,10 @@ impl StatusList {
     /// A list of `len` entries, all valid.
     pub fn new(bits: u8, len: usize) -> Result<Self, StatusListError> {
         check_bits(u64::from(bits))?;
-        let bytes = (len * usize::from(bits)).div_ceil(8);
+        let bytes = len
+            .checked_mul(usize::from(bits))
+            .ok_or(StatusListError::Compression)?
+            .div_ceil(8);
         if bytes > MAX_LIST_BYTES {
             return Err(StatusListError::Compression);
         }
@@ -64,6 +67,9 @@ impl StatusList {
     /// A list from its decompressed bytes.
     pub fn from_bytes(bits: u8, bytes: Vec<u8>) -> Result<Self, StatusListError> {
         check_bits(u64::from(bits))?;
+        if bytes.len() > MAX_LIST_BYTES {
+            return Err(StatusListError::Compression);
+        }
         Ok(StatusList { bits, bytes })
     }
 
@@ -94,15 +100,27 @@ impl StatusList {
                 len: self.len(),
             });
         }
+        // index < len, and len * bits is the list's bit count, which fits.
         let bit = index * u64::from(self.bits);
-        Ok(((bit / 8) as usize, (bit % 8) as u32))
+        let byte = usize::try_from(bit / 8).map_err(|_| StatusListError::IndexOutOfRange {
+            index,
+            len: self.len(),
+        })?;
+        Ok((byte, (bit % 8) as u32))
     }
 
     /// The status at `index` (entries fill each byte from the least significant bit).
     pub fn get(&self, index: u64) -> Result<u8, StatusListError> {
         let (byte, shift) = self.position(index)?;
         let mask = ((1u16 << self.bits) - 1) as u8;
-        Ok((self.bytes[byte] >> shift) & mask)
+        let value = self
+            .bytes
+            .get(byte)
+            .ok_or(StatusListError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            })?;
+        Ok((value >> shift) & mask)
     }
 
     /// Sets the status at `index`.
@@ -115,7 +133,12 @@ impl StatusList {
                 self.bits
             )));
         }
-        self.bytes[byte] = (self.bytes[byte] & !(mask << shift)) | (status << shift);
+        let len = self.len();
+        let slot = self
+            .bytes
+            .get_mut(byte)
+            .ok_or(StatusListError::IndexOutOfRange { index, len })?;
+        *slot = (*slot & !(mask << shift)) | (status << shift);
         Ok(())
     }
 

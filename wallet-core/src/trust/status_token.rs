@@ -1,6 +1,7 @@
 //! Status list tokens (draft-ietf-oauth-status-list sections 5 and 6): the signed envelope of a
-//! status list, as a JWT (`typ: statuslist+jwt`) or a CWT (COSE_Sign1, content type
-//! `application/statuslist+cwt`), with `sub` (the list's URI), `iat`, `exp` and `ttl`.
+//! status list, as a JWT (`typ: statuslist+jwt`) or a CWT (COSE_Sign1 whose protected `typ`,
+//! label 16, is `application/statuslist+cwt`), with `sub` (the list's URI), `iat`, `exp` and
+//! `ttl`. The signer must be a status list signer (its own certificate role).
 //! The signature is checked against trust anchors before the list is read.
 
 use base64::engine::general_purpose::STANDARD;
@@ -8,7 +9,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::status_list::StatusList;
-use super::x509::{verify_chain, LeafProfile, ParsedCertificate};
+use super::x509::{verify_chain, ParsedCertificate, TrustRole};
 use crate::crypto::jose;
 use crate::mdoc::{cbor, cose};
 
@@ -92,7 +93,7 @@ fn signer_key(
     anchors: &[ParsedCertificate],
     at: i64,
 ) -> Result<(Vec<u8>, String), StatusTokenError> {
-    let (leaf, _) = verify_chain(chain, anchors, at, LeafProfile::Signer)
+    let (leaf, _) = verify_chain(chain, anchors, at, TrustRole::StatusListIssuer)
         .map_err(|e| StatusTokenError::Untrusted(e.to_string()))?;
     let key = leaf
         .p256_public_key()
@@ -169,13 +170,11 @@ pub fn verify_cwt(
 ) -> Result<StatusListToken, StatusTokenError> {
     let malformed = |e: crate::mdoc::MdocError| StatusTokenError::Malformed(e.to_string());
     let sign1 = cose::parse_sign1(&cbor::decode(token).map_err(malformed)?).map_err(malformed)?;
-    let content_type_ok = matches!(
-        &sign1.protected.header.content_type,
-        Some(coset::ContentType::Text(t)) if t == CWT_TYPE
-    );
-    if !content_type_ok {
+    // draft-ietf-oauth-status-list: the protected header's `typ` (label 16, RFC 9596) is
+    // application/statuslist+cwt.
+    if cose::protected_type(&sign1) != Some(CWT_TYPE) {
         return Err(StatusTokenError::Malformed(
-            "content type is not application/statuslist+cwt".into(),
+            "protected header typ (16) is not application/statuslist+cwt".into(),
         ));
     }
     let chain = cose::x5chain(&sign1.protected.header)
@@ -220,6 +219,11 @@ pub fn verify_any(
     anchors: &[ParsedCertificate],
     at: i64,
 ) -> Result<StatusListToken, StatusTokenError> {
+    if token.len() > crate::limits::MAX_STATUS_TOKEN_BYTES {
+        return Err(StatusTokenError::Malformed(
+            "status list token too large".into(),
+        ));
+    }
     match std::str::from_utf8(token) {
         Ok(text) if text.trim_start().starts_with("ey") => {
             verify_jwt(text.trim(), uri, anchors, at)
@@ -273,8 +277,7 @@ pub fn sign_cwt<E: From<crate::crypto::CryptoError>>(
         (int(CWT_TTL), int(ttl)),
         (int(CWT_STATUS_LIST), list.to_cbor()),
     ]);
-    let sign1 =
-        cose::create_sign1_with_content_type(&cbor::encode(&claims), CWT_TYPE, chain, sign)?;
+    let sign1 = cose::create_sign1_with_type(&cbor::encode(&claims), CWT_TYPE, chain, sign)?;
     Ok(cbor::encode(&cbor::Value::Tag(
         18,
         Box::new(

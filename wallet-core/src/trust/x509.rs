@@ -1,12 +1,24 @@
-//! X.509 certificates (RFC 5280) for mdoc trust: parsing with `x509-cert`, ECDSA signature checks
-//! with `ring`, and chain validation to a trust anchor at a given time, with the Annex B profile
-//! checks of ISO/IEC 18013-5 (IACA, document signer, reader authentication).
+//! X.509 certificates (RFC 5280): parsing with `x509-cert`, ECDSA signature checks with `ring`,
+//! and chain validation to a trust anchor at a given time for one signer role.
+//!
+//! Every signer has a role ([`TrustRole`]) and every role a certificate profile: the leaf must
+//! carry the role's extended key usage, so a key trusted for one role signs nothing for
+//! another. The two mdoc roles follow ISO/IEC 18013-5 Annex B (IACA, document signer, reader
+//! authentication), checked strictly for the fields Annex B makes mandatory. Intermediates
+//! must be CAs allowed to sign certificates within their pathLenConstraint, and an unknown
+//! critical extension anywhere fails the chain.
 
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use ring::signature::{self, UnparsedPublicKey};
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage,
+    IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+};
 use x509_cert::Certificate;
+
+use crate::limits::{MAX_CERTIFICATE_BYTES, MAX_CHAIN_CERTIFICATES};
 
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
@@ -16,11 +28,139 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
+const AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+const ISSUER_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
+const CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+/// The extensions this code understands; any other one marked critical fails the chain.
+const KNOWN_EXTENSIONS: [ObjectIdentifier; 8] = [
+    KEY_USAGE,
+    BASIC_CONSTRAINTS,
+    EXT_KEY_USAGE,
+    SUBJECT_KEY_ID,
+    AUTHORITY_KEY_ID,
+    SUBJECT_ALT_NAME,
+    ISSUER_ALT_NAME,
+    CRL_DISTRIBUTION_POINTS,
+];
 const COUNTRY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
-/// Extended key usage of an mdoc document signer (ISO/IEC 18013-5 Annex B.1.4).
+/// Extended key usage of an mdoc document signer (ISO/IEC 18013-5 Annex B).
 pub const EKU_MDL_DS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.18013.5.1.2");
-/// Extended key usage of an mdoc reader authentication certificate (Annex B.1.7).
+/// Extended key usage of an mdoc reader authentication certificate (Annex B).
 pub const EKU_MDL_READER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.18013.5.1.6");
+/// Extended key usage of an SD-JWT VC issuer (provisional, see [`TrustRole`]).
+pub const EKU_SD_JWT_ISSUER: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.1");
+/// Extended key usage of a Token Status List signer (provisional until
+/// `id-kp-oauthStatusSigning` of draft-ietf-oauth-status-list is assigned).
+pub const EKU_STATUS_LIST_SIGNER: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.2");
+/// Extended key usage of a bill and notification sender (provisional).
+pub const EKU_SENDER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.3");
+/// Extended key usage of a benefit catalog publisher (provisional).
+pub const EKU_CATALOG_PUBLISHER: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.4");
+/// Extended key usage of a registered MyData data recipient (provisional).
+pub const EKU_DATA_RECIPIENT: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.5");
+/// Extended key usage of an identity-verification authority that may unlock a locked-out
+/// wallet (provisional).
+pub const EKU_IDENTITY_VERIFIER: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.6");
+/// Longest validity of a document signer certificate (Annex B: 457 days).
+pub const MAX_DOCUMENT_SIGNER_DAYS: i64 = 457;
+/// Longest validity of a reader authentication certificate (Annex B: 1187 days).
+pub const MAX_READER_DAYS: i64 = 1187;
+/// Longest validity of an IACA certificate (Annex B: 20 years).
+pub const MAX_IACA_DAYS: i64 = 20 * 366;
+
+/// What a signer (and the trust anchors above it) is trusted for. Each role has its own
+/// certificate profile: the leaf carries the role's extended key usage.
+///
+/// The mdoc roles use the extended key usages of ISO/IEC 18013-5. The other roles have no
+/// registered key purpose yet; Jigap's provisional ones sit under 1.3.6.1.4.1.32473.7, in the arc RFC 5612 reserves for documentation,
+/// and are to be replaced by the operator's registered OIDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum TrustRole {
+    /// mdoc issuing authorities (IACA roots) and their document signers.
+    MdocIssuer,
+    /// mdoc reader roots and reader authentication certificates.
+    MdocReader,
+    /// SD-JWT VC (e-certificate) issuers.
+    SdJwtIssuer,
+    /// Token Status List signers: whose lists may change a credential's state.
+    StatusListIssuer,
+    /// Senders of bills and notifications.
+    Sender,
+    /// Registered MyData recipients (banks, agencies).
+    DataRecipient,
+    /// Benefit catalog publishers.
+    CatalogPublisher,
+    /// Identity-verification authorities whose re-verification unlocks a locked-out wallet.
+    IdentityVerifier,
+}
+
+impl TrustRole {
+    /// Every role.
+    pub const ALL: [TrustRole; 8] = [
+        TrustRole::MdocIssuer,
+        TrustRole::MdocReader,
+        TrustRole::SdJwtIssuer,
+        TrustRole::StatusListIssuer,
+        TrustRole::Sender,
+        TrustRole::DataRecipient,
+        TrustRole::CatalogPublisher,
+        TrustRole::IdentityVerifier,
+    ];
+
+    /// The extended key usage a leaf of this role carries.
+    pub fn extended_key_usage(self) -> ObjectIdentifier {
+        match self {
+            TrustRole::MdocIssuer => EKU_MDL_DS,
+            TrustRole::MdocReader => EKU_MDL_READER_AUTH,
+            TrustRole::SdJwtIssuer => EKU_SD_JWT_ISSUER,
+            TrustRole::StatusListIssuer => EKU_STATUS_LIST_SIGNER,
+            TrustRole::Sender => EKU_SENDER,
+            TrustRole::DataRecipient => EKU_DATA_RECIPIENT,
+            TrustRole::CatalogPublisher => EKU_CATALOG_PUBLISHER,
+            TrustRole::IdentityVerifier => EKU_IDENTITY_VERIFIER,
+        }
+    }
+
+    /// The stable number stored with a trust anchor.
+    pub fn code(self) -> i64 {
+        match self {
+            TrustRole::MdocIssuer => 1,
+            TrustRole::MdocReader => 2,
+            TrustRole::StatusListIssuer => 3,
+            TrustRole::Sender => 4,
+            TrustRole::DataRecipient => 5,
+            TrustRole::CatalogPublisher => 6,
+            TrustRole::SdJwtIssuer => 7,
+            TrustRole::IdentityVerifier => 8,
+        }
+    }
+
+    /// The role of a stored number.
+    pub fn from_code(code: i64) -> Option<Self> {
+        TrustRole::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// A short name, for messages and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrustRole::MdocIssuer => "mdoc-issuer",
+            TrustRole::MdocReader => "mdoc-reader",
+            TrustRole::SdJwtIssuer => "sd-jwt-issuer",
+            TrustRole::StatusListIssuer => "status-list-issuer",
+            TrustRole::Sender => "sender",
+            TrustRole::DataRecipient => "data-recipient",
+            TrustRole::CatalogPublisher => "catalog-publisher",
+            TrustRole::IdentityVerifier => "identity-verifier",
+        }
+    }
+}
 
 /// Why a certificate or chain was rejected.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -59,20 +199,15 @@ pub struct ParsedCertificate {
     cert: Certificate,
 }
 
-/// The role a chain's leaf plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeafProfile {
-    /// An mdoc document signer (EKU 1.0.18013.5.1.2, digitalSignature).
-    DocumentSigner,
-    /// An mdoc reader (EKU 1.0.18013.5.1.6, digitalSignature).
-    ReaderAuthentication,
-    /// Any end-entity signing certificate (digitalSignature).
-    Signer,
-}
-
 impl ParsedCertificate {
     /// Parses DER.
     pub fn from_der(der: &[u8]) -> Result<Self, TrustError> {
+        if der.len() > MAX_CERTIFICATE_BYTES {
+            return Err(TrustError::Malformed(format!(
+                "certificate of {} bytes (at most {MAX_CERTIFICATE_BYTES})",
+                der.len()
+            )));
+        }
         let cert = Certificate::from_der(der).map_err(|e| TrustError::Malformed(e.to_string()))?;
         Ok(ParsedCertificate {
             der: der.to_vec(),
@@ -179,10 +314,235 @@ impl ParsedCertificate {
         self.extension::<KeyUsage>(KEY_USAGE)
     }
 
+    fn basic_constraints(&self) -> Result<Option<(bool, BasicConstraints)>, TrustError> {
+        self.extension::<BasicConstraints>(BASIC_CONSTRAINTS)
+    }
+
     fn is_ca(&self) -> Result<bool, TrustError> {
+        Ok(self.basic_constraints()?.is_some_and(|(_, bc)| bc.ca))
+    }
+
+    fn has_extension(&self, oid: ObjectIdentifier) -> bool {
+        self.cert
+            .tbs_certificate
+            .extensions
+            .as_ref()
+            .is_some_and(|exts| exts.iter().any(|e| e.extn_id == oid))
+    }
+
+    /// The subjectKeyIdentifier, if any.
+    pub fn subject_key_id(&self) -> Result<Option<Vec<u8>>, TrustError> {
         Ok(self
-            .extension::<BasicConstraints>(BASIC_CONSTRAINTS)?
-            .is_some_and(|(_, bc)| bc.ca))
+            .extension::<SubjectKeyIdentifier>(SUBJECT_KEY_ID)?
+            .map(|(_, ski)| ski.0.as_bytes().to_vec()))
+    }
+
+    fn authority_key_id(&self) -> Result<Option<Vec<u8>>, TrustError> {
+        Ok(self
+            .extension::<AuthorityKeyIdentifier>(AUTHORITY_KEY_ID)?
+            .and_then(|(_, aki)| aki.key_identifier.map(|k| k.as_bytes().to_vec())))
+    }
+
+    /// The subjectAltName entries: URIs and DNS names.
+    pub fn subject_alt_names(&self) -> Result<(Vec<String>, Vec<String>), TrustError> {
+        let mut uris = Vec::new();
+        let mut dns = Vec::new();
+        if let Some((_, san)) = self.extension::<SubjectAltName>(SUBJECT_ALT_NAME)? {
+            for name in san.0 {
+                match name {
+                    GeneralName::UniformResourceIdentifier(u) => uris.push(u.to_string()),
+                    GeneralName::DnsName(d) => dns.push(d.to_string()),
+                    _ => {}
+                }
+            }
+        }
+        Ok((uris, dns))
+    }
+
+    fn profile_error(&self, what: &str) -> TrustError {
+        TrustError::Profile(format!("{}: {what}", self.subject()))
+    }
+
+    /// Fails on a critical extension this code does not understand (RFC 5280 4.2).
+    fn check_critical_extensions(&self) -> Result<(), TrustError> {
+        let Some(exts) = &self.cert.tbs_certificate.extensions else {
+            return Ok(());
+        };
+        match exts
+            .iter()
+            .find(|e| e.critical && !KNOWN_EXTENSIONS.contains(&e.extn_id))
+        {
+            Some(unknown) => {
+                Err(self.profile_error(&format!("unknown critical extension {}", unknown.extn_id)))
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn validity_days(&self) -> i64 {
+        let (from, until) = self.validity();
+        until.saturating_sub(from) / 86_400
+    }
+
+    fn check_ca_key_usage(&self) -> Result<(), TrustError> {
+        match self.key_usage()? {
+            Some((_, ku)) if ku.0.contains(KeyUsages::KeyCertSign) => Ok(()),
+            _ => Err(self.profile_error("may not sign certificates (keyUsage keyCertSign)")),
+        }
+    }
+
+    /// A trust anchor for `role`: a CA that may sign certificates. For mdoc issuing
+    /// authorities, the IACA profile of Annex B: critical basicConstraints with CA and
+    /// pathLenConstraint 0, critical keyUsage keyCertSign and cRLSign, a subjectKeyIdentifier,
+    /// an issuerAlternativeName, a country, at most 20 years of validity.
+    pub fn check_anchor_profile(&self, role: TrustRole) -> Result<(), TrustError> {
+        self.check_critical_extensions()?;
+        match self.basic_constraints()? {
+            Some((critical, bc)) if bc.ca => {
+                if role == TrustRole::MdocIssuer {
+                    if !critical {
+                        return Err(self.profile_error("basicConstraints is not critical"));
+                    }
+                    if bc.path_len_constraint != Some(0) {
+                        return Err(self.profile_error("an IACA has pathLenConstraint 0"));
+                    }
+                }
+            }
+            _ => return Err(self.profile_error("is not a CA (basicConstraints)")),
+        }
+        self.check_ca_key_usage()?;
+        if role == TrustRole::MdocIssuer {
+            match self.key_usage()? {
+                Some((true, ku)) if ku.0.contains(KeyUsages::CRLSign) => {}
+                _ => {
+                    return Err(
+                        self.profile_error("an IACA has critical keyUsage keyCertSign, cRLSign")
+                    )
+                }
+            }
+            if self.subject_key_id()?.is_none() {
+                return Err(self.profile_error("an IACA has a subjectKeyIdentifier"));
+            }
+            if !self.has_extension(ISSUER_ALT_NAME) {
+                self.extension::<IssuerAltName>(ISSUER_ALT_NAME)?;
+                return Err(self.profile_error("an IACA has an issuerAlternativeName"));
+            }
+            if self.country().is_none() {
+                return Err(self.profile_error("an IACA names its country"));
+            }
+            if self.validity_days() > MAX_IACA_DAYS {
+                return Err(self.profile_error("an IACA is valid for at most 20 years"));
+            }
+        }
+        Ok(())
+    }
+
+    /// An intermediate CA with `below` CA certificates under it in the chain.
+    fn check_intermediate(&self, below: u64) -> Result<(), TrustError> {
+        self.check_critical_extensions()?;
+        match self.basic_constraints()? {
+            Some((_, bc)) if bc.ca => {
+                if let Some(limit) = bc.path_len_constraint {
+                    if below > u64::from(limit) {
+                        return Err(self.profile_error(&format!(
+                            "pathLenConstraint {limit} allows fewer CAs below it than the chain has"
+                        )));
+                    }
+                }
+            }
+            _ => return Err(self.profile_error("is not a CA (basicConstraints)")),
+        }
+        self.check_ca_key_usage()
+    }
+
+    /// Checks the leaf profile of `role`: critical keyUsage with digitalSignature, not a CA, and
+    /// the role's extended key usage. Document signers and reader certificates also follow
+    /// Annex B: keyUsage digitalSignature only, critical extendedKeyUsage, authority and
+    /// subject key identifiers, and a bounded validity; document signers also an
+    /// issuerAlternativeName and cRLDistributionPoints.
+    pub fn check_leaf_profile(&self, role: TrustRole) -> Result<(), TrustError> {
+        self.check_critical_extensions()?;
+        match self.key_usage()? {
+            Some((true, ku)) if ku.0.contains(KeyUsages::DigitalSignature) => {
+                let annex_b = matches!(role, TrustRole::MdocIssuer | TrustRole::MdocReader);
+                if annex_b
+                    && ku.0.bits()
+                        != der::flagset::FlagSet::from(KeyUsages::DigitalSignature).bits()
+                {
+                    return Err(self.profile_error("keyUsage is not digitalSignature alone"));
+                }
+            }
+            Some((false, _)) => return Err(self.profile_error("keyUsage is not critical")),
+            _ => return Err(self.profile_error("lacks keyUsage digitalSignature")),
+        }
+        if self.is_ca()? {
+            return Err(self.profile_error("is a CA, not an end entity"));
+        }
+        let wanted = role.extended_key_usage();
+        match self.extension::<ExtendedKeyUsage>(EXT_KEY_USAGE)? {
+            Some((critical, eku)) if eku.0.contains(&wanted) => {
+                if !critical && matches!(role, TrustRole::MdocIssuer | TrustRole::MdocReader) {
+                    return Err(self.profile_error("extendedKeyUsage is not critical"));
+                }
+            }
+            _ => {
+                return Err(self.profile_error(&format!(
+                    "lacks extended key usage {wanted} ({})",
+                    role.name()
+                )))
+            }
+        }
+        match role {
+            TrustRole::MdocIssuer => {
+                if self.has_extension(BASIC_CONSTRAINTS)
+                    && self.basic_constraints()?.is_some_and(|(c, _)| c)
+                {
+                    return Err(
+                        self.profile_error("a document signer has no critical basicConstraints")
+                    );
+                }
+                if self.authority_key_id()?.is_none() || self.subject_key_id()?.is_none() {
+                    return Err(self.profile_error(
+                        "a document signer has authority and subject key identifiers",
+                    ));
+                }
+                match self.extension::<IssuerAltName>(ISSUER_ALT_NAME)? {
+                    Some((_, ian)) if !ian.0.is_empty() => {}
+                    _ => {
+                        return Err(
+                            self.profile_error("a document signer has an issuerAlternativeName")
+                        )
+                    }
+                }
+                match self.extension::<CrlDistributionPoints>(CRL_DISTRIBUTION_POINTS)? {
+                    Some((_, dp)) if !dp.0.is_empty() => {}
+                    _ => {
+                        return Err(
+                            self.profile_error("a document signer has cRLDistributionPoints")
+                        )
+                    }
+                }
+                if self.validity_days() > MAX_DOCUMENT_SIGNER_DAYS {
+                    return Err(
+                        self.profile_error("a document signer is valid for at most 457 days")
+                    );
+                }
+            }
+            TrustRole::MdocReader => {
+                if self.authority_key_id()?.is_none() {
+                    return Err(
+                        self.profile_error("a reader certificate has an authorityKeyIdentifier")
+                    );
+                }
+                if self.validity_days() > MAX_READER_DAYS {
+                    return Err(
+                        self.profile_error("a reader certificate is valid for at most 1187 days")
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Checks that `issuer` signed this certificate.
@@ -236,78 +596,27 @@ impl ParsedCertificate {
         }
         Ok(())
     }
-
-    /// Annex B.1.2 (IACA): a CA that may sign certificates.
-    pub fn check_anchor_profile(&self) -> Result<(), TrustError> {
-        if !self.is_ca()? {
-            return Err(TrustError::Profile(format!(
-                "{} is not a CA (basicConstraints)",
-                self.subject()
-            )));
-        }
-        match self.key_usage()? {
-            Some((_, ku)) if ku.0.contains(KeyUsages::KeyCertSign) => Ok(()),
-            _ => Err(TrustError::Profile(format!(
-                "{} may not sign certificates (keyUsage)",
-                self.subject()
-            ))),
-        }
-    }
-
-    /// Checks the leaf profile (Annex B): critical keyUsage with digitalSignature and, for mdoc
-    /// document signers and reader certificates, their extended key usage.
-    pub fn check_leaf_profile(&self, profile: LeafProfile) -> Result<(), TrustError> {
-        match self.key_usage()? {
-            Some((true, ku)) if ku.0.contains(KeyUsages::DigitalSignature) => {}
-            Some((false, _)) => {
-                return Err(TrustError::Profile(format!(
-                    "keyUsage of {} is not critical",
-                    self.subject()
-                )))
-            }
-            _ => {
-                return Err(TrustError::Profile(format!(
-                    "{} lacks keyUsage digitalSignature",
-                    self.subject()
-                )))
-            }
-        }
-        if self.is_ca()? {
-            return Err(TrustError::Profile(format!(
-                "{} is a CA, not an end entity",
-                self.subject()
-            )));
-        }
-        let wanted = match profile {
-            LeafProfile::DocumentSigner => Some(EKU_MDL_DS),
-            LeafProfile::ReaderAuthentication => Some(EKU_MDL_READER_AUTH),
-            LeafProfile::Signer => None,
-        };
-        if let Some(wanted) = wanted {
-            match self.extension::<ExtendedKeyUsage>(EXT_KEY_USAGE)? {
-                Some((_, eku)) if eku.0.contains(&wanted) => {}
-                _ => {
-                    return Err(TrustError::Profile(format!(
-                        "{} lacks extended key usage {wanted}",
-                        self.subject()
-                    )))
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Validates `chain` (DER, leaf first; intermediates optional) against `anchors` at time `at`
-/// (Unix seconds): every signature links, every certificate is valid at `at`, the anchor is a
-/// CA allowed to sign certificates, the leaf has `profile`, and for document signers the
-/// leaf's country matches the anchor's (Annex B). Returns the leaf and the anchor.
+/// (Unix seconds) for a signer of `role`: every signature links, every certificate is valid at
+/// `at`, intermediates are CAs that may sign certificates within their pathLenConstraint, the
+/// anchor has the role's CA profile, the leaf has the role's profile, no certificate has an
+/// unknown critical extension, and for document signers the leaf's country matches the IACA's
+/// and its authority key identifier the IACA's subject key identifier (Annex B). Returns the
+/// leaf and the anchor.
 pub fn verify_chain(
     chain: &[Vec<u8>],
     anchors: &[ParsedCertificate],
     at: i64,
-    profile: LeafProfile,
+    role: TrustRole,
 ) -> Result<(ParsedCertificate, ParsedCertificate), TrustError> {
+    if chain.len() > MAX_CHAIN_CERTIFICATES {
+        return Err(TrustError::Malformed(format!(
+            "a chain of {} certificates (at most {MAX_CHAIN_CERTIFICATES})",
+            chain.len()
+        )));
+    }
     let certs = chain
         .iter()
         .map(|der| ParsedCertificate::from_der(der))
@@ -316,13 +625,9 @@ pub fn verify_chain(
         .first()
         .ok_or_else(|| TrustError::Malformed("empty certificate chain".into()))?;
     for pair in certs.windows(2) {
-        if !pair[1].is_ca()? {
-            return Err(TrustError::Profile(format!(
-                "{} is not a CA",
-                pair[1].subject()
-            )));
+        if let [child, parent] = pair {
+            child.verify_signed_by(parent)?;
         }
-        pair[0].verify_signed_by(&pair[1])?;
     }
     let last = certs.last().unwrap_or(leaf);
     let anchor = match anchors.iter().find(|a| a.der == last.der) {
@@ -357,18 +662,48 @@ pub fn verify_chain(
             }
         }
     };
-    anchor.check_anchor_profile()?;
+    anchor.check_anchor_profile(role)?;
+    // The CAs between leaf and anchor, nearest the leaf first; the anchor itself, when sent
+    // as the last certificate of the chain, is not an intermediate.
+    let intermediates: Vec<&ParsedCertificate> = certs
+        .iter()
+        .skip(1)
+        .filter(|c| c.der != anchor.der)
+        .collect();
+    for (below, ca) in intermediates.iter().enumerate() {
+        ca.check_intermediate(below as u64)?;
+    }
+    if let Some(limit) = anchor
+        .basic_constraints()?
+        .and_then(|(_, bc)| bc.path_len_constraint)
+    {
+        if intermediates.len() as u64 > u64::from(limit) {
+            return Err(anchor.profile_error(&format!(
+                "pathLenConstraint {limit} allows fewer CAs below it than the chain has"
+            )));
+        }
+    }
     for cert in certs.iter().chain(std::iter::once(anchor)) {
         cert.check_time(at)?;
     }
-    leaf.check_leaf_profile(profile)?;
-    if profile == LeafProfile::DocumentSigner {
-        if let (Some(leaf_c), Some(anchor_c)) = (leaf.country(), anchor.country()) {
-            if leaf_c != anchor_c {
+    leaf.check_leaf_profile(role)?;
+    if role == TrustRole::MdocIssuer {
+        let issuer = intermediates.first().copied().unwrap_or(anchor);
+        match (leaf.country(), issuer.country()) {
+            (Some(leaf_c), Some(anchor_c)) if leaf_c == anchor_c => {}
+            (leaf_c, anchor_c) => {
                 return Err(TrustError::Profile(format!(
-                    "document signer country {leaf_c} differs from IACA country {anchor_c}"
-                )));
+                    "document signer country {} differs from IACA country {}",
+                    leaf_c.unwrap_or_default(),
+                    anchor_c.unwrap_or_default()
+                )))
             }
+        }
+        if leaf.authority_key_id()? != issuer.subject_key_id()? {
+            return Err(TrustError::Profile(format!(
+                "{}: authorityKeyIdentifier does not name the IACA's key",
+                leaf.subject()
+            )));
         }
     }
     Ok((leaf.clone(), anchor.clone()))

@@ -7,12 +7,14 @@
 
 use crate::crypto::ec::SoftwareKey;
 use crate::mdoc::cbor::Value;
-use crate::mdoc::issuer_signed::{IssuerSigned, ValidityInfo};
-use crate::mdoc::response::{device_authentication_bytes, DeviceAuth, Document};
+use crate::mdoc::issuer_signed::{IssuerSigned, MobileSecurityObject, ValidityInfo};
+use crate::mdoc::request::ItemsRequest;
+use crate::mdoc::response::{device_authentication_bytes, DeviceAuth, DeviceResponse, Document};
 use crate::mdoc::session::{self, SessionTranscript};
 use crate::mdoc::{cose, MdocError};
 use crate::time;
-use crate::trust::x509::{verify_chain, LeafProfile, ParsedCertificate, TrustError};
+use crate::trust::status_list::StatusReference;
+use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
 
 /// How the device proved possession of its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub struct VerifiedDocument {
     pub elements: Vec<VerifiedElement>,
     /// Elements the holder did not return, with error codes.
     pub not_returned: Vec<(String, String, i64)>,
+    /// Where the document's status is published (MSO `status`), if it has one. A status
+    /// that does not parse fails verification; it never reads as "no status".
+    pub status: Option<StatusReference>,
 }
 
 /// What verification needs besides the document.
@@ -83,10 +88,16 @@ pub fn verify_document(
     // 1. The document signer chains to a trusted IACA and signed the MSO.
     let chain = cose::x5chain(&issuer_signed.issuer_auth.unprotected)?;
     let (signer, anchor) =
-        verify_chain(&chain, ctx.iaca, ctx.at, LeafProfile::DocumentSigner).map_err(trust_error)?;
+        verify_chain(&chain, ctx.iaca, ctx.at, TrustRole::MdocIssuer).map_err(trust_error)?;
     let signer_key = signer.p256_public_key().map_err(trust_error)?;
     verify_issuer_auth(issuer_signed, &signer_key)?;
-    let mso = &issuer_signed.mso;
+    let mso = issuer_signed.mso()?;
+    let status = mso
+        .status
+        .as_ref()
+        .map(StatusReference::from_cbor)
+        .transpose()
+        .map_err(|e| MdocError::Malformed(format!("MSO status: {e}")))?;
     // 2. The MSO is for this docType and valid now.
     if mso.doc_type != doc.doc_type {
         return Err(MdocError::DocTypeMismatch {
@@ -105,7 +116,7 @@ pub fn verify_document(
         )));
     }
     // 3. Every disclosed element is one the issuer signed.
-    let elements = check_digests(issuer_signed)?;
+    let elements = check_digests(issuer_signed, &mso)?;
     // 4. The device holding the MSO's key took part in this session.
     let payload = device_authentication_bytes(
         ctx.transcript,
@@ -155,7 +166,49 @@ pub fn verify_document(
         device_auth,
         elements,
         not_returned,
+        status,
     })
+}
+
+/// Checks that a response answers the request it was sent for, before anything in it is
+/// verified further: every returned document is of a requested docType (and no docType comes
+/// back more often than it was asked for), and every returned element was asked for in that
+/// document's request. What was not asked for is refused, never shown as verified.
+pub fn check_against_request(
+    response: &DeviceResponse,
+    requested: &[ItemsRequest],
+) -> Result<(), MdocError> {
+    let mut used = vec![false; requested.len()];
+    for doc in &response.documents {
+        let (request, taken) = requested
+            .iter()
+            .zip(used.iter_mut())
+            .find(|(r, taken)| !**taken && r.doc_type == doc.doc_type)
+            .ok_or_else(|| {
+                MdocError::NotRequested(format!(
+                    "a document of type {} was not asked for",
+                    doc.doc_type
+                ))
+            })?;
+        *taken = true;
+        for (ns, items) in &doc.issuer_signed.namespaces {
+            let asked = request
+                .namespaces
+                .iter()
+                .find(|(n, _)| n == ns)
+                .map(|(_, elements)| elements.as_slice())
+                .unwrap_or_default();
+            for item in items {
+                if !asked.iter().any(|(e, _)| *e == item.element_identifier) {
+                    return Err(MdocError::NotRequested(format!(
+                        "{ns}/{} of {} was not asked for",
+                        item.element_identifier, doc.doc_type
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Verifies the issuerAuth COSE_Sign1 over the MSO with the document signer's key (SEC1).
@@ -167,8 +220,10 @@ fn verify_issuer_auth(issuer_signed: &IssuerSigned, signer_key: &[u8]) -> Result
 }
 
 /// Checks every item against its MSO digest; returns the items as verified elements.
-fn check_digests(issuer_signed: &IssuerSigned) -> Result<Vec<VerifiedElement>, MdocError> {
-    let mso = &issuer_signed.mso;
+fn check_digests(
+    issuer_signed: &IssuerSigned,
+    mso: &MobileSecurityObject,
+) -> Result<Vec<VerifiedElement>, MdocError> {
     let mut elements = Vec::new();
     for (ns, items) in &issuer_signed.namespaces {
         for item in items {
@@ -199,16 +254,20 @@ fn check_digests(issuer_signed: &IssuerSigned) -> Result<Vec<VerifiedElement>, M
 /// Checks a received IssuerSigned on its own, as a wallet does before storing it: the
 /// issuerAuth signature verifies with the first x5chain certificate (a document signer), and
 /// every item matches its digest in the MSO. Whether that signer is trusted is the reader's
-/// question, answered by [`verify_document`] against its IACA list. Returns the signer.
-pub fn check_issuer_signed(issuer_signed: &IssuerSigned) -> Result<ParsedCertificate, MdocError> {
+/// question, answered by [`verify_document`] against its IACA list. Returns the signer and the
+/// MSO, parsed once its signature verified.
+pub fn check_issuer_signed(
+    issuer_signed: &IssuerSigned,
+) -> Result<(ParsedCertificate, MobileSecurityObject), MdocError> {
     let chain = cose::x5chain(&issuer_signed.issuer_auth.unprotected)?;
     let leaf = chain.first().ok_or(MdocError::IssuerSignature)?;
     let signer = ParsedCertificate::from_der(leaf).map_err(trust_error)?;
     signer
-        .check_leaf_profile(LeafProfile::DocumentSigner)
+        .check_leaf_profile(TrustRole::MdocIssuer)
         .map_err(trust_error)?;
     let signer_key = signer.p256_public_key().map_err(trust_error)?;
     verify_issuer_auth(issuer_signed, &signer_key)?;
-    check_digests(issuer_signed)?;
-    Ok(signer)
+    let mso = issuer_signed.mso()?;
+    check_digests(issuer_signed, &mso)?;
+    Ok((signer, mso))
 }

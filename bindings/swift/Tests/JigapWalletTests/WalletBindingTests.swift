@@ -142,11 +142,19 @@ func verifyES256(_ jwt: String, _ publicKey: Data) -> [String: Any]? {
 
 let allBytes = Data((0..<256).map { UInt8($0) } + (0..<1000).map { UInt8(($0 * 7) % 256) })
 
-func credential(_ raw: Data, alias: String? = nil) -> NewCredential {
-    NewCredential(
-        format: .msoMdoc, docType: "org.iso.18013.5.1.mDL", issuer: "KR National Police Agency",
-        displayNameKo: "모바일 운전면허증", displayNameEn: "Mobile driver's licence",
-        validFrom: 1_700_000_000, validUntil: 1_900_000_000, keyAlias: alias, raw: raw)
+let police = try! TestAuthority.create(name: "Swift Police", country: "KR", clock: nil)
+
+func mdlClaims(_ portrait: Data) -> MdlClaims {
+    MdlClaims(
+        familyName: "홍", givenName: "길동", birthDate: "1990-05-05", documentNumber: "11-23-456789-01",
+        issuingAuthority: "경찰청", portrait: portrait, vehicleCategories: ["B"], validDays: 30)
+}
+
+/// Issues an mDL with `portrait` to `key` (or a new device key) of `wallet` and stores it.
+func addMdl(_ wallet: Wallet, _ portrait: Data = Data([0xff, 0xd8, 0xff, 0xd9]), key: DeviceKey? = nil) throws -> (String, Data) {
+    let key = try key ?? wallet.createDeviceKey()
+    let mdl = try police.issueMdl(devicePublicKey: key.publicKey, claims: mdlClaims(portrait))
+    return (try wallet.addMdoc(issuerSigned: mdl, keyAlias: key.alias), mdl)
 }
 
 func protector() throws -> KeyProtector {
@@ -185,12 +193,16 @@ final class WalletBindingTests: XCTestCase {
 
     func testCredentialsKeepTheirBytesAcrossReopen() throws {
         let wallet = try Wallet.open(config: WalletConfig(path: path, keyProtector: try protector()))
-        let id = try wallet.addCredential(credential: credential(allBytes))
-        _ = try wallet.addCredential(credential: credential(Data([0, 255, 0])))
+        let (id, raw) = try addMdl(wallet, allBytes)
+        _ = try addMdl(wallet)
         let page = try wallet.listCredentials(filter: CredentialFilter(), offset: 0, limit: 1)
         XCTAssertEqual(page.total, 2)
         XCTAssertEqual(page.nextOffset, 1)
-        XCTAssertEqual(try wallet.getCredential(id: id).raw, allBytes)
+        XCTAssertEqual(try wallet.getCredential(id: id).raw, raw)
+        XCTAssertNotNil(raw.range(of: allBytes), "every byte value crossed the boundary")
+        XCTAssertThrowsError(try wallet.addMdoc(issuerSigned: Data((0..<100).map { UInt8($0) }), keyAlias: try wallet.createDeviceKey().alias)) {
+            guard case .Verification = $0 as? WalletError else { return XCTFail("\($0)") }
+        }
         XCTAssertEqual(try wallet.getCredential(id: id).summary.displayNameKo, "모바일 운전면허증")
         try wallet.closeStore()
         XCTAssertThrowsError(try wallet.status()) { XCTAssertEqual($0 as? WalletError, .Closed) }
@@ -200,7 +212,7 @@ final class WalletBindingTests: XCTestCase {
             XCTAssertEqual($0 as? WalletError, .WrongKey)
         }
         let again = try Wallet.open(config: WalletConfig(path: path, createIfMissing: false, keyProtector: try protector()))
-        XCTAssertEqual(try again.getCredential(id: id).raw, allBytes)
+        XCTAssertEqual(try again.getCredential(id: id).raw, raw)
         XCTAssertThrowsError(try again.getCredential(id: "missing")) {
             guard case .NotFound = $0 as? WalletError else { return XCTFail("\($0)") }
         }
@@ -222,7 +234,7 @@ final class WalletBindingTests: XCTestCase {
         XCTAssertEqual(try area.keyAgreement(alias: key.alias, peerPublicKey: other),
                        try area.keyAgreement(alias: "other", peerPublicKey: key.publicKey))
 
-        let id = try wallet.addCredential(credential: credential(allBytes, alias: key.alias))
+        let (id, _) = try addMdl(wallet, allBytes, key: key)
         try wallet.deleteCredential(id: id)
         XCTAssertEqual(area.deleted, [key.alias])
     }
@@ -245,11 +257,11 @@ final class WalletBindingTests: XCTestCase {
 
     func testAsyncOpenAndWipe() async throws {
         let wallet = try await openWallet(config: WalletConfig(path: path, keyProtector: try protector()))
-        _ = try wallet.addCredential(credential: credential(allBytes))
+        _ = try addMdl(wallet, allBytes)
         _ = try wallet.createDeviceKey()
         let report = try await wallet.wipe()
         XCTAssertEqual(report.credentialsRemoved, 1)
-        XCTAssertEqual(report.softwareKeysRemoved, 1)
+        XCTAssertEqual(report.softwareKeysRemoved, 2)
         XCTAssertTrue(report.dataKeyDestroyed)
         XCTAssertThrowsError(try wallet.status()) { XCTAssertEqual($0 as? WalletError, .Closed) }
         let fresh = try await openWallet(config: WalletConfig(path: path, keyProtector: try protector()))
@@ -264,16 +276,15 @@ final class WalletBindingTests: XCTestCase {
             familyName: "홍", givenName: "길동", birthDate: "1990-05-05", documentNumber: "11-23-456789-01",
             issuingAuthority: "경찰청", portrait: Data([0xff, 0xd8, 0xff, 0xd9]), vehicleCategories: ["B"], validDays: 30))
         let id = try wallet.addMdoc(issuerSigned: mdl, keyAlias: key.alias)
-        let material = authority.material()
-        _ = try wallet.addTrustAnchor(role: .mdocReader, certificate: material.readerRootCertificate)
+        _ = try wallet.addTrustAnchor(role: .mdocReader, certificate: try authority.rootCertificate(role: .mdocReader))
 
         let holder = try wallet.startPresentation(
             retrievalMethods: [.ble(peripheralServerUuid: Data(repeating: 7, count: 16), centralClientUuid: nil)],
             deviceAuth: .mac)
         let reader = try MdocReader(config: ReaderConfig(
-            iacaCertificates: [material.iacaCertificate],
-            readerCertificateChain: [material.readerCertificate],
-            readerPrivateKey: material.readerKey))
+            iacaCertificates: [try authority.rootCertificate(role: .mdocIssuer)],
+            readerCertificateChain: [try authority.signerCertificate(role: .mdocReader)],
+            readerPrivateKey: try authority.signerKey(role: .mdocReader)))
         let ns = "org.iso.18013.5.1"
         let session = try reader.startSession(qrUri: try holder.engagement().qrUri, requests: [
             DocumentRequest(docType: "org.iso.18013.5.1.mDL", items: [
@@ -323,7 +334,7 @@ final class WalletBindingTests: XCTestCase {
         let presentation = try wallet.presentSdJwt(
             credentialId: id, claims: ["/name", "/address/locality"], audience: "https://bank.example", nonce: "n-1")
         let verifier = try SdJwtVerifier(config: SdJwtVerifierConfig(
-            trustedIssuerCertificates: [authority.material().iacaCertificate]))
+            trustedIssuerCertificates: [try authority.rootCertificate(role: .sdJwtIssuer)]))
         let verified = try verifier.verify(presentation: presentation, audience: "https://bank.example", nonce: "n-1")
         XCTAssertTrue(verified.keyBound)
         XCTAssertTrue(verified.claimsJson.contains("홍길동"))
@@ -337,7 +348,7 @@ final class WalletBindingTests: XCTestCase {
     func testBillsAndInbox() throws {
         let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
         let authority = try TestAuthority.create(name: "Swift Gov", country: "KR", clock: nil)
-        _ = try wallet.addTrustAnchor(role: .sender, certificate: authority.material().iacaCertificate)
+        _ = try wallet.addTrustAnchor(role: .sender, certificate: try authority.rootCertificate(role: .sender))
         let bill = try wallet.ingestBill(signedBill: authority.signBill(draft: BillDraft(
             id: "TAX-1", version: 1, senderName: "종로구청", kind: .localTax, title: "주민세",
             amountKrw: 75_000, dueDate: "2099-12-31", payeeAccount: "가상계좌", period: "2099")))
@@ -363,7 +374,7 @@ final class WalletBindingTests: XCTestCase {
     func testEligibilityCheckOnTheDevice() throws {
         let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
         let gov = try TestAuthority.create(name: "Swift Gov", country: "KR", clock: nil)
-        _ = try wallet.addTrustAnchor(role: .catalogPublisher, certificate: gov.material().iacaCertificate)
+        _ = try wallet.addTrustAnchor(role: .catalogPublisher, certificate: try gov.rootCertificate(role: .catalogPublisher))
         try wallet.setBenefitOptIn(optIn: true)
         try wallet.setCitizenFacts(facts: [
             CitizenFact(name: "youngest_child_age_months", value: .int(value: 7)),
