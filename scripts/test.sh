@@ -23,11 +23,33 @@ bash scripts/setup-toolchains.sh
 phase "cargo test --workspace"
 rust_status=0
 cargo test --workspace 2>&1 | tee "$LOGS/rust.log" || rust_status=$?
+
+# The workspace build turns on the test authority (feature `issuer`) for every crate. The mobile
+# library ships without it: build and test that configuration on its own too.
+phase "cargo test -p wallet-core (the shipping configuration, without issuer)"
+cargo test -p wallet-core 2>&1 | tee -a "$LOGS/rust.log" || rust_status=$?
+
+# The declared minimum Rust version (rust-version in Cargo.toml) must build the library.
+MSRV=$(sed -nE 's/^rust-version = "([0-9.]+)"/\1/p' Cargo.toml | head -1)
+phase "cargo +$MSRV check -p wallet-core (the declared MSRV)"
+if ! rustup run "$MSRV" rustc --version >/dev/null 2>&1; then
+  rustup toolchain install "$MSRV" --profile minimal >/dev/null 2>&1 || true
+fi
+msrv_status=0
+cargo "+$MSRV" check -p wallet-core --lib 2>&1 | tail -3 | tee "$LOGS/msrv.log" || msrv_status=$?
+if [ "$msrv_status" -eq 0 ]; then
+  echo "msrv: 1 passed, 0 failed (wallet-core builds with Rust $MSRV)"
+else
+  echo "msrv: 0 passed, 1 failed (wallet-core does not build with Rust $MSRV)"
+  rust_status=1
+fi
 read -r rust_passed rust_failed < <(
   grep -E '^test result: ' "$LOGS/rust.log" \
     | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' \
     | awk '{p+=$1; f+=$2} END {print p+0, f+0}'
 )
+rust_failed=$((rust_failed + (msrv_status != 0 ? 1 : 0)))
+rust_passed=$((rust_passed + (msrv_status == 0 ? 1 : 0)))
 if [ "$rust_status" -ne 0 ] && [ "$rust_failed" -eq 0 ]; then rust_failed=1; fi
 echo "rust: $rust_passed passed, $rust_failed failed"
 

@@ -109,9 +109,9 @@ fn parse_fact(text: &str) -> Result<CitizenFact> {
 
 fn say(cli: &Cli, value: serde_json::Value, text: String) {
     if cli.json {
-        println!("{value}");
+        out!("{value}");
     } else {
-        println!("{text}");
+        out!("{text}");
     }
 }
 

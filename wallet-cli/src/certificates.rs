@@ -103,9 +103,9 @@ pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
         crate::mdoc::Destination::File(_, out) => {
             crate::mdoc::write(&out, issued.as_bytes(), false)?;
             if cli.json {
-                println!("{}", json!({ "out": out, "bytes": issued.len() }));
+                out!("{}", json!({ "out": out, "bytes": issued.len() }));
             } else {
-                println!("issued {} bytes to {}", issued.len(), out.display());
+                out!("issued {} bytes to {}", issued.len(), out.display());
             }
             return Ok(());
         }
@@ -120,12 +120,12 @@ pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
         .map(|c| c.path.as_str())
         .collect();
     if cli.json {
-        println!(
+        out!(
             "{}",
             json!({ "id": id, "vct": view.vct, "disclosable": withholdable })
         );
     } else {
-        println!(
+        out!(
             "issued {} ({}) into {} as {id}; the holder may withhold {}",
             view.name_ko,
             view.vct,
@@ -147,9 +147,9 @@ pub fn present(cli: &Cli, args: &PresentCertificate) -> Result<()> {
         args.nonce.clone(),
     )?;
     if cli.json {
-        println!("{}", json!({ "presentation": presentation }));
+        out!("{}", json!({ "presentation": presentation }));
     } else {
-        println!("{presentation}");
+        out!("{presentation}");
     }
     Ok(())
 }
@@ -205,7 +205,7 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
             if cli.json {
                 let claims: serde_json::Value =
                     serde_json::from_str(&verified.claims_json).unwrap_or_default();
-                println!(
+                out!(
                     "{}",
                     json!({
                         "vct": verified.vct,
@@ -217,12 +217,15 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
                     })
                 );
             } else {
-                println!(
+                out!(
                     "VERIFIED {} from {} ({}), key-bound to this verifier: {}",
-                    verified.vct, verified.issuer, verified.issuer_certificate, verified.key_bound
+                    verified.vct,
+                    verified.issuer,
+                    verified.issuer_certificate,
+                    verified.key_bound
                 );
                 for d in &verified.disclosed {
-                    println!("  ✓ {} = {}", d.path, d.value_json);
+                    out!("  ✓ {} = {}", d.path, d.value_json);
                 }
             }
             Ok(())

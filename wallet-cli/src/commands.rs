@@ -97,9 +97,9 @@ pub fn unlock(wallet: &Wallet) -> Result<()> {
 
 fn print(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
     if cli.json {
-        println!("{value}");
+        out!("{value}");
     } else {
-        println!("{}", text());
+        out!("{}", text());
     }
 }
 

@@ -31,7 +31,7 @@ impl Steps {
         if self.json {
             self.log.push(json!({ "step": step, "detail": detail }));
         } else {
-            println!(
+            out!(
                 "[{:>6.2}s] {step}: {detail}",
                 self.started.elapsed().as_secs_f64()
             );
@@ -153,12 +153,15 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         else {
             return Err(CliError::from("the reader ended the session".to_string()));
         };
-        let asked: Vec<String> = documents[0]
+        let first = documents
+            .first()
+            .ok_or_else(|| CliError::from("the request names no document".to_string()))?;
+        let asked: Vec<String> = first
             .elements
             .iter()
             .map(|e| e.identifier.clone())
             .collect();
-        let trusted = documents[0].reader.as_ref().is_some_and(|r| r.trusted);
+        let trusted = first.reader.as_ref().is_some_and(|r| r.trusted);
         steps.say(
             "request",
             format!(
@@ -257,9 +260,9 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
     let _ = std::fs::remove_dir_all(&dir);
     result?;
     if json_output {
-        println!("{}", json!({ "demo": "ok", "steps": steps.log }));
+        out!("{}", json!({ "demo": "ok", "steps": steps.log }));
     } else {
-        println!("demo complete");
+        out!("demo complete");
     }
     Ok(())
 }

@@ -7,6 +7,14 @@
 // A command-line tool talks on stdout and stderr by design.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// Prints a line on standard output. A closed pipe (`jigap ... | head`) ends the program
+/// quietly, as command-line tools do, instead of a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_line(format_args!($($arg)*))
+    };
+}
+
 mod benefits;
 mod certificates;
 mod commands;
@@ -281,13 +289,31 @@ pub enum CredentialAction {
     },
 }
 
+/// Writes one line to standard output; on a closed pipe, exits with success at once.
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("jigap: error: writing to standard output: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if cli.json {
-                println!("{}", serde_json::json!({ "error": e.to_string() }));
+                out!("{}", serde_json::json!({ "error": e.to_string() }));
             }
             eprintln!("jigap: error: {e}");
             ExitCode::FAILURE

@@ -322,7 +322,25 @@ pub enum ReaderAction {
         #[command(flatten)]
         trust: ReaderTrust,
     },
-    /// Verify the holder's response and print what verified.
+    /// Verify a DeviceResponse on its own, given the SessionTranscript it answers and what was
+    /// asked (device authentication by signature only).
+    Check {
+        /// The DeviceResponse (plain CBOR, e.g. device-response.cbor from `reader verify`).
+        #[arg(long)]
+        response: PathBuf,
+        /// The SessionTranscriptBytes (e.g. session-transcript.cbor from `reader verify`).
+        #[arg(long)]
+        transcript: PathBuf,
+        /// What was asked: DOCTYPE=element,element (namespace/element for other namespaces).
+        #[arg(long = "request", required = true)]
+        requests: Vec<String>,
+        /// Trust.
+        #[command(flatten)]
+        trust: ReaderTrust,
+    },
+    /// Verify the holder's response and print what verified. The decrypted DeviceResponse and
+    /// the SessionTranscript are written beside the session state (device-response.cbor,
+    /// session-transcript.cbor) for the relying party's records or an independent check.
     Verify {
         /// Session directory (reads response.cbor and reader-state.cbor).
         #[arg(long)]
@@ -451,9 +469,9 @@ pub fn signer_of(dir: &Path, role: TrustRole) -> Result<(Vec<u8>, Vec<u8>)> {
 
 fn say(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
     if cli.json {
-        println!("{value}");
+        out!("{value}");
     } else {
-        println!("{}", text());
+        out!("{}", text());
     }
 }
 
@@ -823,7 +841,7 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
 fn reader_for(
     trust: &ReaderTrust,
     sign: bool,
-    state_path: &Path,
+    state_path: Option<&Path>,
 ) -> Result<std::sync::Arc<MdocReader>> {
     let mut iaca: Vec<Vec<u8>> = trust.iaca.iter().map(|p| read(p)).collect::<Result<_>>()?;
     let mut status_roots: Vec<Vec<u8>> = trust
@@ -854,7 +872,7 @@ fn reader_for(
         reader_certificate_chain: chain,
         reader_private_key: key,
         clock: None,
-        session_state_key: Some(session_state_key(state_path)?),
+        session_state_key: state_path.map(session_state_key).transpose()?,
     })?)
 }
 
@@ -945,7 +963,7 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
         } => {
             let uri = match (engagement, dir) {
                 (Some(e), _) if e.starts_with('@') => {
-                    String::from_utf8_lossy(&read(Path::new(&e[1..]))?)
+                    String::from_utf8_lossy(&read(Path::new(e.trim_start_matches('@')))?)
                         .trim()
                         .to_string()
                 }
@@ -968,7 +986,7 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                 || PathBuf::from("reader-state.cbor"),
                 |d| d.join("reader-state.cbor"),
             );
-            let reader = reader_for(trust, true, &state_path)?;
+            let reader = reader_for(trust, true, Some(&state_path))?;
             let session = reader.start_session(uri, requests)?;
             let message = session.request_message();
             let state = session.save_state()?;
@@ -982,7 +1000,7 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                 }
                 None => {
                     write(Path::new("reader-state.cbor"), &state, true)?;
-                    println!("{}", STANDARD.encode(&message));
+                    out!("{}", STANDARD.encode(&message));
                 }
             }
             Ok(())
@@ -1003,9 +1021,25 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                 .or_else(|| dir.as_ref().map(|d| d.join("response.cbor")))
                 .ok_or_else(|| CliError::from("give --response or --dir".to_string()))?;
             let message = wait_for(&response_path, Duration::from_secs(*wait))?;
-            let reader = reader_for(trust, false, &state_path)?;
+            let reader = reader_for(trust, false, Some(&state_path))?;
             let session = reader.resume_session(read(&state_path)?)?;
-            match session.receive(message)? {
+            let out_dir = state_path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let outcome = session.receive(message);
+            // Keep what was received even when it fails verification: that is when a tester
+            // needs it most.
+            if let Some(plain) = session.last_device_response() {
+                write(&out_dir.join("device-response.cbor"), &plain, false)?;
+                write(
+                    &out_dir.join("session-transcript.cbor"),
+                    &session.session_transcript()?,
+                    false,
+                )?;
+            }
+            let _ = std::fs::remove_file(&state_path);
+            match outcome? {
                 ReaderEvent::Terminated => say(cli, json!({ "terminated": true }), || {
                     "the holder ended the session".into()
                 }),
@@ -1013,7 +1047,22 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                     say(cli, report_json(&report), || report_text(&report))
                 }
             }
-            let _ = std::fs::remove_file(&state_path);
+            Ok(())
+        }
+        ReaderAction::Check {
+            response,
+            transcript,
+            requests,
+            trust,
+        } => {
+            let requests = requests
+                .iter()
+                .map(|r| parse_request(r))
+                .collect::<Result<Vec<_>>>()?;
+            let reader = reader_for(trust, false, None)?;
+            let report =
+                reader.verify_device_response(read(response)?, read(transcript)?, requests)?;
+            say(cli, report_json(&report), || report_text(&report));
             Ok(())
         }
     }

@@ -93,9 +93,9 @@ fn record_json(c: &ConsentRecord) -> serde_json::Value {
 
 fn say(cli: &Cli, value: serde_json::Value, text: String) {
     if cli.json {
-        println!("{value}");
+        out!("{value}");
     } else {
-        println!("{text}");
+        out!("{text}");
     }
 }
 

@@ -248,9 +248,9 @@ fn notification_json(n: &NotificationRecord) -> serde_json::Value {
 
 fn say(cli: &Cli, value: serde_json::Value, text: String) {
     if cli.json {
-        println!("{value}");
+        out!("{value}");
     } else {
-        println!("{text}");
+        out!("{text}");
     }
 }
 

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use serde_json::json;
-use wallet_core::{CredentialState, StatusListFormat, StatusValue, TestAuthority};
+use wallet_core::{
+    decode_status_list, CredentialState, StatusListFormat, StatusValue, TestAuthority, TrustRole,
+};
 
 use crate::commands::{open, unlock, wallet_path, CliError};
 use crate::http::{serve, CliHttpClient};
@@ -37,6 +39,27 @@ pub enum StatusAction {
         /// Seconds a wallet may cache the list.
         #[arg(long, default_value_t = 300)]
         ttl: u32,
+        /// Token encoding: a JWT (`statuslist+jwt`) or a CWT (`application/statuslist+cwt`).
+        #[arg(long, value_enum, default_value = "jwt")]
+        format: TokenFormat,
+    },
+    /// Verify a status list token and print the whole list: its claims and every entry that is
+    /// not valid.
+    Decode {
+        /// The token file (JWT or CWT).
+        token: PathBuf,
+        /// The URI it was fetched from (its `sub` must match).
+        #[arg(long)]
+        uri: String,
+        /// A test authority directory whose status list root is trusted.
+        #[arg(long)]
+        issuer: Option<PathBuf>,
+        /// Trusted status list signer roots (DER).
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// Most non-valid entries to print.
+        #[arg(long, default_value_t = 10_000)]
+        max_entries: u32,
     },
     /// Revoke an entry (final).
     Revoke(EntryArgs),
@@ -55,6 +78,15 @@ pub enum StatusAction {
     },
     /// Fetch the status of every credential in the wallet and update their states.
     Refresh,
+}
+
+/// Status list token encodings.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFormat {
+    /// JWT.
+    Jwt,
+    /// CWT.
+    Cwt,
 }
 
 /// Which entry to change.
@@ -115,24 +147,31 @@ fn sign_and_store(issuer: &Path, file: &Path, state: &serde_json::Value) -> Resu
                 .collect()
         })
         .unwrap_or_default();
+    let cwt = state["format"].as_str() == Some("cwt");
     let token = authority.status_list_token(
         state["uri"].as_str().unwrap_or_default().to_string(),
         state["size"].as_u64().unwrap_or(0),
         statuses,
-        StatusListFormat::Jwt,
+        if cwt {
+            StatusListFormat::Cwt
+        } else {
+            StatusListFormat::Jwt
+        },
         u32::try_from(state["ttl"].as_u64().unwrap_or(300)).unwrap_or(300),
     )?;
     std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
     std::fs::write(file, serde_json::to_vec_pretty(state).unwrap_or_default())?;
-    std::fs::write(file.with_extension("jwt"), &token)?;
+    let (fresh, stale) = if cwt { ("cwt", "jwt") } else { ("jwt", "cwt") };
+    std::fs::write(file.with_extension(fresh), &token)?;
+    let _ = std::fs::remove_file(file.with_extension(stale));
     Ok(token)
 }
 
 fn say(cli: &Cli, value: serde_json::Value, text: String) {
     if cli.json {
-        println!("{value}");
+        out!("{value}");
     } else {
-        println!("{text}");
+        out!("{text}");
     }
 }
 
@@ -145,6 +184,7 @@ pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
             base_url,
             size,
             ttl,
+            format,
         } => {
             let file = state_file(issuer, path)?;
             let uri = format!(
@@ -156,13 +196,18 @@ pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
                     format!("/{path}")
                 }
             );
-            let state = json!({ "uri": uri, "size": size, "ttl": ttl, "statuses": BTreeMap::<String, u8>::new() });
+            let format = if *format == TokenFormat::Cwt {
+                "cwt"
+            } else {
+                "jwt"
+            };
+            let state = json!({ "uri": uri, "size": size, "ttl": ttl, "format": format, "statuses": BTreeMap::<String, u8>::new() });
             let token = sign_and_store(issuer, &file, &state)?;
             say(
                 cli,
-                json!({ "uri": uri, "size": size, "token_bytes": token.len() }),
+                json!({ "uri": uri, "size": size, "format": format, "token_bytes": token.len() }),
                 format!(
-                    "published {uri} ({size} entries, all valid; {} bytes signed)",
+                    "published {uri} ({size} entries, all valid; a {} {format} token)",
                     token.len()
                 ),
             );
@@ -214,12 +259,75 @@ pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
             serve(
                 listener,
                 move |path| {
-                    let file = state_file(&issuer, path).ok()?.with_extension("jwt");
-                    std::fs::read(file)
-                        .ok()
-                        .map(|body| ("application/statuslist+jwt".to_string(), body))
+                    let file = state_file(&issuer, path).ok()?;
+                    ["jwt", "cwt"].into_iter().find_map(|ext| {
+                        std::fs::read(file.with_extension(ext))
+                            .ok()
+                            .map(|body| (format!("application/statuslist+{ext}"), body))
+                    })
                 },
                 || true,
+            );
+            Ok(())
+        }
+        StatusAction::Decode {
+            token,
+            uri,
+            issuer,
+            trust,
+            max_entries,
+        } => {
+            let mut roots = Vec::new();
+            if let Some(dir) = issuer {
+                roots.push(crate::mdoc::root_of(dir, TrustRole::StatusListIssuer)?);
+            }
+            for path in trust {
+                roots.push(
+                    std::fs::read(path)
+                        .map_err(|e| CliError::from(format!("reading {}: {e}", path.display())))?,
+                );
+            }
+            let bytes = std::fs::read(token)
+                .map_err(|e| CliError::from(format!("reading {}: {e}", token.display())))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                .unwrap_or(0);
+            let list = decode_status_list(bytes, uri.clone(), roots, now, *max_entries)?;
+            let entries: Vec<serde_json::Value> = list
+                .not_valid
+                .iter()
+                .map(|e| json!({ "index": e.index, "status": e.status }))
+                .collect();
+            let mut text = format!(
+                "{} — {} entries of {} bit(s), signed by {}, issued {}{}; {} not valid{}",
+                list.subject,
+                list.size,
+                list.bits,
+                list.signer,
+                list.issued_at,
+                list.expires_at
+                    .map(|e| format!(", expires {e}"))
+                    .unwrap_or_default(),
+                list.not_valid.len(),
+                if list.truncated { " (truncated)" } else { "" }
+            );
+            for e in &list.not_valid {
+                let word = match e.status {
+                    1 => "invalid (revoked)",
+                    2 => "suspended",
+                    _ => "not valid (application-specific or reserved)",
+                };
+                text.push_str(&format!("\n  {}: {} {word}", e.index, e.status));
+            }
+            say(
+                cli,
+                json!({
+                    "subject": list.subject, "signer": list.signer, "issued_at": list.issued_at,
+                    "expires_at": list.expires_at, "ttl": list.ttl, "bits": list.bits,
+                    "size": list.size, "not_valid": entries, "truncated": list.truncated,
+                }),
+                text,
             );
             Ok(())
         }

@@ -414,6 +414,46 @@ fn issue_present_and_verify_across_processes() {
     assert_eq!(doc["elements"][0]["value"], "true");
     assert_eq!(doc["not_returned"][0], "org.iso.18013.5.1/family_name");
 
+    // The plain DeviceResponse and SessionTranscript are kept, and verify on their own against
+    // what was asked; a response checked against another request is refused.
+    let response = session.join("device-response.cbor");
+    let transcript = session.join("session-transcript.cbor");
+    let checked = run.json(
+        &[
+            "reader",
+            "check",
+            "--response",
+            response.to_str().unwrap(),
+            "--transcript",
+            transcript.to_str().unwrap(),
+            "--issuer",
+            a,
+            "--request",
+            "org.iso.18013.5.1.mDL=age_over_19,family_name",
+        ],
+        &[],
+    );
+    assert_eq!(
+        checked["documents"][0]["elements"][0]["identifier"],
+        "age_over_19"
+    );
+    let err = run.fails(
+        &[
+            "reader",
+            "check",
+            "--response",
+            response.to_str().unwrap(),
+            "--transcript",
+            transcript.to_str().unwrap(),
+            "--issuer",
+            a,
+            "--request",
+            "org.iso.18013.5.1.mDL=family_name",
+        ],
+        &[],
+    );
+    assert!(err.contains("NotRequested"), "{err}");
+
     // A reader that trusts another authority rejects the same kind of response.
     let other = run.dir.path().join("other");
     run.ok(
@@ -694,6 +734,59 @@ fn revocation_over_loopback_http() {
             ],
             &[],
         );
+        // A CWT list on another path, decoded whole after its signature is checked.
+        run.ok(
+            &[
+                "status",
+                "publish",
+                "--issuer",
+                a,
+                "--base-url",
+                &base,
+                "--path",
+                "/lists/2",
+                "--size",
+                "32",
+                "--format",
+                "cwt",
+            ],
+            &[],
+        );
+        run.ok(
+            &[
+                "status", "suspend", "--issuer", a, "--path", "/lists/2", "--index", "3",
+            ],
+            &[],
+        );
+        let cwt = authority.join("status").join("lists_2.cwt");
+        let decoded = run.json(
+            &[
+                "status",
+                "decode",
+                cwt.to_str().unwrap(),
+                "--uri",
+                &format!("{base}/lists/2"),
+                "--issuer",
+                a,
+            ],
+            &[],
+        );
+        assert_eq!(decoded["size"], 32, "{decoded}");
+        assert_eq!(decoded["not_valid"][0]["index"], 3);
+        assert_eq!(decoded["not_valid"][0]["status"], 2);
+        let err = run.fails(
+            &[
+                "status",
+                "decode",
+                cwt.to_str().unwrap(),
+                "--uri",
+                &format!("{base}/lists/1"),
+                "--issuer",
+                a,
+            ],
+            &[],
+        );
+        assert!(err.contains("not"), "{err}");
         let uri = format!("{base}/lists/1");
         let wallet = run.wallet();
         let status_root = authority.join("status-list-issuer-root.der");
@@ -1156,4 +1249,66 @@ fn benefits_check_and_explain_on_the_device() {
             .len(),
         0
     );
+}
+
+#[test]
+fn key_files_are_owner_only_and_a_closed_pipe_is_quiet() {
+    use std::os::unix::fs::PermissionsExt;
+    let run = Run::new();
+    let authority = run.dir.path().join("authority");
+    run.ok(
+        &["issuer", "init", "--dir", authority.to_str().unwrap()],
+        &[],
+    );
+    let mut keys = 0;
+    for entry in std::fs::read_dir(&authority).unwrap() {
+        let path = entry.unwrap().path();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        if path.extension().is_some_and(|e| e == "key") {
+            keys += 1;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+    }
+    assert_eq!(keys, 16, "a root and a signer key for each of 8 roles");
+
+    // `jigap ... | head`: the reader of the pipe is gone before jigap writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_jigap"))
+        .args(["--wallet", &run.wallet(), "init"])
+        .env("JIGAP_PASSPHRASE", "pw")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_locked_out_wallet_unlocks_with_a_re_verification() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let gov = run.dir.path().join("gov");
+    let g = gov.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", g], &[]);
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "identity-verifier",
+            gov.join("identity-verifier-root.der").to_str().unwrap(),
+        ],
+        &[],
+    );
+    run.ok(&["pin", "set"], &[("JIGAP_NEW_PIN", "135790")]);
+    for _ in 0..3 {
+        run.fails(&["pin", "verify"], &[("JIGAP_PIN", "000000")]);
+    }
+    let delayed = run.fails(&["pin", "verify"], &[("JIGAP_PIN", "135790")]);
+    assert!(delayed.contains("too soon"), "{delayed}");
+    let refused = run.fails(&["pin", "challenge"], &[("JIGAP_PIN", "135790")]);
+    assert!(refused.contains("only possible after lockout"), "{refused}");
 }

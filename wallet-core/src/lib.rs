@@ -4,6 +4,10 @@
 //! the exported [`api`] (uniffi bindings for Kotlin, Swift and Python, or directly from Rust).
 //! Layers run one way: `api` → capabilities (`access`, `issuance`) → `store` → `crypto`.
 
+// Data from outside is never indexed or sliced in ways that can panic: `get`, `split_*` and
+// iterators instead (tests may index freely).
+#![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::string_slice))]
+
 uniffi::setup_scaffolding!();
 
 pub mod access;

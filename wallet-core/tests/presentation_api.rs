@@ -467,6 +467,132 @@ fn a_reader_session_continues_from_saved_state() {
         reader.resume_session(vec![0xa0]),
         Err(WalletError::Verification { .. })
     ));
+    // The saved state is sealed: another reader's key does not open it, and a reader without
+    // a state key cannot save its session at all.
+    let session = reader
+        .start_session(
+            s.wallet
+                .clone()
+                .start_presentation(vec![], DeviceAuthMode::Signature)
+                .unwrap()
+                .engagement()
+                .unwrap()
+                .qr_uri,
+            vec![mdl_request(&["age_over_21"])],
+        )
+        .unwrap();
+    let sealed = session.save_state().unwrap();
+    let other = MdocReader::new(ReaderConfig {
+        iaca_certificates: vec![s.authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
+        status_list_certificates: vec![],
+        reader_certificate_chain: vec![],
+        reader_private_key: None,
+        clock: Some(fixed_clock(NOW)),
+        session_state_key: Some(vec![0x33; 32]),
+    })
+    .unwrap();
+    assert!(matches!(
+        other.resume_session(sealed),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Decryption,
+            ..
+        })
+    ));
+    let keyless = MdocReader::new(ReaderConfig {
+        iaca_certificates: vec![s.authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
+        status_list_certificates: vec![],
+        reader_certificate_chain: vec![],
+        reader_private_key: None,
+        clock: Some(fixed_clock(NOW)),
+        session_state_key: None,
+    })
+    .unwrap();
+    let session = keyless
+        .start_session(
+            s.wallet
+                .clone()
+                .start_presentation(vec![], DeviceAuthMode::Signature)
+                .unwrap()
+                .engagement()
+                .unwrap()
+                .qr_uri,
+            vec![mdl_request(&["age_over_21"])],
+        )
+        .unwrap();
+    assert!(matches!(
+        session.save_state(),
+        Err(WalletError::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn a_device_response_verifies_on_its_own_against_what_was_asked() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let reader = reader(&s.authority, true);
+    let asked = vec![mdl_request(&["age_over_21", "family_name"])];
+    let session = reader
+        .start_session(holder.engagement().unwrap().qr_uri, asked.clone())
+        .unwrap();
+    assert!(session.last_device_response().is_none());
+    holder.receive(session.request_message()).unwrap();
+    let answer = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "age_over_21".into(),
+            }],
+        }])
+        .unwrap();
+    report(session.receive(answer).unwrap());
+    let response = session.last_device_response().unwrap();
+    let transcript = session.session_transcript().unwrap();
+    let again = reader
+        .verify_device_response(response.clone(), transcript.clone(), asked)
+        .unwrap();
+    assert_eq!(again.documents[0].elements[0].identifier, "age_over_21");
+    // Checked against a request that did not ask for it: refused.
+    assert!(matches!(
+        reader.verify_device_response(
+            response.clone(),
+            transcript.clone(),
+            vec![mdl_request(&["family_name"])]
+        ),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::NotRequested,
+            ..
+        })
+    ));
+    // Against another session's transcript: device authentication fails.
+    let other_session = reader
+        .start_session(
+            s.wallet
+                .clone()
+                .start_presentation(vec![], DeviceAuthMode::Signature)
+                .unwrap()
+                .engagement()
+                .unwrap()
+                .qr_uri,
+            vec![mdl_request(&["age_over_21"])],
+        )
+        .unwrap();
+    assert!(matches!(
+        reader.verify_device_response(
+            response,
+            other_session.session_transcript().unwrap(),
+            vec![mdl_request(&["age_over_21"])]
+        ),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::DeviceAuthentication,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -349,3 +349,199 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
         CredentialState::Valid
     );
 }
+
+#[test]
+fn status_fails_closed_on_unknown_values_unreadable_references_and_failed_lists() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let wallet = Wallet::open(WalletConfig {
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(clock.clone()),
+        listener: None,
+    })
+    .unwrap();
+    let authority =
+        TestAuthority::create("Fail Closed".into(), "KR".into(), Some(clock.clone())).unwrap();
+    let status_root = authority
+        .root_certificate(TrustRole::StatusListIssuer)
+        .unwrap();
+    wallet
+        .add_trust_anchor(TrustRole::StatusListIssuer, status_root.clone())
+        .unwrap();
+    // Two lists whose URIs share a prefix: /lists/1 will fail, /lists/10 will not.
+    let failing = "https://status.jigap.example/lists/1";
+    let working = "https://status.jigap.example/lists/10";
+    let issue = |uri: &str, index: u64| {
+        let key = wallet.create_device_key().unwrap();
+        let sd_jwt = authority
+            .issue_certificate(
+                "tax-payment".into(),
+                key.public_key,
+                r#"{"name":"홍길동","arrears":false}"#.into(),
+                Some(StatusListEntry {
+                    index,
+                    uri: uri.into(),
+                }),
+            )
+            .unwrap();
+        wallet.add_sd_jwt(sd_jwt, key.alias).unwrap()
+    };
+    let on_failing = issue(failing, 1);
+    let application_specific = issue(working, 2);
+    // An mdoc whose MSO status is not a status reference at all.
+    let unreadable = {
+        use wallet_core::issuer::certificates::create_authority;
+        use wallet_core::issuer::mdoc::{issue, mdl_claims, MdlFacts, MDL_DOCTYPE};
+        use wallet_core::mdoc::cbor::Value;
+        use wallet_core::mdoc::issuer_signed::ValidityInfo;
+        let domain = create_authority("Unreadable", "KR", T0).unwrap();
+        let key = wallet.create_device_key().unwrap();
+        let facts = MdlFacts {
+            family_name: "Hong".into(),
+            given_name: "Gildong".into(),
+            birth_date: 7000,
+            issue_date: T0 / 86_400,
+            expiry_date: T0 / 86_400 + 365,
+            issuing_country: "KR".into(),
+            issuing_authority: "KNPA".into(),
+            document_number: "1".into(),
+            portrait: vec![1],
+            vehicle_categories: vec!["B".into()],
+            un_distinguishing_sign: "ROK".into(),
+        };
+        let mdl = issue(
+            domain.signer(TrustRole::MdocIssuer).unwrap(),
+            MDL_DOCTYPE,
+            &mdl_claims(&facts),
+            &key.public_key,
+            ValidityInfo {
+                signed: T0,
+                valid_from: T0,
+                valid_until: T0 + 86_400,
+                expected_update: None,
+            },
+            Some(Value::Text("not a status reference".into())),
+        )
+        .unwrap();
+        wallet.add_mdoc(mdl, key.alias).unwrap()
+    };
+    let http = Arc::new(Published::default());
+    http.documents.lock().unwrap().insert(
+        working.into(),
+        authority
+            .status_list_token(
+                working.into(),
+                16,
+                vec![StatusValue {
+                    index: 2,
+                    status: 3,
+                }],
+                StatusListFormat::Jwt,
+                60,
+            )
+            .unwrap(),
+    );
+    let report = rt
+        .block_on(wallet.clone().refresh_status(http.clone()))
+        .unwrap();
+    // The unreadable reference is a failure, never "no status"; the failed list is reported
+    // once, by its exact URI, and does not hide the list that shares its prefix.
+    assert_eq!(report.failures.len(), 2, "{report:?}");
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.contains(&unreadable) && f.contains("status")),
+        "{report:?}"
+    );
+    assert!(
+        report.failures.iter().any(|f| f.starts_with(failing)),
+        "{report:?}"
+    );
+    assert_eq!(
+        wallet.get_credential(on_failing).unwrap().summary.state,
+        CredentialState::Valid,
+        "a list that could not be read changes nothing"
+    );
+    // 0x03 (application-specific) is not VALID: the wallet stops using the credential.
+    assert_eq!(
+        wallet
+            .get_credential(application_specific.clone())
+            .unwrap()
+            .summary
+            .state,
+        CredentialState::Suspended
+    );
+    // A verifier refuses it too.
+    let bank = SdJwtVerifier::new(SdJwtVerifierConfig {
+        trusted_issuer_certificates: vec![authority
+            .root_certificate(TrustRole::SdJwtIssuer)
+            .unwrap()],
+        status_list_certificates: vec![status_root],
+        accepted_vcts: vec![],
+        require_expiry: true,
+        max_key_binding_age_seconds: 300,
+        clock_skew_seconds: 60,
+        clock: Some(clock.clone()),
+    })
+    .unwrap();
+    bank.add_status_list(
+        working.into(),
+        http.documents.lock().unwrap()[working].clone(),
+    )
+    .unwrap();
+    wallet
+        .update_credential_state(application_specific.clone(), CredentialState::Valid)
+        .unwrap();
+    let presentation = wallet
+        .present_sd_jwt(
+            application_specific,
+            vec!["/name".into()],
+            "https://bank".into(),
+            "n".into(),
+        )
+        .unwrap();
+    match bank.verify(presentation, "https://bank".into(), "n".into()) {
+        Err(WalletError::Verification {
+            failure: VerificationFailure::StatusNotValid,
+            ..
+        }) => {}
+        other => panic!("status 0x03 must not verify: {other:?}"),
+    }
+    // A status list signed by another role's key is refused by the verifier.
+    let ds_signed = decode_status_list(
+        http.documents.lock().unwrap()[working].clone(),
+        working.into(),
+        vec![authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
+        T0,
+        10,
+    );
+    assert!(
+        matches!(ds_signed, Err(WalletError::Verification { .. })),
+        "{ds_signed:?}"
+    );
+    let decoded = decode_status_list(
+        http.documents.lock().unwrap()[working].clone(),
+        working.into(),
+        vec![authority
+            .root_certificate(TrustRole::StatusListIssuer)
+            .unwrap()],
+        T0,
+        10,
+    )
+    .unwrap();
+    assert_eq!(
+        decoded.not_valid,
+        vec![StatusValue {
+            index: 2,
+            status: 3
+        }]
+    );
+    assert_eq!((decoded.size, decoded.bits), (16, 2));
+}

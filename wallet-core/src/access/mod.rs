@@ -375,6 +375,7 @@ pub fn parse_reverification(
     })
 }
 
+#[cfg(feature = "issuer")]
 /// The payload of a re-verification token for `challenge` (the authority's side).
 pub fn reverification_payload(challenge: &[u8], expires_at: i64) -> crate::mdoc::cbor::Value {
     use crate::mdoc::cbor::{entry, Value};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::host::{Clock, SystemClock};
+use super::status::StatusValue;
 use super::WalletError;
 use crate::crypto::ec::SoftwareKey;
 use crate::issuer::certificates::{
@@ -66,15 +67,6 @@ pub struct StatusListEntry {
     pub index: u64,
     /// URI of the status list token.
     pub uri: String,
-}
-
-/// One status to publish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct StatusValue {
-    /// Index in the list.
-    pub index: u64,
-    /// 0 valid, 1 revoked, 2 suspended.
-    pub status: u8,
 }
 
 /// How a status list token is encoded.

@@ -271,7 +271,11 @@ impl Wallet {
         facts.extend(self.credential_facts(today)?);
         let mut out = Vec::with_capacity(benefits.len());
         for evaluation in catalog::evaluate(&benefits, &facts) {
-            let b = &benefits[evaluation.index];
+            let b = benefits
+                .get(evaluation.index)
+                .ok_or_else(|| WalletError::Internal {
+                    reason: "an evaluation names no benefit".into(),
+                })?;
             if evaluation.eligibility == Eligibility::Eligible {
                 self.local_notification(
                     format!("local:benefit:{}", b.id),

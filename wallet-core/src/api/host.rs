@@ -101,17 +101,18 @@ impl KeyProtector for PassphraseKeyProtector {
         let malformed = || WalletError::StoreCorrupt {
             reason: "the wrapped data key is malformed".into(),
         };
-        if wrapped_key.len() < 8 + SALT_LEN || &wrapped_key[..4] != PASSPHRASE_MAGIC {
+        let (magic, rest) = wrapped_key.split_first_chunk::<4>().ok_or_else(malformed)?;
+        let (iterations, rest) = rest.split_first_chunk::<4>().ok_or_else(malformed)?;
+        let (salt, sealed) = rest.split_first_chunk::<SALT_LEN>().ok_or_else(malformed)?;
+        if magic != PASSPHRASE_MAGIC {
             return Err(malformed());
         }
-        let iterations = u32::from_be_bytes(wrapped_key[4..8].try_into().map_err(|_| malformed())?);
+        let iterations = u32::from_be_bytes(*iterations);
         if !(passphrase::MIN_ITERATIONS..=passphrase::MAX_ITERATIONS).contains(&iterations) {
             return Err(malformed());
         }
-        let salt = &wrapped_key[8..8 + SALT_LEN];
         let kek = self.derive(salt, iterations)?;
-        aead::open(&kek, PASSPHRASE_AAD, &wrapped_key[8 + SALT_LEN..])
-            .map_err(|_| WalletError::WrongKey)
+        aead::open(&kek, PASSPHRASE_AAD, sealed).map_err(|_| WalletError::WrongKey)
     }
 }
 

@@ -380,7 +380,10 @@ impl Wallet {
             if state == BillState::Cancelled {
                 continue;
             }
-            let month = time::format_full_date(bill.due_date)[..7].to_string();
+            let month: String = time::format_full_date(bill.due_date)
+                .chars()
+                .take(7)
+                .collect();
             let entry = months.entry(month).or_default();
             entry.0 = entry.0.saturating_add(bill.amount_krw);
             if state != BillState::Paid {

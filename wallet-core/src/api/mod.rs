@@ -26,7 +26,7 @@ pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
     AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims, RoleMaterial,
-    StatusListEntry, StatusListFormat, StatusValue, TestAuthority,
+    StatusListEntry, StatusListFormat, TestAuthority,
 };
 pub use benefits::{
     benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,
@@ -59,6 +59,7 @@ pub use records::{
     CredentialSummary, DeviceKey, NewCredential, WalletConfig, WalletStatus, WipeReport,
 };
 pub use status::{
-    HttpClient, HttpResponse, StateChange, StatusRefreshReport, WalletEvent, WalletListener,
+    decode_status_list, HttpClient, HttpResponse, StateChange, StatusListContents,
+    StatusRefreshReport, StatusValue, WalletEvent, WalletListener,
 };
 pub use wallet::{open_wallet, Wallet, MAX_CREDENTIAL_BYTES, MAX_PAGE_SIZE, MAX_TEXT_BYTES};

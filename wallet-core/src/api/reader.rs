@@ -16,6 +16,8 @@ use crate::crypto::secret::SymmetricKey;
 use crate::mdoc::cbor;
 use crate::mdoc::reader::{ReaderIdentity, ReaderSession};
 use crate::mdoc::request::ItemsRequest;
+use crate::mdoc::response::DeviceResponse;
+use crate::mdoc::session::SessionTranscript;
 use crate::trust::x509::ParsedCertificate;
 
 use crate::verifier::mdoc::{
@@ -198,7 +200,11 @@ impl MdocReader {
                 let scalar = Zeroizing::new(scalar);
                 let key = SoftwareKey::from_private_scalar(&scalar)
                     .map_err(|_| WalletError::invalid("reader private key"))?;
-                let leaf = ParsedCertificate::from_der(&config.reader_certificate_chain[0])
+                let first = config
+                    .reader_certificate_chain
+                    .first()
+                    .ok_or_else(|| WalletError::invalid("the reader certificate chain is empty"))?;
+                let leaf = ParsedCertificate::from_der(first)
                     .map_err(|e| WalletError::invalid(format!("reader certificate: {e}")))?;
                 if leaf
                     .p256_public_key()
@@ -250,6 +256,41 @@ impl MdocReader {
         self.statuses.load(&uri, &token, &self.status_anchors, at)
     }
 
+    /// Verifies a DeviceResponse on its own, given the SessionTranscriptBytes it answers and
+    /// what was asked (`requests`): every check of [`MdocReaderSession::receive`] — what was
+    /// asked, trusted chain, issuer signature, docType, validity, digests, status — and device
+    /// authentication over that transcript. Only signature device authentication can be
+    /// checked this way (a MAC needs the session's ephemeral reader key).
+    pub fn verify_device_response(
+        &self,
+        device_response: Vec<u8>,
+        session_transcript: Vec<u8>,
+        requests: Vec<DocumentRequest>,
+    ) -> Result<VerificationReport, WalletError> {
+        if requests.is_empty() {
+            return Err(WalletError::invalid(
+                "say what was asked: a response is checked against its request",
+            ));
+        }
+        let at = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let transcript = SessionTranscript::from_tagged_bytes(&session_transcript)?;
+        let response = DeviceResponse::parse(&device_response)?;
+        verify_response(
+            &response,
+            &items_requests(&requests),
+            &VerificationContext {
+                iaca: &self.iaca,
+                at,
+                transcript: &transcript,
+                e_reader_key: None,
+            },
+            &self.statuses,
+        )
+    }
+
     /// Continues a session saved with [`MdocReaderSession::save_state`] (needs the same
     /// `session_state_key`). A state that does not open under the key is `Verification` with
     /// `Decryption`.
@@ -271,6 +312,7 @@ impl MdocReader {
             first_message: Vec::new(),
             state_key: self.state_key.clone(),
             session: Mutex::new(session),
+            last_response: Mutex::new(None),
         }))
     }
 
@@ -290,28 +332,7 @@ impl MdocReader {
             ));
         }
         let mut session = ReaderSession::from_qr(&qr_uri)?;
-        let items = requests
-            .iter()
-            .map(|r| {
-                let mut namespaces: Vec<(String, Vec<(String, bool)>)> = Vec::new();
-                for item in &r.items {
-                    match namespaces.iter_mut().find(|(ns, _)| *ns == item.namespace) {
-                        Some((_, list)) => {
-                            list.push((item.identifier.clone(), item.intent_to_retain))
-                        }
-                        None => namespaces.push((
-                            item.namespace.clone(),
-                            vec![(item.identifier.clone(), item.intent_to_retain)],
-                        )),
-                    }
-                }
-                ItemsRequest {
-                    doc_type: r.doc_type.clone(),
-                    namespaces,
-                    request_info: None,
-                }
-            })
-            .collect();
+        let items = items_requests(&requests);
         let identity = self
             .identity
             .as_ref()
@@ -324,6 +345,7 @@ impl MdocReader {
             state_key: self.state_key.clone(),
             first_message,
             session: Mutex::new(session),
+            last_response: Mutex::new(None),
         }))
     }
 }
@@ -337,6 +359,7 @@ pub struct MdocReaderSession {
     first_message: Vec<u8>,
     state_key: Option<Arc<SymmetricKey>>,
     session: Mutex<ReaderSession>,
+    last_response: Mutex<Option<Vec<u8>>>,
 }
 
 #[uniffi::export]
@@ -358,65 +381,39 @@ impl MdocReaderSession {
         let mut session = self.session.lock().map_err(|_| WalletError::Internal {
             reason: "reader state poisoned".into(),
         })?;
-        let Some((_, response)) = session.receive(&message)? else {
+        let Some((plain, response)) = session.receive(&message)? else {
             return Ok(ReaderEvent::Terminated);
         };
-        check_against_request(&response, session.requested())?;
-        let ctx = VerificationContext {
-            iaca: &self.iaca,
-            at,
-            transcript: session.transcript(),
-            e_reader_key: Some(session.ephemeral_key()),
-        };
-        let mut documents = Vec::with_capacity(response.documents.len());
-        for doc in &response.documents {
-            let verified = verify_document(doc, &ctx)?;
-            if let Some(reference) = &verified.status {
-                self.statuses.check(reference, at)?;
-            }
-            documents.push(VerifiedMdoc {
-                doc_type: verified.doc_type,
-                document_signer: verified.document_signer,
-                issuing_authority: verified.issuing_authority,
-                issuing_country: verified.issuing_country,
-                valid_from: verified.validity.valid_from,
-                valid_until: verified.validity.valid_until,
-                device_authentication: match verified.device_auth {
-                    DeviceAuthMethod::Signature => DeviceAuthentication::Signature,
-                    DeviceAuthMethod::Mac => DeviceAuthentication::Mac,
-                },
-                elements: verified
-                    .elements
-                    .into_iter()
-                    .map(|e| VerifiedElement {
-                        display: cbor::display(&e.value),
-                        value_cbor: cbor::encode(&e.value),
-                        namespace: e.namespace,
-                        identifier: e.identifier,
-                    })
-                    .collect(),
-                not_returned: verified
-                    .not_returned
-                    .into_iter()
-                    .map(|(namespace, identifier, code)| NotReturned {
-                        namespace,
-                        identifier,
-                        code,
-                    })
-                    .collect(),
-            });
+        if let Ok(mut last) = self.last_response.lock() {
+            *last = Some(plain);
         }
-        Ok(ReaderEvent::Response {
-            report: VerificationReport {
-                documents,
-                document_errors: response
-                    .document_errors
-                    .into_iter()
-                    .map(|(doc_type, code)| DocumentError { doc_type, code })
-                    .collect(),
-                status: response.status,
+        let report = verify_response(
+            &response,
+            session.requested(),
+            &VerificationContext {
+                iaca: &self.iaca,
+                at,
+                transcript: session.transcript(),
+                e_reader_key: Some(session.ephemeral_key()),
             },
-        })
+            &self.statuses,
+        )?;
+        Ok(ReaderEvent::Response { report })
+    }
+
+    /// The last DeviceResponse this session received, decrypted (CBOR), for the relying
+    /// party's records or an independent check; `None` before any response.
+    pub fn last_device_response(&self) -> Option<Vec<u8>> {
+        self.last_response.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// This session's SessionTranscriptBytes (`#6.24(bstr .cbor SessionTranscript)`): what
+    /// device authentication is computed over.
+    pub fn session_transcript(&self) -> Result<Vec<u8>, WalletError> {
+        let session = self.session.lock().map_err(|_| WalletError::Internal {
+            reason: "reader state poisoned".into(),
+        })?;
+        Ok(session.transcript().tagged_bytes().to_vec())
     }
 
     /// The session sealed under the reader's `session_state_key`, to continue it elsewhere
@@ -439,4 +436,89 @@ impl MdocReaderSession {
         })?;
         Ok(session.terminate())
     }
+}
+
+/// Checks a DeviceResponse against what was asked, verifies every document, and checks its
+/// status when it has one: the report, or the first failure.
+fn verify_response(
+    response: &DeviceResponse,
+    requested: &[ItemsRequest],
+    ctx: &VerificationContext<'_>,
+    statuses: &VerifierStatuses,
+) -> Result<VerificationReport, WalletError> {
+    check_against_request(response, requested)?;
+    let mut documents = Vec::with_capacity(response.documents.len());
+    for doc in &response.documents {
+        let verified = verify_document(doc, ctx)?;
+        if let Some(reference) = &verified.status {
+            statuses.check(reference, ctx.at)?;
+        }
+        documents.push(VerifiedMdoc {
+            doc_type: verified.doc_type,
+            document_signer: verified.document_signer,
+            issuing_authority: verified.issuing_authority,
+            issuing_country: verified.issuing_country,
+            valid_from: verified.validity.valid_from,
+            valid_until: verified.validity.valid_until,
+            device_authentication: match verified.device_auth {
+                DeviceAuthMethod::Signature => DeviceAuthentication::Signature,
+                DeviceAuthMethod::Mac => DeviceAuthentication::Mac,
+            },
+            elements: verified
+                .elements
+                .into_iter()
+                .map(|e| VerifiedElement {
+                    display: cbor::display(&e.value),
+                    value_cbor: cbor::encode(&e.value),
+                    namespace: e.namespace,
+                    identifier: e.identifier,
+                })
+                .collect(),
+            not_returned: verified
+                .not_returned
+                .into_iter()
+                .map(|(namespace, identifier, code)| NotReturned {
+                    namespace,
+                    identifier,
+                    code,
+                })
+                .collect(),
+        });
+    }
+    Ok(VerificationReport {
+        documents,
+        document_errors: response
+            .document_errors
+            .iter()
+            .map(|(doc_type, code)| DocumentError {
+                doc_type: doc_type.clone(),
+                code: *code,
+            })
+            .collect(),
+        status: response.status,
+    })
+}
+
+/// The ItemsRequests of a relying party's document requests.
+fn items_requests(requests: &[DocumentRequest]) -> Vec<ItemsRequest> {
+    requests
+        .iter()
+        .map(|r| {
+            let mut namespaces: Vec<(String, Vec<(String, bool)>)> = Vec::new();
+            for item in &r.items {
+                match namespaces.iter_mut().find(|(ns, _)| *ns == item.namespace) {
+                    Some((_, list)) => list.push((item.identifier.clone(), item.intent_to_retain)),
+                    None => namespaces.push((
+                        item.namespace.clone(),
+                        vec![(item.identifier.clone(), item.intent_to_retain)],
+                    )),
+                }
+            }
+            ItemsRequest {
+                doc_type: r.doc_type.clone(),
+                namespaces,
+                request_info: None,
+            }
+        })
+        .collect()
 }

@@ -250,6 +250,98 @@ impl Wallet {
     }
 }
 
+/// A status list entry: an index and its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct StatusValue {
+    /// Index in the list.
+    pub index: u64,
+    /// 0 valid, 1 revoked (invalid), 2 suspended, 3 and 0x0C-0x0F application-specific.
+    pub status: u8,
+}
+
+/// What a verified status list token says.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusListContents {
+    /// `sub`: the URI the list is published at.
+    pub subject: String,
+    /// Subject of the status list signer's certificate.
+    pub signer: String,
+    /// `iat`, Unix seconds.
+    pub issued_at: i64,
+    /// `exp`, Unix seconds.
+    pub expires_at: Option<i64>,
+    /// `ttl`, seconds.
+    pub ttl: Option<i64>,
+    /// Bits per entry (1, 2, 4 or 8).
+    pub bits: u8,
+    /// Entries in the list.
+    pub size: u64,
+    /// Every entry whose status is not VALID, in index order (at most `max_entries`).
+    pub not_valid: Vec<StatusValue>,
+    /// More entries are not valid than `max_entries` allowed to return.
+    pub truncated: bool,
+}
+
+/// Verifies a status list token (JWT or CWT) fetched from `uri` — signed by a status list
+/// signer under one of `status_list_certificates`, for `uri`, unexpired at `at_unix_seconds`
+/// — and returns the whole list: its header claims and every entry that is not VALID (at most
+/// `max_entries`). For testers and relying parties inspecting a list; nothing is stored.
+#[uniffi::export]
+pub fn decode_status_list(
+    token: Vec<u8>,
+    uri: String,
+    status_list_certificates: Vec<Vec<u8>>,
+    at_unix_seconds: i64,
+    max_entries: u32,
+) -> Result<StatusListContents, WalletError> {
+    if status_list_certificates.is_empty() {
+        return Err(WalletError::invalid(
+            "give the status list signer's root certificate",
+        ));
+    }
+    let anchors = super::certificates::parse_anchors(&status_list_certificates, "status list")?;
+    let token = verify_any(&token, &uri, &anchors, at_unix_seconds).map_err(|e| {
+        WalletError::Verification {
+            failure: VerificationFailure::StatusUnavailable,
+            detail: e.to_string(),
+        }
+    })?;
+    let list = &token.list;
+    let mut not_valid = Vec::new();
+    let mut truncated = false;
+    let per_byte = 8 / u64::from(list.bits());
+    'bytes: for (byte_index, byte) in list.bytes().iter().enumerate() {
+        // Whole bytes of VALID entries are skipped without looking at each entry.
+        if *byte == 0 {
+            continue;
+        }
+        let first = byte_index as u64 * per_byte;
+        for index in first..(first + per_byte).min(list.len()) {
+            let status = list.get(index).map_err(|e| WalletError::Internal {
+                reason: e.to_string(),
+            })?;
+            if status != VALID {
+                if not_valid.len() >= max_entries as usize {
+                    truncated = true;
+                    break 'bytes;
+                }
+                not_valid.push(StatusValue { index, status });
+            }
+        }
+    }
+    Ok(StatusListContents {
+        subject: token.subject.clone(),
+        signer: token.signer.clone(),
+        issued_at: token.issued_at,
+        expires_at: token.expires_at,
+        ttl: token.ttl,
+        bits: list.bits(),
+        size: list.len(),
+        not_valid,
+        truncated,
+    })
+}
+
 /// Status lists a relying party has loaded: verified on the way in, consulted on every
 /// verification. Shared by `MdocReader` and `SdJwtVerifier`.
 #[derive(Default)]

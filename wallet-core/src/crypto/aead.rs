@@ -46,12 +46,17 @@ pub fn open(key: &SymmetricKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Cr
     if sealed.len() < SEAL_OVERHEAD {
         return Err(CryptoError::Malformed("sealed value"));
     }
-    if sealed[0] != SEALED_VERSION {
+    let (version, rest) = sealed
+        .split_first()
+        .ok_or(CryptoError::Malformed("sealed value"))?;
+    if *version != SEALED_VERSION {
         return Err(CryptoError::Malformed("sealed value version"));
     }
-    let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN])
-        .map_err(|_| CryptoError::Malformed("nonce"))?;
-    let mut body = sealed[1 + NONCE_LEN..].to_vec();
+    let (nonce, body) = rest
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or(CryptoError::Malformed("sealed value"))?;
+    let nonce = Nonce::assume_unique_for_key(*nonce);
+    let mut body = body.to_vec();
     let plain_len = aes_key(key)?
         .open_in_place(nonce, Aad::from(aad), &mut body)
         .map_err(|_| CryptoError::AuthenticationFailed)?

@@ -158,6 +158,14 @@ pub fn uncompressed_public_key(bytes: &[u8]) -> Result<Vec<u8>, CryptoError> {
     Ok(key.to_encoded_point(false).as_bytes().to_vec())
 }
 
+/// The x and y coordinates (32 bytes each) of an uncompressed SEC1 point.
+pub fn coordinates(point: &[u8]) -> Result<(&[u8], &[u8]), CryptoError> {
+    match point.split_first() {
+        Some((0x04, xy)) if xy.len() == 64 => Ok(xy.split_at(32)),
+        _ => Err(CryptoError::Malformed("uncompressed P-256 point")),
+    }
+}
+
 /// Verifies an `r || s` ECDSA P-256 SHA-256 signature.
 pub fn verify(public_key: &[u8], message: &[u8], signature_rs: &[u8]) -> Result<(), CryptoError> {
     if signature_rs.len() != SIGNATURE_LEN {

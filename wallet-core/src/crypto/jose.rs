@@ -21,11 +21,12 @@ pub fn b64url_decode(text: &str) -> Result<Vec<u8>, CryptoError> {
 /// The JWK of a P-256 public key (SEC1 bytes, compressed or not).
 pub fn p256_jwk(public_key: &[u8]) -> Result<serde_json::Value, CryptoError> {
     let point = ec::uncompressed_public_key(public_key)?;
+    let (x, y) = ec::coordinates(&point)?;
     Ok(serde_json::json!({
         "kty": "EC",
         "crv": "P-256",
-        "x": b64url(&point[1..33]),
-        "y": b64url(&point[33..65]),
+        "x": b64url(x),
+        "y": b64url(y),
     }))
 }
 

@@ -2,9 +2,18 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// A 256-bit symmetric key (the store's data key, or a key derived from it).
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+/// A 256-bit symmetric key (the store's data key, or a key derived from it). Compared in
+/// constant time.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SymmetricKey([u8; 32]);
+
+impl PartialEq for SymmetricKey {
+    fn eq(&self, other: &Self) -> bool {
+        super::constant_time_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SymmetricKey {}
 
 impl SymmetricKey {
     /// Wraps 32 key bytes.
@@ -37,9 +46,18 @@ impl std::fmt::Debug for SymmetricKey {
     }
 }
 
-/// Secret bytes of any length (a private scalar, a PIN, a passphrase).
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq, Default)]
+/// Secret bytes of any length (a private scalar, a PIN, a passphrase). Compared in time that
+/// depends only on the lengths.
+#[derive(Clone, Zeroize, ZeroizeOnDrop, Default)]
 pub struct SecretBytes(Vec<u8>);
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        super::constant_time_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl SecretBytes {
     /// Takes ownership of secret bytes.

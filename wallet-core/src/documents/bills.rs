@@ -181,6 +181,7 @@ pub fn parse(body: &Value, sender: &str) -> Result<Bill, BillError> {
     })
 }
 
+#[cfg(feature = "issuer")]
 /// The payload of a bill (sender side and tests).
 pub fn payload(bill: &Bill) -> Value {
     let mut entries = vec![

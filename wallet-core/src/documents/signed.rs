@@ -69,6 +69,7 @@ pub fn verify(
     })
 }
 
+#[cfg(feature = "issuer")]
 /// Signs a CBOR map as a sender (issuer side and tests).
 pub fn sign<E: From<crate::mdoc::MdocError>>(
     body: &Value,

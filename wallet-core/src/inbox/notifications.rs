@@ -219,6 +219,7 @@ pub fn parse(body: &Value, sender: &str) -> Result<Notification, NotificationErr
     Ok(notification)
 }
 
+#[cfg(feature = "issuer")]
 /// The payload of a notification (sender side and tests).
 pub fn payload(n: &Notification) -> Value {
     let mut entries = vec![

@@ -26,9 +26,10 @@ fn looks_like_link(token: &str) -> bool {
         && labels
             .iter()
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        && labels[..labels.len() - 1]
-            .iter()
-            .any(|l| l.chars().any(|c| c.is_ascii_alphabetic()))
+        && labels.split_last().is_some_and(|(_, rest)| {
+            rest.iter()
+                .any(|l| l.chars().any(|c| c.is_ascii_alphabetic()))
+        })
         && TLDS.contains(labels.last().unwrap_or(&""))
 }
 

@@ -19,10 +19,13 @@ pub fn signing_input(
         "alg": "ES256",
         "jwk": jose::p256_jwk(public_key)?,
     });
-    let mut payload = serde_json::json!({ "aud": audience, "iat": iat });
+    let mut payload = serde_json::Map::new();
+    payload.insert("aud".into(), audience.into());
+    payload.insert("iat".into(), iat.into());
     if let Some(nonce) = nonce {
-        payload["nonce"] = serde_json::Value::String(nonce.to_owned());
+        payload.insert("nonce".into(), nonce.into());
     }
+    let payload = serde_json::Value::Object(payload);
     Ok(jose::signing_input(&header, &payload))
 }
 

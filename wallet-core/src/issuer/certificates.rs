@@ -380,4 +380,331 @@ mod tests {
         );
         assert!(create_authority("x", "Korea", now).is_err());
     }
+
+    /// An extension no one understands, marked critical or not.
+    struct Unknown(bool);
+
+    impl der::Encode for Unknown {
+        fn encoded_len(&self) -> der::Result<der::Length> {
+            der::asn1::Null.encoded_len()
+        }
+        fn encode(&self, writer: &mut impl der::Writer) -> der::Result<()> {
+            der::asn1::Null.encode(writer)
+        }
+    }
+
+    impl der::oid::AssociatedOid for Unknown {
+        const OID: der::asn1::ObjectIdentifier =
+            der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.99");
+    }
+
+    impl x509_cert::ext::AsExtension for Unknown {
+        fn critical(&self, _: &Name, _: &[x509_cert::ext::Extension]) -> bool {
+            self.0
+        }
+    }
+
+    /// What a test certificate carries.
+    #[derive(Clone)]
+    struct Shape {
+        ca: Option<Option<u8>>,
+        key_usage: Option<KeyUsage>,
+        eku: Option<TrustRole>,
+        unknown: Option<bool>,
+        ian: bool,
+        crl: bool,
+        days: i64,
+        end_entity_constraints: bool,
+    }
+
+    impl Shape {
+        fn ca(path_len: Option<u8>) -> Self {
+            Shape {
+                ca: Some(path_len),
+                key_usage: Some(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)),
+                eku: None,
+                unknown: None,
+                ian: true,
+                crl: true,
+                days: 3650,
+                end_entity_constraints: false,
+            }
+        }
+        fn leaf(role: TrustRole) -> Self {
+            Shape {
+                ca: None,
+                key_usage: Some(KeyUsage(KeyUsages::DigitalSignature.into())),
+                eku: Some(role),
+                unknown: None,
+                ian: true,
+                crl: true,
+                days: 365,
+                end_entity_constraints: false,
+            }
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn make(issuer: Option<&CertifiedKey>, cn: &str, shape: &Shape) -> CertifiedKey {
+        use der::Decode;
+        let key = SoftwareKey::generate().unwrap();
+        let subject_spki = spki(&key).unwrap();
+        let (issuer_name, issuer_spki, signer) = match issuer {
+            Some(i) => {
+                let cert = x509_cert::Certificate::from_der(&i.certificate).unwrap();
+                (
+                    Some(cert.tbs_certificate.subject.clone()),
+                    cert.tbs_certificate.subject_public_key_info.clone(),
+                    signing_key(&i.key).unwrap(),
+                )
+            }
+            None => (None, subject_spki.clone(), signing_key(&key).unwrap()),
+        };
+        let mut b = CertificateBuilder::new(
+            Profile::Manual {
+                issuer: issuer_name,
+            },
+            serial().unwrap(),
+            validity(NOW - 86_400, NOW - 86_400 + shape.days * 86_400).unwrap(),
+            name(cn, "KR").unwrap(),
+            subject_spki.clone(),
+            &signer,
+        )
+        .unwrap();
+        b.add_extension(&SubjectKeyIdentifier::try_from(subject_spki.owned_to_ref()).unwrap())
+            .unwrap();
+        b.add_extension(&AuthorityKeyIdentifier::try_from(issuer_spki.owned_to_ref()).unwrap())
+            .unwrap();
+        if let Some(path_len) = shape.ca {
+            b.add_extension(&BasicConstraints {
+                ca: true,
+                path_len_constraint: path_len,
+            })
+            .unwrap();
+        }
+        if shape.end_entity_constraints {
+            b.add_extension(&BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            })
+            .unwrap();
+        }
+        if let Some(ku) = &shape.key_usage {
+            b.add_extension(ku).unwrap();
+        }
+        if let Some(role) = shape.eku {
+            b.add_extension(&ExtendedKeyUsage(vec![role.extended_key_usage()]))
+                .unwrap();
+        }
+        let urls = AuthorityUrls {
+            base: "https://test.example".into(),
+        };
+        if shape.ian {
+            b.add_extension(&IssuerAltName(vec![uri(&urls.base).unwrap()]))
+                .unwrap();
+        }
+        if shape.crl {
+            b.add_extension(&crl_points(&urls.crl(TrustRole::MdocIssuer)).unwrap())
+                .unwrap();
+        }
+        if let Some(critical) = shape.unknown {
+            b.add_extension(&Unknown(critical)).unwrap();
+        }
+        CertifiedKey {
+            certificate: b.build::<DerSignature>().unwrap().to_der().unwrap(),
+            key,
+        }
+    }
+
+    fn check(
+        chain: &[&CertifiedKey],
+        root: &CertifiedKey,
+        role: TrustRole,
+    ) -> Result<(ParsedCertificate, ParsedCertificate), TrustError> {
+        let chain: Vec<Vec<u8>> = chain.iter().map(|c| c.certificate.clone()).collect();
+        verify_chain(
+            &chain,
+            &[ParsedCertificate::from_der(&root.certificate).unwrap()],
+            NOW,
+            role,
+        )
+    }
+
+    #[test]
+    fn intermediates_must_be_cas_that_may_sign_within_their_path_length() {
+        let role = TrustRole::SdJwtIssuer;
+        let root = make(None, "Root", &Shape::ca(None));
+        let inter = make(Some(&root), "Intermediate", &Shape::ca(Some(0)));
+        let leaf = make(Some(&inter), "Leaf", &Shape::leaf(role));
+        check(&[&leaf, &inter], &root, role).unwrap();
+
+        // No keyCertSign on the intermediate.
+        let no_sign = make(
+            Some(&root),
+            "No Sign",
+            &Shape {
+                key_usage: Some(KeyUsage(KeyUsages::CRLSign.into())),
+                ..Shape::ca(None)
+            },
+        );
+        let leaf2 = make(Some(&no_sign), "Leaf", &Shape::leaf(role));
+        assert!(
+            matches!(check(&[&leaf2, &no_sign], &root, role), Err(TrustError::Profile(m)) if m.contains("keyCertSign"))
+        );
+
+        // Not a CA at all.
+        let not_ca = make(
+            Some(&root),
+            "Not CA",
+            &Shape {
+                ca: None,
+                ..Shape::ca(None)
+            },
+        );
+        let leaf3 = make(Some(&not_ca), "Leaf", &Shape::leaf(role));
+        assert!(
+            matches!(check(&[&leaf3, &not_ca], &root, role), Err(TrustError::Profile(m)) if m.contains("not a CA"))
+        );
+
+        // pathLenConstraint 0 on the upper intermediate, another CA below it.
+        let lower = make(Some(&inter), "Lower", &Shape::ca(None));
+        let leaf4 = make(Some(&lower), "Leaf", &Shape::leaf(role));
+        assert!(
+            matches!(check(&[&leaf4, &lower, &inter], &root, role), Err(TrustError::Profile(m)) if m.contains("pathLenConstraint"))
+        );
+
+        // The root's own pathLenConstraint 0 forbids any intermediate.
+        let strict_root = make(None, "Strict Root", &Shape::ca(Some(0)));
+        let inter5 = make(Some(&strict_root), "Intermediate", &Shape::ca(None));
+        let leaf5 = make(Some(&inter5), "Leaf", &Shape::leaf(role));
+        assert!(
+            matches!(check(&[&leaf5, &inter5], &strict_root, role), Err(TrustError::Profile(m)) if m.contains("pathLenConstraint"))
+        );
+    }
+
+    #[test]
+    fn an_unknown_critical_extension_fails_the_chain() {
+        let role = TrustRole::Sender;
+        let root = make(None, "Root", &Shape::ca(Some(0)));
+        for (critical, ok) in [(false, true), (true, false)] {
+            let leaf = make(
+                Some(&root),
+                "Leaf",
+                &Shape {
+                    unknown: Some(critical),
+                    ..Shape::leaf(role)
+                },
+            );
+            assert_eq!(
+                check(&[&leaf], &root, role).is_ok(),
+                ok,
+                "critical: {critical}"
+            );
+        }
+        let odd_root = make(
+            None,
+            "Odd Root",
+            &Shape {
+                unknown: Some(true),
+                ..Shape::ca(Some(0))
+            },
+        );
+        let leaf = make(Some(&odd_root), "Leaf", &Shape::leaf(role));
+        assert!(
+            matches!(check(&[&leaf], &odd_root, role), Err(TrustError::Profile(m)) if m.contains("unknown critical"))
+        );
+    }
+
+    #[test]
+    fn the_annex_b_fields_are_required_of_mdoc_issuers() {
+        let role = TrustRole::MdocIssuer;
+        let iaca = make(None, "IACA", &Shape::ca(Some(0)));
+        let ds = make(Some(&iaca), "DS", &Shape::leaf(role));
+        check(&[&ds], &iaca, role).unwrap();
+        let refused = |chain: &[&CertifiedKey], root: &CertifiedKey, what: &str| match check(
+            chain, root, role,
+        ) {
+            Err(TrustError::Profile(m)) => assert!(m.contains(what), "{what}: {m}"),
+            other => panic!("{what}: {other:?}"),
+        };
+        // IACA: pathLenConstraint 0 and an issuer alternative name.
+        let loose = make(None, "IACA", &Shape::ca(None));
+        refused(
+            &[&make(Some(&loose), "DS", &Shape::leaf(role))],
+            &loose,
+            "pathLenConstraint 0",
+        );
+        let nameless = make(
+            None,
+            "IACA",
+            &Shape {
+                ian: false,
+                ..Shape::ca(Some(0))
+            },
+        );
+        refused(
+            &[&make(Some(&nameless), "DS", &Shape::leaf(role))],
+            &nameless,
+            "issuerAlternativeName",
+        );
+        // Document signer: no critical basicConstraints, an IAN, CRL points, at most 457 days,
+        // digitalSignature only.
+        let with_bc = make(
+            Some(&iaca),
+            "DS",
+            &Shape {
+                ca: Some(None),
+                ..Shape::leaf(role)
+            },
+        );
+        refused(&[&with_bc], &iaca, "CA");
+        let critical_bc = make(
+            Some(&iaca),
+            "DS",
+            &Shape {
+                end_entity_constraints: true,
+                ..Shape::leaf(role)
+            },
+        );
+        refused(&[&critical_bc], &iaca, "no critical basicConstraints");
+        let no_ian = make(
+            Some(&iaca),
+            "DS",
+            &Shape {
+                ian: false,
+                ..Shape::leaf(role)
+            },
+        );
+        refused(&[&no_ian], &iaca, "issuerAlternativeName");
+        let no_crl = make(
+            Some(&iaca),
+            "DS",
+            &Shape {
+                crl: false,
+                ..Shape::leaf(role)
+            },
+        );
+        refused(&[&no_crl], &iaca, "cRLDistributionPoints");
+        let long = make(
+            Some(&iaca),
+            "DS",
+            &Shape {
+                days: 500,
+                ..Shape::leaf(role)
+            },
+        );
+        refused(&[&long], &iaca, "457 days");
+        let more = make(
+            Some(&iaca),
+            "DS",
+            &Shape {
+                key_usage: Some(KeyUsage(
+                    KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+                )),
+                ..Shape::leaf(role)
+            },
+        );
+        refused(&[&more], &iaca, "digitalSignature alone");
+    }
 }

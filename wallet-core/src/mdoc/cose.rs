@@ -20,17 +20,12 @@ pub const X5CHAIN: i64 = 33;
 /// standard's examples: kty, crv, x, y.
 pub fn cose_key(public_key: &[u8]) -> Result<Value, MdocError> {
     let point = ec::uncompressed_public_key(public_key)?;
+    let (x, y) = ec::coordinates(&point)?;
     Ok(Value::Map(vec![
         (Value::Integer(1.into()), Value::Integer(2.into())),
         (Value::Integer((-1).into()), Value::Integer(1.into())),
-        (
-            Value::Integer((-2).into()),
-            Value::Bytes(point[1..33].to_vec()),
-        ),
-        (
-            Value::Integer((-3).into()),
-            Value::Bytes(point[33..65].to_vec()),
-        ),
+        (Value::Integer((-2).into()), Value::Bytes(x.to_vec())),
+        (Value::Integer((-3).into()), Value::Bytes(y.to_vec())),
     ]))
 }
 

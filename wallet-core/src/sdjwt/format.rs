@@ -88,7 +88,7 @@ impl SdJwt {
         };
         let payload = str_field(&value, "payload")?;
         let signer = match value.get("signatures") {
-            Some(Value::Array(sigs)) if sigs.len() == 1 => &sigs[0],
+            Some(Value::Array(sigs)) if sigs.len() == 1 => sigs.first().unwrap_or(&Value::Null),
             Some(_) => {
                 return Err(SdJwtError::Unsupported(
                     "an SD-JWT with more than one signature".into(),

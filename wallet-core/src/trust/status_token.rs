@@ -232,6 +232,7 @@ pub fn verify_any(
     }
 }
 
+#[cfg(feature = "issuer")]
 /// Signs a status list JWT (issuer side): `sign` gets the signing input and returns `r || s`.
 pub fn sign_jwt<E>(
     list: &StatusList,
@@ -259,6 +260,7 @@ pub fn sign_jwt<E>(
     Ok(jose::compact(&input, &signature))
 }
 
+#[cfg(feature = "issuer")]
 /// Signs a status list CWT (issuer side).
 pub fn sign_cwt<E: From<crate::crypto::CryptoError>>(
     list: &StatusList,

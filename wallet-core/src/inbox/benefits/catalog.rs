@@ -140,6 +140,7 @@ pub fn parse(body: &Value) -> Result<Vec<Benefit>, CatalogError> {
     Ok(out)
 }
 
+#[cfg(feature = "issuer")]
 /// The catalog payload (publisher side).
 pub fn payload(benefits: &[Benefit], version: u64) -> Value {
     Value::Map(vec![
@@ -247,6 +248,7 @@ pub const SAMPLE: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("large-family-housing", "다자녀 특별공급", "Multi-child housing allocation", "국토교통부", "자녀 2명 이상 무주택 가구 특별공급", "children_count >= 2 and not homeowner"),
 ];
 
+#[cfg(feature = "issuer")]
 /// The sample catalog, compiled.
 pub fn sample() -> Result<Vec<Benefit>, CatalogError> {
     SAMPLE
@@ -268,6 +270,7 @@ pub fn sample() -> Result<Vec<Benefit>, CatalogError> {
         .collect()
 }
 
+#[cfg(feature = "issuer")]
 fn rule_mentions(e: &Expr, name: &str) -> bool {
     match e {
         Expr::Attr(n, _) => n == name,
@@ -279,7 +282,7 @@ fn rule_mentions(e: &Expr, name: &str) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "issuer"))]
 mod tests {
     use super::*;
 

@@ -86,52 +86,51 @@ fn lex(src: &str) -> Result<Vec<Tok>, RuleError> {
     if src.len() > MAX_RULE_BYTES {
         return Err(RuleError::Syntax("rule too long".into()));
     }
-    let chars: Vec<char> = src.chars().collect();
+    let mut chars = src.chars().peekable();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    // Takes characters while `keep` holds, after `first`.
+    fn run(
+        first: Option<char>,
+        chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+        keep: impl Fn(char) -> bool,
+    ) -> String {
+        let mut text: String = first.into_iter().collect();
+        while let Some(c) = chars.next_if(|c| keep(*c)) {
+            text.push(c);
+        }
+        text
+    }
+    while let Some(c) = chars.next() {
         if c.is_whitespace() {
-            i += 1;
-        } else if c.is_ascii_digit() {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            let text: String = chars[start..i].iter().collect();
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let text = run(Some(c), &mut chars, |c| c.is_ascii_digit());
             out.push(Tok::Int(
                 text.parse()
                     .map_err(|_| RuleError::Syntax(format!("number {text}")))?,
             ));
         } else if c.is_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                i += 1;
-            }
-            out.push(Tok::Ident(chars[start..i].iter().collect()));
+            out.push(Tok::Ident(run(Some(c), &mut chars, |c| {
+                c.is_alphanumeric() || c == '_'
+            })));
         } else if c == '"' {
-            let start = i + 1;
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                i += 1;
-            }
-            if i >= chars.len() {
+            let text = run(None, &mut chars, |c| c != '"');
+            if chars.next() != Some('"') {
                 return Err(RuleError::Syntax("unterminated string".into()));
             }
-            out.push(Tok::Text(chars[start..i].iter().collect()));
-            i += 1;
+            out.push(Tok::Text(text));
         } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            let op = match two.as_str() {
-                "==" => Some("=="),
-                "!=" => Some("!="),
-                "<=" => Some("<="),
-                ">=" => Some(">="),
+            let two = match (c, chars.peek()) {
+                ('=', Some('=')) => Some("=="),
+                ('!', Some('=')) => Some("!="),
+                ('<', Some('=')) => Some("<="),
+                ('>', Some('=')) => Some(">="),
                 _ => None,
             };
-            if let Some(op) = op {
+            if let Some(op) = two {
+                chars.next();
                 out.push(Tok::Op(op));
-                i += 2;
                 continue;
             }
             let op = match c {
@@ -147,7 +146,6 @@ fn lex(src: &str) -> Result<Vec<Tok>, RuleError> {
                 other => return Err(RuleError::Syntax(format!("unexpected {other}"))),
             };
             out.push(Tok::Op(op));
-            i += 1;
         }
     }
     Ok(out)
