@@ -53,7 +53,7 @@ fun main() {
     val path = Files.createTempDirectory("jigap-host-app").resolve("wallet.jigap").toString()
 
     // First launch: create the store and let the citizen choose a PIN.
-    Wallet.open(WalletConfig(path = path, keyProtector = AppKeyProtector(appKey))).use { wallet ->
+    Wallet.openBlocking(WalletConfig(path = path, keyProtector = AppKeyProtector(appKey))).use { wallet ->
         wallet.setPin("482916")
         // The licence arrives from the issuing authority (a test authority in this sample).
         val police = TestAuthority.create("Sample Police Agency", "KR", null)
@@ -102,13 +102,13 @@ fun main() {
     }
 
     // Next launch: the same app key opens the store; another key is refused, typed.
-    Wallet.open(WalletConfig(path = path, createIfMissing = false, keyProtector = AppKeyProtector(appKey))).use { wallet ->
+    Wallet.openBlocking(WalletConfig(path = path, createIfMissing = false, keyProtector = AppKeyProtector(appKey))).use { wallet ->
         wallet.verifyPin("482916")
         check(wallet.status().credentialCount == 1uL, "the licence is still there")
     }
     val otherKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
     val refused = try {
-        Wallet.open(WalletConfig(path = path, createIfMissing = false, keyProtector = AppKeyProtector(otherKey)))
+        Wallet.openBlocking(WalletConfig(path = path, createIfMissing = false, keyProtector = AppKeyProtector(otherKey)))
         false
     } catch (e: WalletException.WrongKey) {
         true

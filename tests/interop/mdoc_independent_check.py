@@ -170,7 +170,7 @@ def independent_verify(issuer_signed, iaca_der, device_public_key):
 
 class MdocInterop(unittest.TestCase):
     def setUp(self):
-        self.wallet = jigap.Wallet.open(jigap.WalletConfig(
+        self.wallet = jigap.Wallet.open_blocking(jigap.WalletConfig(
             path=None, create_if_missing=True,
             key_protector=jigap.passphrase_key_protector_with_cost("interop", 10_000),
             secure_area=None, clock=None, listener=None))

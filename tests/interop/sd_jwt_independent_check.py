@@ -116,13 +116,13 @@ def independent_verify(presentation, root_der, audience, nonce):
 
 class SdJwtInterop(unittest.TestCase):
     def setUp(self):
-        self.wallet = jigap.Wallet.open(jigap.WalletConfig(
+        self.wallet = jigap.Wallet.open_blocking(jigap.WalletConfig(
             path=None, create_if_missing=True,
             key_protector=jigap.passphrase_key_protector_with_cost("interop", 10_000),
             secure_area=None, clock=None, listener=None))
         self.authority = jigap.TestAuthority.create("Interop Ministry", "KR", None)
         key = self.wallet.create_device_key()
-        issued = self.authority.issue_certificate("resident-abstract", key.public_key, json.dumps(
+        issued = self.authority.issue_e_certificate("resident-abstract", key.public_key, json.dumps(
             {"name": "김지갑", "resident_registration_number": "950301-2345678",
              "address": {"region": "서울특별시", "locality": "마포구"}}), None)
         self.cid = self.wallet.add_sd_jwt(issued, key.alias)

@@ -9,8 +9,8 @@ use wallet_core::{
     benefit_attributes, BenefitResult, CitizenFact, Eligibility, FactValue, TestAuthority,
 };
 
-use crate::commands::{open, unlock, wallet_path, CliError};
-use crate::mdoc::load_material;
+use crate::authority_dir::load_material;
+use crate::context::{open, say, unlock, wallet_path, CliError};
 use crate::Cli;
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -107,14 +107,6 @@ fn parse_fact(text: &str) -> Result<CitizenFact> {
     })
 }
 
-fn say(cli: &Cli, value: serde_json::Value, text: String) {
-    if cli.json {
-        out!("{value}");
-    } else {
-        out!("{text}");
-    }
-}
-
 /// `jigap benefits ...`.
 pub fn run(cli: &Cli, action: &BenefitsAction) -> Result<()> {
     match action {
@@ -159,7 +151,7 @@ pub fn run(cli: &Cli, action: &BenefitsAction) -> Result<()> {
             say(
                 cli,
                 json!({ "opted_in": true }),
-                "opted in: benefit checks run on this device only".into(),
+                "opted in: benefit checks run on this device only",
             );
         }
         BenefitsAction::OptOut => {
@@ -167,7 +159,7 @@ pub fn run(cli: &Cli, action: &BenefitsAction) -> Result<()> {
             say(
                 cli,
                 json!({ "opted_in": false }),
-                "opted out: entered facts deleted".into(),
+                "opted out: entered facts deleted",
             );
         }
         BenefitsAction::Facts { set } => {

@@ -1,47 +1,12 @@
-//! The wallet commands: open the store, unlock it when a PIN is set, call the API, print.
-
-use std::path::PathBuf;
-use std::sync::Arc;
+//! Dispatch, and the wallet commands themselves: status, PIN, keys, credentials, wipe.
 
 use base64::Engine;
 use serde_json::json;
-use wallet_core::{
-    passphrase_key_protector, CredentialFilter, CredentialFormat, CredentialState, Wallet,
-    WalletConfig, WalletError,
-};
+use wallet_core::{CredentialFilter, CredentialFormat, CredentialState, Wallet};
 
+use crate::context::{open, say_with, unlock, wallet_path, CliError, Result};
 use crate::output::{self, format_name, state_name};
 use crate::{secrets, Cli, Command, CredentialAction, FormatArg, PinAction, StateArg};
-
-/// A failure the CLI reports on one line.
-#[derive(Debug)]
-pub struct CliError(String);
-
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<WalletError> for CliError {
-    fn from(e: WalletError) -> Self {
-        CliError(e.to_string())
-    }
-}
-
-impl From<String> for CliError {
-    fn from(e: String) -> Self {
-        CliError(e)
-    }
-}
-
-impl From<std::io::Error> for CliError {
-    fn from(e: std::io::Error) -> Self {
-        CliError(e.to_string())
-    }
-}
-
-type Result<T> = std::result::Result<T, CliError>;
 
 impl From<FormatArg> for CredentialFormat {
     fn from(f: FormatArg) -> Self {
@@ -63,46 +28,6 @@ impl From<StateArg> for CredentialState {
     }
 }
 
-/// The wallet file the command works on.
-pub fn wallet_path(cli: &Cli) -> PathBuf {
-    cli.wallet
-        .clone()
-        .or_else(|| std::env::var_os("JIGAP_WALLET").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("wallet.jigap"))
-}
-
-/// Opens the wallet at `path` with the passphrase protector.
-pub fn open(path: &std::path::Path, create: bool) -> Result<Arc<Wallet>> {
-    let passphrase = secrets::read("JIGAP_PASSPHRASE", "wallet passphrase")?;
-    let key_protector = passphrase_key_protector(passphrase.to_string())?;
-    Ok(Wallet::open(WalletConfig {
-        path: Some(path.to_string_lossy().into_owned()),
-        create_if_missing: create,
-        key_protector,
-        secure_area: None,
-        clock: None,
-        listener: None,
-    })?)
-}
-
-/// Verifies the PIN when one is set and the wallet is locked.
-pub fn unlock(wallet: &Wallet) -> Result<()> {
-    let status = wallet.status()?;
-    if status.pin_set && !status.unlocked {
-        let pin = secrets::read("JIGAP_PIN", "PIN")?;
-        wallet.verify_pin(pin.to_string())?;
-    }
-    Ok(())
-}
-
-fn print(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
-    if cli.json {
-        out!("{value}");
-    } else {
-        out!("{}", text());
-    }
-}
-
 /// Runs the parsed command.
 pub fn run(cli: &Cli) -> Result<()> {
     let path = wallet_path(cli);
@@ -112,11 +37,11 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Issue { what } => crate::mdoc::issue(cli, what),
         Command::Trust { action } => crate::mdoc::trust(cli, action),
         Command::Present {
-            what: Some(crate::PresentWhat::Certificate(args)),
+            what: Some(crate::PresentWhat::ECertificate(args)),
             ..
-        } => crate::certificates::present(cli, args),
+        } => crate::e_certificates::present(cli, args),
         Command::Present { what: None, mdoc } => crate::mdoc::present(cli, mdoc),
-        Command::Verify { what } => crate::certificates::verify(cli, what),
+        Command::Verify { what } => crate::e_certificates::verify(cli, what),
         Command::Bills { action } => crate::services::bills(cli, action),
         Command::Inbox { action } => crate::services::inbox(cli, action),
         Command::Mydata { action } => crate::mydata::run(cli, action),
@@ -134,7 +59,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             let wallet = open(&path, true)?;
             let status = wallet.status()?;
-            print(
+            say_with(
                 cli,
                 json!({ "created": path, "schema_version": status.schema_version }),
                 || {
@@ -150,7 +75,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Status { action: None } => {
             let wallet = open(&path, false)?;
             let status = wallet.status()?;
-            print(cli, output::status_json(&status), || {
+            say_with(cli, output::status_json(&status), || {
                 format!(
                     "wallet {}\n  schema version: {}\n  PIN: {}\n  locked: {}\n  PIN tries left: {}{}",
                     path.display(),
@@ -169,26 +94,26 @@ pub fn run(cli: &Cli) -> Result<()> {
                 PinAction::Set => {
                     let pin = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
                     wallet.set_pin(pin.to_string())?;
-                    print(cli, json!({ "pin_set": true }), || "PIN set".into());
+                    say_with(cli, json!({ "pin_set": true }), || "PIN set".into());
                 }
                 PinAction::Change => {
                     let current = secrets::read("JIGAP_PIN", "current PIN")?;
                     let new = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
                     wallet.change_pin(current.to_string(), new.to_string())?;
-                    print(cli, json!({ "pin_changed": true }), || "PIN changed".into());
+                    say_with(cli, json!({ "pin_changed": true }), || "PIN changed".into());
                 }
                 PinAction::Verify => {
                     let pin = secrets::read("JIGAP_PIN", "PIN")?;
                     wallet.verify_pin(pin.to_string())?;
-                    print(cli, json!({ "pin_ok": true }), || "PIN correct".into());
+                    say_with(cli, json!({ "pin_ok": true }), || "PIN correct".into());
                 }
                 PinAction::Challenge { out } => {
                     let challenge = wallet.pin_reset_challenge()?;
                     let encoded = base64::engine::general_purpose::STANDARD.encode(&challenge);
                     if let Some(out) = out {
-                        crate::mdoc::write(out, &challenge, false)?;
+                        crate::context::write(out, &challenge, false)?;
                     }
-                    print(cli, json!({ "challenge": encoded }), || {
+                    say_with(cli, json!({ "challenge": encoded }), || {
                         format!(
                             "re-verification challenge (valid 15 minutes): {encoded}{}",
                             out.as_ref()
@@ -202,7 +127,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                         .map_err(|e| CliError(format!("reading {}: {e}", proof.display())))?;
                     let pin = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
                     wallet.reset_pin(pin.to_string(), token)?;
-                    print(cli, json!({ "pin_reset": true }), || {
+                    say_with(cli, json!({ "pin_reset": true }), || {
                         "PIN reset after re-verification; the wallet is unlocked".into()
                     });
                 }
@@ -214,7 +139,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                     }
                     let pin = secrets::read("JIGAP_NEW_PIN", "new PIN")?;
                     let erased = wallet.reset_pin_by_erasing(pin.to_string())?;
-                    print(cli, json!({ "pin_reset": true, "erased": erased }), || {
+                    say_with(cli, json!({ "pin_reset": true, "erased": erased }), || {
                         format!("erased {erased} credential(s) and set a new PIN")
                     });
                 }
@@ -233,13 +158,13 @@ pub fn run(cli: &Cli) -> Result<()> {
             unlock(&wallet)?;
             let key = wallet.create_device_key()?;
             if let Some(out) = out {
-                crate::mdoc::write(out, &key.public_key, false)?;
+                crate::context::write(out, &key.public_key, false)?;
             }
             if let Some(out) = jwk_out {
-                crate::mdoc::write(out, key.public_jwk.as_bytes(), false)?;
+                crate::context::write(out, key.public_jwk.as_bytes(), false)?;
             }
             let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk).unwrap_or_default();
-            print(
+            say_with(
                 cli,
                 json!({ "alias": key.alias, "public_key_hex": hex(&key.public_key), "jwk": jwk }),
                 || {
@@ -261,7 +186,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             let wallet = open(&path, false)?;
             let report = wallet.wipe_blocking()?;
-            print(cli, output::wipe_json(&report), || {
+            say_with(cli, output::wipe_json(&report), || {
                 output::wipe_text(&report)
             });
             Ok(())
@@ -294,7 +219,7 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
                 "next_offset": page.next_offset,
                 "items": page.items.iter().map(output::summary_json).collect::<Vec<_>>(),
             });
-            print(cli, value, || {
+            say_with(cli, value, || {
                 let mut lines: Vec<String> = page.items.iter().map(output::summary_line).collect();
                 lines.push(format!(
                     "{} of {} credentials{}",
@@ -316,7 +241,7 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
             let mut value = output::summary_json(&credential.summary);
             value["raw_length"] = json!(credential.raw.len());
             let s = &credential.summary;
-            print(cli, value, || {
+            say_with(cli, value, || {
                 format!(
                     "id: {}\nformat: {}\nstate: {}\ntype: {}\nissuer: {}\nname: {} / {}\nvalid: {} .. {}\nadded: {}\nkey: {}\nsize: {} bytes",
                     s.id,
@@ -355,7 +280,7 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
                 }
             };
             let summary = wallet.get_credential(id.clone())?.summary;
-            print(
+            say_with(
                 cli,
                 json!({ "id": id, "doc_type": summary.doc_type, "issuer": summary.issuer }),
                 || {
@@ -368,14 +293,14 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
         }
         CredentialAction::Delete { id } => {
             wallet.delete_credential(id.clone())?;
-            print(cli, json!({ "deleted": id }), || {
+            say_with(cli, json!({ "deleted": id }), || {
                 format!("deleted credential {id}")
             });
         }
         CredentialAction::SetState { id, state } => {
             wallet.update_credential_state(id.clone(), (*state).into())?;
             let name = state_name((*state).into());
-            print(cli, json!({ "id": id, "state": name }), || {
+            say_with(cli, json!({ "id": id, "state": name }), || {
                 format!("credential {id} is now {name}")
             });
         }

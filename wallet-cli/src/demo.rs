@@ -6,7 +6,6 @@ use std::time::Instant;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use wallet_core::crypto::jose;
 
 use wallet_core::{
     consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BenefitResult,
@@ -18,7 +17,7 @@ use wallet_core::{
     WalletConfig, WalletError,
 };
 
-use crate::commands::CliError;
+use crate::context::CliError;
 
 struct Steps {
     json: bool,
@@ -62,7 +61,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
     };
 
     let result = (|| -> Result<(), CliError> {
-        let wallet = Wallet::open(config()?)?;
+        let wallet = Wallet::open_blocking(config()?)?;
         steps.say(
             "open",
             format!("created an encrypted wallet at {path_text}"),
@@ -84,14 +83,23 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         wallet.verify_pin("246810".into())?;
         steps.say("pin", "unlocked with the right PIN".into());
 
+        let authority = TestAuthority::create("Jigap Demo".into(), "KR".into(), None)?;
         let key = wallet.create_device_key()?;
         let proof = wallet.key_proof_jwt(
             key.alias.clone(),
             "https://issuer.jigap.example".into(),
             Some("demo-nonce".into()),
         )?;
-        jose::verify_es256(&proof, &key.public_key)
-            .map_err(|e| CliError::from(format!("key proof did not verify: {e}")))?;
+        let proven = authority.verify_key_proof(
+            proof.clone(),
+            "https://issuer.jigap.example".into(),
+            Some("demo-nonce".into()),
+        )?;
+        if proven != key.public_key {
+            return Err(CliError::from(
+                "the key proof names another key".to_string(),
+            ));
+        }
         steps.say(
             "device key",
             format!(
@@ -101,7 +109,6 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             ),
         );
 
-        let authority = TestAuthority::create("Jigap Demo".into(), "KR".into(), None)?;
         let mdl_key = wallet.create_device_key()?;
         let mdl = authority.issue_mdl(
             mdl_key.public_key.clone(),
@@ -236,7 +243,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         let raw = mdl;
         wallet.close_store()?;
 
-        let wallet = Wallet::open(config()?)?;
+        let wallet = Wallet::open_blocking(config()?)?;
         wallet.verify_pin("246810".into())?;
         let page = wallet.list_credentials(CredentialFilter::default(), 0, 10)?;
         let back = wallet.get_credential(id.clone())?;
@@ -268,9 +275,11 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
 }
 
 fn tempdir() -> Result<std::path::PathBuf, CliError> {
-    let id =
-        wallet_core::crypto::random::identifier().map_err(|e| CliError::from(e.to_string()))?;
-    let dir = std::env::temp_dir().join(format!("jigap-demo-{id}"));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("jigap-demo-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
@@ -287,7 +296,7 @@ fn certificate_chapter(
     let status_root = authority.root_certificate(TrustRole::StatusListIssuer)?;
     wallet.add_trust_anchor(TrustRole::StatusListIssuer, status_root.clone())?;
     let cert_key = wallet.create_device_key()?;
-    let certificate = authority.issue_certificate(
+    let certificate = authority.issue_e_certificate(
         "resident-abstract".into(),
         cert_key.public_key.clone(),
         serde_json::json!({
@@ -401,15 +410,14 @@ fn services_chapter(
         TrustRole::Sender,
         authority.root_certificate(TrustRole::Sender)?,
     )?;
-    let due = wallet_core::time::format_full_date(
+    let due = crate::context::format_date(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0)
-            / 86_400
-            + 5,
+            + 5 * 86_400,
     );
-    let bill = wallet.ingest_bill(authority.sign_bill(BillDraft {
+    let bill = wallet.add_bill(authority.sign_bill(BillDraft {
         id: "JONGNO-2026-RES-0001".into(),
         version: 1,
         sender_name: "서울특별시 종로구청".into(),
@@ -433,7 +441,7 @@ fn services_chapter(
             reminders.len()
         ),
     );
-    let notice = wallet.ingest_notification(authority.sign_notification(NotificationDraft {
+    let notice = wallet.add_notification(authority.sign_notification(NotificationDraft {
         id: "NHIS-2026-CHECKUP-77".into(),
         category: NotificationCategory::HealthCheckup,
         title_ko: "국가건강검진 대상자 안내".into(),
@@ -444,7 +452,7 @@ fn services_chapter(
         expires_at: None,
         reference: None,
     })?)?;
-    let smishing = wallet.ingest_notification(authority.sign_notification(NotificationDraft {
+    let smishing = wallet.add_notification(authority.sign_notification(NotificationDraft {
         id: "FAKE-REFUND-1".into(),
         category: NotificationCategory::Tax,
         title_ko: "환급금 안내".into(),
@@ -496,7 +504,7 @@ fn consent_chapter(wallet: &Arc<Wallet>, steps: &mut Steps) -> Result<(), CliErr
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let checked = verify_consent_token(consent.token.clone(), Some(recipient), now)?;
-    wallet.record_transfer(consent.id.clone(), "income".into(), "국세청".into())?;
+    wallet.add_transfer(consent.id.clone(), "income".into(), "국세청".into())?;
     let revocation = wallet.revoke_consent(consent.id.clone())?;
     let revoked = consent_is_revoked(consent.token, revocation)?;
     steps.say(

@@ -15,10 +15,12 @@ macro_rules! out {
     };
 }
 
+mod authority_dir;
 mod benefits;
-mod certificates;
 mod commands;
+mod context;
 mod demo;
+mod e_certificates;
 mod http;
 mod mdoc;
 mod mydata;
@@ -143,7 +145,7 @@ pub enum Command {
     Verify {
         /// What to verify.
         #[command(subcommand)]
-        what: certificates::VerifyWhat,
+        what: e_certificates::VerifyWhat,
     },
     /// Act as an mdoc reader: request from a QR engagement, verify the response.
     Reader {
@@ -156,8 +158,8 @@ pub enum Command {
 /// What `present` presents besides in-person mdocs.
 #[derive(Subcommand, Debug)]
 pub enum PresentWhat {
-    /// An electronic certificate (SD-JWT VC) with chosen claims and key binding.
-    Certificate(certificates::PresentCertificate),
+    /// An e-certificate (전자증명서, an SD-JWT VC) with chosen claims and key binding.
+    ECertificate(e_certificates::PresentECertificate),
 }
 
 /// PIN actions.

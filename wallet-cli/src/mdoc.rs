@@ -11,16 +11,17 @@ use base64::Engine;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use wallet_core::{
-    Approval, AuthorityMaterial, DeviceAuthMode, DocumentRequest, ElementRef, MdlClaims,
-    MdocReader, PresentationEvent, ReaderConfig, ReaderEvent, RequestedDocument, RequestedItem,
-    ResidentCardClaims, RoleMaterial, StatusListEntry, TestAuthority, TrustRole,
-    VerificationReport,
+    Approval, DeviceAuthMode, DocumentRequest, ElementRef, MdlClaims, MdocReader,
+    PresentationEvent, ReaderConfig, ReaderEvent, RequestedDocument, RequestedItem,
+    ResidentCardClaims, TestAuthority, TrustRole, VerificationReport,
 };
 
-use crate::commands::{open, unlock, wallet_path, CliError};
+use crate::authority_dir::{
+    load_material, material_files, root_of, save_material, signer_of, status_entry, Destination,
+    IssueTarget,
+};
+use crate::context::{open, read, say_with, unlock, wallet_path, write, CliError, Result};
 use crate::{qr, Cli};
-
-type Result<T> = std::result::Result<T, CliError>;
 
 /// The sample portrait used when none is given.
 pub const SAMPLE_PORTRAIT: &[u8] = include_bytes!("../assets/sample-portrait.jpg");
@@ -84,77 +85,6 @@ pub struct IssueCommon {
     pub status_index: Option<u64>,
 }
 
-/// Where `jigap issue` puts a credential: into a wallet (with a fresh device key), or into a
-/// file, bound to a public key exported by any wallet (`jigap keys create --out`).
-#[derive(Args, Debug)]
-pub struct IssueTarget {
-    /// The holder's wallet file: a device key is created there and the credential stored.
-    #[arg(long, conflicts_with_all = ["public_key", "out"])]
-    pub holder: Option<PathBuf>,
-    /// The holder's device public key (SEC1, 65 bytes) to bind the credential to.
-    #[arg(long, requires = "out")]
-    pub public_key: Option<PathBuf>,
-    /// Where to write the issued credential (with --public-key).
-    #[arg(long, requires = "public_key")]
-    pub out: Option<PathBuf>,
-}
-
-/// Where an issued credential goes, resolved.
-pub enum Destination {
-    /// Into this wallet, under this device key.
-    Wallet(
-        std::sync::Arc<wallet_core::Wallet>,
-        wallet_core::DeviceKey,
-        PathBuf,
-    ),
-    /// Into a file, for this public key.
-    File(Vec<u8>, PathBuf),
-}
-
-impl IssueTarget {
-    /// Opens the wallet (creating a device key) or reads the public key.
-    pub fn resolve(&self) -> Result<Destination> {
-        match (&self.holder, &self.public_key, &self.out) {
-            (Some(holder), None, None) => {
-                let wallet = open(holder, false)?;
-                unlock(&wallet)?;
-                let key = wallet.create_device_key()?;
-                Ok(Destination::Wallet(wallet, key, holder.clone()))
-            }
-            (None, Some(public_key), Some(out)) => {
-                Ok(Destination::File(read(public_key)?, out.clone()))
-            }
-            _ => Err(CliError::from(
-                "give --holder WALLET, or --public-key FILE and --out FILE".to_string(),
-            )),
-        }
-    }
-}
-
-impl Destination {
-    /// The public key to issue to.
-    pub fn public_key(&self) -> Vec<u8> {
-        match self {
-            Destination::Wallet(_, key, _) => key.public_key.clone(),
-            Destination::File(key, _) => key.clone(),
-        }
-    }
-}
-
-/// The status list entry from `--status-uri` and `--status-index`.
-pub fn status_entry(uri: &Option<String>, index: Option<u64>) -> Result<Option<StatusListEntry>> {
-    match (uri, index) {
-        (Some(uri), Some(index)) => Ok(Some(StatusListEntry {
-            index,
-            uri: uri.clone(),
-        })),
-        (None, None) => Ok(None),
-        _ => Err(CliError::from(
-            "give both --status-uri and --status-index".to_string(),
-        )),
-    }
-}
-
 /// What to issue.
 #[derive(Subcommand, Debug)]
 pub enum IssueWhat {
@@ -179,8 +109,8 @@ pub enum IssueWhat {
         #[arg(long = "category", default_values_t = vec!["B".to_string()])]
         categories: Vec<String>,
     },
-    /// An electronic certificate as an SD-JWT VC.
-    Certificate(crate::certificates::IssueCertificate),
+    /// An e-certificate (전자증명서) as an SD-JWT VC.
+    ECertificate(crate::e_certificates::IssueECertificate),
     /// A signed bill, as the authority's registered sender (written to a file).
     Bill(crate::services::IssueBill),
     /// A signed notification, as the authority's registered sender (written to a file).
@@ -254,8 +184,8 @@ pub enum TrustAction {
     },
     /// List trust anchors.
     List,
-    /// Remove a trust anchor.
-    Remove {
+    /// Delete a trust anchor.
+    Delete {
         /// Its id.
         id: String,
     },
@@ -360,35 +290,6 @@ pub enum ReaderAction {
     },
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| CliError::from(format!("reading {}: {e}", path.display())))
-}
-
-/// Writes a file; a `secret` one (a private key, a session state) is created readable by its
-/// owner only from the first byte, never written first and restricted after.
-pub fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
-    let fail = |e: std::io::Error| CliError::from(format!("writing {}: {e}", path.display()));
-    if !secret {
-        return std::fs::write(path, bytes).map_err(fail);
-    }
-    // A file left by an earlier run may have wider permissions: replace it.
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(e)),
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.sync_all().map_err(fail)
-}
-
 /// The key that seals saved reader sessions: `reader-session.key` beside the session state,
 /// made (owner-only) the first time.
 fn session_state_key(state_path: &Path) -> Result<Vec<u8>> {
@@ -416,65 +317,6 @@ fn session_state_key(state_path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// The files of a test authority directory: for each role, its root and its signer.
-fn material_files(role: TrustRole) -> [String; 4] {
-    let name = role.name();
-    [
-        format!("{name}-root.der"),
-        format!("{name}-root.key"),
-        format!("{name}.der"),
-        format!("{name}.key"),
-    ]
-}
-
-fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for role in &m.roles {
-        let [root_der, root_key, der, key] = material_files(role.role);
-        write(&dir.join(root_der), &role.root_certificate, false)?;
-        write(&dir.join(root_key), &role.root_key, true)?;
-        write(&dir.join(der), &role.certificate, false)?;
-        write(&dir.join(key), &role.key, true)?;
-    }
-    Ok(())
-}
-
-/// Loads a test authority directory.
-pub fn load_material(dir: &Path) -> Result<AuthorityMaterial> {
-    let f = |name: &str| read(&dir.join(name));
-    let mut roles = Vec::new();
-    for role in TrustRole::ALL {
-        let [root_der, root_key, der, key] = material_files(role);
-        roles.push(RoleMaterial {
-            role,
-            root_certificate: f(&root_der)?,
-            root_key: f(&root_key)?,
-            certificate: f(&der)?,
-            key: f(&key)?,
-        });
-    }
-    Ok(AuthorityMaterial { roles })
-}
-
-/// A test authority directory's root certificate of `role` (DER).
-pub fn root_of(dir: &Path, role: TrustRole) -> Result<Vec<u8>> {
-    read(&dir.join(&material_files(role)[0]))
-}
-
-/// A test authority directory's signer certificate and key of `role`.
-pub fn signer_of(dir: &Path, role: TrustRole) -> Result<(Vec<u8>, Vec<u8>)> {
-    let [_, _, der, key] = material_files(role);
-    Ok((read(&dir.join(der))?, read(&dir.join(key))?))
-}
-
-fn say(cli: &Cli, value: serde_json::Value, text: impl FnOnce() -> String) {
-    if cli.json {
-        out!("{value}");
-    } else {
-        out!("{}", text());
-    }
-}
-
 /// `jigap issuer ...`
 pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
     match action {
@@ -487,7 +329,7 @@ pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
             let authority = TestAuthority::load(load_material(dir)?, None)?;
             let token = authority.sign_pin_reset(read(challenge)?, *valid)?;
             write(out, &token, false)?;
-            say(cli, json!({ "token": out }), || {
+            say_with(cli, json!({ "token": out }), || {
                 format!("re-verification token written to {}", out.display())
             });
             Ok(())
@@ -505,7 +347,7 @@ pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
                 .into_iter()
                 .flat_map(material_files)
                 .collect();
-            say(cli, json!({ "dir": dir, "files": files }), || {
+            say_with(cli, json!({ "dir": dir, "files": files }), || {
                 format!(
                     "created test authority '{name}' ({country}) in {}: a root and a signer for each of {} roles \
                      (mdoc-issuer-root.der is the IACA; keys 0600)",
@@ -522,7 +364,7 @@ pub fn issuer(cli: &Cli, action: &IssuerAction) -> Result<()> {
 pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
     let common = match what {
         IssueWhat::Mdl { common, .. } | IssueWhat::ResidentCard { common, .. } => common,
-        IssueWhat::Certificate(args) => return crate::certificates::issue(cli, args),
+        IssueWhat::ECertificate(args) => return crate::e_certificates::issue(cli, args),
         IssueWhat::Bill(args) => return crate::services::issue_bill(cli, args),
         IssueWhat::Notification(args) => return crate::services::issue_notification(cli, args),
     };
@@ -573,14 +415,14 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
                 status: status_entry(&common.status_uri, common.status_index)?,
             },
         )?,
-        IssueWhat::Certificate(_) | IssueWhat::Bill(_) | IssueWhat::Notification(_) => {
+        IssueWhat::ECertificate(_) | IssueWhat::Bill(_) | IssueWhat::Notification(_) => {
             return Err(CliError::from("not an mdoc".to_string()))
         }
     };
     let (wallet, key, holder) = match destination {
         Destination::File(_, out) => {
             write(&out, &issued, false)?;
-            say(cli, json!({ "out": out, "bytes": issued.len() }), || {
+            say_with(cli, json!({ "out": out, "bytes": issued.len() }), || {
                 format!("issued {} bytes to {}", issued.len(), out.display())
             });
             return Ok(());
@@ -589,7 +431,7 @@ pub fn issue(cli: &Cli, what: &IssueWhat) -> Result<()> {
     };
     let id = wallet.add_mdoc(issued.clone(), key.alias.clone())?;
     let summary = wallet.get_credential(id.clone())?.summary;
-    say(
+    say_with(
         cli,
         json!({ "id": id, "doc_type": summary.doc_type, "bytes": issued.len(), "key_alias": key.alias }),
         || {
@@ -613,7 +455,7 @@ pub fn trust(cli: &Cli, action: &TrustAction) -> Result<()> {
     match action {
         TrustAction::Add { role, certificate } => {
             let anchor = wallet.add_trust_anchor((*role).into(), read(certificate)?)?;
-            say(
+            say_with(
                 cli,
                 json!({ "id": anchor.id, "subject": anchor.subject }),
                 || {
@@ -630,7 +472,7 @@ pub fn trust(cli: &Cli, action: &TrustAction) -> Result<()> {
                 .iter()
                 .map(|a| json!({ "id": a.id, "role": format!("{:?}", a.role), "subject": a.subject, "not_after": a.not_after }))
                 .collect::<Vec<_>>());
-            say(cli, value, || {
+            say_with(cli, value, || {
                 if anchors.is_empty() {
                     "no trust anchors".into()
                 } else {
@@ -642,9 +484,9 @@ pub fn trust(cli: &Cli, action: &TrustAction) -> Result<()> {
                 }
             });
         }
-        TrustAction::Remove { id } => {
-            wallet.remove_trust_anchor(id.clone())?;
-            say(cli, json!({ "removed": id }), || format!("removed {id}"));
+        TrustAction::Delete { id } => {
+            wallet.delete_trust_anchor(id.clone())?;
+            say_with(cli, json!({ "deleted": id }), || format!("deleted {id}"));
         }
     }
     Ok(())
@@ -794,7 +636,7 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
                 &session.respond(approvals)?,
                 false,
             )?;
-            say(
+            say_with(
                 cli,
                 json!({ "released": released, "response": dir.join("response.cbor") }),
                 || {
@@ -934,7 +776,7 @@ pub fn report_text(report: &VerificationReport) -> String {
             d.issuing_authority,
             d.issuing_country.as_deref().unwrap_or("?"),
             d.device_authentication,
-            wallet_core::time::format_rfc3339(d.valid_until)
+            crate::context::format_time(d.valid_until)
         ));
         for e in &d.elements {
             lines.push(format!(
@@ -994,7 +836,7 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                 Some(d) => {
                     write(&state_path, &state, true)?;
                     write(&d.join("request.cbor"), &message, false)?;
-                    say(cli, json!({ "request": d.join("request.cbor") }), || {
+                    say_with(cli, json!({ "request": d.join("request.cbor") }), || {
                         format!("request written to {}", d.join("request.cbor").display())
                     });
                 }
@@ -1040,11 +882,11 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
             }
             let _ = std::fs::remove_file(&state_path);
             match outcome? {
-                ReaderEvent::Terminated => say(cli, json!({ "terminated": true }), || {
+                ReaderEvent::Terminated => say_with(cli, json!({ "terminated": true }), || {
                     "the holder ended the session".into()
                 }),
                 ReaderEvent::Response { report } => {
-                    say(cli, report_json(&report), || report_text(&report))
+                    say_with(cli, report_json(&report), || report_text(&report))
                 }
             }
             Ok(())
@@ -1062,7 +904,7 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
             let reader = reader_for(trust, false, None)?;
             let report =
                 reader.verify_device_response(read(response)?, read(transcript)?, requests)?;
-            say(cli, report_json(&report), || report_text(&report));
+            say_with(cli, report_json(&report), || report_text(&report));
             Ok(())
         }
     }

@@ -9,7 +9,7 @@ use wallet_core::{
     consent_is_revoked, verify_consent_token, ConsentMode, ConsentRecord, ConsentRequest,
 };
 
-use crate::commands::{open, unlock, wallet_path, CliError};
+use crate::context::{open, read, say, unlock, wallet_path, CliError};
 use crate::Cli;
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -79,24 +79,12 @@ pub enum MyDataAction {
     },
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| CliError::from(format!("reading {}: {e}", path.display())))
-}
-
 fn record_json(c: &ConsentRecord) -> serde_json::Value {
     json!({
         "id": c.id, "recipient": c.recipient, "bundles": c.bundles, "purpose": c.purpose,
         "mode": format!("{:?}", c.mode), "state": format!("{:?}", c.state), "not_after": c.not_after,
         "transfers": c.transfers.iter().map(|t| json!({ "bundle": t.bundle, "holder": t.data_holder, "at": t.transferred_at })).collect::<Vec<_>>(),
     })
-}
-
-fn say(cli: &Cli, value: serde_json::Value, text: String) {
-    if cli.json {
-        out!("{value}");
-    } else {
-        out!("{text}");
-    }
 }
 
 fn now() -> i64 {
@@ -115,7 +103,7 @@ pub fn run(cli: &Cli, action: &MyDataAction) -> Result<()> {
     } = action
     {
         let token = read(token)?;
-        let recipient = recipient.as_ref().map(read).transpose()?;
+        let recipient = recipient.as_ref().map(|p| read(p)).transpose()?;
         let verified = verify_consent_token(token.clone(), recipient, now())?;
         let revoked = match revocation {
             Some(r) => consent_is_revoked(token, read(r)?)?,
@@ -136,7 +124,7 @@ pub fn run(cli: &Cli, action: &MyDataAction) -> Result<()> {
                 verified.recipient,
                 verified.bundles.join(", "),
                 verified.purpose,
-                wallet_core::time::format_rfc3339(verified.not_after)
+                crate::context::format_time(verified.not_after)
             ),
         );
         return Ok(());
@@ -223,7 +211,7 @@ pub fn run(cli: &Cli, action: &MyDataAction) -> Result<()> {
             );
         }
         MyDataAction::Transfer { id, bundle, holder } => {
-            let record = wallet.record_transfer(id.clone(), bundle.clone(), holder.clone())?;
+            let record = wallet.add_transfer(id.clone(), bundle.clone(), holder.clone())?;
             say(
                 cli,
                 record_json(&record),

@@ -10,8 +10,8 @@ use wallet_core::{
     NotificationFilter, NotificationRecord, Priority, TestAuthority,
 };
 
-use crate::commands::{open, unlock, wallet_path, CliError};
-use crate::mdoc::load_material;
+use crate::authority_dir::load_material;
+use crate::context::{open, read, say, unlock, wallet_path, CliError};
 use crate::Cli;
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -137,7 +137,7 @@ pub struct IssueNotification {
 #[derive(Subcommand, Debug)]
 pub enum BillsAction {
     /// Verify and store a signed bill.
-    Ingest {
+    Add {
         /// The signed bill file.
         file: PathBuf,
     },
@@ -169,7 +169,7 @@ pub enum BillsAction {
 #[derive(Subcommand, Debug)]
 pub enum InboxAction {
     /// Verify and store a signed notification.
-    Ingest {
+    Add {
         /// The signed notification file.
         file: PathBuf,
     },
@@ -244,18 +244,6 @@ fn notification_json(n: &NotificationRecord) -> serde_json::Value {
         "id": n.id, "sender": n.sender, "category": format!("{:?}", n.category), "title_ko": n.title_ko,
         "body_ko": n.body_ko, "read": n.read, "archived": n.archived, "issued_at": n.issued_at,
     })
-}
-
-fn say(cli: &Cli, value: serde_json::Value, text: String) {
-    if cli.json {
-        out!("{value}");
-    } else {
-        out!("{text}");
-    }
-}
-
-fn read(path: &PathBuf) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| CliError::from(format!("reading {}: {e}", path.display())))
 }
 
 /// `jigap issue bill`.
@@ -353,8 +341,8 @@ pub fn bills(cli: &Cli, action: &BillsAction) -> Result<()> {
         say(cli, value, text);
     };
     match action {
-        BillsAction::Ingest { file } => {
-            let b = wallet.ingest_bill(read(file)?)?;
+        BillsAction::Add { file } => {
+            let b = wallet.add_bill(read(file)?)?;
             say(cli, bill_json(&b), format!("stored: {}", bill_line(&b)));
         }
         BillsAction::List { state } => {
@@ -405,8 +393,8 @@ pub fn inbox(cli: &Cli, action: &InboxAction) -> Result<()> {
     let wallet = open(&wallet_path(cli), false)?;
     unlock(&wallet)?;
     match action {
-        InboxAction::Ingest { file } => {
-            let n = wallet.ingest_notification(read(file)?)?;
+        InboxAction::Add { file } => {
+            let n = wallet.add_notification(read(file)?)?;
             say(
                 cli,
                 notification_json(&n),

@@ -12,9 +12,9 @@ use wallet_core::{
     decode_status_list, CredentialState, StatusListFormat, StatusValue, TestAuthority, TrustRole,
 };
 
-use crate::commands::{open, unlock, wallet_path, CliError};
+use crate::authority_dir::load_material;
+use crate::context::{open, say, unlock, wallet_path, CliError};
 use crate::http::{serve, CliHttpClient};
-use crate::mdoc::load_material;
 use crate::Cli;
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -167,14 +167,6 @@ fn sign_and_store(issuer: &Path, file: &Path, state: &serde_json::Value) -> Resu
     Ok(token)
 }
 
-fn say(cli: &Cli, value: serde_json::Value, text: String) {
-    if cli.json {
-        out!("{value}");
-    } else {
-        out!("{text}");
-    }
-}
-
 /// `jigap status ...`
 pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
     match action {
@@ -279,7 +271,10 @@ pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
         } => {
             let mut roots = Vec::new();
             if let Some(dir) = issuer {
-                roots.push(crate::mdoc::root_of(dir, TrustRole::StatusListIssuer)?);
+                roots.push(crate::authority_dir::root_of(
+                    dir,
+                    TrustRole::StatusListIssuer,
+                )?);
             }
             for path in trust {
                 roots.push(

@@ -627,7 +627,7 @@ fn certificate_issue_present_verify() {
     let issued = run.json(
         &[
             "issue",
-            "certificate",
+            "e-certificate",
             "--issuer",
             a,
             "--holder",
@@ -648,7 +648,7 @@ fn certificate_issue_present_verify() {
     let presented = run.json(
         &[
             "present",
-            "certificate",
+            "e-certificate",
             "--id",
             &id,
             "--claims",
@@ -804,7 +804,7 @@ fn revocation_over_loopback_http() {
         let id = run.json(
             &[
                 "issue",
-                "certificate",
+                "e-certificate",
                 "--issuer",
                 a,
                 "--holder",
@@ -830,7 +830,7 @@ fn revocation_over_loopback_http() {
         let presented = run.json(
             &[
                 "present",
-                "certificate",
+                "e-certificate",
                 "--id",
                 &id,
                 "--claims",
@@ -933,7 +933,7 @@ fn bills_and_inbox_from_a_registered_sender() {
         ],
         &[],
     );
-    let stored = run.json(&["bills", "ingest", bill.to_str().unwrap()], &[]);
+    let stored = run.json(&["bills", "add", bill.to_str().unwrap()], &[]);
     assert_eq!(
         (stored["state"].as_str(), stored["amount_krw"].as_u64()),
         (Some("unpaid"), Some(75_000))
@@ -968,7 +968,7 @@ fn bills_and_inbox_from_a_registered_sender() {
         ],
         &[],
     );
-    run.ok(&["inbox", "ingest", note.to_str().unwrap()], &[]);
+    run.ok(&["inbox", "add", note.to_str().unwrap()], &[]);
     let smish = run.dir.path().join("smish.cose");
     run.ok(
         &[
@@ -987,7 +987,7 @@ fn bills_and_inbox_from_a_registered_sender() {
         ],
         &[],
     );
-    let err = run.fails(&["inbox", "ingest", smish.to_str().unwrap()], &[]);
+    let err = run.fails(&["inbox", "add", smish.to_str().unwrap()], &[]);
     assert!(
         err.contains("CallToAction") && err.contains("link"),
         "{err}"
@@ -1031,7 +1031,7 @@ fn bills_and_inbox_from_a_registered_sender() {
         &[],
     );
     assert!(run
-        .fails(&["bills", "ingest", fake.to_str().unwrap()], &[])
+        .fails(&["bills", "add", fake.to_str().unwrap()], &[])
         .contains("UntrustedSender"));
 }
 

@@ -24,7 +24,7 @@ impl WalletListener for Events {
 
 fn setup() -> (Arc<Wallet>, Arc<TestAuthority>, Arc<Events>) {
     let events = Arc::new(Events::default());
-    let wallet = Wallet::open(WalletConfig {
+    let wallet = Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -84,7 +84,7 @@ fn failure(result: Result<impl std::fmt::Debug, WalletError>) -> VerificationFai
 fn bills_are_idempotent_superseded_paid_and_totalled() {
     let (wallet, authority, events) = setup();
     let first = wallet
-        .ingest_bill(
+        .add_bill(
             authority
                 .sign_bill(bill("B-1", 1, 75_000, day(10)))
                 .unwrap(),
@@ -97,14 +97,14 @@ fn bills_are_idempotent_superseded_paid_and_totalled() {
     assert!(first.sender.contains("Gov Sender"));
     // The same bill again, and an older version, change nothing.
     wallet
-        .ingest_bill(
+        .add_bill(
             authority
                 .sign_bill(bill("B-1", 1, 75_000, day(10)))
                 .unwrap(),
         )
         .unwrap();
     let corrected = wallet
-        .ingest_bill(
+        .add_bill(
             authority
                 .sign_bill(bill("B-1", 2, 70_000, day(12)))
                 .unwrap(),
@@ -113,7 +113,7 @@ fn bills_are_idempotent_superseded_paid_and_totalled() {
     assert_eq!(corrected.amount_krw, 70_000);
     assert_eq!(
         wallet
-            .ingest_bill(
+            .add_bill(
                 authority
                     .sign_bill(bill("B-1", 1, 75_000, day(10)))
                     .unwrap()
@@ -123,19 +123,19 @@ fn bills_are_idempotent_superseded_paid_and_totalled() {
         70_000
     );
     wallet
-        .ingest_bill(
+        .add_bill(
             authority
                 .sign_bill(bill("B-2", 1, 40_000, day(-3)))
                 .unwrap(),
         )
         .unwrap();
     wallet
-        .ingest_bill(authority.sign_bill(bill("B-3", 1, 10_000, day(2))).unwrap())
+        .add_bill(authority.sign_bill(bill("B-3", 1, 10_000, day(2))).unwrap())
         .unwrap();
     let mut cancelled = bill("B-4", 1, 5_000, day(5));
     cancelled.cancelled = true;
     wallet
-        .ingest_bill(authority.sign_bill(cancelled).unwrap())
+        .add_bill(authority.sign_bill(cancelled).unwrap())
         .unwrap();
 
     let listed = wallet.list_bills(None).unwrap();
@@ -173,7 +173,7 @@ fn bills_are_idempotent_superseded_paid_and_totalled() {
     // A newer version keeps the recorded payment.
     assert_eq!(
         wallet
-            .ingest_bill(authority.sign_bill(bill("B-3", 2, 10_000, day(2))).unwrap())
+            .add_bill(authority.sign_bill(bill("B-3", 2, 10_000, day(2))).unwrap())
             .unwrap()
             .state,
         BillState::Paid
@@ -221,7 +221,7 @@ fn unsigned_untrusted_tampered_and_malformed_bills_are_never_stored() {
     let stranger =
         TestAuthority::create("Fake".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     assert_eq!(
-        failure(wallet.ingest_bill(stranger.sign_bill(bill("B-9", 1, 1000, day(3))).unwrap())),
+        failure(wallet.add_bill(stranger.sign_bill(bill("B-9", 1, 1000, day(3))).unwrap())),
         VerificationFailure::UntrustedSender
     );
     // Tampered (a byte of the payload flipped): the signature fails.
@@ -231,7 +231,7 @@ fn unsigned_untrusted_tampered_and_malformed_bills_are_never_stored() {
         .position(|w| w == b"B-9\x67")
         .unwrap_or(tampered.len() / 2);
     tampered[pos] ^= 0x01;
-    let f = failure(wallet.ingest_bill(tampered));
+    let f = failure(wallet.add_bill(tampered));
     assert!(
         matches!(
             f,
@@ -241,18 +241,18 @@ fn unsigned_untrusted_tampered_and_malformed_bills_are_never_stored() {
     );
     // Unsigned CBOR and garbage.
     assert_eq!(
-        failure(wallet.ingest_bill(vec![0xa1, 0x61, 0x61, 0x01])),
+        failure(wallet.add_bill(vec![0xa1, 0x61, 0x61, 0x01])),
         VerificationFailure::Malformed
     );
     assert_eq!(
-        failure(wallet.ingest_bill(b"not cbor".to_vec())),
+        failure(wallet.add_bill(b"not cbor".to_vec())),
         VerificationFailure::Malformed
     );
     // Signed but not a valid bill.
     let mut zero = bill("B-0", 1, 1, day(3));
     zero.amount_krw = 0;
     assert_eq!(
-        failure(wallet.ingest_bill(authority.sign_bill(zero).unwrap())),
+        failure(wallet.add_bill(authority.sign_bill(zero).unwrap())),
         VerificationFailure::Malformed
     );
     assert!(matches!(
@@ -263,7 +263,7 @@ fn unsigned_untrusted_tampered_and_malformed_bills_are_never_stored() {
         wallet.list_bills(None).unwrap().is_empty(),
         "nothing stored"
     );
-    wallet.ingest_bill(good).unwrap();
+    wallet.add_bill(good).unwrap();
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
     .enumerate()
     {
         wallet
-            .ingest_notification(
+            .add_notification(
                 authority
                     .sign_notification(notice(&format!("N-{i}"), body))
                     .unwrap(),
@@ -287,7 +287,7 @@ fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
     }
     // Dedup by id.
     wallet
-        .ingest_notification(
+        .add_notification(
             authority
                 .sign_notification(notice("N-0", "가까운 검진기관을 방문하세요."))
                 .unwrap(),
@@ -316,7 +316,7 @@ fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
         ("S-2", "문의: 010-1234-5678"),
         ("S-3", "www.nhis-refund.kr 접속"),
     ] {
-        match wallet.ingest_notification(authority.sign_notification(notice(id, body)).unwrap()) {
+        match wallet.add_notification(authority.sign_notification(notice(id, body)).unwrap()) {
             Err(WalletError::Verification {
                 failure: VerificationFailure::CallToAction,
                 detail,
@@ -330,7 +330,7 @@ fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
         TestAuthority::create("Fake".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     assert_eq!(
         failure(
-            wallet.ingest_notification(stranger.sign_notification(notice("F-1", "검진")).unwrap())
+            wallet.add_notification(stranger.sign_notification(notice("F-1", "검진")).unwrap())
         ),
         VerificationFailure::UntrustedSender
     );
@@ -420,7 +420,7 @@ fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
 #[test]
 fn expired_notifications_are_purged_and_expiring_credentials_remind() {
     let events = Arc::new(Events::default());
-    let wallet = Wallet::open(WalletConfig {
+    let wallet = Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -438,7 +438,7 @@ fn expired_notifications_are_purged_and_expiring_credentials_remind() {
         )
         .unwrap();
     wallet
-        .ingest_notification(
+        .add_notification(
             authority
                 .sign_notification(notice("OLD", "지난 안내"))
                 .unwrap(),
@@ -447,7 +447,7 @@ fn expired_notifications_are_purged_and_expiring_credentials_remind() {
     assert_eq!(wallet.purge_expired_notifications().unwrap(), 1);
     let key = wallet.create_device_key().unwrap();
     let cert = authority
-        .issue_certificate(
+        .issue_e_certificate(
             "tax-payment".into(),
             key.public_key,
             r#"{"name":"홍길동","arrears":false}"#.into(),

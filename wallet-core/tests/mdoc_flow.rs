@@ -13,12 +13,12 @@ use wallet_core::mdoc::issuer_signed::{IssuerSigned, IssuerSignedItem, ValidityI
 use wallet_core::mdoc::reader::{ReaderIdentity, ReaderSession};
 use wallet_core::mdoc::request::ItemsRequest;
 use wallet_core::mdoc::response::{DeviceResponse, STATUS_OK};
-use wallet_core::mdoc::{cose, MdocError};
+use wallet_core::mdoc::{cose, DeviceAuthMode, MdocError};
 use wallet_core::time;
 use wallet_core::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
 use wallet_core::verifier::mdoc::{
-    check_against_request, check_issuer_signed, verify_document, DeviceAuthMethod,
-    VerificationContext, VerifiedDocument,
+    check_against_request, check_issuer_signed, verify_document, VerificationContext,
+    VerifiedDocument,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -208,7 +208,7 @@ fn only_age_over_19_leaves_the_device_and_verifies() {
     assert_eq!(verified.elements.len(), 1);
     assert_eq!(verified.elements[0].identifier, "age_over_19");
     assert_eq!(verified.elements[0].value, Value::Bool(true));
-    assert_eq!(verified.device_auth, DeviceAuthMethod::Signature);
+    assert_eq!(verified.device_auth, DeviceAuthMode::Signature);
     assert_eq!(verified.issuing_country.as_deref(), Some("KR"));
     let mut not_returned: Vec<&str> = verified
         .not_returned
@@ -230,7 +230,7 @@ fn mac_device_authentication_verifies() {
         &w.device,
     );
     let verified = verify(&w, &reader, &response, NOW).unwrap();
-    assert_eq!(verified.device_auth, DeviceAuthMethod::Mac);
+    assert_eq!(verified.device_auth, DeviceAuthMode::Mac);
     assert_eq!(verified.elements.len(), 1);
     assert_eq!(
         verified.not_returned,

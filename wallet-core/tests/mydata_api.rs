@@ -9,7 +9,7 @@ use wallet_core::*;
 const NOW: i64 = 1_800_000_000;
 
 fn setup() -> (Arc<Wallet>, Vec<u8>) {
-    let wallet = Wallet::open(WalletConfig {
+    let wallet = Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -104,7 +104,7 @@ fn consent_token_transfer_and_revocation() {
     }
 
     let after = wallet
-        .record_transfer(consent.id.clone(), "income".into(), "국세청".into())
+        .add_transfer(consent.id.clone(), "income".into(), "국세청".into())
         .unwrap();
     assert_eq!(after.transfers.len(), 1);
     assert_eq!(
@@ -113,7 +113,7 @@ fn consent_token_transfer_and_revocation() {
         "periodic consents stay active"
     );
     assert!(matches!(
-        wallet.record_transfer(consent.id.clone(), "medical_records".into(), "병원".into()),
+        wallet.add_transfer(consent.id.clone(), "medical_records".into(), "병원".into()),
         Err(WalletError::InvalidInput { .. })
     ));
 
@@ -129,7 +129,7 @@ fn consent_token_transfer_and_revocation() {
     assert_eq!(past[0].state, ConsentState::Revoked);
     assert_eq!(past[0].transfers[0].data_holder, "국세청");
     assert!(matches!(
-        wallet.record_transfer(consent.id, "income".into(), "국세청".into()),
+        wallet.add_transfer(consent.id, "income".into(), "국세청".into()),
         Err(WalletError::InvalidInput { .. })
     ));
 
@@ -139,7 +139,7 @@ fn consent_token_transfer_and_revocation() {
         .unwrap();
     assert!(!consent_is_revoked(second.token.clone(), revocation).unwrap());
     let used = wallet
-        .record_transfer(second.id.clone(), "income".into(), "국세청".into())
+        .add_transfer(second.id.clone(), "income".into(), "국세청".into())
         .unwrap();
     assert_eq!(
         used.state,

@@ -9,7 +9,7 @@ use wallet_core::*;
 const NOW: i64 = 1_800_000_000;
 
 fn wallet() -> Arc<Wallet> {
-    Wallet::open(WalletConfig {
+    Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -173,7 +173,7 @@ fn age_over_19_only_from_qr_to_verified_report() {
         ("age_over_19", "true")
     );
     assert_eq!(mdl.elements[0].value_cbor, vec![0xf5]);
-    assert_eq!(mdl.device_authentication, DeviceAuthentication::Signature);
+    assert_eq!(mdl.device_authentication, DeviceAuthMode::Signature);
     assert_eq!(mdl.issuing_country.as_deref(), Some("KR"));
     assert_eq!(mdl.not_returned.len(), 2);
 
@@ -289,7 +289,7 @@ fn mac_mode_two_documents_and_a_missing_one() {
     assert!(report
         .documents
         .iter()
-        .all(|d| d.device_authentication == DeviceAuthentication::Mac));
+        .all(|d| d.device_authentication == DeviceAuthMode::Mac));
     assert_eq!(report.documents[0].elements[0].display, "길동");
     assert_eq!(
         report.document_errors,

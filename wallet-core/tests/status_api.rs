@@ -76,7 +76,7 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
         .unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
     let events = Arc::new(Events::default());
-    let wallet = Wallet::open(WalletConfig {
+    let wallet = Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -96,7 +96,7 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
 
     let cert_key = wallet.create_device_key().unwrap();
     let cert = authority
-        .issue_certificate(
+        .issue_e_certificate(
             "tax-payment".into(),
             cert_key.public_key.clone(),
             r#"{"name":"홍길동","arrears":false}"#.into(),
@@ -357,7 +357,7 @@ fn status_fails_closed_on_unknown_values_unreadable_references_and_failed_lists(
         .build()
         .unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
-    let wallet = Wallet::open(WalletConfig {
+    let wallet = Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -380,7 +380,7 @@ fn status_fails_closed_on_unknown_values_unreadable_references_and_failed_lists(
     let issue = |uri: &str, index: u64| {
         let key = wallet.create_device_key().unwrap();
         let sd_jwt = authority
-            .issue_certificate(
+            .issue_e_certificate(
                 "tax-payment".into(),
                 key.public_key,
                 r#"{"name":"홍길동","arrears":false}"#.into(),

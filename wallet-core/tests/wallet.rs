@@ -42,7 +42,7 @@ fn config(path: Option<String>) -> WalletConfig {
 }
 
 fn memory_wallet() -> Arc<Wallet> {
-    Wallet::open(config(None)).unwrap()
+    Wallet::open_blocking(config(None)).unwrap()
 }
 
 /// A test issuing authority named `name`, on the wallet's clock.
@@ -80,7 +80,7 @@ fn add_mdl(w: &Wallet, a: &TestAuthority) -> (String, Vec<u8>) {
 fn add_cert(w: &Wallet, a: &TestAuthority) -> (String, Vec<u8>) {
     let key = w.create_device_key().unwrap();
     let sd_jwt = a
-        .issue_certificate(
+        .issue_e_certificate(
             "tax-payment".into(),
             key.public_key,
             r#"{"name":"홍길동","arrears":false}"#.into(),
@@ -303,7 +303,7 @@ fn pin_lifecycle_delay_and_lockout() {
         clock: Some(clock.clone()),
         ..config(Some(path.clone()))
     };
-    let w = Wallet::open(cfg()).unwrap();
+    let w = Wallet::open_blocking(cfg()).unwrap();
     let gov = authority("Gov");
     let (id, raw) = add_mdl(&w, &gov);
     w.add_trust_anchor(
@@ -383,7 +383,7 @@ fn pin_lifecycle_delay_and_lockout() {
     ));
     assert_eq!(w.status().unwrap().pin_retry_at, Some(retry_at));
     w.close_store().unwrap();
-    let w = Wallet::open(cfg()).unwrap();
+    let w = Wallet::open_blocking(cfg()).unwrap();
     assert!(
         !w.status().unwrap().unlocked,
         "a wallet with a PIN opens locked"
@@ -469,7 +469,7 @@ fn pin_lifecycle_delay_and_lockout() {
 #[test]
 fn a_locked_out_citizen_can_erase_and_start_again() {
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
-    let w = Wallet::open(WalletConfig {
+    let w = Wallet::open_blocking(WalletConfig {
         clock: Some(clock.clone()),
         ..config(None)
     })
@@ -514,7 +514,7 @@ fn a_rolled_back_try_counter_locks_the_wallet_out() {
         clock: Some(clock.clone()),
         ..config(Some(path.clone()))
     };
-    let w = Wallet::open(cfg()).unwrap();
+    let w = Wallet::open_blocking(cfg()).unwrap();
     w.set_pin("123456".into()).unwrap();
     w.close_store().unwrap();
     // Keep the counter row as it is now (no failures)...
@@ -525,7 +525,7 @@ fn a_rolled_back_try_counter_locks_the_wallet_out() {
             |r| r.get(0),
         )
         .unwrap();
-    let w = Wallet::open(cfg()).unwrap();
+    let w = Wallet::open_blocking(cfg()).unwrap();
     for _ in 0..3 {
         let _ = w.verify_pin("000000".into());
         clock.advance(600);
@@ -538,7 +538,7 @@ fn a_rolled_back_try_counter_locks_the_wallet_out() {
             [&saved],
         )
         .unwrap();
-    let w = Wallet::open(cfg()).unwrap();
+    let w = Wallet::open_blocking(cfg()).unwrap();
     assert!(w.status().unwrap().pin_locked_out, "read as locked out");
     assert!(matches!(
         w.verify_pin("123456".into()),
@@ -554,7 +554,7 @@ fn a_rolled_back_try_counter_locks_the_wallet_out() {
 fn close_and_reopen_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "w.jigap");
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path.clone()))).unwrap();
     assert!(w.status().unwrap().newly_created);
     let key = w.create_device_key().unwrap();
     let (id, raw) = add_mdl(&w, &authority("Reopen"));
@@ -565,7 +565,7 @@ fn close_and_reopen_keeps_everything() {
         Err(WalletError::Closed)
     ));
 
-    let w = Wallet::open(WalletConfig {
+    let w = Wallet::open_blocking(WalletConfig {
         create_if_missing: false,
         ..config(Some(path.clone()))
     })
@@ -585,7 +585,7 @@ fn close_and_reopen_keeps_everything() {
 fn missing_store_is_not_created_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "absent.jigap");
-    let err = Wallet::open(WalletConfig {
+    let err = Wallet::open_blocking(WalletConfig {
         create_if_missing: false,
         ..config(Some(path.clone()))
     })
@@ -598,7 +598,7 @@ fn missing_store_is_not_created_unless_asked() {
 fn wrong_passphrase_is_wrong_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "w.jigap");
-    Wallet::open(config(Some(path.clone())))
+    Wallet::open_blocking(config(Some(path.clone())))
         .unwrap()
         .close_store()
         .unwrap();
@@ -606,8 +606,11 @@ fn wrong_passphrase_is_wrong_key() {
         key_protector: passphrase_key_protector_with_cost("not it".into(), 10_000).unwrap(),
         ..config(Some(path.clone()))
     };
-    assert!(matches!(Wallet::open(wrong), Err(WalletError::WrongKey)));
-    Wallet::open(config(Some(path))).unwrap();
+    assert!(matches!(
+        Wallet::open_blocking(wrong),
+        Err(WalletError::WrongKey)
+    ));
+    Wallet::open_blocking(config(Some(path))).unwrap();
 }
 
 #[test]
@@ -616,7 +619,7 @@ fn corrupt_store_is_reported_and_left_alone() {
     let path = path_in(&dir, "junk.jigap");
     let junk: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&path, &junk).unwrap();
-    let err = Wallet::open(config(Some(path.clone()))).unwrap_err();
+    let err = Wallet::open_blocking(config(Some(path.clone()))).unwrap_err();
     assert!(matches!(err, WalletError::StoreCorrupt { .. }), "{err:?}");
     assert_eq!(std::fs::read(&path).unwrap(), junk, "never recreated");
 
@@ -628,7 +631,7 @@ fn corrupt_store_is_reported_and_left_alone() {
             .unwrap();
     }
     assert!(matches!(
-        Wallet::open(config(Some(other.clone()))),
+        Wallet::open_blocking(config(Some(other.clone()))),
         Err(WalletError::StoreCorrupt { .. })
     ));
     let conn = rusqlite_open(&other);
@@ -646,7 +649,7 @@ fn rusqlite_open(path: &str) -> rusqlite::Connection {
 fn newer_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "w.jigap");
-    Wallet::open(config(Some(path.clone())))
+    Wallet::open_blocking(config(Some(path.clone())))
         .unwrap()
         .close_store()
         .unwrap();
@@ -655,7 +658,7 @@ fn newer_store_is_refused() {
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     assert!(matches!(
-        Wallet::open(config(Some(path))),
+        Wallet::open_blocking(config(Some(path))),
         Err(WalletError::UnsupportedStoreVersion { found: 99, .. })
     ));
 }
@@ -664,7 +667,7 @@ fn newer_store_is_refused() {
 fn tampered_rows_are_typed_errors_never_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "w.jigap");
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path.clone()))).unwrap();
     let (a, _) = add_mdl(&w, &authority("issuer-a"));
     let (b, _) = add_mdl(&w, &authority("issuer-b"));
     let issuer_a = issuer_of(&w, &a);
@@ -709,7 +712,7 @@ fn tampered_rows_are_typed_errors_never_garbage() {
         )
         .unwrap();
     }
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path.clone()))).unwrap();
     assert!(matches!(
         w.get_credential(a.clone()),
         Err(WalletError::StoreCorrupt { .. })
@@ -743,7 +746,7 @@ fn tampered_rows_are_typed_errors_never_garbage() {
             .unwrap();
     }
     assert!(matches!(
-        Wallet::open(config(Some(path.clone()))),
+        Wallet::open_blocking(config(Some(path.clone()))),
         Err(WalletError::WrongKey)
     ));
     {
@@ -752,7 +755,7 @@ fn tampered_rows_are_typed_errors_never_garbage() {
             .unwrap();
     }
     assert!(matches!(
-        Wallet::open(config(Some(path))),
+        Wallet::open_blocking(config(Some(path))),
         Err(WalletError::StoreCorrupt { .. })
     ));
 }
@@ -774,7 +777,7 @@ fn no_plaintext_in_the_database_or_its_wal() {
         b"HONGSCANMARKER",
         b"11-23-456789-01",
     ];
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path.clone()))).unwrap();
     w.set_pin("482916".into()).unwrap();
     let mut portrait = b"RAW-CREDENTIAL-BYTES-0123456789".to_vec();
     portrait.extend_from_slice(&[0u8; 64]);
@@ -820,7 +823,7 @@ fn no_plaintext_in_the_database_or_its_wal() {
     scan("closed");
 
     // The software key's private scalar is sealed too: it must not be in the file.
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path.clone()))).unwrap();
     w.verify_pin("482916".into()).unwrap();
     w.close_store().unwrap();
 }
@@ -898,7 +901,7 @@ impl SecureArea for HostArea {
 #[test]
 fn host_secure_area_signs_and_failures_leave_the_wallet_usable() {
     let area = Arc::new(HostArea::default());
-    let w = Wallet::open(WalletConfig {
+    let w = Wallet::open_blocking(WalletConfig {
         secure_area: Some(area.clone()),
         ..config(None)
     })
@@ -995,11 +998,11 @@ fn failing_key_protector_is_a_host_callback_error_and_loses_nothing() {
         ..config(Some(path.clone()))
     };
     assert!(matches!(
-        Wallet::open(cfg()),
+        Wallet::open_blocking(cfg()),
         Err(WalletError::HostCallback { .. })
     ));
     *flaky.fail.lock().unwrap() = false;
-    let w = Wallet::open(cfg()).unwrap();
+    let w = Wallet::open_blocking(cfg()).unwrap();
     assert!(
         w.status().unwrap().newly_created,
         "the failed first open left nothing half-made"
@@ -1008,12 +1011,16 @@ fn failing_key_protector_is_a_host_callback_error_and_loses_nothing() {
     w.close_store().unwrap();
     *flaky.fail.lock().unwrap() = true;
     assert!(matches!(
-        Wallet::open(cfg()),
+        Wallet::open_blocking(cfg()),
         Err(WalletError::HostCallback { .. })
     ));
     *flaky.fail.lock().unwrap() = false;
     assert_eq!(
-        Wallet::open(cfg()).unwrap().get_credential(id).unwrap().raw,
+        Wallet::open_blocking(cfg())
+            .unwrap()
+            .get_credential(id)
+            .unwrap()
+            .raw,
         raw
     );
 }
@@ -1053,7 +1060,7 @@ fn expiry_follows_the_injected_clock() {
 fn wipe_crypto_erases_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "w.jigap");
-    let w = Wallet::open(config(Some(path.clone()))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path.clone()))).unwrap();
     w.set_pin("112233".into()).unwrap();
     let a = authority("Wipe");
     for _ in 0..3u8 {
@@ -1089,7 +1096,7 @@ fn wipe_crypto_erases_and_reports() {
         }
     }
     // Reopening gives a new, empty wallet.
-    let w = Wallet::open(config(Some(path))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path))).unwrap();
     let status = w.status().unwrap();
     assert!(status.newly_created && !status.pin_set && status.credential_count == Some(0));
 }
@@ -1097,7 +1104,7 @@ fn wipe_crypto_erases_and_reports() {
 #[test]
 fn wipe_deletes_host_keys() {
     let area = Arc::new(HostArea::default());
-    let w = Wallet::open(WalletConfig {
+    let w = Wallet::open_blocking(WalletConfig {
         secure_area: Some(area.clone()),
         ..config(None)
     })
@@ -1142,7 +1149,7 @@ fn wipe_deletes_host_keys() {
 #[test]
 fn a_wipe_whose_host_keys_survive_is_not_reported_as_success() {
     let area = Arc::new(HostArea::default());
-    let w = Wallet::open(WalletConfig {
+    let w = Wallet::open_blocking(WalletConfig {
         secure_area: Some(area.clone()),
         ..config(None)
     })
@@ -1187,7 +1194,7 @@ fn async_exports_run_off_the_callers_thread() {
 #[test]
 fn concurrent_use_from_many_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let w = Wallet::open(config(Some(path_in(&dir, "w.jigap")))).unwrap();
+    let w = Wallet::open_blocking(config(Some(path_in(&dir, "w.jigap")))).unwrap();
     let authorities: Vec<_> = (0..4).map(|t| authority(&format!("issuer-{t}"))).collect();
     let handles: Vec<_> = authorities
         .iter()

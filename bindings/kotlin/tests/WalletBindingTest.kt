@@ -156,7 +156,7 @@ fun main() {
     var credentialBytes = ByteArray(0)
 
     test("open a wallet on a file, set and verify a PIN") {
-        val wallet = Wallet.open(WalletConfig(path = path, keyProtector = protector()))
+        val wallet = Wallet.openBlocking(WalletConfig(path = path, keyProtector = protector()))
         expect(wallet.status().newlyCreated, "new store")
         wallet.setPin("123456")
         wallet.lock()
@@ -172,14 +172,14 @@ fun main() {
     }
 
     test("add and list credentials with byte arrays intact") {
-        val wallet = Wallet.open(WalletConfig(path = path, createIfMissing = false, keyProtector = protector()))
+        val wallet = Wallet.openBlocking(WalletConfig(path = path, createIfMissing = false, keyProtector = protector()))
         wallet.verifyPin("123456")
         val (id, bytes) = addMdl(wallet, allBytes)
         credentialId = id
         credentialBytes = bytes
         val certKey = wallet.createDeviceKey()
         wallet.addSdJwt(
-            police.issueCertificate("tax-payment", certKey.publicKey, """{"name":"홍길동","arrears":false}""", null),
+            police.issueECertificate("tax-payment", certKey.publicKey, """{"name":"홍길동","arrears":false}""", null),
             certKey.alias,
         )
         val page = wallet.listCredentials(CredentialFilter(format = CredentialFormat.MSO_MDOC), 0u, 10u)
@@ -199,9 +199,9 @@ fun main() {
 
     test("close and reopen with data intact; wrong passphrase is WrongKey") {
         expectThrows<WalletException.WrongKey> {
-            Wallet.open(WalletConfig(path = path, keyProtector = passphraseKeyProtectorWithCost("nope", 10_000u)))
+            Wallet.openBlocking(WalletConfig(path = path, keyProtector = passphraseKeyProtectorWithCost("nope", 10_000u)))
         }
-        Wallet.open(WalletConfig(path = path, keyProtector = protector())).use { wallet ->
+        Wallet.openBlocking(WalletConfig(path = path, keyProtector = protector())).use { wallet ->
             expect(!wallet.status().unlocked, "opens locked")
             wallet.verifyPin("123456")
             expect(wallet.getCredential(credentialId).raw.contentEquals(credentialBytes), "bytes after reopen")
@@ -211,7 +211,7 @@ fun main() {
 
     test("a SecureArea written in Kotlin signs for the core") {
         val area = JcaSecureArea()
-        Wallet.open(WalletConfig(keyProtector = protector(), secureArea = area, clock = fixedClock(1_800_000_000L))).use { wallet ->
+        Wallet.openBlocking(WalletConfig(keyProtector = protector(), secureArea = area, clock = fixedClock(1_800_000_000L))).use { wallet ->
             val key = wallet.createDeviceKey()
             expect(key.publicKey.size == 65 && key.publicKey[0] == 4.toByte(), "SEC1 public key")
             val jwt = wallet.keyProofJwt(key.alias, "https://issuer.example", "nonce-1")
@@ -227,7 +227,7 @@ fun main() {
 
     test("a throwing callback becomes HostCallback and the wallet stays usable") {
         val area = JcaSecureArea()
-        Wallet.open(WalletConfig(keyProtector = protector(), secureArea = area)).use { wallet ->
+        Wallet.openBlocking(WalletConfig(keyProtector = protector(), secureArea = area)).use { wallet ->
             val key = wallet.createDeviceKey()
             area.failing = true
             val e = expectThrows<WalletException.HostCallback> { wallet.keyProofJwt(key.alias, "aud", null) }
@@ -263,7 +263,7 @@ fun main() {
     }
 
     test("a full mdoc presentation: the host only carries bytes") {
-        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
         val authority = TestAuthority.create("Kotlin Test", "KR", null)
         val key = wallet.createDeviceKey()
         val mdl = authority.issueMdl(
@@ -311,16 +311,16 @@ fun main() {
     }
 
     test("an SD-JWT certificate presented with key binding and verified") {
-        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
         val authority = TestAuthority.create("Kotlin Test", "KR", null)
         val key = wallet.createDeviceKey()
-        val issued = authority.issueCertificate(
+        val issued = authority.issueECertificate(
             "resident-abstract", key.publicKey,
             """{"name":"홍길동","resident_registration_number":"900505-1234567","address":{"region":"서울특별시","locality":"종로구"}}""",
             null,
         )
         val id = wallet.addSdJwt(issued, key.alias)
-        val view = wallet.certificateView(id)
+        val view = wallet.eCertificateView(id)
         expect(view.claims.any { it.path == "/resident_registration_number" && it.disclosable }, "RRN can be withheld")
         val presentation = wallet.presentSdJwt(id, listOf("/name", "/address/locality"), "https://bank.example", "n-1")
         val verifier = SdJwtVerifier(SdJwtVerifierConfig(trustedIssuerCertificates = listOf(authority.rootCertificate(TrustRole.SD_JWT_ISSUER))))
@@ -332,22 +332,22 @@ fun main() {
     }
 
     test("bills and the inbox: signed ingest, smishing refused, paging") {
-        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
         val authority = TestAuthority.create("Kotlin Gov", "KR", null)
         wallet.addTrustAnchor(TrustRole.SENDER, authority.rootCertificate(TrustRole.SENDER))
-        val bill = wallet.ingestBill(authority.signBill(BillDraft(
+        val bill = wallet.addBill(authority.signBill(BillDraft(
             id = "TAX-1", version = 1uL, senderName = "종로구청", kind = BillKind.LOCAL_TAX, title = "주민세",
             amountKrw = 75_000uL, dueDate = "2099-12-31", payeeAccount = "가상계좌", period = "2099",
         )))
         expect(bill.state == BillState.UNPAID && bill.amountKrw == 75_000uL, "$bill")
         for (i in 0 until 5) {
-            wallet.ingestNotification(authority.signNotification(NotificationDraft(
+            wallet.addNotification(authority.signNotification(NotificationDraft(
                 id = "N-$i", category = NotificationCategory.HEALTH_CHECKUP, titleKo = "검진 $i",
                 bodyKo = "올해 검진 대상자입니다.", priority = Priority.NORMAL,
             )))
         }
         val smish = expectThrows<WalletException.Verification> {
-            wallet.ingestNotification(authority.signNotification(NotificationDraft(
+            wallet.addNotification(authority.signNotification(NotificationDraft(
                 id = "S-1", category = NotificationCategory.TAX, titleKo = "환급", bodyKo = "문의 010-1234-5678",
                 priority = Priority.HIGH,
             )))
@@ -360,7 +360,7 @@ fun main() {
     }
 
     test("an eligibility check on the device") {
-        val wallet = Wallet.open(WalletConfig(keyProtector = protector()))
+        val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
         val gov = TestAuthority.create("Kotlin Gov", "KR", null)
         wallet.addTrustAnchor(TrustRole.CATALOG_PUBLISHER, gov.rootCertificate(TrustRole.CATALOG_PUBLISHER))
         wallet.setBenefitOptIn(true)

@@ -117,7 +117,7 @@ class WalletBindingTest(unittest.TestCase):
         self.dir.cleanup()
 
     def open(self, **kwargs):
-        return jigap.Wallet.open(jigap.WalletConfig(path=self.path, key_protector=protector(), **kwargs))
+        return jigap.Wallet.open_blocking(jigap.WalletConfig(path=self.path, key_protector=protector(), **kwargs))
 
     def test_pin_set_verify_and_typed_errors(self):
         wallet = self.open()
@@ -149,7 +149,7 @@ class WalletBindingTest(unittest.TestCase):
         with self.assertRaises(jigap.WalletError.Closed):
             wallet.status()
         with self.assertRaises(jigap.WalletError.WrongKey):
-            jigap.Wallet.open(jigap.WalletConfig(
+            jigap.Wallet.open_blocking(jigap.WalletConfig(
                 path=self.path, key_protector=jigap.passphrase_key_protector_with_cost("nope", 10_000)))
         again = self.open(create_if_missing=False)
         self.assertFalse(again.status().newly_created)
@@ -159,7 +159,7 @@ class WalletBindingTest(unittest.TestCase):
 
     def test_python_secure_area_signs_and_failures_are_host_callback(self):
         area = HostSecureArea()
-        wallet = jigap.Wallet.open(jigap.WalletConfig(
+        wallet = jigap.Wallet.open_blocking(jigap.WalletConfig(
             key_protector=protector(), secure_area=area, clock=jigap.fixed_clock(1_800_000_000)))
         key = wallet.create_device_key()
         self.assertEqual(len(key.public_key), 65)
@@ -234,7 +234,7 @@ class WalletBindingTest(unittest.TestCase):
         wallet = self.open()
         authority = jigap.TestAuthority.create("Python Test", "KR", None)
         key = wallet.create_device_key()
-        issued = authority.issue_certificate("resident-abstract", key.public_key, json.dumps(
+        issued = authority.issue_e_certificate("resident-abstract", key.public_key, json.dumps(
             {"name": "홍길동", "resident_registration_number": "900505-1234567",
              "address": {"region": "서울특별시", "locality": "종로구"}}), None)
         cid = wallet.add_sd_jwt(issued, key.alias)
@@ -254,16 +254,16 @@ class WalletBindingTest(unittest.TestCase):
         wallet = self.open()
         authority = jigap.TestAuthority.create("Python Gov", "KR", None)
         wallet.add_trust_anchor(jigap.TrustRole.SENDER, authority.root_certificate(jigap.TrustRole.SENDER))
-        bill = wallet.ingest_bill(authority.sign_bill(jigap.BillDraft(
+        bill = wallet.add_bill(authority.sign_bill(jigap.BillDraft(
             id="TAX-1", version=1, sender_name="종로구청", kind=jigap.BillKind.LOCAL_TAX, title="주민세",
             amount_krw=75_000, due_date="2099-12-31", payee_account="가상계좌", period="2099")))
         self.assertEqual(bill.state, jigap.BillState.UNPAID)
         for i in range(3):
-            wallet.ingest_notification(authority.sign_notification(jigap.NotificationDraft(
+            wallet.add_notification(authority.sign_notification(jigap.NotificationDraft(
                 id=f"N-{i}", category=jigap.NotificationCategory.GENERAL, title_ko="안내", body_ko="안내입니다.",
                 priority=jigap.Priority.NORMAL)))
         with self.assertRaises(jigap.WalletError.Verification) as failure:
-            wallet.ingest_notification(authority.sign_notification(jigap.NotificationDraft(
+            wallet.add_notification(authority.sign_notification(jigap.NotificationDraft(
                 id="S", category=jigap.NotificationCategory.TAX, title_ko="환급", body_ko="https://bit.ly/x",
                 priority=jigap.Priority.HIGH)))
         self.assertEqual(failure.exception.failure, jigap.VerificationFailure.CALL_TO_ACTION)

@@ -117,7 +117,7 @@ impl SecureArea for HostKeys {
 struct Outcome {
     released: Vec<(String, String)>,
     withheld: Vec<String>,
-    device_auth: DeviceAuthentication,
+    device_auth: DeviceAuthMode,
     eligible: Vec<String>,
     unknown: usize,
     evaluated: usize,
@@ -125,7 +125,7 @@ struct Outcome {
 
 fn run() -> Result<Outcome, WalletError> {
     let host_keys = Arc::new(HostKeys::default());
-    let wallet = Wallet::open(WalletConfig {
+    let wallet = Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("sample host secret".into(), 10_000)?,
@@ -276,7 +276,7 @@ mod tests {
             vec![("age_over_65".to_string(), "true".to_string())]
         );
         assert_eq!(outcome.withheld, vec!["family_name".to_string()]);
-        assert_eq!(outcome.device_auth, DeviceAuthentication::Mac);
+        assert_eq!(outcome.device_auth, DeviceAuthMode::Mac);
         assert!(outcome.evaluated > 0);
         assert!(
             !outcome.eligible.is_empty(),

@@ -26,20 +26,20 @@ do {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let protector = try passphraseKeyProtectorWithCost(passphrase: "sample app secret", iterations: 10_000)
-    let wallet = try Wallet.open(config: WalletConfig(
+    let wallet = try Wallet.openBlocking(config: WalletConfig(
         path: directory.appendingPathComponent("wallet.jigap").path, keyProtector: protector))
 
     // The government issues the certificate to a key the wallet made for it.
     let government = try TestAuthority.create(name: "Sample Ministry", country: "KR", clock: nil)
     let key = try wallet.createDeviceKey()
-    let issued = try government.issueCertificate(
+    let issued = try government.issueECertificate(
         certificateType: "resident-abstract", devicePublicKey: key.publicKey,
         claimsJson: #"{"name":"김지갑","resident_registration_number":"950301-2345678","address":{"region":"서울특별시","locality":"마포구"}}"#,
         status: nil)
     let id = try wallet.addSdJwt(sdJwt: issued, keyAlias: key.alias)
 
     // The consent screen lists what can be withheld.
-    let view = try wallet.certificateView(credentialId: id)
+    let view = try wallet.eCertificateView(credentialId: id)
     let disclosable = view.claims.filter { $0.disclosable }.map { $0.path }
     print("disclosable claims: \(disclosable.joined(separator: ", "))")
     require(disclosable.contains("/resident_registration_number"), "the number can be withheld")

@@ -436,18 +436,18 @@ impl TestAuthority {
         .map_err(issuer_error)
     }
 
-    /// Issues an electronic certificate of catalogue type `certificate_type` (short name or
+    /// Issues an e-certificate of catalogue type `certificate_type` (short name or
     /// `vct`) as an SD-JWT VC bound to `device_public_key`. `claims_json` is a JSON object; the
     /// catalogue says which claims are selectively disclosable. `status` points at a status
     /// list entry. Returns the compact issuance `<JWS>~<Disclosures>~`.
-    pub fn issue_certificate(
+    pub fn issue_e_certificate(
         &self,
         certificate_type: String,
         device_public_key: Vec<u8>,
         claims_json: String,
         status: Option<StatusListEntry>,
     ) -> Result<String, WalletError> {
-        let kind = crate::documents::certificates::find(&certificate_type).ok_or_else(|| {
+        let kind = crate::documents::e_certificates::find(&certificate_type).ok_or_else(|| {
             WalletError::invalid(format!("unknown certificate type {certificate_type}"))
         })?;
         let claims: serde_json::Value = serde_json::from_str(&claims_json)
@@ -474,7 +474,7 @@ impl TestAuthority {
             .signer(TrustRole::SdJwtIssuer)
             .map_err(issuer_error)?;
         let chain = [signer.certificate.clone()];
-        let disclosable = crate::documents::certificates::disclosable_paths(kind, &claims);
+        let disclosable = crate::documents::e_certificates::disclosable_paths(kind, &claims);
         issue_sd_jwt(signer, &chain, &envelope, &claims, &disclosable).map_err(issuer_error)
     }
 
@@ -578,6 +578,27 @@ impl TestAuthority {
 
 #[uniffi::export]
 impl TestAuthority {
+    /// Checks a wallet's key proof (OpenID4VCI `openid4vci-proof+jwt`) as this issuer,
+    /// `audience`, would before issuing to the key: signature with the header's key, `aud`,
+    /// `nonce` when one was sent, `iat` within five minutes. Returns the proven public key.
+    pub fn verify_key_proof(
+        &self,
+        proof: String,
+        audience: String,
+        nonce: Option<String>,
+    ) -> Result<Vec<u8>, WalletError> {
+        let now = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        crate::issuance::proof::verify(&proof, &audience, nonce.as_deref(), now, 300, 60).map_err(
+            |e| WalletError::Verification {
+                failure: super::VerificationFailure::KeyProof,
+                detail: e.to_string(),
+            },
+        )
+    }
+
     /// Signs a re-verification token for a locked-out wallet's `challenge`, as the
     /// authority's identity verifier, valid `valid_seconds` from now: what
     /// `Wallet.reset_pin` takes after the citizen re-verified.

@@ -184,6 +184,9 @@ pub enum VerificationFailure {
     UntrustedSender,
     /// A notification's text carries a link or a phone number (refused against smishing).
     CallToAction,
+    /// A key proof (OpenID4VCI) is malformed, for another issuer or nonce, stale, or its
+    /// signature does not verify.
+    KeyProof,
     /// A PIN re-verification token is not signed by a trusted identity verifier, is for
     /// another challenge, or has expired.
     Reverification,

@@ -240,7 +240,7 @@ impl Wallet {
     }
 
     /// Adds a notification unless one with its id exists; returns whether it was new.
-    pub(super) fn add_notification(&self, n: &Notification) -> Result<bool, WalletError> {
+    pub(super) fn store_notification(&self, n: &Notification) -> Result<bool, WalletError> {
         if self.store.get_document(KIND_NOTIFICATION, &n.id)?.is_some() {
             return Ok(false);
         }
@@ -266,7 +266,7 @@ impl Wallet {
         body_ko: String,
         reference: Option<String>,
     ) -> Result<bool, WalletError> {
-        self.add_notification(&Notification {
+        self.store_notification(&Notification {
             id,
             sender: "Jigap".into(),
             category,
@@ -287,26 +287,26 @@ impl Wallet {
     /// Verifies a signed bill from a registered sender and stores it. Idempotent by id: the
     /// same or an older version changes nothing; a newer version supersedes (keeping a recorded
     /// payment). Returns the bill as stored.
-    pub fn ingest_bill(&self, signed_bill: Vec<u8>) -> Result<BillRecord, WalletError> {
+    pub fn add_bill(&self, signed_bill: Vec<u8>) -> Result<BillRecord, WalletError> {
         self.require_unlocked()?;
         let payload = self.verify_sender_payload(&signed_bill)?;
-        let mut bill = bills::parse(&payload.body, &payload.sender)
+        let incoming = bills::parse(&payload.body, &payload.sender)
             .map_err(|e| verification(VerificationFailure::Malformed, e.to_string()))?;
         let today = self.today()?;
-        if let Some(existing) = self.store.get_document(KIND_BILL, &bill.id)? {
-            let existing: Bill = decode(&existing.body)?;
-            if existing.sender != bill.sender {
-                return Err(WalletError::invalid(format!(
-                    "bill {} belongs to another sender",
-                    bill.id
-                )));
-            }
-            if existing.version >= bill.version {
-                return Ok(bill_record(&existing, today));
-            }
-            bill.receipt = existing.receipt;
-            bill.paid_at = existing.paid_at;
-        }
+        let existing: Option<Bill> = self
+            .store
+            .get_document(KIND_BILL, &incoming.id)?
+            .map(|d| decode(&d.body))
+            .transpose()?;
+        let Some(bill) = Bill::supersede(existing.as_ref(), incoming)
+            .map_err(|e| WalletError::invalid(e.to_string()))?
+        else {
+            return existing
+                .map(|b| bill_record(&b, today))
+                .ok_or_else(|| WalletError::Internal {
+                    reason: "a bill to keep without one held".into(),
+                });
+        };
         self.store.put_document(
             KIND_BILL,
             &StoredDocument {
@@ -323,43 +323,26 @@ impl Wallet {
     pub fn list_bills(&self, state: Option<BillState>) -> Result<Vec<BillRecord>, WalletError> {
         self.require_unlocked()?;
         let today = self.today()?;
-        let mut bills: Vec<BillRecord> = self
-            .bills()?
+        let mut held = self.bills()?;
+        bills::display_order(&mut held, today);
+        Ok(held
             .iter()
+            .filter(|b| state.is_none_or(|s| b.state(today) == s))
             .map(|b| bill_record(b, today))
-            .filter(|b| state.is_none_or(|s| b.state == s))
-            .collect();
-        let open = |b: &BillRecord| matches!(b.state, BillState::Unpaid | BillState::Overdue);
-        bills.sort_by(|a, b| match (open(a), open(b)) {
-            (true, false) => std::cmp::Ordering::Less,
-            (false, true) => std::cmp::Ordering::Greater,
-            (true, true) => a.due_date.cmp(&b.due_date),
-            (false, false) => b.due_date.cmp(&a.due_date),
-        });
-        Ok(bills)
+            .collect())
     }
 
     /// Records a payment.
     pub fn mark_bill_paid(&self, id: String, receipt: String) -> Result<BillRecord, WalletError> {
         self.require_unlocked()?;
-        if receipt.trim().is_empty() || receipt.len() > 256 {
-            return Err(WalletError::invalid(
-                "a receipt reference is 1 to 256 bytes",
-            ));
-        }
         let stored = self
             .store
             .get_document(KIND_BILL, &id)?
             .ok_or_else(|| WalletError::not_found(format!("bill {id}")))?;
         let mut bill: Bill = decode(&stored.body)?;
         let today = self.today()?;
-        match bill.state(today) {
-            BillState::Cancelled => return Err(WalletError::invalid("the bill was cancelled")),
-            BillState::Paid => return Err(WalletError::invalid("the bill is already paid")),
-            _ => {}
-        }
-        bill.receipt = Some(receipt);
-        bill.paid_at = Some(self.now()?);
+        bill.mark_paid(receipt, self.now()?, today)
+            .map_err(|e| WalletError::invalid(e.to_string()))?;
         self.store.put_document(
             KIND_BILL,
             &StoredDocument {
@@ -374,25 +357,9 @@ impl Wallet {
     pub fn bill_totals_by_month(&self) -> Result<Vec<MonthTotal>, WalletError> {
         self.require_unlocked()?;
         let today = self.today()?;
-        let mut months: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
-        for bill in self.bills()? {
-            let state = bill.state(today);
-            if state == BillState::Cancelled {
-                continue;
-            }
-            let month: String = time::format_full_date(bill.due_date)
-                .chars()
-                .take(7)
-                .collect();
-            let entry = months.entry(month).or_default();
-            entry.0 = entry.0.saturating_add(bill.amount_krw);
-            if state != BillState::Paid {
-                entry.1 = entry.1.saturating_add(bill.amount_krw);
-            }
-        }
-        Ok(months
+        Ok(bills::totals_by_month(&self.bills()?, today)
             .into_iter()
-            .map(|(month, (total_krw, unpaid_krw))| MonthTotal {
+            .map(|(month, total_krw, unpaid_krw)| MonthTotal {
                 month,
                 total_krw,
                 unpaid_krw,
@@ -405,14 +372,7 @@ impl Wallet {
     pub fn bills_due_within(&self, days: u32) -> Result<Vec<BillRecord>, WalletError> {
         self.require_unlocked()?;
         let today = self.today()?;
-        let mut due: Vec<Bill> = self
-            .bills()?
-            .into_iter()
-            .filter(|b| {
-                b.state(today) == BillState::Unpaid && b.due_date - today <= i64::from(days)
-            })
-            .collect();
-        due.sort_by_key(|b| b.due_date);
+        let due = bills::due_within(self.bills()?, today, days);
         for bill in &due {
             self.emit(WalletEvent::BillDue {
                 bill_id: bill.id.clone(),
@@ -440,14 +400,14 @@ impl Wallet {
 
     /// Verifies a signed notification from a registered sender and adds it to the inbox
     /// (deduplicated by id). Text with a link or a phone number is refused with the reason.
-    pub fn ingest_notification(
+    pub fn add_notification(
         &self,
         signed_notification: Vec<u8>,
     ) -> Result<NotificationRecord, WalletError> {
         self.require_unlocked()?;
         let payload = self.verify_sender_payload(&signed_notification)?;
         let notification = notifications::parse(&payload.body, &payload.sender)?;
-        self.add_notification(&notification)?;
+        self.store_notification(&notification)?;
         let stored = self
             .store
             .get_document(KIND_NOTIFICATION, &notification.id)?

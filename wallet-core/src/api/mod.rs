@@ -7,7 +7,7 @@
 #[cfg(feature = "issuer")]
 mod authority;
 mod benefits;
-mod certificates;
+mod e_certificates;
 mod error;
 mod host;
 mod inbox;
@@ -22,6 +22,7 @@ pub use crate::documents::bills::{BillKind, BillState};
 pub use crate::documents::consent::ConsentMode;
 pub use crate::inbox::benefits::catalog::Eligibility;
 pub use crate::inbox::notifications::{NotificationCategory, Priority};
+pub use crate::mdoc::DeviceAuthMode;
 pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
@@ -31,9 +32,9 @@ pub use authority::{
 pub use benefits::{
     benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,
 };
-pub use certificates::{
-    CertificateClaim, CertificateView, DisclosedClaim, SdJwtVerifier, SdJwtVerifierConfig,
-    VerifiedCertificate,
+pub use e_certificates::{
+    DisclosedClaim, ECertificateClaim, ECertificateView, SdJwtVerifier, SdJwtVerifierConfig,
+    VerifiedECertificate,
 };
 pub use error::{VerificationFailure, WalletError};
 pub use host::{
@@ -46,13 +47,12 @@ pub use mydata::{
     TransferRecord, VerifiedConsentToken,
 };
 pub use presentation::{
-    Approval, DeviceAuthMode, ElementRef, Engagement, PresentationEvent, PresentationSession,
-    ReaderInfo, RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
+    Approval, ElementRef, Engagement, PresentationEvent, PresentationSession, ReaderInfo,
+    RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
 };
 pub use reader::{
-    DeviceAuthentication, DocumentError, DocumentRequest, MdocReader, MdocReaderSession,
-    NotReturned, ReaderConfig, ReaderEvent, RequestedItem, VerificationReport, VerifiedElement,
-    VerifiedMdoc,
+    DocumentError, DocumentRequest, MdocReader, MdocReaderSession, NotReturned, ReaderConfig,
+    ReaderEvent, RequestedItem, VerificationReport, VerifiedElement, VerifiedMdoc,
 };
 pub use records::{
     Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,

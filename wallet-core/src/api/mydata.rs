@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::host::CheckedSecureArea;
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::crypto::random;
-use crate::documents::consent::{self, certificate_hash, Consent, ConsentMode, SELECTED_DAYS};
+use crate::documents::consent::{self, certificate_hash, Consent, ConsentMode};
 use crate::mdoc::MdocError;
 use crate::store::documents::StoredDocument;
 use crate::trust::x509::TrustRole;
@@ -198,28 +198,13 @@ impl Wallet {
     /// A recipient whose certificate does not chain to a `DataRecipient` anchor is refused.
     pub fn create_consent(&self, request: ConsentRequest) -> Result<ConsentRecord, WalletError> {
         self.require_unlocked()?;
-        if request.bundles.is_empty() || request.bundles.len() > 32 {
-            return Err(WalletError::invalid("a consent names 1 to 32 data bundles"));
-        }
-        if request
-            .bundles
-            .iter()
-            .any(|b| b.trim().is_empty() || b.len() > 64)
-            || request.purpose.trim().is_empty()
-            || request.purpose.len() > 512
-        {
-            return Err(WalletError::invalid(
-                "bundles are 1 to 64 bytes and the purpose 1 to 512",
-            ));
-        }
-        if request.valid_days == 0 {
-            return Err(WalletError::invalid("valid_days must be at least 1"));
-        }
-        if let ConsentMode::Periodic { schedule } = &request.mode {
-            if schedule.trim().is_empty() || schedule.len() > 64 {
-                return Err(WalletError::invalid("a periodic consent needs a schedule"));
-            }
-        }
+        let days = consent::consent_days(
+            &request.bundles,
+            &request.purpose,
+            &request.mode,
+            request.valid_days,
+        )
+        .map_err(WalletError::invalid)?;
         let now = self.now()?;
         let anchors: Vec<ParsedCertificate> = self
             .store
@@ -237,10 +222,6 @@ impl Wallet {
             failure: VerificationFailure::UntrustedRecipient,
             detail: e.to_string(),
         })?;
-        let mut days = i64::from(request.valid_days);
-        if request.mode == ConsentMode::Selected {
-            days = days.min(SELECTED_DAYS);
-        }
         let consent = Consent {
             id: random::identifier()?,
             recipient: recipient.subject(),
@@ -321,7 +302,7 @@ impl Wallet {
 
     /// Records a transfer a data holder reported under an active consent (a one-off consent is
     /// used up by it).
-    pub fn record_transfer(
+    pub fn add_transfer(
         &self,
         consent_id: String,
         bundle: String,

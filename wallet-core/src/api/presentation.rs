@@ -12,10 +12,10 @@ use crate::crypto::random;
 use crate::mdoc::engagement::RetrievalMethod as DomainRetrievalMethod;
 use crate::mdoc::holder::{build_document, DeviceAuthentication, Incoming, Presentment};
 use crate::mdoc::issuer_signed::IssuerSigned;
-use crate::mdoc::request::{reader_authentication_bytes, DeviceRequest};
+use crate::mdoc::request::{requested_elements, verify_reader_auth, DeviceRequest};
 use crate::mdoc::response::{DeviceResponse, ERROR_DATA_NOT_RETURNED, STATUS_OK};
-use crate::mdoc::{cose, MdocError};
-use crate::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
+use crate::mdoc::DeviceAuthMode;
+use crate::trust::x509::{ParsedCertificate, TrustRole};
 
 /// A stored trust anchor.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -51,15 +51,6 @@ pub enum RetrievalMethod {
         /// Maximum response data length.
         max_response_data: u64,
     },
-}
-
-/// How the device proves it holds the credential's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeviceAuthMode {
-    /// ECDSA signature in the secure area (deviceSignature).
-    Signature,
-    /// ECDH in the secure area and an HMAC (deviceMac): no signature leaves the device.
-    Mac,
 }
 
 /// The engagement to show the reader.
@@ -252,7 +243,7 @@ impl Wallet {
     }
 
     /// Removes a trust anchor.
-    pub fn remove_trust_anchor(&self, id: String) -> Result<(), WalletError> {
+    pub fn delete_trust_anchor(&self, id: String) -> Result<(), WalletError> {
         self.require_unlocked()?;
         if self.store.delete_trust_anchor(&id)? {
             Ok(())
@@ -327,53 +318,17 @@ impl PresentationSession {
         doc: &crate::mdoc::request::DocRequest,
         transcript: &crate::mdoc::session::SessionTranscript,
     ) -> Result<Option<ReaderInfo>, WalletError> {
-        let Some(auth) = &doc.reader_auth else {
+        if doc.reader_auth.is_none() {
             return Ok(None);
-        };
-        let chain = match cose::x5chain(&auth.unprotected) {
-            Ok(chain) => chain,
-            Err(e) => {
-                return Ok(Some(ReaderInfo {
-                    subject: "unknown".into(),
-                    trusted: false,
-                    problem: Some(e.to_string()),
-                }))
-            }
-        };
-        let subject = chain
-            .first()
-            .and_then(|der| ParsedCertificate::from_der(der).ok())
-            .map(|c| c.subject())
-            .unwrap_or_else(|| "unknown".into());
-        let anchors: Vec<ParsedCertificate> = self
-            .wallet
-            .store
-            .trust_anchors(Some(TrustRole::MdocReader.code()))?
-            .into_iter()
-            .filter_map(|(_, _, der)| ParsedCertificate::from_der(&der).ok())
-            .collect();
-        let payload = reader_authentication_bytes(transcript, &doc.items_request_bytes);
-        let verdict = verify_chain(&chain, &anchors, self.wallet.now()?, TrustRole::MdocReader)
-            .map_err(|e| e.to_string())
-            .and_then(|(leaf, _)| leaf.p256_public_key().map_err(|e| e.to_string()))
-            .and_then(|key| {
-                cose::verify_sign1(auth, Some(&payload), &key).map_err(|_| {
-                    MdocError::ReaderAuthentication("the reader's signature does not verify".into())
-                        .to_string()
-                })
-            });
-        Ok(Some(match verdict {
-            Ok(()) => ReaderInfo {
-                subject,
-                trusted: true,
-                problem: None,
-            },
-            Err(problem) => ReaderInfo {
-                subject,
-                trusted: false,
-                problem: Some(problem),
-            },
-        }))
+        }
+        let anchors = self.wallet.anchors(TrustRole::MdocReader)?;
+        Ok(
+            verify_reader_auth(doc, transcript, &anchors, self.wallet.now()?).map(|v| ReaderInfo {
+                subject: v.subject,
+                trusted: v.trusted,
+                problem: v.problem,
+            }),
+        )
     }
 }
 
@@ -502,12 +457,7 @@ impl PresentationSession {
                 document_errors.push((doc_type.clone(), ERROR_DATA_NOT_RETURNED));
                 continue;
             };
-            let requested: Vec<(String, String)> = doc
-                .items_request
-                .namespaces
-                .iter()
-                .flat_map(|(ns, els)| els.iter().map(move |(e, _)| (ns.clone(), e.clone())))
-                .collect();
+            let requested = requested_elements(&doc.items_request);
             let approved: Vec<(String, String)> = approval
                 .elements
                 .iter()

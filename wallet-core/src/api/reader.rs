@@ -13,16 +13,14 @@ use super::WalletError;
 use crate::crypto::aead;
 use crate::crypto::ec::SoftwareKey;
 use crate::crypto::secret::SymmetricKey;
-use crate::mdoc::cbor;
 use crate::mdoc::reader::{ReaderIdentity, ReaderSession};
 use crate::mdoc::request::ItemsRequest;
 use crate::mdoc::response::DeviceResponse;
 use crate::mdoc::session::SessionTranscript;
+use crate::mdoc::{cbor, DeviceAuthMode};
 use crate::trust::x509::ParsedCertificate;
 
-use crate::verifier::mdoc::{
-    check_against_request, verify_document, DeviceAuthMethod, VerificationContext,
-};
+use crate::verifier::mdoc::{check_against_request, verify_document, VerificationContext};
 
 /// How to set up a reader.
 #[derive(uniffi::Record)]
@@ -73,15 +71,6 @@ pub struct DocumentRequest {
     pub items: Vec<RequestedItem>,
 }
 
-/// How the holder's device authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeviceAuthentication {
-    /// ECDSA signature.
-    Signature,
-    /// ECDH-derived MAC.
-    Mac,
-}
-
 /// A verified element.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct VerifiedElement {
@@ -123,7 +112,7 @@ pub struct VerifiedMdoc {
     /// MSO validity end, Unix seconds.
     pub valid_until: i64,
     /// How the device authenticated.
-    pub device_authentication: DeviceAuthentication,
+    pub device_authentication: DeviceAuthMode,
     /// The disclosed, verified elements.
     pub elements: Vec<VerifiedElement>,
     /// Elements requested but not returned.
@@ -234,7 +223,7 @@ impl MdocReader {
             .transpose()?;
         Ok(Arc::new(MdocReader {
             iaca,
-            status_anchors: super::certificates::parse_anchors(
+            status_anchors: super::e_certificates::parse_anchors(
                 &config.status_list_certificates,
                 "status list",
             )?,
@@ -460,10 +449,7 @@ fn verify_response(
             issuing_country: verified.issuing_country,
             valid_from: verified.validity.valid_from,
             valid_until: verified.validity.valid_until,
-            device_authentication: match verified.device_auth {
-                DeviceAuthMethod::Signature => DeviceAuthentication::Signature,
-                DeviceAuthMethod::Mac => DeviceAuthentication::Mac,
-            },
+            device_authentication: verified.device_auth,
             elements: verified
                 .elements
                 .into_iter()

@@ -9,9 +9,9 @@ use super::records::{CredentialFilter, CredentialFormat, CredentialState};
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::mdoc::issuer_signed::IssuerSigned;
 use crate::sdjwt::format::SdJwt;
-use crate::sdjwt::present::inspect;
-use crate::trust::status_list::{StatusReference, INVALID, SUSPENDED, VALID};
-use crate::trust::status_token::{verify_any, StatusCache};
+use crate::sdjwt::present::status_reference;
+use crate::trust::status_list::{StatusReference, VALID};
+use crate::trust::status_token::{verify_any, StatusCache, StatusCheckError};
 use crate::trust::x509::ParsedCertificate;
 use crate::trust::x509::TrustRole;
 
@@ -96,36 +96,15 @@ pub struct StatusRefreshReport {
 /// an error when it has one that cannot be read (which is never taken as "no status").
 fn reference_of(format: CredentialFormat, raw: &[u8]) -> Result<Option<StatusReference>, String> {
     match format {
-        CredentialFormat::MsoMdoc => {
-            let parsed = IssuerSigned::parse(raw).map_err(|e| e.to_string())?;
-            let mso = parsed.mso().map_err(|e| e.to_string())?;
-            mso.status
-                .as_ref()
-                .map(StatusReference::from_cbor)
-                .transpose()
-                .map_err(|e| format!("status reference: {e}"))
-        }
+        CredentialFormat::MsoMdoc => IssuerSigned::parse(raw)
+            .and_then(|parsed| parsed.status_reference())
+            .map_err(|e| e.to_string()),
         CredentialFormat::SdJwtVc => {
             let text = std::str::from_utf8(raw).map_err(|_| "the SD-JWT is not text".to_owned())?;
-            let sd = SdJwt::parse_compact(text).map_err(|e| e.to_string())?;
-            let view = inspect(&sd).map_err(|e| e.to_string())?;
-            view.claims
-                .get("status")
-                .map(StatusReference::from_json)
-                .transpose()
-                .map_err(|e| format!("status reference: {e}"))
+            SdJwt::parse_compact(text)
+                .and_then(|sd| status_reference(&sd))
+                .map_err(|e| e.to_string())
         }
-    }
-}
-
-/// The state a status value leads to. Revocation and expiry are final; any value other than
-/// VALID (application-specific or reserved) makes the credential unusable, as suspended.
-fn next_state(current: CredentialState, status: u8) -> CredentialState {
-    match (current, status) {
-        (CredentialState::Revoked | CredentialState::Expired, _) => current,
-        (_, INVALID) => CredentialState::Revoked,
-        (_, VALID) => CredentialState::Valid,
-        (_, _) => CredentialState::Suspended,
     }
 }
 
@@ -210,7 +189,7 @@ impl Wallet {
                     continue;
                 }
             };
-            let next = next_state(*current, status);
+            let next = current.after_status(status);
             if next != *current {
                 self.update_credential_state(id.clone(), next)?;
                 if let Some(listener) = &self.listener {
@@ -299,7 +278,7 @@ pub fn decode_status_list(
             "give the status list signer's root certificate",
         ));
     }
-    let anchors = super::certificates::parse_anchors(&status_list_certificates, "status list")?;
+    let anchors = super::e_certificates::parse_anchors(&status_list_certificates, "status list")?;
     let token = verify_any(&token, &uri, &anchors, at_unix_seconds).map_err(|e| {
         WalletError::Verification {
             failure: VerificationFailure::StatusUnavailable,
@@ -374,29 +353,17 @@ impl VerifierStatuses {
     /// Fails when the credential's entry says revoked or suspended, or when no fresh list for
     /// it was loaded (a verifier that cannot tell must not accept).
     pub(super) fn check(&self, reference: &StatusReference, at: i64) -> Result<(), WalletError> {
-        let fail = |failure, detail: String| WalletError::Verification { failure, detail };
-        match self.cache()?.status(reference, at) {
-            None => Err(fail(
-                VerificationFailure::StatusUnavailable,
-                format!(
-                    "no fresh status list for {} (add_status_list)",
-                    reference.uri
-                ),
-            )),
-            Some(Err(e)) => Err(fail(VerificationFailure::StatusUnavailable, e.to_string())),
-            Some(Ok(INVALID)) => Err(fail(
-                VerificationFailure::Revoked,
-                "the credential is revoked".into(),
-            )),
-            Some(Ok(SUSPENDED)) => Err(fail(
-                VerificationFailure::Suspended,
-                "the credential is suspended".into(),
-            )),
-            Some(Ok(VALID)) => Ok(()),
-            Some(Ok(other)) => Err(fail(
-                VerificationFailure::StatusNotValid,
-                format!("the status list gives status {other:#04x}, which is not VALID"),
-            )),
-        }
+        self.cache()?.check(reference, at).map_err(|e| {
+            let failure = match e {
+                StatusCheckError::Unavailable(_) => VerificationFailure::StatusUnavailable,
+                StatusCheckError::Revoked => VerificationFailure::Revoked,
+                StatusCheckError::Suspended => VerificationFailure::Suspended,
+                StatusCheckError::NotValid(_) => VerificationFailure::StatusNotValid,
+            };
+            WalletError::Verification {
+                failure,
+                detail: e.to_string(),
+            }
+        })
     }
 }

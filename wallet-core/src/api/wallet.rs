@@ -312,10 +312,12 @@ impl Wallet {
 
 #[uniffi::export]
 impl Wallet {
-    /// Opens the wallet store described by `config`, creating it if allowed. A damaged store,
-    /// a wrong key or a store from a newer version is an error; nothing is recreated.
+    /// Opens the wallet store described by `config`, creating it if allowed, on the caller's
+    /// thread: the blocking form of [`open_wallet`], for tools and tests without an async
+    /// runtime. A damaged store, a wrong key or a store from a newer version is an error;
+    /// nothing is recreated.
     #[uniffi::constructor]
-    pub fn open(config: WalletConfig) -> Result<Arc<Self>, WalletError> {
+    pub fn open_blocking(config: WalletConfig) -> Result<Arc<Self>, WalletError> {
         let location = match config.path {
             Some(path) if path.trim().is_empty() => {
                 return Err(WalletError::invalid("the wallet path is empty"))
@@ -598,8 +600,8 @@ impl Wallet {
 }
 
 /// Opens a wallet off the caller's thread (the key protector and the first database access
-/// can be slow). Same as [`Wallet::open`].
+/// can be slow). Same as [`Wallet::open_blocking`].
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn open_wallet(config: WalletConfig) -> Result<Arc<Wallet>, WalletError> {
-    tokio::task::spawn_blocking(move || Wallet::open(config)).await?
+    tokio::task::spawn_blocking(move || Wallet::open_blocking(config)).await?
 }

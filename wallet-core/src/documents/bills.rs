@@ -118,6 +118,96 @@ impl Bill {
     }
 }
 
+impl Bill {
+    /// What to store when `incoming` arrives while `existing` is held: `None` to keep what is
+    /// held (the same or an older version), or the newer bill, keeping a recorded payment.
+    /// A bill id belongs to its sender: another sender's bill of the same id is refused.
+    pub fn supersede(
+        existing: Option<&Bill>,
+        mut incoming: Bill,
+    ) -> Result<Option<Bill>, BillError> {
+        let Some(existing) = existing else {
+            return Ok(Some(incoming));
+        };
+        if existing.sender != incoming.sender {
+            return Err(BillError(format!(
+                "bill {} belongs to another sender",
+                incoming.id
+            )));
+        }
+        if existing.version >= incoming.version {
+            return Ok(None);
+        }
+        incoming.receipt = existing.receipt.clone();
+        incoming.paid_at = existing.paid_at;
+        Ok(Some(incoming))
+    }
+
+    /// Records a payment at `now` (Unix seconds); refused for a cancelled or paid bill.
+    pub fn mark_paid(&mut self, receipt: String, now: i64, today: i64) -> Result<(), BillError> {
+        if receipt.trim().is_empty() || receipt.len() > 256 {
+            return Err(BillError("a receipt reference is 1 to 256 bytes".into()));
+        }
+        match self.state(today) {
+            BillState::Cancelled => return Err(BillError("the bill was cancelled".into())),
+            BillState::Paid => return Err(BillError("the bill is already paid".into())),
+            _ => {}
+        }
+        self.receipt = Some(receipt);
+        self.paid_at = Some(now);
+        Ok(())
+    }
+}
+
+/// Bills in display order: unpaid and overdue first by due date, then the rest newest first.
+pub fn display_order(bills: &mut [Bill], today: i64) {
+    let open = |b: &Bill| matches!(b.state(today), BillState::Unpaid | BillState::Overdue);
+    bills.sort_by(|a, b| match (open(a), open(b)) {
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        (true, true) => a.due_date.cmp(&b.due_date),
+        (false, false) => b.due_date.cmp(&a.due_date),
+    });
+}
+
+/// Totals per month of due date (`YYYY-MM`, oldest first): everything not cancelled, and of
+/// that what is not yet paid.
+pub fn totals_by_month(bills: &[Bill], today: i64) -> Vec<(String, u64, u64)> {
+    let mut months: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for bill in bills {
+        let state = bill.state(today);
+        if state == BillState::Cancelled {
+            continue;
+        }
+        let month: String = time::format_full_date(bill.due_date)
+            .chars()
+            .take(7)
+            .collect();
+        let entry = months.entry(month).or_default();
+        entry.0 = entry.0.saturating_add(bill.amount_krw);
+        if state != BillState::Paid {
+            entry.1 = entry.1.saturating_add(bill.amount_krw);
+        }
+    }
+    months
+        .into_iter()
+        .map(|(month, (total, unpaid))| (month, total, unpaid))
+        .collect()
+}
+
+/// Unpaid bills due within `days` of `today` (today included), soonest first.
+pub fn due_within(bills: Vec<Bill>, today: i64, days: u32) -> Vec<Bill> {
+    let mut due: Vec<Bill> = bills
+        .into_iter()
+        .filter(|b| {
+            b.state(today) == BillState::Unpaid
+                && b.due_date.saturating_sub(today) <= i64::from(days)
+        })
+        .collect();
+    due.sort_by_key(|b| b.due_date);
+    due
+}
+
 fn text<'a>(entries: &'a [(Value, Value)], key: &str, max: usize) -> Result<&'a str, BillError> {
     let value = cbor::get(entries, key).ok_or_else(|| BillError(format!("missing {key}")))?;
     let t = cbor::text(value, key).map_err(|e| BillError(e.to_string()))?;

@@ -20,6 +20,40 @@ pub const REVOCATION_TYPE: &str = "mydata-consent-revocation";
 pub const SELECTED_DAYS: i64 = 30;
 const SUBJECT_KEY: i64 = -65537;
 
+/// Checks what a citizen asks to consent to: 1 to 32 data bundles of 1 to 64 bytes, a purpose
+/// of 1 to 512 bytes, at least a day, and a schedule for a periodic consent. Returns how many
+/// days the consent lasts (a "selected" consent at most [`SELECTED_DAYS`]).
+pub fn consent_days(
+    bundles: &[String],
+    purpose: &str,
+    mode: &ConsentMode,
+    valid_days: u32,
+) -> Result<i64, String> {
+    if bundles.is_empty() || bundles.len() > 32 {
+        return Err("a consent names 1 to 32 data bundles".into());
+    }
+    if bundles.iter().any(|b| b.trim().is_empty() || b.len() > 64)
+        || purpose.trim().is_empty()
+        || purpose.len() > 512
+    {
+        return Err("bundles are 1 to 64 bytes and the purpose 1 to 512".into());
+    }
+    if valid_days == 0 {
+        return Err("valid_days must be at least 1".into());
+    }
+    if let ConsentMode::Periodic { schedule } = mode {
+        if schedule.trim().is_empty() || schedule.len() > 64 {
+            return Err("a periodic consent needs a schedule".into());
+        }
+    }
+    let days = i64::from(valid_days);
+    Ok(if *mode == ConsentMode::Selected {
+        days.min(SELECTED_DAYS)
+    } else {
+        days
+    })
+}
+
 /// How long a consent lasts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, uniffi::Enum)]
 pub enum ConsentMode {

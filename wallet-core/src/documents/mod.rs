@@ -1,7 +1,7 @@
-//! Government documents the wallet holds besides mobile IDs: electronic certificates, and
+//! Government documents the wallet holds besides mobile IDs: e-certificates (전자증명서), and
 //! bills from registered senders (with the signed-payload check they share with notices).
 
 pub mod bills;
-pub mod certificates;
 pub mod consent;
+pub mod e_certificates;
 pub mod signed;

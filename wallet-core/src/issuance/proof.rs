@@ -29,10 +29,116 @@ pub fn signing_input(
     Ok(jose::signing_input(&header, &payload))
 }
 
+/// Why a key proof was refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ProofError {
+    /// Not a key proof: a part does not decode, or `typ`, `alg` or `jwk` is wrong.
+    #[error("malformed key proof: {0}")]
+    Malformed(String),
+    /// The signature does not verify with the key in the header.
+    #[error("the key proof's signature does not verify")]
+    Signature,
+    /// Addressed to another issuer, for another nonce, or issued outside the window.
+    #[error("key proof not for this request: {0}")]
+    Mismatch(String),
+}
+
+/// Checks a key proof as a credential issuer does (OpenID4VCI 1.0 F.4): `typ`, ES256 with the
+/// header's P-256 `jwk`, `aud` is `audience`, `nonce` is the issuer's `nonce` when it sent one,
+/// and `iat` within `max_age` seconds before `now` (and not ahead of it by more than `skew`).
+/// Returns the proven public key (SEC1).
+pub fn verify(
+    proof: &str,
+    audience: &str,
+    nonce: Option<&str>,
+    now: i64,
+    max_age: i64,
+    skew: i64,
+) -> Result<Vec<u8>, ProofError> {
+    let header_part = proof.split('.').next().unwrap_or_default();
+    let header: serde_json::Value = jose::b64url_decode(header_part)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| ProofError::Malformed("header".into()))?;
+    if header.get("typ").and_then(serde_json::Value::as_str) != Some(PROOF_TYP) {
+        return Err(ProofError::Malformed(format!("typ is not {PROOF_TYP}")));
+    }
+    let key = header
+        .get("jwk")
+        .map(jose::p256_from_jwk)
+        .transpose()
+        .map_err(|e| ProofError::Malformed(format!("jwk: {e}")))?
+        .ok_or_else(|| ProofError::Malformed("no jwk".into()))?;
+    let verified = jose::verify_es256(proof, &key).map_err(|e| match e {
+        CryptoError::AuthenticationFailed => ProofError::Signature,
+        other => ProofError::Malformed(other.to_string()),
+    })?;
+    let payload = &verified.payload;
+    if payload.get("aud").and_then(serde_json::Value::as_str) != Some(audience) {
+        return Err(ProofError::Mismatch("aud".into()));
+    }
+    if let Some(nonce) = nonce {
+        if payload.get("nonce").and_then(serde_json::Value::as_str) != Some(nonce) {
+            return Err(ProofError::Mismatch("nonce".into()));
+        }
+    }
+    let iat = payload
+        .get("iat")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| ProofError::Malformed("iat".into()))?;
+    if iat > now.saturating_add(skew) || iat < now.saturating_sub(max_age) {
+        return Err(ProofError::Mismatch(format!("iat {iat}")));
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::ec::SoftwareKey;
+
+    #[test]
+    fn the_issuer_side_check() {
+        let key = SoftwareKey::generate().unwrap();
+        let make = |aud: &str, iat: i64, nonce: Option<&str>| {
+            let input = signing_input(key.public_key(), aud, iat, nonce).unwrap();
+            jose::compact(&input, &key.sign(input.as_bytes()).unwrap())
+        };
+        let ok = make("https://issuer.example", 1_000, Some("n"));
+        assert_eq!(
+            verify(&ok, "https://issuer.example", Some("n"), 1_010, 300, 60).unwrap(),
+            key.public_key()
+        );
+        assert!(matches!(
+            verify(&ok, "https://other", Some("n"), 1_010, 300, 60),
+            Err(ProofError::Mismatch(_))
+        ));
+        assert!(matches!(
+            verify(&ok, "https://issuer.example", Some("m"), 1_010, 300, 60),
+            Err(ProofError::Mismatch(_))
+        ));
+        assert!(matches!(
+            verify(&ok, "https://issuer.example", Some("n"), 2_000, 300, 60),
+            Err(ProofError::Mismatch(_))
+        ));
+        // Another signature: flip one character in the middle of the signature part.
+        let cut = ok.len() - 20;
+        let flipped = if ok.as_bytes()[cut] == b'A' { "B" } else { "A" };
+        let tampered = format!("{}{flipped}{}", &ok[..cut], &ok[cut + 1..]);
+        assert!(verify(
+            &tampered,
+            "https://issuer.example",
+            Some("n"),
+            1_010,
+            300,
+            60
+        )
+        .is_err());
+        assert!(matches!(
+            verify("x.y.z", "a", None, 0, 1, 1),
+            Err(ProofError::Malformed(_))
+        ));
+    }
 
     #[test]
     fn proof_verifies_with_embedded_jwk() {

@@ -7,6 +7,7 @@ use ring::digest;
 use super::cbor::{self, Value};
 use super::{cose, MdocError};
 use crate::time;
+use crate::trust::status_list::StatusReference;
 
 /// One data element as the issuer signed it.
 #[derive(Debug, Clone, PartialEq)]
@@ -352,6 +353,18 @@ impl IssuerSigned {
             namespaces,
             issuer_auth,
         })
+    }
+
+    /// Where the document's status is published (MSO `status`), for a document the wallet
+    /// checked when it stored it: `None` when it has none; an error when it has one that does
+    /// not parse, which is never read as "no status".
+    pub fn status_reference(&self) -> Result<Option<StatusReference>, MdocError> {
+        self.mso()?
+            .status
+            .as_ref()
+            .map(StatusReference::from_cbor)
+            .transpose()
+            .map_err(|e| MdocError::Malformed(format!("MSO status: {e}")))
     }
 
     /// The MobileSecurityObject in issuerAuth's payload. Verify issuerAuth first: nothing in

@@ -16,6 +16,17 @@ pub mod request;
 pub mod response;
 pub mod session;
 
+/// How an mdoc proves it holds its device key (ISO/IEC 18013-5 9.1.3): a signature, or a MAC
+/// keyed by ECDH with the reader's ephemeral key. The holder chooses one; the reader reports
+/// which one verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceAuthMode {
+    /// ECDSA signature with the device key (deviceSignature).
+    Signature,
+    /// HMAC with the ECDH-derived EMacKey (deviceMac): no signature leaves the device.
+    Mac,
+}
+
 /// Everything that can go wrong reading, decrypting or verifying mdoc data. Each verification
 /// failure has its own variant so a reader can say exactly why a document was rejected.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

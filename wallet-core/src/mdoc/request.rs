@@ -6,6 +6,7 @@ use super::cbor::{self, Value};
 use super::session::SessionTranscript;
 use super::{cose, MdocError};
 use crate::limits::{MAX_DOCUMENTS, MAX_REQUESTED_ELEMENTS};
+use crate::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
 
 /// What a reader asks of one document: elements per namespace, each with intent to retain.
 #[derive(Debug, Clone, PartialEq)]
@@ -238,4 +239,70 @@ impl DeviceRequest {
             cbor::entry("docRequests", Value::Array(docs)),
         ])))
     }
+}
+
+/// Who signed a document request, as the holder decides it (9.1.4): the subject of the
+/// readerAuth leaf certificate, and whether the request is signed by a reader certificate under
+/// one of the holder's reader anchors over this session's transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderVerdict {
+    /// Subject of the reader certificate ("unknown" when there is none to read).
+    pub subject: String,
+    /// The signature verifies with a reader certificate that chains to an anchor at the time.
+    pub trusted: bool,
+    /// Why it is not trusted, when it is not.
+    pub problem: Option<String>,
+}
+
+/// Decides readerAuth of `doc` for `transcript` against the reader `anchors` at `at`; `None`
+/// for an unsigned request. Never an error: an untrusted or broken signature is a verdict the
+/// citizen and the disclosure policy see.
+pub fn verify_reader_auth(
+    doc: &DocRequest,
+    transcript: &SessionTranscript,
+    anchors: &[ParsedCertificate],
+    at: i64,
+) -> Option<ReaderVerdict> {
+    let auth = doc.reader_auth.as_ref()?;
+    let untrusted = |subject: String, problem: String| ReaderVerdict {
+        subject,
+        trusted: false,
+        problem: Some(problem),
+    };
+    let chain = match cose::x5chain(&auth.unprotected) {
+        Ok(chain) => chain,
+        Err(e) => return Some(untrusted("unknown".into(), e.to_string())),
+    };
+    let subject = chain
+        .first()
+        .and_then(|der| ParsedCertificate::from_der(der).ok())
+        .map(|c| c.subject())
+        .unwrap_or_else(|| "unknown".into());
+    let payload = reader_authentication_bytes(transcript, &doc.items_request_bytes);
+    let verdict = verify_chain(&chain, anchors, at, TrustRole::MdocReader)
+        .map_err(|e| e.to_string())
+        .and_then(|(leaf, _)| leaf.p256_public_key().map_err(|e| e.to_string()))
+        .and_then(|key| {
+            cose::verify_sign1(auth, Some(&payload), &key).map_err(|_| {
+                MdocError::ReaderAuthentication("the reader's signature does not verify".into())
+                    .to_string()
+            })
+        });
+    Some(match verdict {
+        Ok(()) => ReaderVerdict {
+            subject,
+            trusted: true,
+            problem: None,
+        },
+        Err(problem) => untrusted(subject, problem),
+    })
+}
+
+/// The (namespace, element) pairs a document request asks for, in request order.
+pub fn requested_elements(request: &ItemsRequest) -> Vec<(String, String)> {
+    request
+        .namespaces
+        .iter()
+        .flat_map(|(ns, elements)| elements.iter().map(move |(e, _)| (ns.clone(), e.clone())))
+        .collect()
 }

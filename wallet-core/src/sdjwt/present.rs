@@ -8,6 +8,7 @@ use super::format::{encode_json, SdJwt};
 use super::process::apply;
 use super::SdJwtError;
 use crate::crypto::jose;
+use crate::trust::status_list::StatusReference;
 
 /// A stored SD-JWT, decoded for display: claims with every disclosure applied, and the path of
 /// each disclosure. No signature is checked here; the wallet checked it when it stored the
@@ -108,6 +109,17 @@ pub fn select(sd: &SdJwt, inspected: &Inspected, paths: &[String]) -> Result<SdJ
 
 fn pointer_exists(value: &Value, path: &str) -> bool {
     value.pointer(path).is_some()
+}
+
+/// Where a stored SD-JWT's status is published (its `status` claim): `None` when it has none;
+/// an error when it has one that does not parse, which is never read as "no status".
+pub fn status_reference(sd: &SdJwt) -> Result<Option<StatusReference>, SdJwtError> {
+    inspect(sd)?
+        .claims
+        .get("status")
+        .map(StatusReference::from_json)
+        .transpose()
+        .map_err(|e| SdJwtError::Malformed(format!("status reference: {e}")))
 }
 
 /// The signing input of a Key Binding JWT for `presentation` (which must have no KB-JWT yet).

@@ -162,6 +162,21 @@ fn where_clause(keys: &Keys, filter: &Filter) -> (String, Vec<Value>) {
     }
 }
 
+impl CredentialState {
+    /// The state a Token Status List value leads to. Revocation and expiry are final; any
+    /// value other than VALID, INVALID or SUSPENDED (application-specific or reserved) makes
+    /// the credential unusable, as suspended.
+    pub fn after_status(self, status: u8) -> Self {
+        use crate::trust::status_list::{INVALID, VALID};
+        match (self, status) {
+            (CredentialState::Revoked | CredentialState::Expired, _) => self,
+            (_, INVALID) => CredentialState::Revoked,
+            (_, VALID) => CredentialState::Valid,
+            (_, _) => CredentialState::Suspended,
+        }
+    }
+}
+
 /// What a state change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateUpdate {

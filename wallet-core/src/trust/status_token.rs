@@ -289,6 +289,24 @@ pub fn sign_cwt<E: From<crate::crypto::CryptoError>>(
     )))
 }
 
+/// Why a relying party cannot accept a credential's status.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StatusCheckError {
+    /// No fresh, verified list for the reference, or its index is outside the list: a
+    /// verifier that cannot tell does not accept.
+    #[error("credential status unavailable: {0}")]
+    Unavailable(String),
+    /// INVALID (0x01).
+    #[error("the credential is revoked")]
+    Revoked,
+    /// SUSPENDED (0x02).
+    #[error("the credential is suspended")]
+    Suspended,
+    /// Any other value (application-specific or reserved): not VALID.
+    #[error("the status list gives status {0:#04x}, which is not VALID")]
+    NotValid(u8),
+}
+
 /// Verified status lists by URI, each usable until its `ttl`/`exp` runs out.
 #[derive(Debug, Default, Clone)]
 pub struct StatusCache {
@@ -308,6 +326,26 @@ impl StatusCache {
             .get(uri)
             .filter(|(_, until)| at <= *until)
             .map(|(list, _)| list)
+    }
+
+    /// Accepts `reference` at `at` only when a fresh list says VALID (0x00).
+    pub fn check(
+        &self,
+        reference: &super::status_list::StatusReference,
+        at: i64,
+    ) -> Result<(), StatusCheckError> {
+        use super::status_list::{INVALID, SUSPENDED, VALID};
+        match self.status(reference, at) {
+            None => Err(StatusCheckError::Unavailable(format!(
+                "no fresh status list for {}",
+                reference.uri
+            ))),
+            Some(Err(e)) => Err(StatusCheckError::Unavailable(e.to_string())),
+            Some(Ok(VALID)) => Ok(()),
+            Some(Ok(INVALID)) => Err(StatusCheckError::Revoked),
+            Some(Ok(SUSPENDED)) => Err(StatusCheckError::Suspended),
+            Some(Ok(other)) => Err(StatusCheckError::NotValid(other)),
+        }
     }
 
     /// The status of `reference` at `at`: `None` when its list is not cached or is stale.

@@ -11,19 +11,10 @@ use crate::mdoc::issuer_signed::{IssuerSigned, MobileSecurityObject, ValidityInf
 use crate::mdoc::request::ItemsRequest;
 use crate::mdoc::response::{device_authentication_bytes, DeviceAuth, DeviceResponse, Document};
 use crate::mdoc::session::{self, SessionTranscript};
-use crate::mdoc::{cose, MdocError};
+use crate::mdoc::{cose, DeviceAuthMode, MdocError};
 use crate::time;
 use crate::trust::status_list::StatusReference;
 use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
-
-/// How the device proved possession of its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceAuthMethod {
-    /// ECDSA signature (deviceSignature).
-    Signature,
-    /// HMAC with the ECDH-derived EMacKey (deviceMac).
-    Mac,
-}
 
 /// One verified data element.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +41,7 @@ pub struct VerifiedDocument {
     /// MSO validity.
     pub validity: ValidityInfo,
     /// How the device authenticated.
-    pub device_auth: DeviceAuthMethod,
+    pub device_auth: DeviceAuthMode,
     /// Every disclosed element, each digest-checked.
     pub elements: Vec<VerifiedElement>,
     /// Elements the holder did not return, with error codes.
@@ -131,7 +122,7 @@ pub fn verify_document(
                 ),
                 other => other,
             })?;
-            DeviceAuthMethod::Signature
+            DeviceAuthMode::Signature
         }
         DeviceAuth::Mac(mac) => {
             let reader = ctx.e_reader_key.ok_or_else(|| {
@@ -145,7 +136,7 @@ pub fn verify_document(
                 ),
                 other => other,
             })?;
-            DeviceAuthMethod::Mac
+            DeviceAuthMode::Mac
         }
     };
     let not_returned = doc

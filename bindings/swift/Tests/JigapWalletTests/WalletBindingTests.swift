@@ -175,7 +175,7 @@ final class WalletBindingTests: XCTestCase {
     }
 
     func testPinSetVerifyAndTypedErrors() throws {
-        let wallet = try Wallet.open(config: WalletConfig(path: path, keyProtector: try protector()))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(path: path, keyProtector: try protector()))
         try wallet.setPin(pin: "123456")
         try wallet.lock()
         XCTAssertThrowsError(try wallet.listCredentials(filter: CredentialFilter(), offset: 0, limit: 10)) {
@@ -192,7 +192,7 @@ final class WalletBindingTests: XCTestCase {
     }
 
     func testCredentialsKeepTheirBytesAcrossReopen() throws {
-        let wallet = try Wallet.open(config: WalletConfig(path: path, keyProtector: try protector()))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(path: path, keyProtector: try protector()))
         let (id, raw) = try addMdl(wallet, allBytes)
         _ = try addMdl(wallet)
         let page = try wallet.listCredentials(filter: CredentialFilter(), offset: 0, limit: 1)
@@ -207,11 +207,11 @@ final class WalletBindingTests: XCTestCase {
         try wallet.closeStore()
         XCTAssertThrowsError(try wallet.status()) { XCTAssertEqual($0 as? WalletError, .Closed) }
 
-        XCTAssertThrowsError(try Wallet.open(config: WalletConfig(
+        XCTAssertThrowsError(try Wallet.openBlocking(config: WalletConfig(
             path: path, keyProtector: try passphraseKeyProtectorWithCost(passphrase: "nope", iterations: 10_000)))) {
             XCTAssertEqual($0 as? WalletError, .WrongKey)
         }
-        let again = try Wallet.open(config: WalletConfig(path: path, createIfMissing: false, keyProtector: try protector()))
+        let again = try Wallet.openBlocking(config: WalletConfig(path: path, createIfMissing: false, keyProtector: try protector()))
         XCTAssertEqual(try again.getCredential(id: id).raw, raw)
         XCTAssertThrowsError(try again.getCredential(id: "missing")) {
             guard case .NotFound = $0 as? WalletError else { return XCTFail("\($0)") }
@@ -220,7 +220,7 @@ final class WalletBindingTests: XCTestCase {
 
     func testSwiftSecureAreaSignsForTheCore() throws {
         let area = OpenSSLSecureArea()
-        let wallet = try Wallet.open(config: WalletConfig(
+        let wallet = try Wallet.openBlocking(config: WalletConfig(
             keyProtector: try protector(), secureArea: area, clock: fixedClock(unixSeconds: 1_800_000_000)))
         let key = try wallet.createDeviceKey()
         XCTAssertEqual(key.publicKey.count, 65)
@@ -241,7 +241,7 @@ final class WalletBindingTests: XCTestCase {
 
     func testThrowingCallbackIsHostCallbackAndWalletStaysUsable() throws {
         let area = OpenSSLSecureArea()
-        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector(), secureArea: area))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector(), secureArea: area))
         let key = try wallet.createDeviceKey()
         area.failing = true
         XCTAssertThrowsError(try wallet.keyProofJwt(alias: key.alias, audience: "aud", nonce: nil)) {
@@ -269,7 +269,7 @@ final class WalletBindingTests: XCTestCase {
     }
 
     func testFullMdocPresentationCarryingOnlyBytes() throws {
-        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
         let authority = try TestAuthority.create(name: "Swift Test", country: "KR", clock: nil)
         let key = try wallet.createDeviceKey()
         let mdl = try authority.issueMdl(devicePublicKey: key.publicKey, claims: MdlClaims(
@@ -321,15 +321,15 @@ final class WalletBindingTests: XCTestCase {
     }
 
     func testSdJwtCertificatePresentedWithKeyBinding() throws {
-        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
         let authority = try TestAuthority.create(name: "Swift Test", country: "KR", clock: nil)
         let key = try wallet.createDeviceKey()
-        let issued = try authority.issueCertificate(
+        let issued = try authority.issueECertificate(
             certificateType: "resident-abstract", devicePublicKey: key.publicKey,
             claimsJson: #"{"name":"홍길동","resident_registration_number":"900505-1234567","address":{"region":"서울특별시","locality":"종로구"}}"#,
             status: nil)
         let id = try wallet.addSdJwt(sdJwt: issued, keyAlias: key.alias)
-        let view = try wallet.certificateView(credentialId: id)
+        let view = try wallet.eCertificateView(credentialId: id)
         XCTAssertTrue(view.claims.contains { $0.path == "/resident_registration_number" && $0.disclosable })
         let presentation = try wallet.presentSdJwt(
             credentialId: id, claims: ["/name", "/address/locality"], audience: "https://bank.example", nonce: "n-1")
@@ -346,19 +346,19 @@ final class WalletBindingTests: XCTestCase {
     }
 
     func testBillsAndInbox() throws {
-        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
         let authority = try TestAuthority.create(name: "Swift Gov", country: "KR", clock: nil)
         _ = try wallet.addTrustAnchor(role: .sender, certificate: try authority.rootCertificate(role: .sender))
-        let bill = try wallet.ingestBill(signedBill: authority.signBill(draft: BillDraft(
+        let bill = try wallet.addBill(signedBill: authority.signBill(draft: BillDraft(
             id: "TAX-1", version: 1, senderName: "종로구청", kind: .localTax, title: "주민세",
             amountKrw: 75_000, dueDate: "2099-12-31", payeeAccount: "가상계좌", period: "2099")))
         XCTAssertEqual(bill.state, .unpaid)
         for i in 0..<5 {
-            _ = try wallet.ingestNotification(signedNotification: authority.signNotification(draft: NotificationDraft(
+            _ = try wallet.addNotification(signedNotification: authority.signNotification(draft: NotificationDraft(
                 id: "N-\(i)", category: .healthCheckup, titleKo: "검진 \(i)", bodyKo: "올해 검진 대상자입니다.",
                 priority: .normal)))
         }
-        XCTAssertThrowsError(try wallet.ingestNotification(signedNotification: authority.signNotification(draft: NotificationDraft(
+        XCTAssertThrowsError(try wallet.addNotification(signedNotification: authority.signNotification(draft: NotificationDraft(
             id: "S-1", category: .tax, titleKo: "환급", bodyKo: "www.refund-gov.kr 접속", priority: .high)))) {
             guard case .Verification(let failure, _) = $0 as? WalletError else { return XCTFail("\($0)") }
             XCTAssertEqual(failure, .callToAction)
@@ -372,7 +372,7 @@ final class WalletBindingTests: XCTestCase {
     }
 
     func testEligibilityCheckOnTheDevice() throws {
-        let wallet = try Wallet.open(config: WalletConfig(keyProtector: try protector()))
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
         let gov = try TestAuthority.create(name: "Swift Gov", country: "KR", clock: nil)
         _ = try wallet.addTrustAnchor(role: .catalogPublisher, certificate: try gov.rootCertificate(role: .catalogPublisher))
         try wallet.setBenefitOptIn(optIn: true)

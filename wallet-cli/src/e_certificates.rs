@@ -8,21 +8,21 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use wallet_core::{SdJwtVerifier, SdJwtVerifierConfig, TestAuthority, TrustRole};
 
-use crate::commands::{open, unlock, wallet_path, CliError};
-use crate::mdoc::load_material;
+use crate::authority_dir::load_material;
+use crate::context::{open, unlock, wallet_path, CliError};
 use crate::Cli;
 
 type Result<T> = std::result::Result<T, CliError>;
 
-/// `jigap issue certificate` options.
+/// `jigap issue e-certificate` options.
 #[derive(Args, Debug)]
-pub struct IssueCertificate {
+pub struct IssueECertificate {
     /// The test authority's directory.
     #[arg(long)]
     pub issuer: PathBuf,
     /// Where the certificate goes.
     #[command(flatten)]
-    pub to: crate::mdoc::IssueTarget,
+    pub to: crate::authority_dir::IssueTarget,
     /// Certificate type: resident-abstract, family-relation, health-insurance, tax-payment.
     #[arg(long = "type")]
     pub kind: String,
@@ -37,9 +37,9 @@ pub struct IssueCertificate {
     pub status_index: Option<u64>,
 }
 
-/// `jigap present certificate` options.
+/// `jigap present e-certificate` options.
 #[derive(Args, Debug)]
-pub struct PresentCertificate {
+pub struct PresentECertificate {
     /// The certificate's credential id.
     #[arg(long)]
     pub id: String,
@@ -88,20 +88,20 @@ fn read_arg(text: &str) -> Result<String> {
     Ok(text.to_string())
 }
 
-/// `jigap issue certificate`.
-pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
+/// `jigap issue e-certificate`.
+pub fn issue(cli: &Cli, args: &IssueECertificate) -> Result<()> {
     let authority = TestAuthority::load(load_material(&args.issuer)?, None)?;
     let destination = args.to.resolve()?;
-    let status = crate::mdoc::status_entry(&args.status_uri, args.status_index)?;
-    let issued = authority.issue_certificate(
+    let status = crate::authority_dir::status_entry(&args.status_uri, args.status_index)?;
+    let issued = authority.issue_e_certificate(
         args.kind.clone(),
         destination.public_key(),
         read_arg(&args.claims)?,
         status,
     )?;
     let (wallet, key, holder) = match destination {
-        crate::mdoc::Destination::File(_, out) => {
-            crate::mdoc::write(&out, issued.as_bytes(), false)?;
+        crate::authority_dir::Destination::File(_, out) => {
+            crate::context::write(&out, issued.as_bytes(), false)?;
             if cli.json {
                 out!("{}", json!({ "out": out, "bytes": issued.len() }));
             } else {
@@ -109,10 +109,10 @@ pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
             }
             return Ok(());
         }
-        crate::mdoc::Destination::Wallet(wallet, key, holder) => (wallet, key, holder),
+        crate::authority_dir::Destination::Wallet(wallet, key, holder) => (wallet, key, holder),
     };
     let id = wallet.add_sd_jwt(issued.clone(), key.alias)?;
-    let view = wallet.certificate_view(id.clone())?;
+    let view = wallet.e_certificate_view(id.clone())?;
     let withholdable: Vec<&str> = view
         .claims
         .iter()
@@ -136,8 +136,8 @@ pub fn issue(cli: &Cli, args: &IssueCertificate) -> Result<()> {
     Ok(())
 }
 
-/// `jigap present certificate`.
-pub fn present(cli: &Cli, args: &PresentCertificate) -> Result<()> {
+/// `jigap present e-certificate`.
+pub fn present(cli: &Cli, args: &PresentECertificate) -> Result<()> {
     let wallet = open(&wallet_path(cli), false)?;
     unlock(&wallet)?;
     let presentation = wallet.present_sd_jwt(
@@ -176,8 +176,11 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
             let mut anchors = Vec::new();
             let mut status_roots = Vec::new();
             if let Some(dir) = issuer {
-                anchors.push(crate::mdoc::root_of(dir, TrustRole::SdJwtIssuer)?);
-                status_roots.push(crate::mdoc::root_of(dir, TrustRole::StatusListIssuer)?);
+                anchors.push(crate::authority_dir::root_of(dir, TrustRole::SdJwtIssuer)?);
+                status_roots.push(crate::authority_dir::root_of(
+                    dir,
+                    TrustRole::StatusListIssuer,
+                )?);
             }
             for path in trust {
                 anchors.push(

@@ -1,4 +1,4 @@
-//! The catalogue of electronic certificates (전자증명서) held as SD-JWT VCs: each type's `vct`,
+//! The catalogue of e-certificates (전자증명서) held as SD-JWT VCs: each type's `vct`,
 //! Korean and English names, claim labels, which claims are selectively disclosable, and how
 //! long a certificate stays valid after issue.
 //!
@@ -20,7 +20,7 @@ pub struct ClaimSpec {
 
 /// One certificate type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CertificateType {
+pub struct ECertificateType {
     /// Short name used by the CLI.
     pub id: &'static str,
     /// SD-JWT VC type.
@@ -50,8 +50,8 @@ const fn claim(
 }
 
 /// Every certificate type the wallet knows.
-pub const CATALOGUE: &[CertificateType] = &[
-    CertificateType {
+pub const CATALOGUE: &[ECertificateType] = &[
+    ECertificateType {
         id: "resident-abstract",
         vct: "urn:jigap:cert:resident-registration-abstract:1",
         name_ko: "주민등록표 초본",
@@ -84,7 +84,7 @@ pub const CATALOGUE: &[CertificateType] = &[
             ),
         ],
     },
-    CertificateType {
+    ECertificateType {
         id: "family-relation",
         vct: "urn:jigap:cert:family-relation:1",
         name_ko: "가족관계증명서",
@@ -98,7 +98,7 @@ pub const CATALOGUE: &[CertificateType] = &[
             claim("/parents", "부모", "Parents", true),
         ],
     },
-    CertificateType {
+    ECertificateType {
         id: "health-insurance",
         vct: "urn:jigap:cert:health-insurance-eligibility:1",
         name_ko: "건강보험 자격득실 확인서",
@@ -112,7 +112,7 @@ pub const CATALOGUE: &[CertificateType] = &[
             claim("/eligible_since", "자격 취득일", "Eligible since", true),
         ],
     },
-    CertificateType {
+    ECertificateType {
         id: "tax-payment",
         vct: "urn:jigap:cert:tax-payment:1",
         name_ko: "납세증명서",
@@ -134,14 +134,14 @@ pub const CATALOGUE: &[CertificateType] = &[
 ];
 
 /// A certificate type by its short name or `vct`.
-pub fn find(id_or_vct: &str) -> Option<&'static CertificateType> {
+pub fn find(id_or_vct: &str) -> Option<&'static ECertificateType> {
     CATALOGUE
         .iter()
         .find(|t| t.id == id_or_vct || t.vct == id_or_vct)
 }
 
 /// The disclosable paths of a type that exist in `claims`.
-pub fn disclosable_paths(kind: &CertificateType, claims: &serde_json::Value) -> Vec<String> {
+pub fn disclosable_paths(kind: &ECertificateType, claims: &serde_json::Value) -> Vec<String> {
     kind.claims
         .iter()
         .filter(|c| c.disclosable && claims.pointer(c.path).is_some())
@@ -150,7 +150,7 @@ pub fn disclosable_paths(kind: &CertificateType, claims: &serde_json::Value) -> 
 }
 
 /// The label of the claim at `path` for a type, in Korean and English.
-pub fn label(kind: &CertificateType, path: &str) -> Option<(&'static str, &'static str)> {
+pub fn label(kind: &ECertificateType, path: &str) -> Option<(&'static str, &'static str)> {
     kind.claims
         .iter()
         .find(|c| c.path == path)

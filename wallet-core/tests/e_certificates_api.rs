@@ -9,7 +9,7 @@ use wallet_core::*;
 const NOW: i64 = 1_800_000_000;
 
 fn wallet() -> Arc<Wallet> {
-    Wallet::open(WalletConfig {
+    Wallet::open_blocking(WalletConfig {
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -62,7 +62,7 @@ fn setup() -> Setup {
     .unwrap();
     let key = wallet.create_device_key().unwrap();
     let issued = authority
-        .issue_certificate("resident-abstract".into(), key.public_key, claims(), None)
+        .issue_e_certificate("resident-abstract".into(), key.public_key, claims(), None)
         .unwrap();
     let id = wallet.add_sd_jwt(issued, key.alias).unwrap();
     Setup {
@@ -72,7 +72,7 @@ fn setup() -> Setup {
     }
 }
 
-fn failure(result: Result<VerifiedCertificate, WalletError>) -> VerificationFailure {
+fn failure(result: Result<VerifiedECertificate, WalletError>) -> VerificationFailure {
     match result {
         Err(WalletError::Verification { failure, .. }) => failure,
         other => panic!("expected a verification failure, got {other:?}"),
@@ -87,7 +87,7 @@ fn present_two_claims_and_verify() {
     assert_eq!(summary.display_name_ko, "주민등록표 초본");
     assert_eq!(summary.valid_until, Some(NOW - 60 + 90 * 86_400));
 
-    let view = s.wallet.certificate_view(s.id.clone()).unwrap();
+    let view = s.wallet.e_certificate_view(s.id.clone()).unwrap();
     let name = view.claims.iter().find(|c| c.path == "/name").unwrap();
     assert!(name.disclosable && name.label_ko.as_deref() == Some("성명"));
     assert!(view
@@ -233,7 +233,7 @@ fn holder_side_errors() {
     let mine = s.wallet.create_device_key().unwrap();
     let issued = s
         .authority
-        .issue_certificate(
+        .issue_e_certificate(
             "tax-payment".into(),
             other.public_key.clone(),
             serde_json::json!({"name": "홍길동", "arrears": false}).to_string(),
@@ -246,7 +246,7 @@ fn holder_side_errors() {
     ));
     let tax = s.wallet.add_sd_jwt(issued, other.alias).unwrap();
     // `arrears` is not disclosable in the catalogue: always visible.
-    let view = s.wallet.certificate_view(tax.clone()).unwrap();
+    let view = s.wallet.e_certificate_view(tax.clone()).unwrap();
     assert!(view
         .claims
         .iter()
@@ -261,7 +261,7 @@ fn holder_side_errors() {
         Err(WalletError::InvalidInput { .. })
     ));
     assert!(matches!(
-        s.authority.issue_certificate(
+        s.authority.issue_e_certificate(
             "no-such-type".into(),
             other.public_key.clone(),
             "{}".into(),
@@ -270,7 +270,7 @@ fn holder_side_errors() {
         Err(WalletError::InvalidInput { .. })
     ));
     assert!(matches!(
-        s.authority.issue_certificate(
+        s.authority.issue_e_certificate(
             "tax-payment".into(),
             other.public_key,
             "{\"iss\": \"me\"}".into(),
@@ -290,7 +290,7 @@ fn altered_or_badly_signed_certificates_are_refused_before_storage() {
     let key = s.wallet.create_device_key().unwrap();
     let issued = s
         .authority
-        .issue_certificate("resident-abstract".into(), key.public_key, claims(), None)
+        .issue_e_certificate("resident-abstract".into(), key.public_key, claims(), None)
         .unwrap();
     let refused = |sd_jwt: String| match s.wallet.add_sd_jwt(sd_jwt, key.alias.clone()) {
         Err(WalletError::Verification { failure, .. }) => failure,

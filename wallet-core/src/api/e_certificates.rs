@@ -1,4 +1,4 @@
-//! Electronic certificates as SD-JWT VCs through the API: the holder stores them, shows their
+//! E-certificates (전자증명서) as SD-JWT VCs through the API: the holder stores them, shows their
 //! claims and which can be withheld, and presents a chosen subset with a Key Binding JWT signed
 //! in the `SecureArea`; a relying party verifies with `SdJwtVerifier`.
 
@@ -12,7 +12,7 @@ use super::status::VerifierStatuses;
 use super::wallet::check_alias;
 use super::{Wallet, WalletError};
 use crate::crypto::jose;
-use crate::documents::certificates::{self as catalogue, CertificateType};
+use crate::documents::e_certificates::{self as catalogue, ECertificateType};
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::{inspect, key_binding_input, select};
 use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
@@ -21,7 +21,7 @@ use crate::verifier::sdjwt::{verify_vc, VcPolicy};
 
 /// One claim of a stored certificate.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct CertificateClaim {
+pub struct ECertificateClaim {
     /// JSON pointer (use it to choose what to present).
     pub path: String,
     /// Korean label, for known certificate types.
@@ -36,7 +36,7 @@ pub struct CertificateClaim {
 
 /// A stored certificate as the holder sees it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct CertificateView {
+pub struct ECertificateView {
     /// SD-JWT VC type.
     pub vct: String,
     /// Korean name.
@@ -48,7 +48,7 @@ pub struct CertificateView {
     /// `exp`, Unix seconds.
     pub expires_at: Option<i64>,
     /// Claims: every disclosable one, and the always-visible ones.
-    pub claims: Vec<CertificateClaim>,
+    pub claims: Vec<ECertificateClaim>,
 }
 
 /// A claim the verifier received.
@@ -62,7 +62,7 @@ pub struct DisclosedClaim {
 
 /// A verified certificate presentation.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct VerifiedCertificate {
+pub struct VerifiedECertificate {
     /// SD-JWT VC type.
     pub vct: String,
     /// `iss`.
@@ -106,11 +106,11 @@ pub struct SdJwtVerifierConfig {
 
 const ENVELOPE: [&str; 7] = ["iss", "vct", "iat", "exp", "nbf", "cnf", "status"];
 
-fn type_of(vct: &str) -> Option<&'static CertificateType> {
+fn type_of(vct: &str) -> Option<&'static ECertificateType> {
     catalogue::find(vct)
 }
 
-fn labels(kind: Option<&CertificateType>, path: &str) -> (Option<String>, Option<String>) {
+fn labels(kind: Option<&ECertificateType>, path: &str) -> (Option<String>, Option<String>) {
     match kind.and_then(|k| catalogue::label(k, path)) {
         Some((ko, en)) => (Some(ko.to_owned()), Some(en.to_owned())),
         None => (None, None),
@@ -171,7 +171,10 @@ impl Wallet {
     }
 
     /// The claims of a stored certificate and which of them the holder can withhold.
-    pub fn certificate_view(&self, credential_id: String) -> Result<CertificateView, WalletError> {
+    pub fn e_certificate_view(
+        &self,
+        credential_id: String,
+    ) -> Result<ECertificateView, WalletError> {
         let credential = self.get_credential(credential_id)?;
         if credential.summary.format != CredentialFormat::SdJwtVc {
             return Err(WalletError::invalid("not an SD-JWT VC"));
@@ -187,7 +190,7 @@ impl Wallet {
             let path = &disclosure.path;
             let value = &disclosure.value;
             let (label_ko, label_en) = labels(kind, path);
-            claims.push(CertificateClaim {
+            claims.push(ECertificateClaim {
                 path: path.clone(),
                 label_ko,
                 label_en,
@@ -202,7 +205,7 @@ impl Wallet {
                     continue;
                 }
                 let (label_ko, label_en) = labels(kind, &path);
-                claims.push(CertificateClaim {
+                claims.push(ECertificateClaim {
                     path,
                     label_ko,
                     label_en,
@@ -211,7 +214,7 @@ impl Wallet {
                 });
             }
         }
-        Ok(CertificateView {
+        Ok(ECertificateView {
             vct: credential.summary.doc_type,
             name_ko: credential.summary.display_name_ko,
             name_en: credential.summary.display_name_en,
@@ -222,7 +225,7 @@ impl Wallet {
     }
 
     /// Presents a stored certificate to `audience` (the verifier's identifier), disclosing
-    /// only the claims at `claims` (JSON pointers from `certificate_view`), with a Key Binding
+    /// only the claims at `claims` (JSON pointers from `e_certificate_view`), with a Key Binding
     /// JWT over the verifier's `nonce` signed by the device key. Returns the compact SD-JWT+KB.
     pub fn present_sd_jwt(
         &self,
@@ -334,7 +337,7 @@ impl SdJwtVerifier {
         presentation: String,
         audience: String,
         nonce: String,
-    ) -> Result<VerifiedCertificate, WalletError> {
+    ) -> Result<VerifiedECertificate, WalletError> {
         let at = self
             .clock
             .now_unix_seconds()
@@ -359,7 +362,7 @@ impl SdJwtVerifier {
             self.statuses.check(reference, at)?;
         }
         let sd_jwt = verified.sd_jwt;
-        Ok(VerifiedCertificate {
+        Ok(VerifiedECertificate {
             vct: verified.vct,
             issuer: verified.iss,
             issuer_certificate: sd_jwt.issuer_certificate.clone().unwrap_or_default(),
