@@ -6,7 +6,8 @@
 //! `ring` only offers ephemeral agreement.
 
 use p256::elliptic_curve::sec1::ToEncodedPoint;
-use ring::signature::{self, UnparsedPublicKey};
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, UnparsedPublicKey};
 
 use super::secret::SecretBytes;
 use super::CryptoError;
@@ -16,14 +17,10 @@ pub const PUBLIC_KEY_LEN: usize = 65;
 /// Length of a fixed-size ECDSA P-256 signature.
 pub const SIGNATURE_LEN: usize = 64;
 
-/// A P-256 key pair in software. The private scalar, and the signing key built from it on
-/// first use, are zeroized on drop.
+/// A P-256 key pair in software. The private scalar is zeroized on drop.
 pub struct SoftwareKey {
     private: SecretBytes,
     public: Vec<u8>,
-    /// The signing key, built on first use (it is cached: building it costs a scalar
-    /// multiplication). `p256`'s signing key zeroizes its scalar when dropped.
-    signing: std::sync::OnceLock<p256::ecdsa::SigningKey>,
 }
 
 impl std::fmt::Debug for SoftwareKey {
@@ -59,11 +56,7 @@ impl SoftwareKey {
         let mut scalar = secret.to_bytes();
         let private = SecretBytes::new(scalar.to_vec());
         zeroize::Zeroize::zeroize(&mut scalar[..]);
-        Self {
-            private,
-            public,
-            signing: std::sync::OnceLock::new(),
-        }
+        Self { private, public }
     }
 
     /// Rebuilds a key pair from its 32-byte private scalar.
@@ -83,22 +76,22 @@ impl SoftwareKey {
         &self.public
     }
 
-    /// ECDSA P-256 with SHA-256 over `message` (deterministic nonces, RFC 6979, with fresh
-    /// randomness mixed in); returns `r || s`.
+    /// ECDSA P-256 with SHA-256 over `message`; returns `r || s`.
+    ///
+    /// No signing key is cached: ring's key pair is built for the one signature and dropped
+    /// (ring does not zeroize it, so it lives no longer than that); the only long-lived copy
+    /// of the scalar is this key's own, zeroized on drop.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        use p256::ecdsa::signature::RandomizedSigner;
-        let key = match self.signing.get() {
-            Some(key) => key,
-            None => {
-                let key = p256::ecdsa::SigningKey::from_slice(self.private.expose())
-                    .map_err(|_| CryptoError::Malformed("P-256 private key"))?;
-                self.signing.get_or_init(|| key)
-            }
-        };
-        let signature: p256::ecdsa::Signature = key
-            .try_sign_with_rng(&mut RingRng, message)
-            .map_err(|_| CryptoError::Rng)?;
-        Ok(signature.to_bytes().to_vec())
+        let rng = SystemRandom::new();
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            self.private.expose(),
+            &self.public,
+            &rng,
+        )
+        .map_err(|_| CryptoError::Malformed("P-256 key pair"))?;
+        let sig = pair.sign(&rng, message).map_err(|_| CryptoError::Rng)?;
+        Ok(sig.as_ref().to_vec())
     }
 
     /// Static-static ECDH with `peer_public_key` (SEC1); returns the 32-byte x coordinate.
@@ -111,38 +104,6 @@ impl SoftwareKey {
         Ok(SecretBytes::new(shared.raw_secret_bytes().to_vec()))
     }
 }
-
-/// The system random number generator, as the `rand_core` interface `p256` signs with.
-struct RingRng;
-
-impl p256::elliptic_curve::rand_core::RngCore for RingRng {
-    fn next_u32(&mut self) -> u32 {
-        u32::from_le_bytes(super::random::array().unwrap_or_default())
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        u64::from_le_bytes(super::random::array().unwrap_or_default())
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        let _ = self.try_fill_bytes(dest);
-    }
-
-    fn try_fill_bytes(
-        &mut self,
-        dest: &mut [u8],
-    ) -> Result<(), p256::elliptic_curve::rand_core::Error> {
-        use ring::rand::SecureRandom;
-        ring::rand::SystemRandom::new().fill(dest).map_err(|_| {
-            p256::elliptic_curve::rand_core::Error::from(
-                core::num::NonZeroU32::new(p256::elliptic_curve::rand_core::Error::CUSTOM_START)
-                    .unwrap_or(core::num::NonZeroU32::MIN),
-            )
-        })
-    }
-}
-
-impl p256::elliptic_curve::rand_core::CryptoRng for RingRng {}
 
 /// Checks that `bytes` is a valid P-256 public key (a point on the curve).
 pub fn validate_public_key(bytes: &[u8]) -> Result<(), CryptoError> {
