@@ -20,8 +20,22 @@ pub fn material_files(role: TrustRole) -> [String; 4] {
     ]
 }
 
+/// The files of the authority's web servers' TLS chain.
+pub const TLS_FILES: [&str; 4] = ["tls-root.der", "tls-root.key", "tls.der", "tls.key"];
+
+/// The TLS root of a test authority directory (DER), for clients of its servers.
+pub fn tls_root_of(dir: &Path) -> Result<Vec<u8>> {
+    read(&dir.join(TLS_FILES[0]))
+}
+
+/// Writes every role's chain and the TLS chain into `dir` (keys owner-only).
 pub fn save_material(dir: &Path, m: &AuthorityMaterial) -> Result<()> {
     std::fs::create_dir_all(dir)?;
+    let [root_der, root_key, der, key] = TLS_FILES;
+    write(&dir.join(root_der), &m.tls_root_certificate, false)?;
+    write(&dir.join(root_key), &m.tls_root_key, true)?;
+    write(&dir.join(der), &m.tls_certificate, false)?;
+    write(&dir.join(key), &m.tls_key, true)?;
     for role in &m.roles {
         let [root_der, root_key, der, key] = material_files(role.role);
         write(&dir.join(root_der), &role.root_certificate, false)?;
@@ -46,7 +60,13 @@ pub fn load_material(dir: &Path) -> Result<AuthorityMaterial> {
             key: f(&key)?,
         });
     }
-    Ok(AuthorityMaterial { roles })
+    Ok(AuthorityMaterial {
+        roles,
+        tls_root_certificate: f(TLS_FILES[0])?,
+        tls_root_key: f(TLS_FILES[1])?,
+        tls_certificate: f(TLS_FILES[2])?,
+        tls_key: f(TLS_FILES[3])?,
+    })
 }
 
 /// A test authority directory's root certificate of `role` (DER).

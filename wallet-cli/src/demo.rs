@@ -4,13 +4,12 @@
 use std::time::Instant;
 
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wallet_core::{
     consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BenefitResult,
     BillDraft, BillKind, CitizenFact, ConsentMode, ConsentRequest, CredentialFilter,
-    DeviceAuthMode, ElementRef, Eligibility, FactValue, MdlClaims, MdocReader,
+    DeviceAuthMode, ElementRef, Eligibility, FactValue, HttpRequest, MdlClaims, MdocReader,
     NotificationCategory, NotificationDraft, NotificationFilter, PresentationEvent, Priority,
     ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig, StatusListEntry,
     StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure, Wallet,
@@ -204,40 +203,40 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         );
         holder.terminate()?;
 
-        // A status list served over HTTP on loopback, so the certificate can be revoked.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let uri = format!("http://127.0.0.1:{}/lists/1", listener.local_addr()?.port());
-        let published: Arc<Mutex<Vec<u8>>> = Arc::new(Mutex::new(authority.status_list_token(
-            uri.clone(),
-            256,
-            vec![],
-            StatusListFormat::Jwt,
-            0,
-        )?));
+        // A status list served over HTTPS on loopback (the authority's TLS certificate), so
+        // the certificate can be revoked.
+        let runtime = crate::http::runtime()?;
+        let published: Arc<Mutex<Vec<u8>>> = Arc::new(Mutex::new(Vec::new()));
         let served = published.clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let running = stop.clone();
-        let server = std::thread::spawn(move || {
-            crate::http::serve(
-                listener,
-                |path| {
-                    (path == "/lists/1").then(|| {
-                        let body = served.lock().map(|b| b.clone()).unwrap_or_default();
-                        ("application/statuslist+jwt".to_string(), body)
-                    })
-                },
-                || !running.load(Ordering::SeqCst),
-            )
-        });
-        let result = certificate_chapter(&wallet, &authority, &uri, &published, &mut steps);
-        stop.store(true, Ordering::SeqCst);
-        let _ = std::net::TcpStream::connect(
-            uri.trim_start_matches("http://")
-                .split('/')
-                .next()
-                .unwrap_or_default(),
+        let router = axum::Router::new().route(
+            "/lists/1",
+            axum::routing::get(move || {
+                let body = served.lock().map(|b| b.clone()).unwrap_or_default();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/statuslist+jwt",
+                        )],
+                        body,
+                    )
+                }
+            }),
         );
-        let _ = server.join();
+        let server =
+            crate::http::serve(&runtime, router, 0, Some(&authority.tls_server_identity()?))?;
+        let uri = format!("{}/lists/1", server.base_url);
+        if let Ok(mut list) = published.lock() {
+            *list =
+                authority.status_list_token(uri.clone(), 256, vec![], StatusListFormat::Jwt, 0)?;
+        }
+        let client = Arc::new(crate::http::CliHttpClient::new(&[
+            authority.tls_root_certificate()
+        ])?);
+        let result = certificate_chapter(
+            &wallet, &authority, &uri, &published, &client, &runtime, &mut steps,
+        );
+        server.handle.shutdown();
         result?;
         services_chapter(&wallet, &authority, &mut steps)?;
         let raw = mdl;
@@ -291,6 +290,8 @@ fn certificate_chapter(
     authority: &TestAuthority,
     uri: &str,
     published: &Mutex<Vec<u8>>,
+    client: &Arc<crate::http::CliHttpClient>,
+    runtime: &tokio::runtime::Runtime,
     steps: &mut Steps,
 ) -> Result<(), CliError> {
     let status_root = authority.root_certificate(TrustRole::StatusListIssuer)?;
@@ -330,7 +331,7 @@ fn certificate_chapter(
             clock_skew_seconds: 60,
             clock: None,
         })?;
-        let fetched = crate::http::get(uri).map_err(CliError::from)?;
+        let fetched = crate::http::fetch(client, HttpRequest::get(uri))?;
         verifier.add_status_list(uri.to_string(), fetched.body)?;
         Ok(verifier)
     };
@@ -365,14 +366,7 @@ fn certificate_chapter(
             StatusListFormat::Jwt,
             0,
         )?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let report = runtime.block_on(
-        wallet
-            .clone()
-            .refresh_status(Arc::new(crate::http::CliHttpClient)),
-    )?;
+    let report = runtime.block_on(wallet.clone().refresh_status(client.clone()))?;
     let now_state = wallet.get_credential(cert_id.clone())?.summary.state;
     let rejected = match bank()?.verify(
         present()?,

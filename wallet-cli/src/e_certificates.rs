@@ -197,8 +197,13 @@ pub fn verify(cli: &Cli, what: &VerifyWhat) -> Result<()> {
                 clock_skew_seconds: 60,
                 clock: None,
             })?;
+            let mut tls_roots = Vec::new();
+            if let Some(dir) = issuer {
+                tls_roots.push(crate::authority_dir::tls_root_of(dir)?);
+            }
+            let client = crate::http::CliHttpClient::new(&tls_roots)?;
             for url in status_lists {
-                let response = crate::http::get(url).map_err(CliError::from)?;
+                let response = crate::http::fetch(&client, wallet_core::HttpRequest::get(url))?;
                 if response.status != 200 {
                     return Err(CliError::from(format!("{url}: HTTP {}", response.status)));
                 }

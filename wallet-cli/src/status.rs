@@ -3,7 +3,6 @@
 //! fetches lists through the CLI's HTTP client and updates credential states.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -14,7 +13,7 @@ use wallet_core::{
 
 use crate::authority_dir::load_material;
 use crate::context::{open, say, unlock, wallet_path, CliError};
-use crate::http::{serve, CliHttpClient};
+use crate::http::{runtime, serve, CliHttpClient};
 use crate::Cli;
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -31,7 +30,7 @@ pub enum StatusAction {
         #[arg(long, default_value = "/lists/1")]
         path: String,
         /// The URL the list will be served at, without the path.
-        #[arg(long, default_value = "http://127.0.0.1:8471")]
+        #[arg(long, default_value = "https://127.0.0.1:8471")]
         base_url: String,
         /// Entries in the list.
         #[arg(long, default_value_t = 1024)]
@@ -72,12 +71,21 @@ pub enum StatusAction {
         /// The test authority's directory.
         #[arg(long)]
         issuer: PathBuf,
-        /// Port on 127.0.0.1.
+        /// Port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = 8471)]
         port: u16,
+        /// Serve plain HTTP instead of HTTPS (for clients that cannot be given the test
+        /// authority's TLS root).
+        #[arg(long)]
+        plain_http: bool,
     },
     /// Fetch the status of every credential in the wallet and update their states.
-    Refresh,
+    Refresh {
+        /// Trust this TLS root (DER) for the status servers, e.g. a test authority's
+        /// tls-root.der (default: the platform's roots).
+        #[arg(long)]
+        tls_root: Vec<PathBuf>,
+    },
 }
 
 /// Status list token encodings.
@@ -129,6 +137,24 @@ fn load_state(file: &Path) -> Result<serde_json::Value> {
         ))
     })?;
     serde_json::from_str(&text).map_err(|e| CliError::from(format!("{}: {e}", file.display())))
+}
+
+/// The stored token of the list at `path` in the authority `dir`, with its media type.
+fn status_list_response(dir: &Path, path: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let found = state_file(dir, &format!("/{path}")).ok().and_then(|file| {
+        ["jwt", "cwt"].into_iter().find_map(|ext| {
+            std::fs::read(file.with_extension(ext))
+                .ok()
+                .map(|body| (format!("application/statuslist+{ext}"), body))
+        })
+    });
+    match found {
+        Some((content_type, body)) => {
+            ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Signs the list in `state` and stores the token next to it.
@@ -239,27 +265,34 @@ pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
             );
             Ok(())
         }
-        StatusAction::Serve { issuer, port } => {
-            let listener = TcpListener::bind(("127.0.0.1", *port))
-                .map_err(|e| CliError::from(format!("binding 127.0.0.1:{port}: {e}")))?;
-            let actual = listener.local_addr()?.port();
+        StatusAction::Serve {
+            issuer,
+            port,
+            plain_http,
+        } => {
+            let runtime = runtime()?;
+            let identity = if *plain_http {
+                None
+            } else {
+                Some(TestAuthority::load(load_material(issuer)?, None)?.tls_server_identity()?)
+            };
+            let dir = issuer.clone();
+            let router = axum::Router::new().route(
+                "/{*path}",
+                axum::routing::get(
+                    move |axum::extract::Path(path): axum::extract::Path<String>| {
+                        let dir = dir.clone();
+                        async move { status_list_response(&dir, &path) }
+                    },
+                ),
+            );
+            let server = serve(&runtime, router, *port, identity.as_ref())?;
             eprintln!(
-                "serving status lists of {} on http://127.0.0.1:{actual}",
-                issuer.display()
+                "serving status lists of {} on {}",
+                issuer.display(),
+                server.base_url
             );
-            let issuer = issuer.clone();
-            serve(
-                listener,
-                move |path| {
-                    let file = state_file(&issuer, path).ok()?;
-                    ["jwt", "cwt"].into_iter().find_map(|ext| {
-                        std::fs::read(file.with_extension(ext))
-                            .ok()
-                            .map(|body| (format!("application/statuslist+{ext}"), body))
-                    })
-                },
-                || true,
-            );
+            runtime.block_on(std::future::pending::<()>());
             Ok(())
         }
         StatusAction::Decode {
@@ -326,14 +359,15 @@ pub fn run(cli: &Cli, action: &StatusAction) -> Result<()> {
             );
             Ok(())
         }
-        StatusAction::Refresh => {
+        StatusAction::Refresh { tls_root } => {
             let wallet = open(&wallet_path(cli), false)?;
             unlock(&wallet)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let report =
-                runtime.block_on(wallet.refresh_status(std::sync::Arc::new(CliHttpClient)))?;
+            let roots = tls_root
+                .iter()
+                .map(|p| crate::context::read(p))
+                .collect::<Result<Vec<_>>>()?;
+            let client = std::sync::Arc::new(CliHttpClient::new(&roots)?);
+            let report = runtime()?.block_on(wallet.refresh_status(client))?;
             let name = |s: CredentialState| crate::output::state_name(s);
             let changes: Vec<serde_json::Value> = report
                 .changed

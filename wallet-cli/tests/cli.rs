@@ -719,7 +719,7 @@ fn revocation_over_loopback_http() {
         .read_line(&mut line)
         .unwrap();
     let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(base.starts_with("https://127.0.0.1:"), "{line}");
     let result = std::panic::catch_unwind(|| {
         run.ok(
             &[
@@ -823,7 +823,16 @@ fn revocation_over_loopback_http() {
             .as_str()
             .unwrap()
             .to_owned();
-        let report = run.json(&["status", "refresh"], &[]);
+        let tls_root = authority.join("tls-root.der");
+        let report = run.json(
+            &[
+                "status",
+                "refresh",
+                "--tls-root",
+                tls_root.to_str().unwrap(),
+            ],
+            &[],
+        );
         assert_eq!(report["checked"], 1, "{report}");
         assert_eq!(report["changed"].as_array().unwrap().len(), 0);
 
@@ -863,7 +872,16 @@ fn revocation_over_loopback_http() {
         );
 
         run.ok(&["status", "revoke", "--issuer", a, "--index", "9"], &[]);
-        let report = run.json(&["status", "refresh"], &[]);
+        let tls_root = authority.join("tls-root.der");
+        let report = run.json(
+            &[
+                "status",
+                "refresh",
+                "--tls-root",
+                tls_root.to_str().unwrap(),
+            ],
+            &[],
+        );
         assert_eq!(report["changed"][0]["to"], "revoked", "{report}");
         let listed = run.json(&["credentials", "list", "--state", "revoked"], &[]);
         assert_eq!(listed["total"], 1);
@@ -1269,7 +1287,7 @@ fn key_files_are_owner_only_and_a_closed_pipe_is_quiet() {
             assert_eq!(mode, 0o600, "{}", path.display());
         }
     }
-    assert_eq!(keys, 16, "a root and a signer key for each of 8 roles");
+    assert_eq!(keys, 18, "a root and a signer key for each of 8 roles, and the TLS pair");
 
     // `jigap ... | head`: the reader of the pipe is gone before jigap writes.
     let (reader, writer) = std::io::pipe().unwrap();

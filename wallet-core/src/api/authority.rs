@@ -52,11 +52,34 @@ impl std::fmt::Debug for RoleMaterial {
 pub struct AuthorityMaterial {
     /// Every role's chain.
     pub roles: Vec<RoleMaterial>,
+    /// The TLS root of the authority's web servers (DER).
+    pub tls_root_certificate: Vec<u8>,
+    /// Its private key.
+    pub tls_root_key: Vec<u8>,
+    /// The servers' certificate (DER): `localhost` and 127.0.0.1, serverAuth.
+    pub tls_certificate: Vec<u8>,
+    /// Its private key.
+    pub tls_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for AuthorityMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AuthorityMaterial(<keys redacted>)")
+    }
+}
+
+/// A TLS server's certificate and key.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TlsIdentity {
+    /// The certificate (DER).
+    pub certificate: Vec<u8>,
+    /// The private key, PKCS#8 DER.
+    pub private_key_pkcs8: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsIdentity(<key redacted>)")
     }
 }
 
@@ -298,7 +321,11 @@ impl TestAuthority {
                 signer: certified(&m.certificate, &m.key)?,
             });
         }
-        let authority = Authority { chains };
+        let tls = crate::issuer::certificates::TlsChain {
+            root: certified(&material.tls_root_certificate, &material.tls_root_key)?,
+            server: certified(&material.tls_certificate, &material.tls_key)?,
+        };
+        let authority = Authority { chains, tls };
         let country = crate::trust::x509::ParsedCertificate::from_der(
             authority
                 .root_certificate(TrustRole::MdocIssuer)
@@ -330,7 +357,27 @@ impl TestAuthority {
                     key: key(&c.signer),
                 })
                 .collect(),
+            tls_root_certificate: self.authority.tls.root.certificate.clone(),
+            tls_root_key: key(&self.authority.tls.root),
+            tls_certificate: self.authority.tls.server.certificate.clone(),
+            tls_key: key(&self.authority.tls.server),
         }
+    }
+
+    /// The TLS root of the authority's test web servers (DER): what a client trusts to reach
+    /// them over HTTPS.
+    pub fn tls_root_certificate(&self) -> Vec<u8> {
+        self.authority.tls.root.certificate.clone()
+    }
+
+    /// The test web servers' certificate (DER, for `localhost` and 127.0.0.1) and its private
+    /// key as PKCS#8 DER, for a TLS server.
+    pub fn tls_server_identity(&self) -> Result<TlsIdentity, WalletError> {
+        let server = &self.authority.tls.server;
+        Ok(TlsIdentity {
+            certificate: server.certificate.clone(),
+            private_key_pkcs8: server.key.pkcs8_der()?,
+        })
     }
 
     /// The root certificate (DER) of `role`: what a wallet or relying party adds as the trust

@@ -10,6 +10,7 @@ mod benefits;
 mod e_certificates;
 mod error;
 mod host;
+mod http;
 mod inbox;
 mod mydata;
 mod presentation;
@@ -27,7 +28,7 @@ pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
     AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims, RoleMaterial,
-    StatusListEntry, StatusListFormat, TestAuthority,
+    StatusListEntry, StatusListFormat, TestAuthority, TlsIdentity,
 };
 pub use benefits::{
     benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,
@@ -41,6 +42,7 @@ pub use host::{
     fixed_clock, passphrase_key_protector, passphrase_key_protector_with_cost, system_clock, Clock,
     FixedClock, KeyProtector, PassphraseKeyProtector, SecureArea, SoftwareSecureArea, SystemClock,
 };
+pub use http::{HttpClient, HttpHeader, HttpMethod, HttpRequest, HttpResponse};
 pub use inbox::{BillRecord, MonthTotal, NotificationFilter, NotificationPage, NotificationRecord};
 pub use mydata::{
     consent_is_revoked, verify_consent_token, ConsentRecord, ConsentRequest, ConsentState,
@@ -59,7 +61,7 @@ pub use records::{
     CredentialSummary, DeviceKey, NewCredential, WalletConfig, WalletStatus, WipeReport,
 };
 pub use status::{
-    decode_status_list, HttpClient, HttpResponse, StateChange, StatusListContents,
-    StatusRefreshReport, StatusValue, WalletEvent, WalletListener,
+    decode_status_list, StateChange, StatusListContents, StatusRefreshReport, StatusValue,
+    WalletEvent, WalletListener,
 };
 pub use wallet::{open_wallet, Wallet, MAX_CREDENTIAL_BYTES, MAX_PAGE_SIZE, MAX_TEXT_BYTES};

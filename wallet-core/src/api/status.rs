@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use super::http::{HttpClient, HttpRequest};
 use super::records::{CredentialFilter, CredentialFormat, CredentialState};
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::mdoc::issuer_signed::IssuerSigned;
@@ -14,26 +15,6 @@ use crate::trust::status_list::{StatusReference, VALID};
 use crate::trust::status_token::{verify_any, StatusCache, StatusCheckError};
 use crate::trust::x509::ParsedCertificate;
 use crate::trust::x509::TrustRole;
-
-/// An HTTP response from the host's network stack.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HttpResponse {
-    /// HTTP status code.
-    pub status: u16,
-    /// The Content-Type header, if any.
-    pub content_type: Option<String>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-/// The host's HTTP client: online status checks (and later issuance and presentation) go
-/// through the host's network stack, proxies and certificate pinning.
-#[uniffi::export(with_foreign)]
-#[async_trait::async_trait]
-pub trait HttpClient: Send + Sync {
-    /// GET `url`; a transport failure is an error, an HTTP error status is a response.
-    async fn get(&self, url: String) -> Result<HttpResponse, WalletError>;
-}
 
 /// Something the host may want to show or schedule.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -151,7 +132,7 @@ impl Wallet {
             let cached = self.status_cache()?.fresh(&reference.uri, now).cloned();
             let list = match cached {
                 Some(list) => Ok(list),
-                None => match http.get(reference.uri.clone()).await {
+                None => match http.send(HttpRequest::get(&reference.uri)).await {
                     Err(e) => Err(e.in_callback("HttpClient.get").to_string()),
                     Ok(response) if response.status != 200 => {
                         Err(format!("HTTP {}", response.status))

@@ -66,6 +66,19 @@ impl SoftwareKey {
         Ok(Self::from_secret(&secret))
     }
 
+    /// The private key as PKCS#8 DER (for a TLS server of the test authority).
+    #[cfg(feature = "issuer")]
+    pub fn pkcs8_der(&self) -> Result<Vec<u8>, CryptoError> {
+        use p256::pkcs8::EncodePrivateKey;
+        let secret = p256::SecretKey::from_slice(self.private.expose())
+            .map_err(|_| CryptoError::Malformed("P-256 private key"))?;
+        Ok(secret
+            .to_pkcs8_der()
+            .map_err(|_| CryptoError::Malformed("P-256 private key"))?
+            .as_bytes()
+            .to_vec())
+    }
+
     /// The private scalar (32 bytes), for sealing in the store.
     pub fn private_scalar(&self) -> &SecretBytes {
         &self.private

@@ -59,6 +59,19 @@ pub struct RoleChain {
 pub struct Authority {
     /// The chains, one per role of [`TrustRole::ALL`], in that order.
     pub chains: Vec<RoleChain>,
+    /// The authority's web servers' TLS chain: a root and a server certificate for
+    /// `localhost` and 127.0.0.1 (extended key usage serverAuth). No wallet role trusts it; a
+    /// client is told to trust the root for the test servers.
+    pub tls: TlsChain,
+}
+
+/// A TLS root and the server certificate it issued.
+#[derive(Debug)]
+pub struct TlsChain {
+    /// The root.
+    pub root: CertifiedKey,
+    /// The server certificate and key.
+    pub server: CertifiedKey,
 }
 
 impl Authority {
@@ -314,7 +327,80 @@ pub fn create_authority(
         )?;
         chains.push(RoleChain { role, root, signer });
     }
-    Ok(Authority { chains })
+    let tls = tls_chain(name_prefix, country, start, now + 3 * YEAR, &urls)?;
+    Ok(Authority { chains, tls })
+}
+
+/// The extended key usage of a TLS server (RFC 5280 id-kp-serverAuth).
+const EKU_SERVER_AUTH: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
+
+/// A TLS root and a server certificate for `localhost` and 127.0.0.1 under it.
+pub fn tls_chain(
+    name_prefix: &str,
+    country: &str,
+    from: i64,
+    until: i64,
+    urls: &AuthorityUrls,
+) -> Result<TlsChain, IssuerError> {
+    use der::Decode;
+    let root = root(
+        TrustRole::SdJwtIssuer,
+        &format!("{name_prefix} TLS Root"),
+        country,
+        from,
+        until,
+        urls,
+    )?;
+    let issuer_cert = x509_cert::Certificate::from_der(&root.certificate).map_err(err)?;
+    let key = SoftwareKey::generate()?;
+    let subject_spki = spki(&key)?;
+    let signer = signing_key(&root.key)?;
+    let mut builder = CertificateBuilder::new(
+        Profile::Manual {
+            issuer: Some(issuer_cert.tbs_certificate.subject.clone()),
+        },
+        serial()?,
+        validity(from, until)?,
+        name(&format!("{name_prefix} TLS localhost"), country)?,
+        subject_spki.clone(),
+        &signer,
+    )
+    .map_err(err)?;
+    builder
+        .add_extension(&SubjectKeyIdentifier::try_from(subject_spki.owned_to_ref()).map_err(err)?)
+        .map_err(err)?;
+    builder
+        .add_extension(
+            &AuthorityKeyIdentifier::try_from(
+                issuer_cert
+                    .tbs_certificate
+                    .subject_public_key_info
+                    .owned_to_ref(),
+            )
+            .map_err(err)?,
+        )
+        .map_err(err)?;
+    builder
+        .add_extension(&KeyUsage(KeyUsages::DigitalSignature.into()))
+        .map_err(err)?;
+    builder
+        .add_extension(&ExtendedKeyUsage(vec![EKU_SERVER_AUTH]))
+        .map_err(err)?;
+    builder
+        .add_extension(&SubjectAltName(vec![
+            GeneralName::DnsName(Ia5String::new("localhost").map_err(err)?),
+            GeneralName::IpAddress(der::asn1::OctetString::new(vec![127, 0, 0, 1]).map_err(err)?),
+        ]))
+        .map_err(err)?;
+    let cert = builder.build::<DerSignature>().map_err(err)?;
+    Ok(TlsChain {
+        root,
+        server: CertifiedKey {
+            certificate: cert.to_der().map_err(err)?,
+            key,
+        },
+    })
 }
 
 #[cfg(test)]
