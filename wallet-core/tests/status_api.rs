@@ -31,7 +31,9 @@ struct Published {
 
 #[async_trait::async_trait]
 impl HttpClient for Published {
-    async fn get(&self, url: String) -> Result<HttpResponse, WalletError> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, WalletError> {
+        assert_eq!(request.method, HttpMethod::Get);
+        let url = request.url;
         self.requests.fetch_add(1, Ordering::SeqCst);
         if self.down.load(Ordering::SeqCst) {
             return Err(uniffi::UnexpectedUniFFICallbackError::new("network unreachable").into());
@@ -40,11 +42,13 @@ impl HttpClient for Published {
             Some(body) => HttpResponse {
                 status: 200,
                 content_type: Some("application/statuslist+jwt".into()),
+                headers: vec![],
                 body: body.clone(),
             },
             None => HttpResponse {
                 status: 404,
                 content_type: None,
+                headers: vec![],
                 body: vec![],
             },
         })
