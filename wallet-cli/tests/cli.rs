@@ -1287,7 +1287,10 @@ fn key_files_are_owner_only_and_a_closed_pipe_is_quiet() {
             assert_eq!(mode, 0o600, "{}", path.display());
         }
     }
-    assert_eq!(keys, 18, "a root and a signer key for each of 8 roles, and the TLS pair");
+    assert_eq!(
+        keys, 18,
+        "a root and a signer key for each of 8 roles, and the TLS pair"
+    );
 
     // `jigap ... | head`: the reader of the pipe is gone before jigap writes.
     let (reader, writer) = std::io::pipe().unwrap();

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-use wallet_core::inbox::benefits::catalog::{evaluate, parse, payload, sample, Eligibility};
-use wallet_core::inbox::benefits::rules::Val;
+use wallet_core::benefits::catalog::{evaluate, parse, payload, sample, Eligibility};
+use wallet_core::benefits::rules::Val;
 
 fn main() {
     let base = sample().unwrap();

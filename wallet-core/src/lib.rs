@@ -12,6 +12,8 @@ uniffi::setup_scaffolding!();
 
 pub mod access;
 pub mod api;
+pub mod benefits;
+pub mod cose;
 pub mod crypto;
 pub mod documents;
 pub mod inbox;

@@ -2,9 +2,9 @@
 //! reader and issuer authentication, digests, the device MAC, and byte-for-byte re-encoding.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use wallet_core::cose;
+use wallet_core::cose::cbor;
 use wallet_core::crypto::ec::SoftwareKey;
-use wallet_core::mdoc::cbor;
-use wallet_core::mdoc::cose;
 use wallet_core::mdoc::engagement::DeviceEngagement;
 use wallet_core::mdoc::issuer_signed::IssuerSigned;
 use wallet_core::mdoc::request::{reader_authentication_bytes, DeviceRequest};

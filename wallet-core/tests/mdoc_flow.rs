@@ -2,18 +2,19 @@
 //! reader must reject with its own error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use wallet_core::cose;
+use wallet_core::cose::cbor::Value;
 use wallet_core::crypto::ec::SoftwareKey;
 use wallet_core::crypto::secret::SecretBytes;
 use wallet_core::issuer::certificates::{create_authority, Authority};
 use wallet_core::issuer::mdoc::{issue, mdl_claims, MdlFacts, MDL_DOCTYPE, MDL_NAMESPACE};
-use wallet_core::mdoc::cbor::Value;
 use wallet_core::mdoc::engagement::RetrievalMethod;
 use wallet_core::mdoc::holder::{build_document, DeviceAuthentication, Incoming, Presentment};
 use wallet_core::mdoc::issuer_signed::{IssuerSigned, IssuerSignedItem, ValidityInfo};
 use wallet_core::mdoc::reader::{ReaderIdentity, ReaderSession};
 use wallet_core::mdoc::request::ItemsRequest;
 use wallet_core::mdoc::response::{DeviceResponse, STATUS_OK};
-use wallet_core::mdoc::{cose, DeviceAuthMode, MdocError};
+use wallet_core::mdoc::{DeviceAuthMode, MdocError};
 use wallet_core::time;
 use wallet_core::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
 use wallet_core::verifier::mdoc::{
@@ -451,7 +452,7 @@ fn a_response_must_answer_what_was_asked() {
 
 /// Re-signs `issuer_signed` with `validityInfo.validFrom` replaced by `valid_from` (any text).
 fn with_valid_from(w: &World, valid_from: &str) -> Vec<u8> {
-    use wallet_core::mdoc::cbor;
+    use wallet_core::cose::cbor;
     let stored = IssuerSigned::parse(&w.mdl).unwrap();
     let outer = cbor::decode(stored.issuer_auth.payload.as_deref().unwrap()).unwrap();
     let mut mso = cbor::decode(cbor::untag_bytes(&outer, "MSO").unwrap()).unwrap();

@@ -2,7 +2,7 @@
 //! Each must return (Ok or a typed error) without panicking, however malformed the input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use wallet_core::mdoc::cbor;
+use wallet_core::cose::cbor;
 use wallet_core::mdoc::engagement::DeviceEngagement;
 use wallet_core::mdoc::issuer_signed::{IssuerSigned, IssuerSignedItem, MobileSecurityObject};
 use wallet_core::mdoc::request::DeviceRequest;

@@ -400,9 +400,9 @@ fn status_fails_closed_on_unknown_values_unreadable_references_and_failed_lists(
     let application_specific = issue(working, 2);
     // An mdoc whose MSO status is not a status reference at all.
     let unreadable = {
+        use wallet_core::cose::cbor::Value;
         use wallet_core::issuer::certificates::create_authority;
         use wallet_core::issuer::mdoc::{issue, mdl_claims, MdlFacts, MDL_DOCTYPE};
-        use wallet_core::mdoc::cbor::Value;
         use wallet_core::mdoc::issuer_signed::ValidityInfo;
         let domain = create_authority("Unreadable", "KR", T0).unwrap();
         let key = wallet.create_device_key().unwrap();

@@ -3,9 +3,9 @@
 //! CWT typed the old way or a flipped byte are refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use wallet_core::cose::{self, cbor};
 use wallet_core::crypto::CryptoError;
 use wallet_core::issuer::certificates::create_authority;
-use wallet_core::mdoc::{cbor, cose};
 use wallet_core::trust::status_list::{StatusList, INVALID, SUSPENDED};
 use wallet_core::trust::status_token::{sign_cwt, sign_jwt, verify_any, StatusTokenError};
 use wallet_core::trust::x509::{ParsedCertificate, TrustRole};

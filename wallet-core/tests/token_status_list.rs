@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use wallet_core::mdoc::cbor;
+use wallet_core::cose::cbor;
 use wallet_core::trust::status_list::{StatusList, StatusReference};
 
 fn read(name: &str) -> String {
@@ -152,7 +152,7 @@ fn small_examples_re_encode_byte_for_byte() {
 fn the_status_list_cwt_example_carries_the_one_bit_list() {
     let bytes = hex(&read("status_list_cwt.md"));
     let value = cbor::decode(&bytes).unwrap();
-    let sign1 = wallet_core::mdoc::cose::parse_sign1(&value).unwrap();
+    let sign1 = wallet_core::cose::parse_sign1(&value).unwrap();
     let claims = cbor::decode(sign1.payload.as_ref().unwrap()).unwrap();
     let entries = cbor::map(&claims, "claims").unwrap();
     assert_eq!(

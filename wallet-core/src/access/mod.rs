@@ -13,6 +13,8 @@
 //! sealed record. An older copy of the counter row put back into the file no longer matches
 //! and is treated as a lockout. (Putting back every row of an older file at once is a rollback
 //! of the whole store, which only a hardware counter outside the file can detect.)
+//! Owns: the PIN verifier, its counters and epochs, the reset proofs. Imports `crypto`, `cose`
+//! (the reverification token) and `store`; never `api`, never a credential format.
 
 use serde::{Deserialize, Serialize};
 
@@ -344,10 +346,10 @@ pub const REVERIFICATION_TYPE: &str = "jigap-pin-reset";
 /// Reads the payload of a re-verification token (its signature already checked):
 /// `{"type": "jigap-pin-reset", "challenge": bstr, "exp": int}`.
 pub fn parse_reverification(
-    body: &crate::mdoc::cbor::Value,
+    body: &crate::cose::cbor::Value,
 ) -> Result<Reverification, AccessError> {
-    use crate::mdoc::cbor;
-    let bad = |e: crate::mdoc::MdocError| AccessError::BadProof(e.to_string());
+    use crate::cose::cbor;
+    let bad = |e: crate::cose::CoseError| AccessError::BadProof(e.to_string());
     let m = cbor::map(body, "re-verification").map_err(bad)?;
     let kind = cbor::text(
         cbor::require(m, "type", "re-verification").map_err(bad)?,
@@ -377,8 +379,8 @@ pub fn parse_reverification(
 
 #[cfg(feature = "issuer")]
 /// The payload of a re-verification token for `challenge` (the authority's side).
-pub fn reverification_payload(challenge: &[u8], expires_at: i64) -> crate::mdoc::cbor::Value {
-    use crate::mdoc::cbor::{entry, Value};
+pub fn reverification_payload(challenge: &[u8], expires_at: i64) -> crate::cose::cbor::Value {
+    use crate::cose::cbor::{entry, Value};
     Value::Map(vec![
         entry("type", Value::Text(REVERIFICATION_TYPE.into())),
         entry("challenge", Value::Bytes(challenge.to_vec())),

@@ -214,6 +214,7 @@ fn issuer_error(e: IssuerError) -> WalletError {
     match e {
         IssuerError::Invalid(reason) => WalletError::InvalidInput { reason },
         IssuerError::Mdoc(e) => e.into(),
+        IssuerError::Cose(e) => e.into(),
         IssuerError::Crypto(e) => e.into(),
         IssuerError::Certificate(reason) => WalletError::Crypto { reason },
     }
@@ -241,7 +242,7 @@ fn certified(certificate: &[u8], key: &[u8]) -> Result<CertifiedKey, WalletError
 }
 
 /// The MSO `status` value for a status list entry.
-fn mso_status(entry: &Option<StatusListEntry>) -> Option<crate::mdoc::cbor::Value> {
+fn mso_status(entry: &Option<StatusListEntry>) -> Option<crate::cose::cbor::Value> {
     entry.as_ref().map(|s| {
         StatusReference {
             index: s.index,
@@ -612,13 +613,12 @@ impl TestAuthority {
     /// Signs the sample benefit catalog (35 Korean programmes) as the authority's catalog
     /// publisher.
     pub fn sign_benefit_catalog(&self, version: u64) -> Result<Vec<u8>, WalletError> {
-        let benefits =
-            crate::inbox::benefits::catalog::sample().map_err(|e| WalletError::Internal {
-                reason: e.to_string(),
-            })?;
+        let benefits = crate::benefits::catalog::sample().map_err(|e| WalletError::Internal {
+            reason: e.to_string(),
+        })?;
         self.sign_as(
             TrustRole::CatalogPublisher,
-            &crate::inbox::benefits::catalog::payload(&benefits, version),
+            &crate::benefits::catalog::payload(&benefits, version),
         )
     }
 }
@@ -669,7 +669,7 @@ impl TestAuthority {
     fn sign_as(
         &self,
         role: TrustRole,
-        body: &crate::mdoc::cbor::Value,
+        body: &crate::cose::cbor::Value,
     ) -> Result<Vec<u8>, WalletError> {
         let sender = self.authority.signer(role).map_err(issuer_error)?;
         let signed =

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::records::{CredentialFilter, CredentialFormat, CredentialState};
 use super::{VerificationFailure, Wallet, WalletError};
+use crate::benefits::catalog::{self, Eligibility};
+use crate::benefits::rules::{Type, Val};
+use crate::benefits::{attribute_type, ATTRIBUTES};
+use crate::cose::cbor::{self, Value};
 use crate::documents::signed;
-use crate::inbox::benefits::catalog::{self, Eligibility};
-use crate::inbox::benefits::rules::{Type, Val};
-use crate::inbox::benefits::{attribute_type, ATTRIBUTES};
 use crate::inbox::notifications::NotificationCategory;
-use crate::mdoc::cbor::{self, Value};
 use crate::mdoc::issuer_signed::IssuerSigned;
 use crate::time;
 use crate::trust::x509::ParsedCertificate;

@@ -259,6 +259,37 @@ impl From<crate::mdoc::MdocError> for WalletError {
     }
 }
 
+impl From<crate::cose::CoseError> for WalletError {
+    fn from(e: crate::cose::CoseError) -> Self {
+        use crate::cose::CoseError as C;
+        use VerificationFailure as F;
+        let failure = match &e {
+            C::Malformed(_) => F::Malformed,
+            C::Unsupported(_) => F::Unsupported,
+            C::BadSignature | C::BadMac | C::Crypto(_) => F::Crypto,
+        };
+        WalletError::Verification {
+            failure,
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::documents::consent::ConsentError> for WalletError {
+    fn from(e: crate::documents::consent::ConsentError) -> Self {
+        use crate::documents::consent::ConsentError as C;
+        use VerificationFailure as F;
+        let failure = match &e {
+            C::Malformed(_) => F::Malformed,
+            C::BadSignature => F::IssuerSignature,
+        };
+        WalletError::Verification {
+            failure,
+            detail: e.to_string(),
+        }
+    }
+}
+
 impl WalletError {
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
         WalletError::InvalidInput {

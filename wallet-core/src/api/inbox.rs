@@ -8,7 +8,7 @@ use super::{VerificationFailure, Wallet, WalletError};
 use crate::documents::bills::{self, Bill, BillKind, BillState};
 use crate::documents::signed::{self, SignedPayloadError};
 use crate::inbox::notifications::{
-    self, Notification, NotificationCategory, NotificationError, Priority,
+    self, InboxState, Notification, NotificationCategory, NotificationError, Priority, Selection,
 };
 use crate::store::documents::StoredDocument;
 use crate::time;
@@ -17,11 +17,6 @@ use crate::trust::x509::TrustRole;
 
 const KIND_BILL: i64 = 1;
 const KIND_NOTIFICATION: i64 = 2;
-const UNREAD: i64 = 0;
-const READ: i64 = 1;
-const ARCHIVED: i64 = 2;
-/// Days before a credential's end that the wallet starts reminding.
-pub const EXPIRY_NOTICE_DAYS: i64 = 30;
 
 /// A bill.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -187,7 +182,7 @@ fn bill_record(bill: &Bill, today: i64) -> BillRecord {
     }
 }
 
-fn notification_record(n: Notification, state: i64) -> NotificationRecord {
+fn notification_record(n: Notification, state: InboxState) -> NotificationRecord {
     NotificationRecord {
         id: n.id,
         sender: n.sender,
@@ -200,8 +195,8 @@ fn notification_record(n: Notification, state: i64) -> NotificationRecord {
         issued_at: n.issued_at,
         expires_at: n.expires_at,
         reference: n.reference,
-        read: state != UNREAD,
-        archived: state == ARCHIVED,
+        read: state != InboxState::Unread,
+        archived: state == InboxState::Archived,
     }
 }
 
@@ -248,7 +243,7 @@ impl Wallet {
             KIND_NOTIFICATION,
             &StoredDocument {
                 id: n.id.clone(),
-                state: UNREAD,
+                state: InboxState::Unread.code(),
                 received_at: self.now()?,
                 body: encode(n)?,
             },
@@ -414,7 +409,10 @@ impl Wallet {
             .ok_or_else(|| WalletError::Internal {
                 reason: "notification vanished".into(),
             })?;
-        Ok(notification_record(decode(&stored.body)?, stored.state))
+        Ok(notification_record(
+            decode(&stored.body)?,
+            InboxState::from_code(stored.state),
+        ))
     }
 
     /// The inbox, newest first, `limit` (1 to 500) at a time.
@@ -431,18 +429,25 @@ impl Wallet {
                 super::MAX_PAGE_SIZE
             )));
         }
-        let mut all = Vec::new();
+        let selection = Selection {
+            category: filter.category,
+            unread_only: filter.unread_only,
+            include_archived: filter.include_archived,
+            query: filter.query,
+        };
+        let mut kept = Vec::new();
         for doc in self.store.list_documents(KIND_NOTIFICATION)? {
             let n: Notification = decode(&doc.body)?;
-            let keep = (filter.include_archived || doc.state != ARCHIVED)
-                && (!filter.unread_only || doc.state == UNREAD)
-                && filter.category.is_none_or(|c| c == n.category)
-                && filter.query.as_deref().is_none_or(|q| n.matches(q));
-            if keep {
-                all.push(notification_record(n, doc.state));
+            let state = InboxState::from_code(doc.state);
+            if selection.keeps(&n, state) {
+                kept.push((n, state));
             }
         }
-        all.sort_by(|a, b| b.issued_at.cmp(&a.issued_at).then_with(|| a.id.cmp(&b.id)));
+        kept.sort_by(|(a, _), (b, _)| notifications::newest_first(a, b));
+        let all: Vec<NotificationRecord> = kept
+            .into_iter()
+            .map(|(n, state)| notification_record(n, state))
+            .collect();
         let total = all.len() as u64;
         let start = (offset as usize).min(all.len());
         let items: Vec<NotificationRecord> =
@@ -457,12 +462,12 @@ impl Wallet {
 
     /// Marks a notification read.
     pub fn mark_notification_read(&self, id: String) -> Result<(), WalletError> {
-        self.set_notification_state(id, READ)
+        self.set_notification_state(id, InboxState::Read)
     }
 
     /// Archives a notification (hidden from the default listing).
     pub fn archive_notification(&self, id: String) -> Result<(), WalletError> {
-        self.set_notification_state(id, ARCHIVED)
+        self.set_notification_state(id, InboxState::Archived)
     }
 
     /// Deletes notifications whose `expires_at` has passed; returns how many.
@@ -498,20 +503,20 @@ impl Wallet {
         )?;
         for c in page.items {
             let Some(until) = c.valid_until else { continue };
-            let days = (until - now).div_euclid(86_400);
-            if (0..=EXPIRY_NOTICE_DAYS).contains(&days)
-                && self.local_notification(
-                    format!("local:expiry:{}:{}", c.id, until),
-                    NotificationCategory::DocumentExpiry,
-                    format!("{} 만료 예정", c.display_name_ko),
-                    format!(
-                        "{}일 후 ({}) 유효기간이 끝납니다.",
-                        days,
-                        time::format_full_date(until.div_euclid(86_400))
-                    ),
-                    Some(c.id.clone()),
-                )?
-            {
+            let Some(days) = notifications::expiry_reminder_days(until, now) else {
+                continue;
+            };
+            if self.local_notification(
+                format!("local:expiry:{}:{}", c.id, until),
+                NotificationCategory::DocumentExpiry,
+                format!("{} 만료 예정", c.display_name_ko),
+                format!(
+                    "{}일 후 ({}) 유효기간이 끝납니다.",
+                    days,
+                    time::format_full_date(until.div_euclid(86_400))
+                ),
+                Some(c.id.clone()),
+            )? {
                 added += 1;
             }
         }
@@ -520,11 +525,11 @@ impl Wallet {
 }
 
 impl Wallet {
-    fn set_notification_state(&self, id: String, state: i64) -> Result<(), WalletError> {
+    fn set_notification_state(&self, id: String, state: InboxState) -> Result<(), WalletError> {
         self.require_unlocked()?;
         if self
             .store
-            .set_document_state(KIND_NOTIFICATION, &id, state)?
+            .set_document_state(KIND_NOTIFICATION, &id, state.code())?
         {
             Ok(())
         } else {

@@ -3,6 +3,10 @@
 //! This is the only module with `#[uniffi::export]` items. It validates input, enforces the
 //! lock, converts between boundary records and domain types, and maps every internal error
 //! into [`WalletError`].
+//!
+//! Owns: the exported records, objects and errors, and nothing else: an exported method checks
+//! access, calls a capability module and maps the result. It may import every module; no module
+//! imports it, and it never holds a protocol or domain rule of its own.
 
 #[cfg(feature = "issuer")]
 mod authority;
@@ -19,9 +23,9 @@ mod records;
 mod status;
 mod wallet;
 
+pub use crate::benefits::catalog::Eligibility;
 pub use crate::documents::bills::{BillKind, BillState};
 pub use crate::documents::consent::ConsentMode;
-pub use crate::inbox::benefits::catalog::Eligibility;
 pub use crate::inbox::notifications::{NotificationCategory, Priority};
 pub use crate::mdoc::DeviceAuthMode;
 pub use crate::trust::x509::TrustRole;

@@ -9,7 +9,6 @@ use super::host::CheckedSecureArea;
 use super::{VerificationFailure, Wallet, WalletError};
 use crate::crypto::random;
 use crate::documents::consent::{self, certificate_hash, Consent, ConsentMode};
-use crate::mdoc::MdocError;
 use crate::store::documents::StoredDocument;
 use crate::trust::x509::TrustRole;
 use crate::trust::x509::{verify_chain, ParsedCertificate};
@@ -342,7 +341,7 @@ impl Wallet {
     }
 }
 
-fn consent_failure(e: MdocError) -> WalletError {
+fn consent_failure(e: consent::ConsentError) -> WalletError {
     e.into()
 }
 

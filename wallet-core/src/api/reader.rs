@@ -10,6 +10,7 @@ use super::host::{Clock, SystemClock};
 use super::status::VerifierStatuses;
 use super::VerificationFailure;
 use super::WalletError;
+use crate::cose::cbor;
 use crate::crypto::aead;
 use crate::crypto::ec::SoftwareKey;
 use crate::crypto::secret::SymmetricKey;
@@ -17,7 +18,7 @@ use crate::mdoc::reader::{ReaderIdentity, ReaderSession};
 use crate::mdoc::request::ItemsRequest;
 use crate::mdoc::response::DeviceResponse;
 use crate::mdoc::session::SessionTranscript;
-use crate::mdoc::{cbor, DeviceAuthMode};
+use crate::mdoc::DeviceAuthMode;
 use crate::trust::x509::ParsedCertificate;
 
 use crate::verifier::mdoc::{check_against_request, verify_document, VerificationContext};

@@ -3,6 +3,9 @@
 //! Everything here is a thin, typed layer over `ring` (AES-256-GCM, HKDF, HMAC, PBKDF2, ECDSA,
 //! randomness) and `p256` (key encodings and ECDH with static keys). Nothing in this module
 //! imports the rest of the crate, so the store, the protocols and the API all build on it.
+//!
+//! Owns: keys, AEAD, KDFs, signatures, JOSE compact serialization, randomness, constant-time
+//! comparison. Must never import another module of the crate.
 
 pub mod aead;
 pub mod ec;

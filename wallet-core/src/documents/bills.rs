@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::mdoc::cbor::{self, Value};
+use crate::cose::cbor::{self, Value};
 use crate::time;
 
 /// Why a bill payload was refused.

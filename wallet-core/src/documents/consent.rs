@@ -8,9 +8,8 @@
 
 use ring::digest;
 
-use crate::mdoc::cbor::{self, Value};
-use crate::mdoc::holder::DeviceSigner;
-use crate::mdoc::{cose, MdocError};
+use crate::cose::cbor::{self, Value};
+use crate::cose::{self, CoseError, Signer};
 
 /// `type` of a consent token's payload.
 pub const CONSENT_TYPE: &str = "mydata-consent";
@@ -98,8 +97,29 @@ pub struct VerifiedConsent {
     pub subject_key: Vec<u8>,
 }
 
-fn malformed(what: &str) -> MdocError {
-    MdocError::Malformed(format!("consent: {what}"))
+/// Why a consent token or a revocation was refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ConsentError {
+    /// Not a consent token (or not a revocation): bad CBOR or COSE, a missing or mistyped
+    /// field, the wrong `type`, no subject key.
+    #[error("malformed consent token: {0}")]
+    Malformed(String),
+    /// The signature does not verify with the key the token carries.
+    #[error("the consent token's signature does not verify")]
+    BadSignature,
+}
+
+impl From<CoseError> for ConsentError {
+    fn from(e: CoseError) -> Self {
+        match e {
+            CoseError::BadSignature => ConsentError::BadSignature,
+            other => ConsentError::Malformed(other.to_string()),
+        }
+    }
+}
+
+fn malformed(what: &str) -> ConsentError {
+    ConsentError::Malformed(format!("consent: {what}"))
 }
 
 /// SHA-256 of a certificate.
@@ -117,7 +137,7 @@ fn mode_value(mode: &ConsentMode) -> Value {
     }
 }
 
-fn mode_from(value: &Value) -> Result<ConsentMode, MdocError> {
+fn mode_from(value: &Value) -> Result<ConsentMode, ConsentError> {
     match value {
         Value::Text(t) if t == "one_off" => Ok(ConsentMode::OneOff),
         Value::Text(t) if t == "selected" => Ok(ConsentMode::Selected),
@@ -128,10 +148,10 @@ fn mode_from(value: &Value) -> Result<ConsentMode, MdocError> {
     }
 }
 
-fn signed<E: From<MdocError>>(
+fn signed<E: From<CoseError>>(
     body: Value,
     subject_key: &[u8],
-    sign: DeviceSigner<'_, E>,
+    sign: Signer<'_, E>,
 ) -> Result<Vec<u8>, E> {
     let mut sign1 = cose::create_sign1(&cbor::encode(&body), false, &[], |tbs| sign(tbs))?;
     sign1
@@ -142,10 +162,10 @@ fn signed<E: From<MdocError>>(
 }
 
 /// Signs a consent token with the wallet key `subject_key` (`sign` returns `r || s`).
-pub fn sign_consent<E: From<MdocError>>(
+pub fn sign_consent<E: From<CoseError>>(
     consent: &Consent,
     subject_key: &[u8],
-    sign: DeviceSigner<'_, E>,
+    sign: Signer<'_, E>,
 ) -> Result<Vec<u8>, E> {
     let body = Value::Map(vec![
         cbor::entry("type", Value::Text(CONSENT_TYPE.into())),
@@ -174,11 +194,11 @@ pub fn sign_consent<E: From<MdocError>>(
 }
 
 /// Signs the revocation of consent `id` at `revoked_at`.
-pub fn sign_revocation<E: From<MdocError>>(
+pub fn sign_revocation<E: From<CoseError>>(
     id: &str,
     revoked_at: i64,
     subject_key: &[u8],
-    sign: DeviceSigner<'_, E>,
+    sign: Signer<'_, E>,
 ) -> Result<Vec<u8>, E> {
     let body = Value::Map(vec![
         cbor::entry("type", Value::Text(REVOCATION_TYPE.into())),
@@ -189,7 +209,7 @@ pub fn sign_revocation<E: From<MdocError>>(
 }
 
 /// Verifies a token's signature with the key it carries and returns (payload map, key).
-fn open(token: &[u8], expected_type: &str) -> Result<(Value, Vec<u8>), MdocError> {
+fn open(token: &[u8], expected_type: &str) -> Result<(Value, Vec<u8>), ConsentError> {
     let sign1 = cose::parse_sign1(&cbor::decode(token)?)?;
     let key = sign1
         .unprotected
@@ -199,7 +219,7 @@ fn open(token: &[u8], expected_type: &str) -> Result<(Value, Vec<u8>), MdocError
         .map(|(_, v)| cose::public_key_from_cose(v))
         .transpose()?
         .ok_or_else(|| malformed("no subject key"))?;
-    cose::verify_sign1(&sign1, None, &key).map_err(|_| MdocError::IssuerSignature)?;
+    cose::verify_sign1(&sign1, None, &key)?;
     let body = cbor::decode(sign1.payload.as_deref().unwrap_or_default())?;
     let m = cbor::map(&body, "consent")?;
     cbor::unique_keys(m, "consent")?;
@@ -209,7 +229,7 @@ fn open(token: &[u8], expected_type: &str) -> Result<(Value, Vec<u8>), MdocError
     Ok((body, key))
 }
 
-fn int(m: &[(Value, Value)], key: &str) -> Result<i64, MdocError> {
+fn int(m: &[(Value, Value)], key: &str) -> Result<i64, ConsentError> {
     match cbor::require(m, key, "consent")? {
         Value::Integer(i) => i64::try_from(*i).map_err(|_| malformed(key)),
         _ => Err(malformed(key)),
@@ -217,10 +237,10 @@ fn int(m: &[(Value, Value)], key: &str) -> Result<i64, MdocError> {
 }
 
 /// Verifies a consent token (signature with its own key) and reads it.
-pub fn verify_consent(token: &[u8]) -> Result<VerifiedConsent, MdocError> {
+pub fn verify_consent(token: &[u8]) -> Result<VerifiedConsent, ConsentError> {
     let (body, subject_key) = open(token, CONSENT_TYPE)?;
     let m = cbor::map(&body, "consent")?;
-    let text = |k: &str| -> Result<String, MdocError> {
+    let text = |k: &str| -> Result<String, ConsentError> {
         Ok(cbor::text(cbor::require(m, k, "consent")?, k)?.to_owned())
     };
     let bundles = cbor::array(cbor::require(m, "bundles", "consent")?, "bundles")?
@@ -247,7 +267,7 @@ pub fn verify_consent(token: &[u8]) -> Result<VerifiedConsent, MdocError> {
 }
 
 /// Verifies a revocation and returns (consent id, revoked at, signing key).
-pub fn verify_revocation(token: &[u8]) -> Result<(String, i64, Vec<u8>), MdocError> {
+pub fn verify_revocation(token: &[u8]) -> Result<(String, i64, Vec<u8>), ConsentError> {
     let (body, key) = open(token, REVOCATION_TYPE)?;
     let m = cbor::map(&body, "revocation")?;
     Ok((
@@ -277,7 +297,7 @@ mod tests {
             issued_at: 10,
             not_after: 20,
         };
-        let mut sign = |m: &[u8]| -> Result<Vec<u8>, MdocError> { Ok(key.sign(m)?) };
+        let mut sign = |m: &[u8]| -> Result<Vec<u8>, CoseError> { Ok(key.sign(m)?) };
         let token = sign_consent(&consent, key.public_key(), &mut sign).unwrap();
         let verified = verify_consent(&token).unwrap();
         assert_eq!(verified.consent, consent);
@@ -285,7 +305,7 @@ mod tests {
         let mut bad = token.clone();
         let pos = bad.windows(4).position(|w| w == b"loan").unwrap();
         bad[pos] = b'L';
-        assert_eq!(verify_consent(&bad), Err(MdocError::IssuerSignature));
+        assert_eq!(verify_consent(&bad), Err(ConsentError::BadSignature));
         let revocation = sign_revocation("c1", 15, key.public_key(), &mut sign).unwrap();
         assert_eq!(verify_revocation(&revocation).unwrap().0, "c1");
         assert!(

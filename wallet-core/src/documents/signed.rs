@@ -2,8 +2,8 @@
 //! ES256 by a sender certificate carried in `x5chain`, which must chain to the wallet's sender
 //! trust anchors. Nothing in the payload is read before the signature verifies.
 
-use crate::mdoc::cbor::{self, Value};
-use crate::mdoc::cose;
+use crate::cose;
+use crate::cose::cbor::{self, Value};
 use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
 
 /// Largest signed payload accepted.
@@ -43,7 +43,7 @@ pub fn verify(
     if bytes.len() > MAX_SIGNED_BYTES {
         return Err(SignedPayloadError::Malformed("payload too large".into()));
     }
-    let malformed = |e: crate::mdoc::MdocError| SignedPayloadError::Malformed(e.to_string());
+    let malformed = |e: crate::cose::CoseError| SignedPayloadError::Malformed(e.to_string());
     let sign1 = cose::parse_sign1(&cbor::decode(bytes).map_err(malformed)?).map_err(|_| {
         SignedPayloadError::Malformed("not a COSE_Sign1 (unsigned payloads are refused)".into())
     })?;
@@ -71,7 +71,7 @@ pub fn verify(
 
 #[cfg(feature = "issuer")]
 /// Signs a CBOR map as a sender (issuer side and tests).
-pub fn sign<E: From<crate::mdoc::MdocError>>(
+pub fn sign<E: From<crate::cose::CoseError>>(
     body: &Value,
     chain: &[Vec<u8>],
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,

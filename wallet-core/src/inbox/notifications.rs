@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::smishing::find_call_to_action;
-use crate::mdoc::cbor::{self, Value};
+use crate::cose::cbor::{self, Value};
 
 /// Why a notification payload was refused.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -145,6 +145,75 @@ impl Notification {
     }
 }
 
+/// Where a notification is in the citizen's inbox (stored beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxState {
+    /// Not yet opened.
+    Unread,
+    /// Opened.
+    Read,
+    /// Put away: hidden unless asked for.
+    Archived,
+}
+
+impl InboxState {
+    /// The stored code.
+    pub fn code(self) -> i64 {
+        match self {
+            InboxState::Unread => 0,
+            InboxState::Read => 1,
+            InboxState::Archived => 2,
+        }
+    }
+
+    /// The state of a stored code (an unknown code reads as unread: it is shown, not lost).
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => InboxState::Read,
+            2 => InboxState::Archived,
+            _ => InboxState::Unread,
+        }
+    }
+}
+
+/// Which notifications a listing keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only this category.
+    pub category: Option<NotificationCategory>,
+    /// Only unread ones.
+    pub unread_only: bool,
+    /// Archived ones too.
+    pub include_archived: bool,
+    /// Only those whose text contains this (case-insensitive).
+    pub query: Option<String>,
+}
+
+impl Selection {
+    /// Whether `n`, in `state`, belongs in the listing.
+    pub fn keeps(&self, n: &Notification, state: InboxState) -> bool {
+        (self.include_archived || state != InboxState::Archived)
+            && (!self.unread_only || state == InboxState::Unread)
+            && self.category.is_none_or(|c| c == n.category)
+            && self.query.as_deref().is_none_or(|q| n.matches(q))
+    }
+}
+
+/// Inbox order: newest first, then by id (stable across listings).
+pub fn newest_first(a: &Notification, b: &Notification) -> std::cmp::Ordering {
+    b.issued_at.cmp(&a.issued_at).then_with(|| a.id.cmp(&b.id))
+}
+
+/// Days before a credential's end that the wallet starts reminding.
+pub const EXPIRY_NOTICE_DAYS: i64 = 30;
+
+/// Whole days left until `valid_until` when a reminder is due at `now` (0 to
+/// [`EXPIRY_NOTICE_DAYS`]), else `None`.
+pub fn expiry_reminder_days(valid_until: i64, now: i64) -> Option<i64> {
+    let days = valid_until.saturating_sub(now).div_euclid(86_400);
+    (0..=EXPIRY_NOTICE_DAYS).contains(&days).then_some(days)
+}
+
 fn text(m: &[(Value, Value)], key: &str, max: usize) -> Result<Option<String>, NotificationError> {
     match cbor::get(m, key) {
         None => Ok(None),
@@ -254,4 +323,68 @@ pub fn payload(n: &Notification) -> Value {
         entries.push(cbor::entry("expires_at", Value::Integer(exp.into())));
     }
     Value::Map(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(id: &str, issued_at: i64, category: NotificationCategory) -> Notification {
+        Notification {
+            id: id.into(),
+            sender: "CN=Sender".into(),
+            category,
+            title_ko: "제목".into(),
+            body_ko: "본문 Tax".into(),
+            title_en: None,
+            body_en: None,
+            priority: Priority::Normal,
+            issued_at,
+            expires_at: None,
+            reference: None,
+        }
+    }
+
+    #[test]
+    fn selection_and_order() {
+        let a = notice("a", 10, NotificationCategory::Tax);
+        let b = notice("b", 20, NotificationCategory::Benefit);
+        let all = Selection::default();
+        assert!(all.keeps(&a, InboxState::Read));
+        assert!(!all.keeps(&a, InboxState::Archived));
+        let unread = Selection {
+            unread_only: true,
+            ..Default::default()
+        };
+        assert!(!unread.keeps(&a, InboxState::Read));
+        assert!(unread.keeps(&a, InboxState::Unread));
+        let tax = Selection {
+            category: Some(NotificationCategory::Tax),
+            include_archived: true,
+            ..Default::default()
+        };
+        assert!(tax.keeps(&a, InboxState::Archived));
+        assert!(!tax.keeps(&b, InboxState::Unread));
+        let query = Selection {
+            query: Some("TAX".into()),
+            ..Default::default()
+        };
+        assert!(query.keeps(&a, InboxState::Unread));
+        let mut list = [a.clone(), b.clone()];
+        list.sort_by(newest_first);
+        assert_eq!(list[0].id, "b");
+        for state in [InboxState::Unread, InboxState::Read, InboxState::Archived] {
+            assert_eq!(InboxState::from_code(state.code()), state);
+        }
+    }
+
+    #[test]
+    fn reminders_start_thirty_days_ahead() {
+        let day = 86_400;
+        assert_eq!(expiry_reminder_days(31 * day, 0), None);
+        assert_eq!(expiry_reminder_days(30 * day, 0), Some(30));
+        assert_eq!(expiry_reminder_days(day / 2, 0), Some(0));
+        assert_eq!(expiry_reminder_days(0, 1), None);
+        assert_eq!(expiry_reminder_days(i64::MAX, i64::MIN), None);
+    }
 }

@@ -1,3 +1,7 @@
 //! The holder's side of credential issuance (OpenID for Verifiable Credential Issuance 1.0).
+//!
+//! Owns: the OpenID4VCI messages and the holder's flow over a transport the caller supplies
+//! (sans-I/O). Imports `crypto`, `cose`, `trust`, `mdoc`, `sdjwt` and `time` to check what it
+//! receives; never `store`, `api` or `issuer`: storing is the caller's step.
 
 pub mod proof;

@@ -5,9 +5,9 @@
 
 use super::certificates::CertifiedKey;
 use super::IssuerError;
+use crate::cose;
+use crate::cose::cbor::{self, Value};
 use crate::crypto::random;
-use crate::mdoc::cbor::{self, Value};
-use crate::mdoc::cose;
 use crate::mdoc::issuer_signed::{
     DigestAlgorithm, IssuerSignedItem, MobileSecurityObject, ValidityInfo,
 };

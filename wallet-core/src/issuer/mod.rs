@@ -2,6 +2,9 @@
 //! document signer, reader root and reader authentication certificate) and mdoc issuance with
 //! fresh random salts. For developers and tests; behind the `issuer` cargo feature so the
 //! mobile library does not ship it.
+//!
+//! Owns: the test authority's certificates and encoders. May import any capability module;
+//! never `api`, and nothing outside `api/authority.rs` imports it.
 
 pub mod certificates;
 pub mod mdoc;
@@ -19,6 +22,9 @@ pub enum IssuerError {
     /// Encoding the credential failed.
     #[error(transparent)]
     Mdoc(#[from] crate::mdoc::MdocError),
+    /// CBOR or COSE encoding failed.
+    #[error(transparent)]
+    Cose(#[from] crate::cose::CoseError),
     /// A cryptographic primitive failed.
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),

@@ -4,8 +4,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use super::cbor::{self, Value};
-use super::{cose, MdocError};
+use super::MdocError;
+use crate::cose;
+use crate::cose::cbor::{self, Value};
 
 /// The only cipher suite ISO 18013-5 defines.
 pub const CIPHER_SUITE_1: u64 = 1;

@@ -2,7 +2,6 @@
 //! machine. Create it (ephemeral key + DeviceEngagement for the QR code), feed it the reader's
 //! messages, and answer each DeviceRequest with a DeviceResponse it encrypts.
 
-use super::cbor::Value;
 use super::engagement::{DeviceEngagement, RetrievalMethod};
 use super::issuer_signed::IssuerSigned;
 use super::request::DeviceRequest;
@@ -13,7 +12,9 @@ use super::session::{
     self, Handover, Role, SessionCipher, SessionData, SessionEstablishment, SessionKeys,
     SessionTranscript,
 };
-use super::{cbor, cose, MdocError};
+use super::MdocError;
+use crate::cose::cbor::Value;
+use crate::cose::{self, cbor};
 use crate::crypto::ec::SoftwareKey;
 use crate::crypto::secret::SecretBytes;
 
@@ -40,15 +41,13 @@ pub struct Presentment {
     terminated: bool,
 }
 
-/// Signs a message with the device key, returning `r || s`.
-pub type DeviceSigner<'a, E> = &'a mut dyn FnMut(&[u8]) -> Result<Vec<u8>, E>;
 /// ECDH between the device key and a peer public key, returning the shared secret.
 pub type DeviceKeyAgreement<'a, E> = &'a mut dyn FnMut(&[u8]) -> Result<SecretBytes, E>;
 
 /// How the device authenticates a document: sign in the secure area, or agree a key there.
 pub enum DeviceAuthentication<'a, E> {
     /// ECDSA over DeviceAuthenticationBytes.
-    Signature(DeviceSigner<'a, E>),
+    Signature(cose::Signer<'a, E>),
     /// ECDH with the reader's ephemeral key, for EMacKey.
     Mac(DeviceKeyAgreement<'a, E>),
 }
@@ -197,13 +196,16 @@ pub fn build_document<E: From<MdocError>>(
                 Value::Array(items) => items
                     .get(1)
                     .map(|k| cbor::untag_bytes(k, "EReaderKeyBytes"))
-                    .transpose()?,
+                    .transpose()
+                    .map_err(MdocError::from)?,
                 _ => None,
             }
             .ok_or_else(|| {
                 MdocError::Malformed("deviceMac needs the reader's ephemeral key".into())
             })?;
-            let reader_key = cose::public_key_from_cose(&cbor::decode(e_reader_key)?)?;
+            let reader_key = cbor::decode(e_reader_key)
+                .and_then(|key| cose::public_key_from_cose(&key))
+                .map_err(MdocError::from)?;
             let shared = agree(&reader_key)?;
             let key = session::mac_key(shared.expose(), transcript)?;
             DeviceAuth::Mac(cose::create_mac0(&key, &payload))

@@ -4,8 +4,9 @@
 use coset::CoseSign1;
 use ring::digest;
 
-use super::cbor::{self, Value};
-use super::{cose, MdocError};
+use super::MdocError;
+use crate::cose;
+use crate::cose::cbor::{self, Value};
 use crate::time;
 use crate::trust::status_list::StatusReference;
 

@@ -1,13 +1,15 @@
-//! ISO/IEC 18013-5 mobile documents (mdoc): the data model, COSE, session encryption, and the
-//! holder's side of device retrieval. Sans-I/O: every function takes and returns bytes or
-//! values; the host moves the bytes over QR, BLE or NFC.
+//! ISO/IEC 18013-5 mobile documents (mdoc): the data model, session encryption, and the
+//! holder's and reader's sides of device retrieval. Sans-I/O: every function takes and returns
+//! bytes or values; the host moves the bytes over QR, BLE or NFC.
 //!
 //! Clause references are to ISO/IEC 18013-5:2021: 8.2 (device engagement), 9.1.1 (session
 //! encryption), 8.3.2.1 (DeviceRequest / DeviceResponse), 9.1.2 (issuer data authentication,
 //! MobileSecurityObject), 9.1.3 (mdoc authentication), 9.1.4 (reader authentication).
+//!
+//! Owns: ISO/IEC 18013-5 only (engagement, requests, responses, IssuerSigned and the MSO,
+//! session encryption, device and reader authentication). Imports `cose`, `crypto`, `trust`,
+//! `limits` and `time`; never `sdjwt`, `documents`, `inbox`, `benefits`, `store` or `api`.
 
-pub mod cbor;
-pub mod cose;
 pub mod engagement;
 pub mod holder;
 pub mod issuer_signed;
@@ -103,6 +105,19 @@ pub enum MdocError {
     /// A cryptographic primitive failed.
     #[error("crypto failure: {0}")]
     Crypto(String),
+}
+
+impl From<crate::cose::CoseError> for MdocError {
+    fn from(e: crate::cose::CoseError) -> Self {
+        use crate::cose::CoseError;
+        match e {
+            CoseError::Malformed(m) => MdocError::Malformed(m),
+            CoseError::Unsupported(m) => MdocError::Unsupported(m),
+            CoseError::BadSignature => MdocError::Crypto("signature does not verify".into()),
+            CoseError::BadMac => MdocError::Crypto("MAC does not verify".into()),
+            CoseError::Crypto(m) => MdocError::Crypto(m),
+        }
+    }
 }
 
 impl From<crate::crypto::CryptoError> for MdocError {

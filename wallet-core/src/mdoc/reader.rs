@@ -8,7 +8,8 @@ use super::session::{
     self, Handover, Role, SessionCipher, SessionData, SessionEstablishment, SessionKeys,
     SessionTranscript,
 };
-use super::{cbor, cose, MdocError};
+use super::MdocError;
+use crate::cose::{self, cbor};
 use crate::crypto::ec::SoftwareKey;
 
 /// A reader session with one mdoc.

@@ -2,9 +2,10 @@
 
 use coset::CoseSign1;
 
-use super::cbor::{self, Value};
 use super::session::SessionTranscript;
-use super::{cose, MdocError};
+use super::MdocError;
+use crate::cose;
+use crate::cose::cbor::{self, Value};
 use crate::limits::{MAX_DOCUMENTS, MAX_REQUESTED_ELEMENTS};
 use crate::trust::x509::{verify_chain, ParsedCertificate, TrustRole};
 

@@ -3,10 +3,11 @@
 
 use coset::{CoseMac0, CoseSign1};
 
-use super::cbor::{self, Value};
 use super::issuer_signed::IssuerSigned;
 use super::session::SessionTranscript;
-use super::{cose, MdocError};
+use super::MdocError;
+use crate::cose;
+use crate::cose::cbor::{self, Value};
 use crate::limits::MAX_DOCUMENTS;
 
 /// DeviceResponse status: OK.

@@ -8,8 +8,8 @@
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::digest;
 
-use super::cbor::{self, Value};
 use super::MdocError;
+use crate::cose::cbor::{self, Value};
 use crate::crypto::aead::hkdf_sha256;
 use crate::crypto::secret::SymmetricKey;
 

@@ -2,6 +2,9 @@
 //! disclosures, presentations with Key Binding JWTs, and verification.
 //!
 //! Sections cited: 4 (format and digests), 5 (disclosures), 7 (verification), 4.3 (KB-JWT).
+//!
+//! Owns: SD-JWT parsing, disclosure processing, presentation and key binding. Imports `crypto`,
+//! `trust` and `limits`; never `mdoc`, `cose`, `documents`, `store` or `api`.
 
 pub mod disclosure;
 pub mod format;

@@ -4,6 +4,9 @@
 //! caller's [`KeyWrap`], and checks that the key opens this store. Every sensitive value is
 //! sealed ([`envelope`]); nothing is ever silently recreated: a damaged file, a wrong key or a
 //! newer schema is an error. Closing or wiping drops the keys (zeroized) and the connection.
+//!
+//! Owns: the schema, its migrations, sealing, and the rows. Imports `crypto` and the status
+//! values of `trust`; never a credential format, `access` or `api`.
 
 pub mod credentials;
 pub mod documents;

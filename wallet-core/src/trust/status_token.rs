@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::status_list::StatusList;
 use super::x509::{verify_chain, ParsedCertificate, TrustRole};
+use crate::cose::{self, cbor};
 use crate::crypto::jose;
-use crate::mdoc::{cbor, cose};
 
 /// CWT claim keys (RFC 8392) and the draft's additions.
 const CWT_SUB: i64 = 2;
@@ -168,7 +168,7 @@ pub fn verify_cwt(
     anchors: &[ParsedCertificate],
     at: i64,
 ) -> Result<StatusListToken, StatusTokenError> {
-    let malformed = |e: crate::mdoc::MdocError| StatusTokenError::Malformed(e.to_string());
+    let malformed = |e: crate::cose::CoseError| StatusTokenError::Malformed(e.to_string());
     let sign1 = cose::parse_sign1(&cbor::decode(token).map_err(malformed)?).map_err(malformed)?;
     // draft-ietf-oauth-status-list: the protected header's `typ` (label 16, RFC 9596) is
     // application/statuslist+cwt.

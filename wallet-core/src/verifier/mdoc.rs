@@ -5,13 +5,14 @@
 //! Checks run cheapest-trust-first: nothing in the MSO is believed before the chain and the
 //! issuer signature verify, and nothing disclosed is believed before its digest matches.
 
+use crate::cose::cbor::Value;
+use crate::cose::{self, CoseError};
 use crate::crypto::ec::SoftwareKey;
-use crate::mdoc::cbor::Value;
 use crate::mdoc::issuer_signed::{IssuerSigned, MobileSecurityObject, ValidityInfo};
 use crate::mdoc::request::ItemsRequest;
 use crate::mdoc::response::{device_authentication_bytes, DeviceAuth, DeviceResponse, Document};
 use crate::mdoc::session::{self, SessionTranscript};
-use crate::mdoc::{cose, DeviceAuthMode, MdocError};
+use crate::mdoc::{DeviceAuthMode, MdocError};
 use crate::time;
 use crate::trust::status_list::StatusReference;
 use crate::trust::x509::{verify_chain, ParsedCertificate, TrustError, TrustRole};
@@ -117,10 +118,10 @@ pub fn verify_document(
     let device_auth = match &doc.device_signed.device_auth {
         DeviceAuth::Signature(sig) => {
             cose::verify_sign1(sig, Some(&payload), &mso.device_key).map_err(|e| match e {
-                MdocError::Crypto(_) => MdocError::DeviceAuthentication(
+                CoseError::BadSignature => MdocError::DeviceAuthentication(
                     "the device signature does not verify with the MSO device key over this session's transcript (wrong device key, or a response from another session)".into(),
                 ),
-                other => other,
+                other => other.into(),
             })?;
             DeviceAuthMode::Signature
         }
@@ -131,10 +132,10 @@ pub fn verify_document(
             let shared = reader.agree(&mso.device_key)?;
             let key = session::mac_key(shared.expose(), ctx.transcript)?;
             cose::verify_mac0(mac, &key, &payload).map_err(|e| match e {
-                MdocError::Crypto(_) => MdocError::DeviceAuthentication(
+                CoseError::BadMac => MdocError::DeviceAuthentication(
                     "the device MAC does not verify with the MSO device key over this session's transcript (wrong device key, or a response from another session)".into(),
                 ),
-                other => other,
+                other => other.into(),
             })?;
             DeviceAuthMode::Mac
         }
@@ -205,8 +206,8 @@ pub fn check_against_request(
 /// Verifies the issuerAuth COSE_Sign1 over the MSO with the document signer's key (SEC1).
 fn verify_issuer_auth(issuer_signed: &IssuerSigned, signer_key: &[u8]) -> Result<(), MdocError> {
     cose::verify_sign1(&issuer_signed.issuer_auth, None, signer_key).map_err(|e| match e {
-        MdocError::Crypto(_) => MdocError::IssuerSignature,
-        other => other,
+        CoseError::BadSignature => MdocError::IssuerSignature,
+        other => other.into(),
     })
 }
 

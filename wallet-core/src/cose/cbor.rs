@@ -1,4 +1,4 @@
-//! Bounded CBOR (RFC 8949) for ISO/IEC 18013-5 structures.
+//! Bounded CBOR (RFC 8949) for every CBOR input the wallet reads (mdoc, COSE, CWTs, signed documents).
 //!
 //! Every input is first walked by [`check_well_formed`], which enforces a size limit, a nesting
 //! limit, and that every length read from the input fits in the bytes that remain — so the
@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 
 pub use ciborium::Value;
 
-use super::MdocError;
+use super::CoseError;
 use crate::limits::{MAX_CBOR_BYTES, MAX_CBOR_CONTAINER_LEN, MAX_CBOR_DEPTH, MAX_CBOR_ITEMS};
 
 /// Largest CBOR message accepted (see [`crate::limits`]).
@@ -24,8 +24,8 @@ pub const TAG_DATE_TIME: u64 = 0;
 /// The tag for RFC 8943 full-date strings.
 pub const TAG_FULL_DATE: u64 = 1004;
 
-fn malformed(what: impl Into<String>) -> MdocError {
-    MdocError::Malformed(what.into())
+fn malformed(what: impl Into<String>) -> CoseError {
+    CoseError::Malformed(what.into())
 }
 
 struct Walker<'a> {
@@ -35,7 +35,7 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn byte(&mut self) -> Result<u8, MdocError> {
+    fn byte(&mut self) -> Result<u8, CoseError> {
         let b = *self
             .bytes
             .get(self.pos)
@@ -48,7 +48,7 @@ impl Walker<'_> {
         self.bytes.len().saturating_sub(self.pos) as u64
     }
 
-    fn skip(&mut self, n: u64) -> Result<(), MdocError> {
+    fn skip(&mut self, n: u64) -> Result<(), CoseError> {
         if n > self.remaining() {
             return Err(malformed("CBOR length exceeds the input"));
         }
@@ -58,7 +58,7 @@ impl Walker<'_> {
     }
 
     /// The argument of an initial byte: `Some(n)`, or `None` for indefinite length.
-    fn argument(&mut self, info: u8) -> Result<Option<u64>, MdocError> {
+    fn argument(&mut self, info: u8) -> Result<Option<u64>, CoseError> {
         let n = match info {
             0..=23 => u64::from(info),
             24 => u64::from(self.byte()?),
@@ -76,7 +76,7 @@ impl Walker<'_> {
         Ok(Some(n))
     }
 
-    fn count(&mut self) -> Result<(), MdocError> {
+    fn count(&mut self) -> Result<(), CoseError> {
         self.items += 1;
         if self.items > MAX_CBOR_ITEMS {
             return Err(malformed(format!(
@@ -86,7 +86,7 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn item(&mut self, depth: usize) -> Result<(), MdocError> {
+    fn item(&mut self, depth: usize) -> Result<(), CoseError> {
         if depth > MAX_DEPTH {
             return Err(malformed("CBOR nested too deeply"));
         }
@@ -154,7 +154,7 @@ impl Walker<'_> {
 
 /// Checks that `bytes` is exactly one well-formed CBOR item within the size, depth, item-count
 /// and container limits of [`crate::limits`], without allocating for anything it reads.
-pub fn check_well_formed(bytes: &[u8]) -> Result<(), MdocError> {
+pub fn check_well_formed(bytes: &[u8]) -> Result<(), CoseError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(malformed("CBOR message too large"));
     }
@@ -172,7 +172,7 @@ pub fn check_well_formed(bytes: &[u8]) -> Result<(), MdocError> {
 
 /// Decodes one bounded CBOR item. Every map in it has unique keys (RFC 8949 section 5.6), or
 /// the item is refused.
-pub fn decode(bytes: &[u8]) -> Result<Value, MdocError> {
+pub fn decode(bytes: &[u8]) -> Result<Value, CoseError> {
     check_well_formed(bytes)?;
     let value: Value = ciborium::de::from_reader_with_recursion_limit(bytes, MAX_DEPTH + 8)
         .map_err(|e| malformed(format!("CBOR: {e}")))?;
@@ -181,7 +181,7 @@ pub fn decode(bytes: &[u8]) -> Result<Value, MdocError> {
 }
 
 /// Checks every map in `value` for duplicate keys, walking with an explicit stack.
-fn check_unique_keys_everywhere(value: &Value) -> Result<(), MdocError> {
+fn check_unique_keys_everywhere(value: &Value) -> Result<(), CoseError> {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
@@ -255,7 +255,7 @@ pub fn tagged_bytes(encoded: Vec<u8>) -> Value {
 }
 
 /// The encoded CBOR inside a `#6.24(bstr)`.
-pub fn untag_bytes<'a>(value: &'a Value, what: &str) -> Result<&'a [u8], MdocError> {
+pub fn untag_bytes<'a>(value: &'a Value, what: &str) -> Result<&'a [u8], CoseError> {
     match value {
         Value::Tag(TAG_ENCODED_CBOR, inner) => match inner.as_ref() {
             Value::Bytes(b) => Ok(b),
@@ -268,7 +268,7 @@ pub fn untag_bytes<'a>(value: &'a Value, what: &str) -> Result<&'a [u8], MdocErr
 }
 
 /// A map's entries.
-pub fn map<'a>(value: &'a Value, what: &str) -> Result<&'a [(Value, Value)], MdocError> {
+pub fn map<'a>(value: &'a Value, what: &str) -> Result<&'a [(Value, Value)], CoseError> {
     match value {
         Value::Map(entries) => Ok(entries),
         _ => Err(malformed(format!("{what}: expected a map"))),
@@ -276,7 +276,7 @@ pub fn map<'a>(value: &'a Value, what: &str) -> Result<&'a [(Value, Value)], Mdo
 }
 
 /// An array's items.
-pub fn array<'a>(value: &'a Value, what: &str) -> Result<&'a [Value], MdocError> {
+pub fn array<'a>(value: &'a Value, what: &str) -> Result<&'a [Value], CoseError> {
     match value {
         Value::Array(items) => Ok(items),
         _ => Err(malformed(format!("{what}: expected an array"))),
@@ -284,7 +284,7 @@ pub fn array<'a>(value: &'a Value, what: &str) -> Result<&'a [Value], MdocError>
 }
 
 /// A byte string.
-pub fn bytes<'a>(value: &'a Value, what: &str) -> Result<&'a [u8], MdocError> {
+pub fn bytes<'a>(value: &'a Value, what: &str) -> Result<&'a [u8], CoseError> {
     match value {
         Value::Bytes(b) => Ok(b),
         _ => Err(malformed(format!("{what}: expected a byte string"))),
@@ -292,7 +292,7 @@ pub fn bytes<'a>(value: &'a Value, what: &str) -> Result<&'a [u8], MdocError> {
 }
 
 /// A text string.
-pub fn text<'a>(value: &'a Value, what: &str) -> Result<&'a str, MdocError> {
+pub fn text<'a>(value: &'a Value, what: &str) -> Result<&'a str, CoseError> {
     match value {
         Value::Text(t) => Ok(t),
         _ => Err(malformed(format!("{what}: expected a text string"))),
@@ -300,7 +300,7 @@ pub fn text<'a>(value: &'a Value, what: &str) -> Result<&'a str, MdocError> {
 }
 
 /// An unsigned integer that fits in u64.
-pub fn uint(value: &Value, what: &str) -> Result<u64, MdocError> {
+pub fn uint(value: &Value, what: &str) -> Result<u64, CoseError> {
     match value {
         Value::Integer(i) => u64::try_from(*i)
             .map_err(|_| malformed(format!("{what}: expected an unsigned integer"))),
@@ -309,7 +309,7 @@ pub fn uint(value: &Value, what: &str) -> Result<u64, MdocError> {
 }
 
 /// A boolean.
-pub fn boolean(value: &Value, what: &str) -> Result<bool, MdocError> {
+pub fn boolean(value: &Value, what: &str) -> Result<bool, CoseError> {
     match value {
         Value::Bool(b) => Ok(*b),
         _ => Err(malformed(format!("{what}: expected a boolean"))),
@@ -329,7 +329,7 @@ pub fn require<'a>(
     entries: &'a [(Value, Value)],
     key: &str,
     what: &str,
-) -> Result<&'a Value, MdocError> {
+) -> Result<&'a Value, CoseError> {
     get(entries, key).ok_or_else(|| malformed(format!("{what}: missing {key}")))
 }
 
@@ -343,7 +343,7 @@ pub fn get_int(entries: &[(Value, Value)], key: i64) -> Option<&Value> {
 
 /// Rejects maps with duplicate keys (RFC 8949 section 5.6: such maps are not valid), in
 /// O(n log n).
-pub fn unique_keys(entries: &[(Value, Value)], what: &str) -> Result<(), MdocError> {
+pub fn unique_keys(entries: &[(Value, Value)], what: &str) -> Result<(), CoseError> {
     if entries.len() < 2 {
         return Ok(());
     }
@@ -434,7 +434,7 @@ mod tests {
         ] {
             let bytes = hex(hex_item);
             assert!(
-                matches!(check_well_formed(&bytes), Err(MdocError::Malformed(_))),
+                matches!(check_well_formed(&bytes), Err(CoseError::Malformed(_))),
                 "{hex_item}"
             );
             assert!(decode(&bytes).is_err(), "{hex_item}");
@@ -449,7 +449,7 @@ mod tests {
         big.extend_from_slice(&(n as u32).to_be_bytes());
         big.extend(vec![0u8; n as usize]);
         assert!(
-            matches!(check_well_formed(&big), Err(MdocError::Malformed(m)) if m.contains("container"))
+            matches!(check_well_formed(&big), Err(CoseError::Malformed(m)) if m.contains("container"))
         );
         // Many small containers: more items in total than allowed.
         let per = 16_000usize;
@@ -462,7 +462,7 @@ mod tests {
             many.extend(vec![0u8; per]);
         }
         assert!(
-            matches!(check_well_formed(&many), Err(MdocError::Malformed(m)) if m.contains("items"))
+            matches!(check_well_formed(&many), Err(CoseError::Malformed(m)) if m.contains("items"))
         );
         // An indefinite-length array is bounded the same way.
         let mut indefinite = vec![0x9f];

@@ -1,6 +1,9 @@
 //! On-device benefit eligibility ("My AI Assistant"): a signed catalog of benefits, each with
 //! a rule over citizen attributes (`rules`), evaluated on the phone against the wallet's own
 //! credentials and facts the citizen chose to enter. Nothing leaves the device.
+//!
+//! Owns: the rule language, the signed catalog and its evaluation. Imports only `cose` (the
+//! catalog's CBOR); never `store`, `api` or a credential format: the caller hands it the facts.
 
 pub mod catalog;
 pub mod rules;

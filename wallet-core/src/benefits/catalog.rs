@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::rules::{self, Expr, Outcome, RuleError, Val};
 use super::{attribute_document, attribute_type};
-use crate::mdoc::cbor::{self, Value};
+use crate::cose::cbor::{self, Value};
 
 /// A benefit with its compiled rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub fn benefit(
 
 /// Reads a verified catalog payload.
 pub fn parse(body: &Value) -> Result<Vec<Benefit>, CatalogError> {
-    let bad = |e: crate::mdoc::MdocError| CatalogError::Malformed(e.to_string());
+    let bad = |e: crate::cose::CoseError| CatalogError::Malformed(e.to_string());
     let m = cbor::map(body, "catalog").map_err(bad)?;
     if cbor::text(cbor::require(m, "type", "catalog").map_err(bad)?, "type").map_err(bad)?
         != "benefit-catalog"
