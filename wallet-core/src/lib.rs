@@ -2,7 +2,12 @@
 //!
 //! A citizen's credentials live in one encrypted SQLite store; host apps drive the core through
 //! the exported [`api`] (uniffi bindings for Kotlin, Swift and Python, or directly from Rust).
-//! Layers run one way: `api` → capabilities (`access`, `issuance`) → `store` → `crypto`.
+//! Layers run one way: [`api`] → capabilities ([`access`], [`issuance`], [`verifier`],
+//! [`mdoc`], [`sdjwt`], [`documents`], [`inbox`], [`benefits`]) → [`store`] and [`trust`] →
+//! [`cose`] → [`crypto`]; [`limits`] and [`time`] are leaves anyone may use, and the test
+//! authority ([`issuer`], feature `issuer`) is reached only from `api/authority.rs`. Each
+//! module's doc says what it owns and what it must never import; `tests/layers.rs` holds the
+//! tree to it.
 
 // Data from outside is never indexed or sliced in ways that can panic: `get`, `split_*` and
 // iterators instead (tests may index freely).

@@ -11,7 +11,7 @@ use super::{VerificationFailure, Wallet, WalletError};
 use crate::mdoc::issuer_signed::IssuerSigned;
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::status_reference;
-use crate::trust::status_list::{StatusReference, VALID};
+use crate::trust::status_list::StatusReference;
 use crate::trust::status_token::{verify_any, StatusCache, StatusCheckError};
 use crate::trust::x509::ParsedCertificate;
 use crate::trust::x509::TrustRole;
@@ -267,28 +267,11 @@ pub fn decode_status_list(
         }
     })?;
     let list = &token.list;
-    let mut not_valid = Vec::new();
-    let mut truncated = false;
-    let per_byte = 8 / u64::from(list.bits());
-    'bytes: for (byte_index, byte) in list.bytes().iter().enumerate() {
-        // Whole bytes of VALID entries are skipped without looking at each entry.
-        if *byte == 0 {
-            continue;
-        }
-        let first = byte_index as u64 * per_byte;
-        for index in first..(first + per_byte).min(list.len()) {
-            let status = list.get(index).map_err(|e| WalletError::Internal {
-                reason: e.to_string(),
-            })?;
-            if status != VALID {
-                if not_valid.len() >= max_entries as usize {
-                    truncated = true;
-                    break 'bytes;
-                }
-                not_valid.push(StatusValue { index, status });
-            }
-        }
-    }
+    let (entries, truncated) = list.not_valid(max_entries as usize);
+    let not_valid = entries
+        .into_iter()
+        .map(|(index, status)| StatusValue { index, status })
+        .collect();
     Ok(StatusListContents {
         subject: token.subject.clone(),
         signer: token.signer.clone(),

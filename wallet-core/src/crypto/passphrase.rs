@@ -40,7 +40,7 @@ pub fn derive(secret: &[u8], salt: &[u8], rounds: u32) -> Result<SymmetricKey, C
     Ok(SymmetricKey::from_bytes(out))
 }
 
-/// Checks `secret` against a hash made by [`derive`], in constant time.
+/// Checks `secret` against a hash made by [`derive()`], in constant time.
 pub fn verify(
     secret: &[u8],
     salt: &[u8],

@@ -2,7 +2,7 @@
 //!
 //! Opening a store creates or upgrades the schema ([`schema`]), unwraps the data key with the
 //! caller's [`KeyWrap`], and checks that the key opens this store. Every sensitive value is
-//! sealed ([`envelope`]); nothing is ever silently recreated: a damaged file, a wrong key or a
+//! sealed (`envelope`); nothing is ever silently recreated: a damaged file, a wrong key or a
 //! newer schema is an error. Closing or wiping drops the keys (zeroized) and the connection.
 //!
 //! Owns: the schema, its migrations, sealing, and the rows. Imports `crypto` and the status

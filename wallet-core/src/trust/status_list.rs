@@ -123,6 +123,29 @@ impl StatusList {
         Ok((value >> shift) & mask)
     }
 
+    /// Every entry whose status is not VALID, in index order, at most `max` of them, and
+    /// whether more were left out. Bytes of VALID entries are skipped whole.
+    pub fn not_valid(&self, max: usize) -> (Vec<(u64, u8)>, bool) {
+        let mut found = Vec::new();
+        let per_byte = 8 / u64::from(self.bits);
+        for (byte_index, byte) in self.bytes.iter().enumerate() {
+            if *byte == 0 {
+                continue;
+            }
+            let first = (byte_index as u64).saturating_mul(per_byte);
+            for index in first..first.saturating_add(per_byte).min(self.len()) {
+                let status = self.get(index).unwrap_or(VALID);
+                if status != VALID {
+                    if found.len() >= max {
+                        return (found, true);
+                    }
+                    found.push((index, status));
+                }
+            }
+        }
+        (found, false)
+    }
+
     /// Sets the status at `index`.
     pub fn set(&mut self, index: u64, status: u8) -> Result<(), StatusListError> {
         let (byte, shift) = self.position(index)?;
@@ -289,6 +312,23 @@ impl StatusReference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_valid_lists_entries_in_order_up_to_a_bound() {
+        let list = StatusList::from_bytes(1, vec![0xb9, 0x00, 0x01]).unwrap();
+        let (all, truncated) = list.not_valid(100);
+        assert!(!truncated);
+        assert_eq!(
+            all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [0, 3, 4, 5, 7, 16]
+        );
+        let (first, truncated) = list.not_valid(2);
+        assert!(truncated);
+        assert_eq!(first, [(0, 1), (3, 1)]);
+        let mut two = StatusList::new(2, 5).unwrap();
+        two.set(4, 2).unwrap();
+        assert_eq!(two.not_valid(10), (vec![(4, 2)], false));
+    }
 
     #[test]
     fn bits_are_packed_from_the_least_significant_end() {
