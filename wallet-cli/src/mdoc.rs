@@ -154,6 +154,10 @@ pub enum RoleArg {
     CatalogPublisher,
     /// Root of identity-verification authorities (PIN reset after lockout).
     IdentityVerifier,
+    /// Root of credential issuer metadata signers (OpenID4VCI signed metadata).
+    IssuerMetadata,
+    /// Root of wallet providers (key and client attestations).
+    WalletProvider,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -167,6 +171,8 @@ impl From<RoleArg> for TrustRole {
             RoleArg::DataRecipient => TrustRole::DataRecipient,
             RoleArg::CatalogPublisher => TrustRole::CatalogPublisher,
             RoleArg::IdentityVerifier => TrustRole::IdentityVerifier,
+            RoleArg::IssuerMetadata => TrustRole::IssuerMetadata,
+            RoleArg::WalletProvider => TrustRole::WalletProvider,
         }
     }
 }

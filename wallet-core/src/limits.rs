@@ -51,3 +51,18 @@ pub const MAX_CREDENTIAL_BYTES: usize = 1024 * 1024;
 pub const MAX_TEXT_BYTES: usize = 1024;
 /// Largest page of a listing.
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+// OpenID4VCI (issuance).
+
+/// Largest issuance response read (metadata, token, credential responses), in bytes.
+pub const MAX_ISSUANCE_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
+/// Most proofs, and so copies, in one credential request (a batch).
+pub const MAX_BATCH_PROOFS: usize = 16;
+/// Most credential configurations in one offer, and in an issuer's metadata.
+pub const MAX_OFFERED_CONFIGURATIONS: usize = 32;
+/// Most configurations an issuer's metadata may describe.
+pub const MAX_METADATA_CONFIGURATIONS: usize = 256;
+/// Longest URL accepted from an offer or metadata, in bytes.
+pub const MAX_URL_BYTES: usize = 2048;
+/// Longest deferred issuance poll interval honoured, in seconds (longer ones are clamped).
+pub const MAX_DEFERRED_INTERVAL_SECONDS: u64 = 24 * 60 * 60;

@@ -665,7 +665,146 @@ impl TestAuthority {
     }
 }
 
+/// A client whose attestation and proof of possession verified.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AttestedClient {
+    /// The attested `client_id`.
+    pub client_id: String,
+    /// The proof's `jti` (a server refuses one it has seen).
+    pub jti: String,
+}
+
+fn attestation_failure(
+    failure: super::VerificationFailure,
+) -> impl Fn(crate::issuer::attestation::AttestationError) -> WalletError {
+    move |e| WalletError::Verification {
+        failure,
+        detail: e.to_string(),
+    }
+}
+
+#[uniffi::export]
 impl TestAuthority {
+    /// Signs credential issuer metadata (a JSON object with `credential_issuer`) as the
+    /// authority's issuer metadata signer: the `application/jwt` form of
+    /// `/.well-known/openid-credential-issuer`, valid for a day.
+    pub fn sign_issuer_metadata(&self, metadata_json: String) -> Result<String, WalletError> {
+        let metadata: serde_json::Value = serde_json::from_str(&metadata_json)
+            .map_err(|e| WalletError::invalid(format!("metadata is not JSON: {e}")))?;
+        let signer = self
+            .authority
+            .signer(TrustRole::IssuerMetadata)
+            .map_err(issuer_error)?;
+        crate::issuer::attestation::sign_metadata(signer, &metadata, self.now()?, 86_400)
+            .map_err(issuer_error)
+    }
+
+    /// A key attestation for `public_keys` (SEC1), as the authority's wallet provider, for
+    /// the issuer's `nonce`, valid for an hour: what a platform's key store would make.
+    pub fn sign_key_attestation(
+        &self,
+        public_keys: Vec<Vec<u8>>,
+        nonce: Option<String>,
+    ) -> Result<String, WalletError> {
+        let signer = self
+            .authority
+            .signer(TrustRole::WalletProvider)
+            .map_err(issuer_error)?;
+        crate::issuer::attestation::sign_key_attestation(
+            signer,
+            &public_keys,
+            nonce.as_deref(),
+            self.now()?,
+            3600,
+        )
+        .map_err(issuer_error)
+    }
+
+    /// Checks a key attestation as an issuer trusting this authority's wallet provider
+    /// does; returns the attested keys.
+    pub fn verify_key_attestation(
+        &self,
+        attestation: String,
+        nonce: Option<String>,
+    ) -> Result<Vec<Vec<u8>>, WalletError> {
+        crate::issuer::attestation::verify_key_attestation(
+            &attestation,
+            &self.anchors(TrustRole::WalletProvider)?,
+            self.now()?,
+            nonce.as_deref(),
+        )
+        .map_err(attestation_failure(
+            super::VerificationFailure::KeyAttestation,
+        ))
+    }
+
+    /// A client attestation for the wallet instance holding `instance_public_key`, as
+    /// `client_id`, valid for a day.
+    pub fn sign_client_attestation(
+        &self,
+        client_id: String,
+        instance_public_key: Vec<u8>,
+    ) -> Result<String, WalletError> {
+        let signer = self
+            .authority
+            .signer(TrustRole::WalletProvider)
+            .map_err(issuer_error)?;
+        crate::issuer::attestation::sign_client_attestation(
+            signer,
+            &client_id,
+            &instance_public_key,
+            self.now()?,
+            86_400,
+        )
+        .map_err(issuer_error)
+    }
+
+    /// Checks a client attestation and its proof of possession as the authorization server
+    /// `audience` trusting this authority's wallet provider does.
+    pub fn verify_client_attestation(
+        &self,
+        attestation: String,
+        pop: String,
+        audience: String,
+    ) -> Result<AttestedClient, WalletError> {
+        let attested = crate::issuer::attestation::verify_client_attestation(
+            &attestation,
+            &pop,
+            &audience,
+            &self.anchors(TrustRole::WalletProvider)?,
+            self.now()?,
+        )
+        .map_err(attestation_failure(
+            super::VerificationFailure::ClientAttestation,
+        ))?;
+        Ok(AttestedClient {
+            client_id: attested.client_id,
+            jti: attested.jti,
+        })
+    }
+}
+
+impl TestAuthority {
+    fn now(&self) -> Result<i64, WalletError> {
+        self.clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))
+    }
+
+    fn anchors(
+        &self,
+        role: TrustRole,
+    ) -> Result<Vec<crate::trust::x509::ParsedCertificate>, WalletError> {
+        let root = self
+            .authority
+            .root_certificate(role)
+            .map_err(issuer_error)?;
+        Ok(vec![crate::trust::x509::ParsedCertificate::from_der(root)
+            .map_err(|e| WalletError::Internal {
+                reason: e.to_string(),
+            })?])
+    }
+
     fn sign_as(
         &self,
         role: TrustRole,

@@ -192,6 +192,15 @@ pub enum VerificationFailure {
     Reverification,
     /// A consent's recipient is not a registered data recipient, or not the one named.
     UntrustedRecipient,
+    /// A key attestation is not signed by a trusted wallet provider, has expired, or is for
+    /// another nonce.
+    KeyAttestation,
+    /// A client attestation or its proof of possession does not hold (untrusted provider,
+    /// expired, another client, another server, stale, or not signed by the attested key).
+    ClientAttestation,
+    /// Signed credential issuer metadata does not verify: untrusted signer, wrong type, or
+    /// for another issuer.
+    IssuerMetadata,
 }
 
 impl From<crate::sdjwt::SdJwtError> for WalletError {

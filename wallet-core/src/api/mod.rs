@@ -31,8 +31,8 @@ pub use crate::mdoc::DeviceAuthMode;
 pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
-    AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims, RoleMaterial,
-    StatusListEntry, StatusListFormat, TestAuthority, TlsIdentity,
+    AttestedClient, AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims,
+    RoleMaterial, StatusListEntry, StatusListFormat, TestAuthority, TlsIdentity,
 };
 pub use benefits::{
     benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,

@@ -305,6 +305,10 @@ pub fn create_authority(
             TrustRole::DataRecipient => ("MyData Root", "Data Recipient", now + 3 * YEAR),
             TrustRole::CatalogPublisher => ("Catalog Root", "Catalog Publisher", now + 3 * YEAR),
             TrustRole::IdentityVerifier => ("Identity Root", "Identity Verifier", now + 3 * YEAR),
+            TrustRole::IssuerMetadata => ("Metadata Root", "Issuer Metadata", now + 3 * YEAR),
+            TrustRole::WalletProvider => {
+                ("Wallet Provider Root", "Wallet Provider", now + 3 * YEAR)
+            }
         };
         let root = root(
             role,

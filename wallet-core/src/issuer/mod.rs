@@ -6,6 +6,7 @@
 //! Owns: the test authority's certificates and encoders. May import any capability module;
 //! never `api`, and nothing outside `api/authority.rs` imports it.
 
+pub mod attestation;
 pub mod certificates;
 pub mod mdoc;
 pub mod sdjwt;

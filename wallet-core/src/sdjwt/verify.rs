@@ -1,8 +1,6 @@
 //! SD-JWT verification (RFC 9901 section 7): the issuer's signature first, then the
 //! disclosures against the payload's digests, then time, then key binding.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::Value;
 
 use super::disclosure::{Disclosure, SdAlg};
@@ -33,18 +31,10 @@ pub enum IssuerTrust<'a> {
 
 /// The `x5c` header's certificates (DER), leaf first.
 fn x5c_chain(header: &Value) -> Result<Vec<Vec<u8>>, SdJwtError> {
-    header
-        .get("x5c")
-        .and_then(Value::as_array)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| SdJwtError::UntrustedIssuer("no x5c header".into()))?
-        .iter()
-        .map(|c| {
-            c.as_str()
-                .and_then(|s| STANDARD.decode(s).ok())
-                .ok_or_else(|| SdJwtError::Malformed("x5c entry is not base64".into()))
-        })
-        .collect()
+    crate::trust::jws::x5c_chain(header).map_err(|e| match e {
+        crate::trust::jws::JwsError::Malformed(m) => SdJwtError::Malformed(m),
+        other => SdJwtError::UntrustedIssuer(other.to_string()),
+    })
 }
 
 /// When to check `exp` and `nbf`, and with how much tolerance for clocks that disagree.

@@ -5,6 +5,7 @@
 //! Imports `cose`, `crypto` and `limits`; never a credential format (`mdoc`, `sdjwt`),
 //! `documents`, `store` or `api`.
 
+pub mod jws;
 pub mod status_list;
 pub mod status_token;
 pub mod x509;

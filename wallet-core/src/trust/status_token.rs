@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
 
+use super::jws::{self, JwsError};
 use super::status_list::StatusList;
 use super::x509::{verify_chain, ParsedCertificate, TrustRole};
 use crate::cose::{self, cbor};
@@ -73,21 +74,6 @@ pub enum StatusTokenError {
     Expired(i64),
 }
 
-fn chain_from_x5c(header: &Value) -> Result<Vec<Vec<u8>>, StatusTokenError> {
-    header
-        .get("x5c")
-        .and_then(Value::as_array)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| StatusTokenError::Untrusted("no x5c header".into()))?
-        .iter()
-        .map(|c| {
-            c.as_str()
-                .and_then(|s| STANDARD.decode(s).ok())
-                .ok_or_else(|| StatusTokenError::Malformed("x5c".into()))
-        })
-        .collect()
-}
-
 fn signer_key(
     chain: &[Vec<u8>],
     anchors: &[ParsedCertificate],
@@ -123,19 +109,18 @@ pub fn verify_jwt(
     anchors: &[ParsedCertificate],
     at: i64,
 ) -> Result<StatusListToken, StatusTokenError> {
-    let header_part = token.split('.').next().unwrap_or_default();
-    let header: Value = jose::b64url_decode(header_part)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| StatusTokenError::Malformed("JWT header".into()))?;
-    if header.get("typ").and_then(Value::as_str) != Some("statuslist+jwt") {
-        return Err(StatusTokenError::Malformed(
-            "typ is not statuslist+jwt".into(),
-        ));
-    }
-    let (key, signer) = signer_key(&chain_from_x5c(&header)?, anchors, at)?;
-    let verified = jose::verify_es256(token, &key)
-        .map_err(|e| StatusTokenError::Untrusted(format!("signature: {e}")))?;
+    let verified = jws::verify_x5c(
+        token,
+        "statuslist+jwt",
+        anchors,
+        at,
+        TrustRole::StatusListIssuer,
+    )
+    .map_err(|e| match e {
+        JwsError::Malformed(m) => StatusTokenError::Malformed(m),
+        other => StatusTokenError::Untrusted(other.to_string()),
+    })?;
+    let signer = verified.signer.subject();
     let p = &verified.payload;
     let int = |name: &str| p.get(name).and_then(Value::as_i64);
     let list = StatusList::from_json(

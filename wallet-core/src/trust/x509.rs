@@ -68,6 +68,14 @@ pub const EKU_DATA_RECIPIENT: ObjectIdentifier =
 /// wallet (provisional).
 pub const EKU_IDENTITY_VERIFIER: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.6");
+/// Extended key usage of a signer of credential issuer metadata (OpenID4VCI 1.0 signed
+/// metadata; provisional).
+pub const EKU_ISSUER_METADATA: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.7");
+/// Extended key usage of a wallet provider attesting its wallets' keys and instances (key
+/// attestations and client attestations; provisional).
+pub const EKU_WALLET_PROVIDER: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.8");
 /// Longest validity of a document signer certificate (Annex B: 457 days).
 pub const MAX_DOCUMENT_SIGNER_DAYS: i64 = 457;
 /// Longest validity of a reader authentication certificate (Annex B: 1187 days).
@@ -99,11 +107,16 @@ pub enum TrustRole {
     CatalogPublisher,
     /// Identity-verification authorities whose re-verification unlocks a locked-out wallet.
     IdentityVerifier,
+    /// Signers of credential issuer metadata (OpenID4VCI signed metadata).
+    IssuerMetadata,
+    /// Wallet providers: they attest device keys (key attestations) and wallet instances
+    /// (client attestations) to credential issuers.
+    WalletProvider,
 }
 
 impl TrustRole {
     /// Every role.
-    pub const ALL: [TrustRole; 8] = [
+    pub const ALL: [TrustRole; 10] = [
         TrustRole::MdocIssuer,
         TrustRole::MdocReader,
         TrustRole::SdJwtIssuer,
@@ -112,6 +125,8 @@ impl TrustRole {
         TrustRole::DataRecipient,
         TrustRole::CatalogPublisher,
         TrustRole::IdentityVerifier,
+        TrustRole::IssuerMetadata,
+        TrustRole::WalletProvider,
     ];
 
     /// The extended key usage a leaf of this role carries.
@@ -125,6 +140,8 @@ impl TrustRole {
             TrustRole::DataRecipient => EKU_DATA_RECIPIENT,
             TrustRole::CatalogPublisher => EKU_CATALOG_PUBLISHER,
             TrustRole::IdentityVerifier => EKU_IDENTITY_VERIFIER,
+            TrustRole::IssuerMetadata => EKU_ISSUER_METADATA,
+            TrustRole::WalletProvider => EKU_WALLET_PROVIDER,
         }
     }
 
@@ -139,6 +156,8 @@ impl TrustRole {
             TrustRole::CatalogPublisher => 6,
             TrustRole::SdJwtIssuer => 7,
             TrustRole::IdentityVerifier => 8,
+            TrustRole::IssuerMetadata => 9,
+            TrustRole::WalletProvider => 10,
         }
     }
 
@@ -158,6 +177,8 @@ impl TrustRole {
             TrustRole::DataRecipient => "data-recipient",
             TrustRole::CatalogPublisher => "catalog-publisher",
             TrustRole::IdentityVerifier => "identity-verifier",
+            TrustRole::IssuerMetadata => "issuer-metadata",
+            TrustRole::WalletProvider => "wallet-provider",
         }
     }
 }
