@@ -50,6 +50,8 @@ pub fn run(cli: &Cli) -> Result<()> {
             action: Some(action),
         } => crate::status::run(cli, action),
         Command::Reader { action } => crate::mdoc::reader(cli, action),
+        Command::Receive(args) => crate::receive::receive(cli, args),
+        Command::Pending { action } => crate::receive::pending(cli, action),
         Command::Init => {
             if path.exists() {
                 return Err(CliError(format!(

@@ -51,9 +51,16 @@ pub fn wallet_path(cli: &Cli) -> PathBuf {
 
 /// Opens the wallet at `path` with the passphrase protector.
 pub fn open(path: &Path, create: bool) -> Result<Arc<Wallet>> {
+    open_with(path, create, false)
+}
+
+/// Opens the wallet at `path`, accepting plain-http issuers on the loopback interface when
+/// `allow_loopback_http` (test servers only).
+pub fn open_with(path: &Path, create: bool, allow_loopback_http: bool) -> Result<Arc<Wallet>> {
     let passphrase = secrets::read("JIGAP_PASSPHRASE", "wallet passphrase")?;
     let key_protector = passphrase_key_protector(passphrase.to_string())?;
     Ok(Wallet::open_blocking(WalletConfig {
+        allow_loopback_http,
         path: Some(path.to_string_lossy().into_owned()),
         create_if_missing: create,
         key_protector,

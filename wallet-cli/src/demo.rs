@@ -50,6 +50,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
     };
     let config = || -> Result<WalletConfig, CliError> {
         Ok(WalletConfig {
+            allow_loopback_http: false,
             path: Some(path_text.clone()),
             create_if_missing: true,
             key_protector: passphrase_key_protector(passphrase.clone())?,

@@ -26,6 +26,7 @@ mod mdoc;
 mod mydata;
 mod output;
 mod qr;
+mod receive;
 mod secrets;
 mod services;
 mod status;
@@ -146,6 +147,14 @@ pub enum Command {
         /// What to verify.
         #[command(subcommand)]
         what: e_certificates::VerifyWhat,
+    },
+    /// Receive credentials online from an issuer's offer (OpenID4VCI 1.0).
+    Receive(receive::ReceiveArgs),
+    /// Deferred issuances: list, poll, cancel.
+    Pending {
+        /// Pending action.
+        #[command(subcommand)]
+        action: receive::PendingAction,
     },
     /// Act as an mdoc reader: request from a QR engagement, verify the response.
     Reader {

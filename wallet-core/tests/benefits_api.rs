@@ -14,6 +14,7 @@ fn result<'a>(results: &'a [BenefitResult], id: &str) -> &'a BenefitResult {
 #[test]
 fn eligibility_from_credentials_and_facts() {
     let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),

@@ -25,6 +25,7 @@ impl WalletListener for Events {
 fn setup() -> (Arc<Wallet>, Arc<TestAuthority>, Arc<Events>) {
     let events = Arc::new(Events::default());
     let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -421,6 +422,7 @@ fn inbox_refuses_smishing_dedups_pages_searches_and_expires() {
 fn expired_notifications_are_purged_and_expiring_credentials_remind() {
     let events = Arc::new(Events::default());
     let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),

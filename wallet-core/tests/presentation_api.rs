@@ -10,6 +10,7 @@ const NOW: i64 = 1_800_000_000;
 
 fn wallet() -> Arc<Wallet> {
     Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),

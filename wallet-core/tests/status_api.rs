@@ -81,6 +81,7 @@ fn revoke_suspend_reinstate_through_refresh_and_verifiers() {
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
     let events = Arc::new(Events::default());
     let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
@@ -362,6 +363,7 @@ fn status_fails_closed_on_unknown_values_unreadable_references_and_failed_lists(
         .unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
     let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),

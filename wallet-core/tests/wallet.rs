@@ -32,6 +32,7 @@ fn protector() -> Arc<dyn KeyProtector> {
 
 fn config(path: Option<String>) -> WalletConfig {
     WalletConfig {
+        allow_loopback_http: false,
         path,
         create_if_missing: true,
         key_protector: protector(),
@@ -300,6 +301,7 @@ fn pin_lifecycle_delay_and_lockout() {
     let path = path_in(&dir, "pin.jigap");
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let cfg = || WalletConfig {
+        allow_loopback_http: false,
         clock: Some(clock.clone()),
         ..config(Some(path.clone()))
     };
@@ -470,6 +472,7 @@ fn pin_lifecycle_delay_and_lockout() {
 fn a_locked_out_citizen_can_erase_and_start_again() {
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let w = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         clock: Some(clock.clone()),
         ..config(None)
     })
@@ -511,6 +514,7 @@ fn a_rolled_back_try_counter_locks_the_wallet_out() {
     let path = path_in(&dir, "rollback.jigap");
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let cfg = || WalletConfig {
+        allow_loopback_http: false,
         clock: Some(clock.clone()),
         ..config(Some(path.clone()))
     };
@@ -566,6 +570,7 @@ fn close_and_reopen_keeps_everything() {
     ));
 
     let w = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         create_if_missing: false,
         ..config(Some(path.clone()))
     })
@@ -586,6 +591,7 @@ fn missing_store_is_not_created_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_in(&dir, "absent.jigap");
     let err = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         create_if_missing: false,
         ..config(Some(path.clone()))
     })
@@ -603,6 +609,7 @@ fn wrong_passphrase_is_wrong_key() {
         .close_store()
         .unwrap();
     let wrong = WalletConfig {
+        allow_loopback_http: false,
         key_protector: passphrase_key_protector_with_cost("not it".into(), 10_000).unwrap(),
         ..config(Some(path.clone()))
     };
@@ -902,6 +909,7 @@ impl SecureArea for HostArea {
 fn host_secure_area_signs_and_failures_leave_the_wallet_usable() {
     let area = Arc::new(HostArea::default());
     let w = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         secure_area: Some(area.clone()),
         ..config(None)
     })
@@ -994,6 +1002,7 @@ fn failing_key_protector_is_a_host_callback_error_and_loses_nothing() {
         fail: Mutex::new(true),
     });
     let cfg = || WalletConfig {
+        allow_loopback_http: false,
         key_protector: flaky.clone(),
         ..config(Some(path.clone()))
     };
@@ -1105,6 +1114,7 @@ fn wipe_crypto_erases_and_reports() {
 fn wipe_deletes_host_keys() {
     let area = Arc::new(HostArea::default());
     let w = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         secure_area: Some(area.clone()),
         ..config(None)
     })
@@ -1150,6 +1160,7 @@ fn wipe_deletes_host_keys() {
 fn a_wipe_whose_host_keys_survive_is_not_reported_as_success() {
     let area = Arc::new(HostArea::default());
     let w = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         secure_area: Some(area.clone()),
         ..config(None)
     })
@@ -1182,6 +1193,7 @@ fn async_exports_run_off_the_callers_thread() {
         assert_eq!(report.credentials_removed, 1);
         assert!(matches!(w.clone().wipe().await, Err(WalletError::Closed)));
         let err = open_wallet(WalletConfig {
+            allow_loopback_http: false,
             path: Some(" ".into()),
             ..config(None)
         })

@@ -126,6 +126,7 @@ struct Outcome {
 fn run() -> Result<Outcome, WalletError> {
     let host_keys = Arc::new(HostKeys::default());
     let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
         path: None,
         create_if_missing: true,
         key_protector: passphrase_key_protector_with_cost("sample host secret".into(), 10_000)?,

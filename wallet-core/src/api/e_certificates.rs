@@ -243,19 +243,21 @@ impl Wallet {
         if credential.summary.format != CredentialFormat::SdJwtVc {
             return Err(WalletError::invalid("not an SD-JWT VC"));
         }
-        let alias = credential
-            .summary
-            .key_alias
-            .clone()
-            .ok_or_else(|| WalletError::invalid("the credential has no device key"))?;
-        let text = String::from_utf8(credential.raw).map_err(|_| WalletError::StoreCorrupt {
-            reason: "SD-JWT is not text".into(),
-        })?;
-        let parsed = SdJwt::parse_compact(&text)?;
-        let view = inspect(&parsed)?;
-        let mut presentation =
-            select(&parsed, &view, &claims).map_err(|e| WalletError::invalid(e.to_string()))?;
-        let input = key_binding_input(&presentation, view.alg, &audience, &nonce, self.now()?);
+        let selection = |raw: Vec<u8>| -> Result<_, WalletError> {
+            let text = String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
+                reason: "SD-JWT is not text".into(),
+            })?;
+            let parsed = SdJwt::parse_compact(&text)?;
+            let view = inspect(&parsed)?;
+            let presentation =
+                select(&parsed, &view, &claims).map_err(|e| WalletError::invalid(e.to_string()))?;
+            Ok((presentation, view.alg))
+        };
+        // The claims asked for are checked before a copy of a batch is spent on them.
+        selection(credential.raw.clone())?;
+        let (raw, alias) = self.presentation_copy(&credential)?;
+        let (mut presentation, alg) = selection(raw)?;
+        let input = key_binding_input(&presentation, alg, &audience, &nonce, self.now()?);
         let area = CheckedSecureArea(&*self.secure_area);
         let public_key = area.public_key(&alias)?;
         let signature = area.sign(&alias, &public_key, input.as_bytes())?;

@@ -101,6 +101,22 @@ pub enum WalletError {
         /// What exactly.
         detail: String,
     },
+    /// Every copy of a batch-issued credential has been presented once: each copy is shown
+    /// to one relying party only, so the credential needs a new batch (refresh it).
+    #[error("every copy of credential {credential_id} has been used")]
+    CopiesExhausted {
+        /// The credential.
+        credential_id: String,
+    },
+    /// Credential issuance (OpenID4VCI) failed; `failure` says how (a wrong transaction
+    /// code, an expired offer, the issuer's refusal, ...).
+    #[error("issuance failed ({failure:?}): {detail}")]
+    Issuance {
+        /// What went wrong.
+        failure: crate::issuance::error::IssuanceFailure,
+        /// The issuer's error and description, or the wallet's reason.
+        detail: String,
+    },
     /// A bug in the core; please report it.
     #[error("internal error: {reason}")]
     Internal {
@@ -195,12 +211,12 @@ pub enum VerificationFailure {
     /// A key attestation is not signed by a trusted wallet provider, has expired, or is for
     /// another nonce.
     KeyAttestation,
+    /// An issued credential is not what was offered (another type), or is bound to a key the
+    /// wallet did not prove.
+    NotOffered,
     /// A client attestation or its proof of possession does not hold (untrusted provider,
     /// expired, another client, another server, stale, or not signed by the attested key).
     ClientAttestation,
-    /// Signed credential issuer metadata does not verify: untrusted signer, wrong type, or
-    /// for another issuer.
-    IssuerMetadata,
 }
 
 impl From<crate::sdjwt::SdJwtError> for WalletError {
@@ -295,6 +311,29 @@ impl From<crate::documents::consent::ConsentError> for WalletError {
         WalletError::Verification {
             failure,
             detail: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::issuance::error::IssuanceError> for WalletError {
+    fn from(e: crate::issuance::error::IssuanceError) -> Self {
+        WalletError::Issuance {
+            failure: e.failure,
+            detail: e.detail,
+        }
+    }
+}
+
+impl From<crate::issuance::check::CheckError> for WalletError {
+    fn from(e: crate::issuance::check::CheckError) -> Self {
+        use crate::issuance::check::CheckError as C;
+        match e {
+            C::Mdoc(e) => e.into(),
+            C::SdJwt(e) => e.into(),
+            C::NotOffered(detail) => WalletError::Verification {
+                failure: VerificationFailure::NotOffered,
+                detail,
+            },
         }
     }
 }

@@ -15,8 +15,7 @@ use crate::time;
 use crate::trust::x509::ParsedCertificate;
 use crate::trust::x509::TrustRole;
 
-const KIND_BILL: i64 = 1;
-const KIND_NOTIFICATION: i64 = 2;
+use crate::store::documents::kind::{BILL as KIND_BILL, NOTIFICATION as KIND_NOTIFICATION};
 
 /// A bill.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -16,6 +16,7 @@ mod error;
 mod host;
 mod http;
 mod inbox;
+mod issuance;
 mod mydata;
 mod presentation;
 mod reader;
@@ -27,6 +28,9 @@ pub use crate::benefits::catalog::Eligibility;
 pub use crate::documents::bills::{BillKind, BillState};
 pub use crate::documents::consent::ConsentMode;
 pub use crate::inbox::notifications::{NotificationCategory, Priority};
+pub use crate::issuance::error::IssuanceFailure;
+pub use crate::issuance::metadata::LocalizedName;
+pub use crate::issuance::offer::{TxCodeInputMode, TxCodeSpec};
 pub use crate::mdoc::DeviceAuthMode;
 pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
@@ -48,6 +52,10 @@ pub use host::{
 };
 pub use http::{HttpClient, HttpHeader, HttpMethod, HttpRequest, HttpResponse};
 pub use inbox::{BillRecord, MonthTotal, NotificationFilter, NotificationPage, NotificationRecord};
+pub use issuance::{
+    ClientAttestationPair, CredentialOfferView, IssuanceOptions, IssuanceResult, IssuanceSession,
+    IssuedCredential, OfferedCredential, PendingIssuance, PlatformAttestation,
+};
 pub use mydata::{
     consent_is_revoked, verify_consent_token, ConsentRecord, ConsentRequest, ConsentState,
     TransferRecord, VerifiedConsentToken,
@@ -61,7 +69,7 @@ pub use reader::{
     ReaderEvent, RequestedItem, VerificationReport, VerifiedElement, VerifiedMdoc,
 };
 pub use records::{
-    Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,
+    CopyCount, Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,
     CredentialSummary, DeviceKey, NewCredential, WalletConfig, WalletStatus, WipeReport,
 };
 pub use status::{

@@ -13,7 +13,7 @@ use crate::store::documents::StoredDocument;
 use crate::trust::x509::TrustRole;
 use crate::trust::x509::{verify_chain, ParsedCertificate};
 
-const KIND_CONSENT: i64 = 3;
+use crate::store::documents::kind::CONSENT as KIND_CONSENT;
 pub(super) const META_CONSENT_KEY: &str = "mydata_key_alias";
 
 /// What the citizen consents to.

@@ -156,16 +156,13 @@ impl From<RetrievalMethod> for DomainRetrievalMethod {
     }
 }
 
-/// Korean and English names of the docTypes the wallet knows.
+/// Korean and English names of a credential type (the type itself when the wallet does not
+/// know it).
 pub(super) fn display_names(doc_type: &str) -> (String, String) {
-    match doc_type {
-        "org.iso.18013.5.1.mDL" => ("모바일 운전면허증".into(), "Mobile driver's licence".into()),
-        "kr.jigap.mdoc.resident-registration.1" => (
-            "모바일 주민등록증".into(),
-            "Mobile resident registration card".into(),
-        ),
-        other => (other.to_owned(), other.to_owned()),
-    }
+    crate::documents::known_names(doc_type).map_or_else(
+        || (doc_type.to_owned(), doc_type.to_owned()),
+        |(ko, en)| (ko.to_owned(), en.to_owned()),
+    )
 }
 
 #[uniffi::export]
@@ -480,12 +477,8 @@ impl PresentationSession {
                     approval.credential_id
                 )));
             }
-            let alias = credential
-                .summary
-                .key_alias
-                .clone()
-                .ok_or_else(|| WalletError::invalid("the credential has no device key"))?;
-            let stored = IssuerSigned::parse(&credential.raw)?;
+            let (raw, alias) = self.wallet.presentation_copy(&credential)?;
+            let stored = IssuerSigned::parse(&raw)?;
             let device_key = stored.mso()?.device_key;
             let document = match state.device_auth {
                 DeviceAuthMode::Signature => {

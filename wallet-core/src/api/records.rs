@@ -26,6 +26,10 @@ pub struct WalletConfig {
     /// Receives events (status changes); `None` for none.
     #[uniffi(default = None)]
     pub listener: Option<Arc<dyn super::status::WalletListener>>,
+    /// Accept plain `http://` issuer URLs on the loopback interface (127.0.0.1, localhost,
+    /// [::1]) for test servers. Off by default: otherwise only `https` is spoken.
+    #[uniffi(default = false)]
+    pub allow_loopback_http: bool,
 }
 
 /// A checked credential about to be stored (inside the core only: hosts add credentials with
@@ -86,8 +90,20 @@ pub struct CredentialSummary {
     pub valid_until: Option<i64>,
     /// When it was added, Unix seconds.
     pub added_at: i64,
-    /// Alias of the bound device key.
+    /// Alias of the bound device key (of the first copy, for a batch).
     pub key_alias: Option<String>,
+    /// For a batch-issued credential: its copies, each presented once.
+    #[uniffi(default = None)]
+    pub copies: Option<CopyCount>,
+}
+
+/// The copies of a batch-issued credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct CopyCount {
+    /// Copies issued.
+    pub total: u32,
+    /// Copies not yet presented; at 0 the credential needs a new batch.
+    pub unused: u32,
 }
 
 /// A stored credential with its bytes, exactly as received. Its `Debug` shows the metadata,
@@ -211,6 +227,10 @@ impl From<StoredCredential> for CredentialSummary {
             valid_until,
             added_at: c.added_at,
             key_alias,
+            copies: c.copies.map(|c| CopyCount {
+                total: c.total,
+                unused: c.unused,
+            }),
         }
     }
 }

@@ -19,7 +19,9 @@ use crate::access;
 use crate::crypto::secret::SymmetricKey;
 use crate::crypto::{jose, random};
 use crate::issuance::proof;
-use crate::store::credentials::{CredentialMetadata, StateUpdate, StoredCredential};
+use crate::store::credentials::{
+    CredentialCopy, CredentialMetadata, PresentationCopy, StateUpdate, StoredCredential,
+};
 use crate::store::{KeyWrap, Location, Store};
 use crate::trust::x509::TrustRole;
 
@@ -77,6 +79,7 @@ pub struct Wallet {
     access: Mutex<Access>,
     pub(super) listener: Option<Arc<dyn super::status::WalletListener>>,
     status_cache: Mutex<crate::trust::status_token::StatusCache>,
+    pub(super) allow_loopback_http: bool,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -208,7 +211,28 @@ impl Wallet {
         &self,
         credential: NewCredential,
     ) -> Result<String, WalletError> {
+        self.store_issued(credential, &[], None)
+    }
+
+    /// Stores a credential with its batch `copies` (each bound to its own key; `credential`
+    /// holds the first copy for display), replacing the credential `replaces` in the same
+    /// transaction when given, whose device keys are then deleted.
+    pub(super) fn store_issued(
+        &self,
+        credential: NewCredential,
+        copies: &[CredentialCopy],
+        replaces: Option<&str>,
+    ) -> Result<String, WalletError> {
         self.require_unlocked()?;
+        if copies.len() > crate::limits::MAX_BATCH_PROOFS {
+            return Err(WalletError::invalid("too many copies"));
+        }
+        for copy in copies {
+            check_alias(&copy.key_alias)?;
+            if copy.raw.is_empty() || copy.raw.len() > MAX_CREDENTIAL_BYTES {
+                return Err(WalletError::invalid("a copy is empty or too large"));
+            }
+        }
         check_text("doc_type", &credential.doc_type)?;
         check_text("issuer", &credential.issuer)?;
         check_text("display_name_ko", &credential.display_name_ko)?;
@@ -230,23 +254,78 @@ impl Wallet {
             check_alias(alias)?;
         }
         let id = random::identifier()?;
-        self.store.insert_credential(&StoredCredential {
-            id: id.clone(),
-            format: credential.format,
-            state: CredentialState::Valid,
-            added_at: self.now()?,
-            metadata: CredentialMetadata {
-                doc_type: credential.doc_type,
-                issuer: credential.issuer,
-                display_name_ko: credential.display_name_ko,
-                display_name_en: credential.display_name_en,
-                valid_from: credential.valid_from,
-                valid_until: credential.valid_until,
-                key_alias: credential.key_alias,
+        let replaced = self.store.insert_credential_copies(
+            &StoredCredential {
+                id: id.clone(),
+                format: credential.format,
+                state: CredentialState::Valid,
+                added_at: self.now()?,
+                metadata: CredentialMetadata {
+                    doc_type: credential.doc_type,
+                    issuer: credential.issuer,
+                    display_name_ko: credential.display_name_ko,
+                    display_name_en: credential.display_name_en,
+                    valid_from: credential.valid_from,
+                    valid_until: credential.valid_until,
+                    key_alias: credential.key_alias,
+                },
+                raw: Some(credential.raw),
+                copies: None,
             },
-            raw: Some(credential.raw),
-        })?;
+            copies,
+            replaces,
+        )?;
+        self.delete_host_keys(&replaced)?;
         Ok(id)
+    }
+
+    /// The bytes and device key a presentation of `credential` uses: its own for a
+    /// single-issued credential, a copy never presented before for a batch (marked used now).
+    pub(super) fn presentation_copy(
+        &self,
+        credential: &Credential,
+    ) -> Result<(Vec<u8>, String), WalletError> {
+        let id = &credential.summary.id;
+        match self.store.take_presentation_copy(id, self.now()?)? {
+            None => Err(WalletError::not_found(format!("credential {id}"))),
+            Some(PresentationCopy::Single) => Ok((
+                credential.raw.clone(),
+                credential
+                    .summary
+                    .key_alias
+                    .clone()
+                    .ok_or_else(|| WalletError::invalid("the credential has no device key"))?,
+            )),
+            Some(PresentationCopy::Copy(copy)) => Ok((copy.raw, copy.key_alias)),
+            Some(PresentationCopy::Exhausted) => Err(WalletError::CopiesExhausted {
+                credential_id: id.clone(),
+            }),
+        }
+    }
+
+    /// Deletes device keys, all of them even when one fails; the first failure is returned.
+    pub(super) fn delete_host_keys(&self, aliases: &[String]) -> Result<(), WalletError> {
+        if aliases.is_empty() {
+            return Ok(());
+        }
+        let area = CheckedSecureArea(&*self.secure_area);
+        let mut first_failure = None;
+        let mut deleted = Vec::new();
+        for alias in aliases {
+            match area.delete_key(alias) {
+                Ok(()) => deleted.push(alias),
+                Err(e) => {
+                    first_failure.get_or_insert(e);
+                }
+            }
+        }
+        if !self.software_area {
+            // Deleted keys are no longer the wallet's to wipe; the others still are.
+            let mut remembered = self.host_key_aliases()?;
+            remembered.retain(|a| !deleted.contains(&a));
+            self.write_host_key_aliases(&remembered)?;
+        }
+        first_failure.map_or(Ok(()), Err)
     }
 
     /// Every key alias this wallet created in a host secure area: device keys, the keys its
@@ -296,7 +375,10 @@ impl Wallet {
             credentials_removed: counts.credentials,
             software_keys_removed: counts.software_keys,
             host_keys_removed,
-            records_removed: counts.meta_records + counts.trust_anchors + counts.documents,
+            records_removed: counts.meta_records
+                + counts.trust_anchors
+                + counts.documents
+                + counts.credential_copies,
             data_key_destroyed: counts.data_key_destroyed,
         };
         if undeleted.is_empty() {
@@ -348,6 +430,7 @@ impl Wallet {
             }),
             listener: config.listener,
             status_cache: Mutex::new(Default::default()),
+            allow_loopback_http: config.allow_loopback_http,
         }))
     }
 
@@ -525,17 +608,14 @@ impl Wallet {
         Ok(self.store.expire_credentials(self.now()?)?)
     }
 
-    /// Deletes a credential and the device key bound to it.
+    /// Deletes a credential (every copy of a batch) and the device keys bound to it.
     pub fn delete_credential(&self, id: String) -> Result<(), WalletError> {
         self.require_unlocked()?;
-        let metadata = self
+        let (_, aliases) = self
             .store
             .delete_credential(&id)?
             .ok_or_else(|| WalletError::not_found(format!("credential {id}")))?;
-        if let Some(alias) = metadata.key_alias {
-            CheckedSecureArea(&*self.secure_area).delete_key(&alias)?;
-        }
-        Ok(())
+        self.delete_host_keys(&aliases)
     }
 
     /// Creates a new P-256 device key in the secure area.

@@ -8,3 +8,17 @@ pub mod bills;
 pub mod consent;
 pub mod e_certificates;
 pub mod signed;
+
+/// The Korean and English names of a credential type the wallet knows: an mdoc docType or an
+/// e-certificate's `vct`.
+pub fn known_names(doc_type: &str) -> Option<(&'static str, &'static str)> {
+    match doc_type {
+        "org.iso.18013.5.1.mDL" => Some(("모바일 운전면허증", "Mobile driver's licence")),
+        "kr.jigap.mdoc.resident-registration.1" => {
+            Some(("모바일 주민등록증", "Mobile resident registration card"))
+        }
+        other => e_certificates::find(other)
+            .filter(|kind| kind.vct == other)
+            .map(|kind| (kind.name_ko, kind.name_en)),
+    }
+}

@@ -4,4 +4,12 @@
 //! (sans-I/O). Imports `crypto`, `cose`, `trust`, `mdoc`, `sdjwt` and `time` to check what it
 //! receives; never `store`, `api` or `issuer`: storing is the caller's step.
 
+pub mod check;
+pub mod error;
+pub mod flow;
+pub mod messages;
+pub mod metadata;
+pub mod offer;
+pub mod pkce;
 pub mod proof;
+pub mod url;

@@ -14,19 +14,46 @@ pub fn signing_input(
     iat: i64,
     nonce: Option<&str>,
 ) -> Result<String, CryptoError> {
-    let header = serde_json::json!({
-        "typ": PROOF_TYP,
-        "alg": "ES256",
-        "jwk": jose::p256_jwk(public_key)?,
-    });
+    signing_input_with(public_key, audience, iat, nonce, &ProofExtras::default())
+}
+
+/// What a key proof may carry besides the key, the audience, the time and the nonce.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProofExtras<'a> {
+    /// `iss`: the wallet's client id (omitted for an anonymous pre-authorized flow).
+    pub client_id: Option<&'a str>,
+    /// A key attestation JWT (`key-attestation+jwt`) covering the key, in the JOSE header.
+    pub key_attestation: Option<&'a str>,
+}
+
+/// [`signing_input`] with `extras`.
+pub fn signing_input_with(
+    public_key: &[u8],
+    audience: &str,
+    iat: i64,
+    nonce: Option<&str>,
+    extras: &ProofExtras<'_>,
+) -> Result<String, CryptoError> {
+    let mut header = serde_json::Map::new();
+    header.insert("typ".into(), PROOF_TYP.into());
+    header.insert("alg".into(), "ES256".into());
+    header.insert("jwk".into(), jose::p256_jwk(public_key)?);
+    if let Some(attestation) = extras.key_attestation {
+        header.insert("key_attestation".into(), attestation.into());
+    }
     let mut payload = serde_json::Map::new();
+    if let Some(client_id) = extras.client_id {
+        payload.insert("iss".into(), client_id.into());
+    }
     payload.insert("aud".into(), audience.into());
     payload.insert("iat".into(), iat.into());
     if let Some(nonce) = nonce {
         payload.insert("nonce".into(), nonce.into());
     }
-    let payload = serde_json::Value::Object(payload);
-    Ok(jose::signing_input(&header, &payload))
+    Ok(jose::signing_input(
+        &serde_json::Value::Object(header),
+        &serde_json::Value::Object(payload),
+    ))
 }
 
 /// Why a key proof was refused.

@@ -5,12 +5,13 @@
 //! names, validity, key alias) and the raw credential are sealed; filters on type and issuer
 //! use blind indexes.
 
-use rusqlite::{params_from_iter, types::Value, OptionalExtension};
+use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{Keys, Store, StoreError};
 
 const TABLE: &str = "credentials";
+const COPIES: &str = "credential_copies";
 
 /// How a credential is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -95,6 +96,43 @@ pub struct CredentialMetadata {
     pub key_alias: Option<String>,
 }
 
+/// How many copies a batch-issued credential has, and how many are unused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copies {
+    /// Copies issued.
+    pub total: u32,
+    /// Copies not yet presented.
+    pub unused: u32,
+}
+
+/// One copy of a batch-issued credential: its own bytes, bound to its own key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CredentialCopy {
+    /// The device key it is bound to.
+    pub key_alias: String,
+    /// The credential exactly as issued.
+    pub raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for CredentialCopy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialCopy")
+            .field("key_alias", &self.key_alias)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a presentation may use of a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresentationCopy {
+    /// A single-issued credential: its own bytes and key, as often as needed.
+    Single,
+    /// A copy not presented before, now marked used.
+    Copy(CredentialCopy),
+    /// Every copy has been presented: a new batch is needed.
+    Exhausted,
+}
+
 /// A stored credential, metadata and raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCredential {
@@ -110,6 +148,9 @@ pub struct StoredCredential {
     pub metadata: CredentialMetadata,
     /// The credential exactly as received; `None` when only metadata was read.
     pub raw: Option<Vec<u8>>,
+    /// For a batch-issued credential, its copies' counts (`raw` is then the first copy, for
+    /// display).
+    pub copies: Option<Copies>,
 }
 
 /// Equality filters for listing; `None` matches everything.
@@ -191,14 +232,173 @@ pub enum StateUpdate {
 impl Store {
     /// Inserts a credential; the id must be new.
     pub fn insert_credential(&self, c: &StoredCredential) -> Result<(), StoreError> {
+        self.insert_credential_copies(c, &[], None).map(|_| ())
+    }
+
+    /// Inserts a credential with its batch `copies` (none: a single-issued credential), in
+    /// one transaction; and when `replaces` names a credential, deletes it in the same
+    /// transaction (a refresh never leaves both, nor neither). Returns the key aliases the
+    /// replaced credential held.
+    pub fn insert_credential_copies(
+        &self,
+        c: &StoredCredential,
+        copies: &[CredentialCopy],
+        replaces: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
         let raw = c
             .raw
             .as_deref()
             .ok_or_else(|| StoreError::Encoding("a credential needs its raw bytes".into()))?;
         self.with(|conn, keys| {
-            let metadata = keys.seal(TABLE, &c.id, "metadata", &encode_metadata(&c.metadata)?)?;
-            let raw = keys.seal(TABLE, &c.id, "raw", raw)?;
-            conn.execute(
+            let tx = conn.transaction()?;
+            let replaced = match replaces {
+                Some(old) => {
+                    let aliases = key_aliases_of(&tx, keys, old)?.ok_or_else(|| {
+                        StoreError::Corrupt(format!("credential {old} to replace is gone"))
+                    })?;
+                    tx.execute(
+                        "DELETE FROM credential_copies WHERE credential_id = ?1",
+                        [old],
+                    )?;
+                    tx.execute("DELETE FROM credentials WHERE id = ?1", [old])?;
+                    aliases
+                }
+                None => Vec::new(),
+            };
+            insert_row(&tx, keys, c, raw)?;
+            for (n, copy) in copies.iter().enumerate() {
+                let row = format!("{}/{n}", c.id);
+                tx.execute(
+                    "INSERT INTO credential_copies (credential_id, n, key_alias, raw, used_at)
+                     VALUES (?1, ?2, ?3, ?4, NULL)",
+                    rusqlite::params![
+                        c.id,
+                        n as i64,
+                        keys.seal(COPIES, &row, "key_alias", copy.key_alias.as_bytes())?,
+                        keys.seal(COPIES, &row, "raw", &copy.raw)?,
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(replaced)
+        })
+    }
+
+    /// The bytes and key a presentation of credential `id` uses: for a batch-issued one, a
+    /// copy never presented before, marked used in the same transaction (so no copy is shown
+    /// twice, even across a crash); `None` when there is no such credential.
+    pub fn take_presentation_copy(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<PresentationCopy>, StoreError> {
+        self.with(|conn, keys| {
+            let tx = conn.transaction()?;
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM credentials WHERE id = ?1)",
+                [id],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                return Ok(None);
+            }
+            let total: i64 = tx.query_row(
+                "SELECT count(*) FROM credential_copies WHERE credential_id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if total == 0 {
+                return Ok(Some(PresentationCopy::Single));
+            }
+            let next = tx
+                .query_row(
+                    "SELECT n, key_alias, raw FROM credential_copies
+                     WHERE credential_id = ?1 AND used_at IS NULL ORDER BY n LIMIT 1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((n, alias, raw)) = next else {
+                return Ok(Some(PresentationCopy::Exhausted));
+            };
+            let row = format!("{id}/{n}");
+            let alias = String::from_utf8(keys.open(COPIES, &row, "key_alias", &alias)?)
+                .map_err(|_| StoreError::Corrupt("copy key alias".into()))?;
+            let raw = keys.open(COPIES, &row, "raw", &raw)?;
+            tx.execute(
+                "UPDATE credential_copies SET used_at = ?1 WHERE credential_id = ?2 AND n = ?3",
+                rusqlite::params![now, id, n],
+            )?;
+            tx.commit()?;
+            Ok(Some(PresentationCopy::Copy(CredentialCopy {
+                key_alias: alias,
+                raw,
+            })))
+        })
+    }
+}
+
+fn copies_of(conn: &Connection, id: &str) -> Result<Option<Copies>, StoreError> {
+    let (total, unused): (i64, i64) = conn.query_row(
+        "SELECT count(*), count(*) - count(used_at) FROM credential_copies WHERE credential_id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((total > 0).then(|| Copies {
+        total: u32::try_from(total).unwrap_or(u32::MAX),
+        unused: u32::try_from(unused).unwrap_or(u32::MAX),
+    }))
+}
+
+/// Every key alias credential `id` holds (its own and its copies'); `None` when it does not
+/// exist.
+fn key_aliases_of(
+    conn: &Connection,
+    keys: &Keys,
+    id: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let sealed: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT metadata FROM credentials WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let metadata = decode_metadata(&keys.open(TABLE, id, "metadata", &sealed)?)?;
+    let mut aliases: Vec<String> = metadata.key_alias.into_iter().collect();
+    let mut stmt =
+        conn.prepare("SELECT n, key_alias FROM credential_copies WHERE credential_id = ?1")?;
+    let rows = stmt.query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    for row in rows {
+        let (n, sealed) = row?;
+        let alias = keys.open(COPIES, &format!("{id}/{n}"), "key_alias", &sealed)?;
+        aliases.push(
+            String::from_utf8(alias).map_err(|_| StoreError::Corrupt("copy key alias".into()))?,
+        );
+    }
+    aliases.sort();
+    aliases.dedup();
+    Ok(Some(aliases))
+}
+
+fn insert_row(
+    conn: &Connection,
+    keys: &Keys,
+    c: &StoredCredential,
+    raw: &[u8],
+) -> Result<(), StoreError> {
+    let metadata = keys.seal(TABLE, &c.id, "metadata", &encode_metadata(&c.metadata)?)?;
+    let raw = keys.seal(TABLE, &c.id, "raw", raw)?;
+    conn.execute(
                 "INSERT INTO credentials (id, format, state, added_at, doc_type_idx, issuer_idx, metadata, raw)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 rusqlite::params![
@@ -212,10 +412,10 @@ impl Store {
                     raw
                 ],
             )?;
-            Ok(())
-        })
-    }
+    Ok(())
+}
 
+impl Store {
     /// Reads one credential with its raw bytes.
     pub fn get_credential(&self, id: &str) -> Result<Option<StoredCredential>, StoreError> {
         self.with(|conn, keys| {
@@ -244,6 +444,7 @@ impl Store {
                 added_at,
                 metadata: decode_metadata(&keys.open(TABLE, id, "metadata", &metadata)?)?,
                 raw: Some(keys.open(TABLE, id, "raw", &raw)?),
+                copies: copies_of(conn, id)?,
             }))
         })
     }
@@ -287,6 +488,7 @@ impl Store {
                     added_at,
                     metadata,
                     raw: None,
+                    copies: copies_of(conn, &id)?,
                     id,
                 });
             }
@@ -352,8 +554,12 @@ impl Store {
         Ok(expired)
     }
 
-    /// Deletes a credential; returns its metadata if it existed.
-    pub fn delete_credential(&self, id: &str) -> Result<Option<CredentialMetadata>, StoreError> {
+    /// Deletes a credential and its copies; returns its metadata and every key alias it
+    /// held, if it existed.
+    pub fn delete_credential(
+        &self,
+        id: &str,
+    ) -> Result<Option<(CredentialMetadata, Vec<String>)>, StoreError> {
         self.with(|conn, keys| {
             let tx = conn.transaction()?;
             let sealed: Option<Vec<u8>> = tx
@@ -367,18 +573,25 @@ impl Store {
                 return Ok(None);
             };
             let metadata = decode_metadata(&keys.open(TABLE, id, "metadata", &sealed)?)?;
+            let aliases = key_aliases_of(&tx, keys, id)?.unwrap_or_default();
+            tx.execute(
+                "DELETE FROM credential_copies WHERE credential_id = ?1",
+                [id],
+            )?;
             tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?;
             tx.commit()?;
-            Ok(Some(metadata))
+            Ok(Some((metadata, aliases)))
         })
     }
 
-    /// Key aliases of every stored credential (for wiping host-held keys).
+    /// Key aliases of every stored credential and copy (for wiping host-held keys).
     pub fn credential_key_aliases(&self) -> Result<Vec<String>, StoreError> {
         let (all, _) = self.list_credentials(&Filter::default(), 0, u32::MAX)?;
-        Ok(all
-            .into_iter()
-            .filter_map(|c| c.metadata.key_alias)
-            .collect())
+        let mut aliases = Vec::new();
+        for c in all {
+            let held = self.with(|conn, keys| key_aliases_of(conn, keys, &c.id))?;
+            aliases.extend(held.unwrap_or_default());
+        }
+        Ok(aliases)
     }
 }

@@ -7,6 +7,18 @@ use super::{Store, StoreError};
 
 const TABLE: &str = "documents";
 
+/// The kinds of document, one number each (stored; never reuse one).
+pub mod kind {
+    /// A bill.
+    pub const BILL: i64 = 1;
+    /// A notification.
+    pub const NOTIFICATION: i64 = 2;
+    /// A MyData consent.
+    pub const CONSENT: i64 = 3;
+    /// A deferred credential issuance waiting to be polled.
+    pub const PENDING_ISSUANCE: i64 = 4;
+}
+
 /// A stored document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDocument {

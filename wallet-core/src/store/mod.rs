@@ -53,6 +53,8 @@ pub trait KeyWrap {
 pub struct WipeCounts {
     /// Credential rows deleted.
     pub credentials: u64,
+    /// Copies of batch-issued credentials deleted.
+    pub credential_copies: u64,
     /// Software secure-area keys deleted.
     pub software_keys: u64,
     /// Other records deleted (PIN verifier, counters, the wrapped data key).
@@ -266,12 +268,13 @@ impl Store {
             meta_records: tx.execute("DELETE FROM meta", [])? as u64
                 + u64::from(data_key_destroyed),
             credentials: tx.execute("DELETE FROM credentials", [])? as u64,
+            credential_copies: tx.execute("DELETE FROM credential_copies", [])? as u64,
             software_keys: tx.execute("DELETE FROM software_keys", [])? as u64,
             trust_anchors: tx.execute("DELETE FROM trust_anchors", [])? as u64,
             documents: tx.execute("DELETE FROM documents", [])? as u64,
         };
         tx.execute_batch(
-            "DROP TABLE credentials; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE meta; PRAGMA user_version = 0;",
+            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE meta; PRAGMA user_version = 0;",
         )?;
         tx.commit()?;
         open.conn.execute_batch("VACUUM")?;

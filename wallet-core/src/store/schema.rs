@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// The complete current schema. Every sensitive column holds a value sealed with AES-256-GCM
 /// (see `store::envelope`); `*_idx` columns hold keyed blind indexes for equality filters.
@@ -50,6 +50,14 @@ CREATE TABLE documents (
     body BLOB NOT NULL,
     PRIMARY KEY (kind, id)
 ) STRICT;
+CREATE TABLE credential_copies (
+    credential_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    key_alias BLOB NOT NULL,
+    raw BLOB NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (credential_id, n)
+) STRICT;
 ";
 
 /// Applies the migration from `version` to `version + 1`.
@@ -84,6 +92,18 @@ pub fn upgrade_from(tx: &Transaction<'_>, version: u32) -> Result<(), StoreError
                 received_at INTEGER NOT NULL,
                 body BLOB NOT NULL,
                 PRIMARY KEY (kind, id)
+            ) STRICT;",
+        )?,
+        // Version 5 added the copies of batch-issued credentials, each bound to its own key
+        // and used once.
+        4 => tx.execute_batch(
+            "CREATE TABLE credential_copies (
+                credential_id TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                key_alias BLOB NOT NULL,
+                raw BLOB NOT NULL,
+                used_at INTEGER,
+                PRIMARY KEY (credential_id, n)
             ) STRICT;",
         )?,
         other => {
@@ -222,7 +242,52 @@ PRAGMA user_version = 3;
 ";
 
     /// Every earlier schema, by version.
-    const OLD_SCHEMAS: &[(u32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)];
+    /// Version 4, frozen as it shipped: never edit.
+    const SCHEMA_V4: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY NOT NULL,
+    format INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    added_at INTEGER NOT NULL,
+    doc_type_idx BLOB NOT NULL,
+    issuer_idx BLOB NOT NULL,
+    metadata BLOB NOT NULL,
+    raw BLOB NOT NULL
+) STRICT;
+CREATE INDEX credentials_by_added ON credentials (added_at, id);
+CREATE TABLE software_keys (
+    alias TEXT PRIMARY KEY NOT NULL,
+    public_key BLOB NOT NULL,
+    private_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE trust_anchors (
+    id TEXT PRIMARY KEY NOT NULL,
+    role INTEGER NOT NULL,
+    certificate BLOB NOT NULL
+) STRICT;
+CREATE INDEX trust_anchors_by_role ON trust_anchors (role);
+CREATE TABLE documents (
+    kind INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT;
+PRAGMA user_version = 4;
+";
+
+    const OLD_SCHEMAS: &[(u32, &str)] = &[
+        (1, SCHEMA_V1),
+        (2, SCHEMA_V2),
+        (3, SCHEMA_V3),
+        (4, SCHEMA_V4),
+    ];
 
     /// The schema as SQLite reports it: (type, name, table, normalised SQL), sorted.
     fn describe(conn: &Connection) -> Vec<(String, String, String, String)> {

@@ -4,7 +4,9 @@
 //! `ttl`. The signer must be a status list signer (its own certificate role).
 //! The signature is checked against trust anchors before the list is read.
 
+#[cfg(feature = "issuer")]
 use base64::engine::general_purpose::STANDARD;
+#[cfg(feature = "issuer")]
 use base64::Engine;
 use serde_json::Value;
 
@@ -12,6 +14,7 @@ use super::jws::{self, JwsError};
 use super::status_list::StatusList;
 use super::x509::{verify_chain, ParsedCertificate, TrustRole};
 use crate::cose::{self, cbor};
+#[cfg(feature = "issuer")]
 use crate::crypto::jose;
 
 /// CWT claim keys (RFC 8392) and the draft's additions.

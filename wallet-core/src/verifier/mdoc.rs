@@ -243,6 +243,51 @@ fn check_digests(
     Ok(elements)
 }
 
+/// An mdoc as issued, checked.
+#[derive(Debug, Clone)]
+pub struct IssuedMdoc {
+    /// The document signer's certificate.
+    pub signer: ParsedCertificate,
+    /// The trusted IACA it chains to.
+    pub anchor: ParsedCertificate,
+    /// The signed MSO.
+    pub mso: MobileSecurityObject,
+}
+
+/// Checks an IssuerSigned an issuer just sent, before a wallet stores it: the document signer
+/// chains to one of `anchors` (IACAs) at `at`, its signature over the MSO verifies, every item
+/// matches its digest, and the MSO is valid at `at` (its start may lie up to `skew` seconds
+/// ahead, for clocks that disagree).
+pub fn check_issued(
+    issuer_signed: &IssuerSigned,
+    anchors: &[ParsedCertificate],
+    at: i64,
+    skew: i64,
+) -> Result<IssuedMdoc, MdocError> {
+    let chain = cose::x5chain(&issuer_signed.issuer_auth.unprotected)?;
+    let (signer, anchor) =
+        verify_chain(&chain, anchors, at, TrustRole::MdocIssuer).map_err(trust_error)?;
+    let signer_key = signer.p256_public_key().map_err(trust_error)?;
+    verify_issuer_auth(issuer_signed, &signer_key)?;
+    let mso = issuer_signed.mso()?;
+    if at.saturating_add(skew) < mso.validity.valid_from {
+        return Err(MdocError::NotYetValid(time::format_rfc3339(
+            mso.validity.valid_from,
+        )));
+    }
+    if at > mso.validity.valid_until {
+        return Err(MdocError::Expired(time::format_rfc3339(
+            mso.validity.valid_until,
+        )));
+    }
+    check_digests(issuer_signed, &mso)?;
+    Ok(IssuedMdoc {
+        signer,
+        anchor,
+        mso,
+    })
+}
+
 /// Checks a received IssuerSigned on its own, as a wallet does before storing it: the
 /// issuerAuth signature verifies with the first x5chain certificate (a document signer), and
 /// every item matches its digest in the MSO. Whether that signer is trusted is the reader's

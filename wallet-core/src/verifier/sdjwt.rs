@@ -104,6 +104,46 @@ pub fn verify_vc(sd: &SdJwt, policy: &VcPolicy<'_>) -> Result<VerifiedVc, SdJwtE
         }),
         Some(&policy.key_binding),
     )?;
+    envelope(verified, policy.accepted_vcts, policy.require_expiry)
+}
+
+/// Checks an SD-JWT VC as issued, as a wallet does before storing what an issuer sent: the
+/// issuer's chain to `anchors` (an SD-JWT VC issuer), its signature, the disclosures, the time
+/// at `at` with `skew`, and the SD-JWT VC envelope (`typ`, `vct`, `iss` named by the
+/// certificate, nothing of the envelope disclosed). There is no key binding yet: the holder
+/// has not presented it.
+pub fn check_issued_vc(
+    sd: &SdJwt,
+    anchors: &[ParsedCertificate],
+    at: i64,
+    skew: i64,
+) -> Result<VerifiedVc, SdJwtError> {
+    if sd.kb_jwt.is_some() {
+        return Err(SdJwtError::Malformed(
+            "an issued SD-JWT carries no key binding JWT".into(),
+        ));
+    }
+    let verified = verify(
+        sd,
+        IssuerTrust::X5c {
+            anchors,
+            at,
+            profile: TrustRole::SdJwtIssuer,
+        },
+        Some(TimeCheck { at, skew }),
+        None,
+    )?;
+    envelope(verified, &[], false)
+}
+
+/// What an SD-JWT VC adds to a verified SD-JWT: `typ`, the envelope claims never disclosed, a
+/// `vct` (one of `accepted_vcts` unless empty), an `iss` named by the issuer's certificate, the
+/// expiry policy and a status reference that parses.
+fn envelope(
+    verified: VerifiedSdJwt,
+    accepted_vcts: &[String],
+    require_expiry: bool,
+) -> Result<VerifiedVc, SdJwtError> {
     match verified.header.get("typ").and_then(Value::as_str) {
         Some(TYP_DC_SD_JWT | TYP_VC_SD_JWT) => {}
         Some(other) => {
@@ -123,7 +163,7 @@ pub fn verify_vc(sd: &SdJwt, policy: &VcPolicy<'_>) -> Result<VerifiedVc, SdJwtE
         )));
     }
     let vct = text_claim(&verified.claims, "vct")?;
-    if !policy.accepted_vcts.is_empty() && !policy.accepted_vcts.contains(&vct) {
+    if !accepted_vcts.is_empty() && !accepted_vcts.contains(&vct) {
         return Err(SdJwtError::WrongType(format!(
             "vct {vct} is not one this relying party accepts"
         )));
@@ -141,7 +181,7 @@ pub fn verify_vc(sd: &SdJwt, policy: &VcPolicy<'_>) -> Result<VerifiedVc, SdJwtE
                 .ok_or_else(|| SdJwtError::Malformed("exp is not an integer".into()))?,
         ),
     };
-    if policy.require_expiry && expires_at.is_none() {
+    if require_expiry && expires_at.is_none() {
         return Err(SdJwtError::Malformed(
             "the credential states no exp, and this relying party requires one".into(),
         ));
