@@ -23,9 +23,49 @@ log() { printf 'bindings: %s\n' "$*" >&2; }
 languages=("$@")
 [ ${#languages[@]} -eq 0 ] && languages=(kotlin swift python)
 
-log "building libwallet_core and uniffi-bindgen"
-# The test issuing authority (feature `issuer`) lets each binding test issue the mdocs it presents.
-(cd "$ROOT" && cargo build --quiet -p wallet-core --features issuer -p uniffi-bindgen)
+log "building libwallet_core, uniffi-bindgen and jigap"
+# The test issuing authority (feature `issuer`) lets each binding test issue the mdocs it presents;
+# `jigap serve issuer` is the OpenID4VCI issuer the online-issuance tests receive from.
+(cd "$ROOT" && cargo build --quiet -p wallet-core --features issuer -p uniffi-bindgen -p wallet-cli)
+
+# Test issuers (`jigap serve issuer`), started on demand and stopped on every exit path.
+ISSUER_PIDS=()
+ISSUER_DIR="$TARGET/binding-issuer"
+stop_issuers() {
+  local pid
+  for pid in "${ISSUER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  ISSUER_PIDS=()
+}
+umount_chroot_proc() {
+  if mountpoint -q "$CHROOT/proc" 2>/dev/null; then
+    umount "$CHROOT/proc" || umount -l "$CHROOT/proc"
+  fi
+}
+cleanup() {
+  stop_issuers
+  umount_chroot_proc
+}
+trap cleanup EXIT INT TERM
+
+# start_issuer [--plain-http]: starts a test issuer on a free port of 127.0.0.1 and sets
+# ISSUER_URL and ISSUER_TOKEN from its startup line.
+start_issuer() {
+  if [ ! -f "$ISSUER_DIR/tls-root.der" ]; then
+    rm -rf "$ISSUER_DIR"
+    "$TARGET/debug/jigap" issuer init --dir "$ISSUER_DIR" >/dev/null
+  fi
+  local out="$ISSUER_DIR/serve-$$-${#ISSUER_PIDS[@]}.json"
+  "$TARGET/debug/jigap" --json serve issuer --issuer "$ISSUER_DIR" --exit-after 1800 "$@" >"$out" 2>"$out.err" &
+  ISSUER_PIDS+=("$!")
+  local tries=0
+  until [ -s "$out" ]; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 300 ]; then log "the test issuer did not start:"; cat "$out.err" >&2; return 1; fi
+    sleep 0.2
+  done
+  ISSUER_URL=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["base_url"])' <"$out")
+  ISSUER_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["admin_token"])' <"$out")
+}
 
 generate() {
   rm -rf "$GEN/$1"
@@ -55,7 +95,9 @@ run_kotlin() {
   log "kotlin: compiling the generated bindings and tests with kotlinc"
   "$KOTLIN_DIR/bin/kotlinc" -nowarn "$GEN"/kotlin/kr/jigap/wallet/*.kt \
     "$ROOT"/bindings/kotlin/tests/*.kt -cp "$cp" -d "$out/tests.jar"
-  log "kotlin: running on the JVM"
+  log "kotlin: running on the JVM (with a test issuer over HTTPS)"
+  start_issuer || return 1
+  JIGAP_ISSUER_URL="$ISSUER_URL" JIGAP_ISSUER_ADMIN_TOKEN="$ISSUER_TOKEN" JIGAP_ISSUER_DIR="$ISSUER_DIR" \
   java -Djna.library.path="$(dirname "$LIB")" \
     -cp "$out/tests.jar:$cp:$KOTLIN_DIR/lib/kotlin-stdlib.jar" WalletBindingTestKt \
     | tee "$out/result.log"
@@ -83,12 +125,6 @@ run_python() {
   return $status
 }
 
-umount_chroot_proc() {
-  if mountpoint -q "$CHROOT/proc" 2>/dev/null; then
-    umount "$CHROOT/proc" || umount -l "$CHROOT/proc"
-  fi
-}
-
 run_swift() {
   generate swift
   # The package is staged inside the chroot; its .build cache stays there between runs.
@@ -103,14 +139,20 @@ run_swift() {
   cp "$GEN/swift/JigapWallet.swift" "$stage/pkg/Sources/JigapWallet/"
   cp "$GEN/swift/wallet_coreFFI.h" "$stage/pkg/Sources/wallet_coreFFI/"
   cp "$LIB" "$stage/lib/"
+  # The online-issuance test receives from a test issuer over plain HTTP on 127.0.0.1 (the
+  # chroot shares the host's network); it needs the issuer's IACA root inside the chroot.
+  start_issuer --plain-http || return 1
+  mkdir -p "$stage/issuer"
+  cp "$ISSUER_DIR/mdoc-issuer-root.der" "$stage/issuer/"
   # Only /proc is mounted in the chroot (swiftc finds its runtime through it), for both runs
-  # below, and it is unmounted on every exit path.
+  # below, and it is unmounted on every exit path (the EXIT trap).
   mkdir -p "$CHROOT/proc"
-  trap umount_chroot_proc EXIT INT TERM
   mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
   in_package() {
     chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
-      LD_LIBRARY_PATH="/$stage_rel/lib" /bin/sh -c "cd /$stage_rel/pkg && $1 2>&1"
+      LD_LIBRARY_PATH="/$stage_rel/lib" JIGAP_ISSUER_URL="$ISSUER_URL" \
+      JIGAP_ISSUER_ADMIN_TOKEN="$ISSUER_TOKEN" JIGAP_ISSUER_DIR="/$stage_rel/issuer" \
+      /bin/sh -c "cd /$stage_rel/pkg && $1 2>&1"
   }
   log "swift: swift test (SwiftPM + XCTest) in the trixie chroot"
   local status=0 sample=1
@@ -122,7 +164,6 @@ run_swift() {
     in_package "swift run -Xlinker -L/$stage_rel/lib HostApp" || sample=$?
   fi
   umount_chroot_proc
-  trap - EXIT INT TERM
   local line executed failures
   line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$stage/result.log" | tail -1 || true)
   if [ -n "$line" ]; then

@@ -20,6 +20,68 @@ import java.util.Base64
 import javax.crypto.KeyAgreement
 import kotlin.system.exitProcess
 
+/**
+ * The host's HttpClient, in Kotlin on the JDK's java.net.http: HTTPS trusting only the test
+ * authority's TLS root, no redirects followed (the core handles those itself).
+ */
+class JdkHttpClient(tlsRoot: ByteArray) : HttpClient {
+    private val client: java.net.http.HttpClient
+    val requests = java.util.concurrent.atomic.AtomicInteger()
+
+    init {
+        val root = java.security.cert.CertificateFactory.getInstance("X.509")
+            .generateCertificate(tlsRoot.inputStream())
+        val store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType())
+        store.load(null, null)
+        store.setCertificateEntry("jigap-test-root", root)
+        val trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm())
+        trust.init(store)
+        val tls = javax.net.ssl.SSLContext.getInstance("TLS")
+        tls.init(null, trust.trustManagers, null)
+        client = java.net.http.HttpClient.newBuilder()
+            .sslContext(tls)
+            .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
+            .connectTimeout(java.time.Duration.ofSeconds(10))
+            .build()
+    }
+
+    override suspend fun send(request: HttpRequest): HttpResponse {
+        requests.incrementAndGet()
+        val builder = java.net.http.HttpRequest.newBuilder(java.net.URI(request.url))
+            .timeout(java.time.Duration.ofSeconds(30))
+        for (h in request.headers) builder.header(h.name, h.value)
+        when (request.method) {
+            HttpMethod.GET -> builder.GET()
+            HttpMethod.POST -> builder.POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body))
+        }
+        val response = try {
+            client.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+                .await()
+        } catch (e: Exception) {
+            throw WalletException.HostCallback("${request.url}: $e")
+        }
+        val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
+        return HttpResponse(
+            status = response.statusCode().toUShort(),
+            contentType = response.headers().firstValue("content-type").orElse(null),
+            headers = headers,
+            body = response.body(),
+        )
+    }
+}
+
+/** Waits for a CompletableFuture without blocking the coroutine's thread. */
+suspend fun <T> java.util.concurrent.CompletableFuture<T>.await(): T =
+    kotlinx.coroutines.suspendCancellableCoroutine { continuation ->
+        whenComplete { value, error ->
+            if (error != null) continuation.resumeWith(Result.failure(error)) else continuation.resumeWith(Result.success(value))
+        }
+    }
+
+/** One string field of a flat JSON object (enough for the test issuer's admin answers). */
+fun jsonString(json: String, field: String): String? =
+    Regex("\"" + Regex.escape(field) + "\"\\s*:\\s*\"([^\"]*)\"").find(json)?.groupValues?.get(1)
+
 /** A host SecureArea: P-256 keys from the JCA, held in memory, with a switch to make it throw. */
 class JcaSecureArea : SecureArea {
     private val keys = java.util.concurrent.ConcurrentHashMap<String, KeyPair>()
@@ -377,6 +439,49 @@ fun main() {
         val parental = results.single { it.benefitId == "parental-benefit" }
         expect(parental.eligibility == Eligibility.UNKNOWN && parental.missing.single().attribute == "youngest_child_age_months", "$parental")
         expectThrows<WalletException.InvalidInput> { wallet.setCitizenFacts(listOf(CitizenFact("salary", FactValue.Int(1L)))) }
+    }
+
+    test("online issuance over HTTPS through an HttpClient written in Kotlin") {
+        // bindings/run-tests.sh starts `jigap serve issuer` (HTTPS, the test authority's TLS
+        // certificate) and says where.
+        val base = System.getenv("JIGAP_ISSUER_URL") ?: error("JIGAP_ISSUER_URL is not set")
+        val admin = System.getenv("JIGAP_ISSUER_ADMIN_TOKEN") ?: error("JIGAP_ISSUER_ADMIN_TOKEN is not set")
+        val authorityDir = java.nio.file.Path.of(System.getenv("JIGAP_ISSUER_DIR") ?: error("JIGAP_ISSUER_DIR is not set"))
+        val http = JdkHttpClient(Files.readAllBytes(authorityDir.resolve("tls-root.der")))
+        runBlocking {
+            suspend fun offer(): Pair<String, String> {
+                val answer = http.send(HttpRequest(
+                    method = HttpMethod.POST,
+                    url = "$base/admin/offers",
+                    headers = listOf(HttpHeader("Authorization", "Bearer $admin"), HttpHeader("Content-Type", "application/json")),
+                    body = """{"configuration_ids": ["mdl"], "tx_code": true}""".toByteArray(),
+                ))
+                val text = String(answer.body)
+                expect(answer.status.toInt() == 201, "admin offer: ${answer.status} $text")
+                return jsonString(text, "offer_uri")!! to jsonString(text, "tx_code")!!
+            }
+            val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
+            wallet.addTrustAnchor(TrustRole.MDOC_ISSUER, Files.readAllBytes(authorityDir.resolve("mdoc-issuer-root.der")))
+            val (uri, code) = offer()
+            val session = wallet.resolveCredentialOffer(uri, http, null)
+            val view = session.offer()
+            expect(view.credentialIssuer == base, view.credentialIssuer)
+            expect(view.credentials.single().docType == "org.iso.18013.5.1.mDL", "${view.credentials}")
+            expect(view.preAuthorized && view.txCode?.inputMode == TxCodeInputMode.NUMERIC, "$view")
+            val result = session.accept(IssuanceOptions(txCode = code, copies = 2u))
+            val issued = result.credentials.single()
+            expect(issued.copies == 2u && result.pending.isEmpty(), "$result")
+            val stored = wallet.getCredential(issued.credentialId).summary
+            expect(stored.copies == CopyCount(total = 2u, unused = 2u), "${stored.copies}")
+            expect(http.requests.get() >= 6, "metadata, server metadata, token, nonce, credential, notification")
+
+            // A wrong transaction code is the issuer's typed refusal.
+            val (uri2, code2) = offer()
+            val wrong = if (code2 == "000000") "111111" else "000000"
+            val again = wallet.resolveCredentialOffer(uri2, http, null)
+            val refused = expectThrows<WalletException.Issuance> { again.accept(IssuanceOptions(txCode = wrong)) }
+            expect(refused.failure == IssuanceFailure.INVALID_GRANT, "${refused.failure}")
+        }
     }
 
     var passed = 0

@@ -115,17 +115,33 @@ impl Wallet {
                 self.list_credentials(CredentialFilter::default(), o, super::MAX_PAGE_SIZE)?;
             for summary in page.items {
                 let credential = self.get_credential(summary.id.clone())?;
-                match reference_of(summary.format, &credential.raw) {
-                    Ok(Some(reference)) => references.push((summary.id, summary.state, reference)),
-                    Ok(None) => {}
-                    Err(why) => failures.push(format!("credential {}: {why}", summary.id)),
+                // Every copy of a batch has its own entry in the issuer's lists.
+                let mut raws = vec![credential.raw];
+                if summary.copies.is_some() {
+                    raws.extend(
+                        self.store
+                            .credential_copies(&summary.id)?
+                            .into_iter()
+                            .map(|c| c.raw),
+                    );
+                }
+                let mut held = Vec::new();
+                for raw in &raws {
+                    match reference_of(summary.format, raw) {
+                        Ok(Some(reference)) => held.push(reference),
+                        Ok(None) => {}
+                        Err(why) => failures.push(format!("credential {}: {why}", summary.id)),
+                    }
+                }
+                if !held.is_empty() {
+                    references.push((summary.id, summary.state, held));
                 }
             }
             offset = page.next_offset;
         }
         let mut lists = HashMap::new();
         let mut failed_uris = HashSet::new();
-        for (_, _, reference) in &references {
+        for reference in references.iter().flat_map(|(_, _, held)| held) {
             if lists.contains_key(&reference.uri) || failed_uris.contains(&reference.uri) {
                 continue;
             }
@@ -159,18 +175,23 @@ impl Wallet {
             }
         }
         let mut changed = Vec::new();
-        for (id, current, reference) in &references {
-            let Some(list) = lists.get(&reference.uri) else {
-                continue;
-            };
-            let status = match list.get(reference.index) {
-                Ok(status) => status,
-                Err(e) => {
-                    failures.push(format!("{}: {e}", reference.uri));
+        for (id, current, held) in &references {
+            let mut statuses = Vec::new();
+            let mut complete = true;
+            for reference in held {
+                let Some(list) = lists.get(&reference.uri) else {
+                    complete = false;
                     continue;
+                };
+                match list.get(reference.index) {
+                    Ok(status) => statuses.push(status),
+                    Err(e) => {
+                        failures.push(format!("{}: {e}", reference.uri));
+                        complete = false;
+                    }
                 }
-            };
-            let next = current.after_status(status);
+            }
+            let next = current.after_statuses(&statuses, complete);
             if next != *current {
                 self.update_credential_state(id.clone(), next)?;
                 if let Some(listener) = &self.listener {

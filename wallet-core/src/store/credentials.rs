@@ -218,6 +218,35 @@ impl CredentialState {
     }
 }
 
+impl CredentialState {
+    fn severity(self) -> u8 {
+        match self {
+            CredentialState::Valid => 0,
+            CredentialState::Suspended => 1,
+            CredentialState::Expired => 2,
+            CredentialState::Revoked => 3,
+        }
+    }
+
+    /// The state the statuses of all a credential's copies lead to: the most severe of them
+    /// (one revoked copy revokes the credential). When some copy's status could not be read
+    /// (`complete` false), the state only ever gets worse: an unread copy never reinstates.
+    pub fn after_statuses(self, statuses: &[u8], complete: bool) -> Self {
+        let Some(worst) = statuses
+            .iter()
+            .map(|s| self.after_status(*s))
+            .max_by_key(|s| s.severity())
+        else {
+            return self;
+        };
+        if complete || worst.severity() > self.severity() {
+            worst
+        } else {
+            self
+        }
+    }
+}
+
 /// What a state change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateUpdate {
@@ -340,6 +369,35 @@ impl Store {
                 key_alias: alias,
                 raw,
             })))
+        })
+    }
+}
+
+impl Store {
+    /// Every copy of a batch-issued credential, used or not (none for a single-issued one).
+    pub fn credential_copies(&self, id: &str) -> Result<Vec<CredentialCopy>, StoreError> {
+        self.with(|conn, keys| {
+            let mut stmt = conn.prepare(
+                "SELECT n, key_alias, raw FROM credential_copies WHERE credential_id = ?1 ORDER BY n",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (n, alias, raw) = row?;
+                let key = format!("{id}/{n}");
+                out.push(CredentialCopy {
+                    key_alias: String::from_utf8(keys.open(COPIES, &key, "key_alias", &alias)?)
+                        .map_err(|_| StoreError::Corrupt("copy key alias".into()))?,
+                    raw: keys.open(COPIES, &key, "raw", &raw)?,
+                });
+            }
+            Ok(out)
         })
     }
 }
@@ -593,5 +651,24 @@ impl Store {
             aliases.extend(held.unwrap_or_default());
         }
         Ok(aliases)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::status_list::{INVALID, SUSPENDED, VALID};
+
+    #[test]
+    fn the_worst_copy_decides_and_an_unread_copy_never_reinstates() {
+        use CredentialState::*;
+        assert_eq!(Valid.after_statuses(&[VALID, INVALID], true), Revoked);
+        assert_eq!(Valid.after_statuses(&[SUSPENDED, VALID], true), Suspended);
+        assert_eq!(Suspended.after_statuses(&[VALID, VALID], true), Valid);
+        assert_eq!(Suspended.after_statuses(&[VALID], false), Suspended);
+        assert_eq!(Valid.after_statuses(&[INVALID], false), Revoked);
+        assert_eq!(Valid.after_statuses(&[], false), Valid);
+        assert_eq!(Revoked.after_statuses(&[VALID], true), Revoked);
+        assert_eq!(Valid.after_statuses(&[0x0C], true), Suspended);
     }
 }

@@ -3,6 +3,9 @@
 // for CryptoKit/Secure Enclave on Linux), callbacks that throw, and async functions.
 import COpenSSL
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JigapWallet
 import XCTest
 
@@ -155,6 +158,69 @@ func addMdl(_ wallet: Wallet, _ portrait: Data = Data([0xff, 0xd8, 0xff, 0xd9]),
     let key = try key ?? wallet.createDeviceKey()
     let mdl = try police.issueMdl(devicePublicKey: key.publicKey, claims: mdlClaims(portrait))
     return (try wallet.addMdoc(issuerSigned: mdl, keyAlias: key.alias), mdl)
+}
+
+/// Refuses redirects: the core follows none.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+        completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}
+
+/// The host's HttpClient in Swift, on URLSession (FoundationNetworking on Linux).
+final class URLSessionHttpClient: HttpClient, @unchecked Sendable {
+    private let session: URLSession
+    private let lock = NSLock()
+    private var _requests = 0
+    var requests: Int { lock.withLock { _requests } }
+
+    init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 30
+        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+    }
+
+    func send(request: HttpRequest) async throws -> HttpResponse {
+        lock.withLock { _requests += 1 }
+        guard let url = URL(string: request.url) else {
+            throw WalletError.HostCallback(reason: "not a URL: \(request.url)")
+        }
+        var urlRequest = URLRequest(url: url)
+        urlRequest.httpMethod = request.method == .get ? "GET" : "POST"
+        for header in request.headers {
+            urlRequest.addValue(header.value, forHTTPHeaderField: header.name)
+        }
+        if request.method == .post { urlRequest.httpBody = request.body }
+        let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: urlRequest) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: WalletError.HostCallback(reason: "\(request.url): \(error)"))
+                } else if let response {
+                    continuation.resume(returning: (data ?? Data(), response))
+                } else {
+                    continuation.resume(throwing: WalletError.HostCallback(reason: "no response"))
+                }
+            }.resume()
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw WalletError.HostCallback(reason: "not an HTTP response")
+        }
+        var headers: [HttpHeader] = []
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String {
+                headers.append(HttpHeader(name: name, value: value))
+            }
+        }
+        return HttpResponse(
+            status: UInt16(http.statusCode),
+            contentType: http.value(forHTTPHeaderField: "Content-Type"),
+            headers: headers,
+            body: data)
+    }
 }
 
 func protector() throws -> KeyProtector {
@@ -387,5 +453,47 @@ final class WalletBindingTests: XCTestCase {
         XCTAssertEqual(pension.eligibility, .unknown)
         XCTAssertEqual(Set(pension.missing.map { $0.attribute }), ["age", "income_percent_median"])
         XCTAssertThrowsError(try wallet.setCitizenFacts(facts: [CitizenFact(name: "salary", value: .int(value: 1))]))
+    }
+
+    func testOnlineIssuanceThroughASwiftHttpClient() async throws {
+        // bindings/run-tests.sh starts `jigap serve issuer` (plain HTTP on 127.0.0.1: Linux
+        // URLSession cannot be told to trust one test root) and says where.
+        let env = ProcessInfo.processInfo.environment
+        let base = try XCTUnwrap(env["JIGAP_ISSUER_URL"], "JIGAP_ISSUER_URL is not set")
+        let admin = try XCTUnwrap(env["JIGAP_ISSUER_ADMIN_TOKEN"])
+        let authorityDir = try XCTUnwrap(env["JIGAP_ISSUER_DIR"])
+        let http = URLSessionHttpClient()
+        let answer = try await http.send(request: HttpRequest(
+            method: .post, url: "\(base)/admin/offers",
+            headers: [HttpHeader(name: "Authorization", value: "Bearer \(admin)"),
+                      HttpHeader(name: "Content-Type", value: "application/json")],
+            body: Data(#"{"configuration_ids": ["mdl"], "tx_code": true}"#.utf8)))
+        XCTAssertEqual(answer.status, 201)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])
+        let uri = try XCTUnwrap(json["offer_uri"] as? String)
+        let code = try XCTUnwrap(json["tx_code"] as? String)
+
+        // Plain HTTP is refused unless the wallet was told it talks to a loopback test server.
+        let strict = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
+        do {
+            _ = try await strict.resolveCredentialOffer(offer: uri, http: http, platform: nil)
+            XCTFail("plain http accepted")
+        } catch WalletError.Issuance(let failure, _) {
+            XCTAssertEqual(failure, .invalidOffer)
+        }
+
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector(), allowLoopbackHttp: true))
+        _ = try wallet.addTrustAnchor(
+            role: .mdocIssuer,
+            certificate: try Data(contentsOf: URL(fileURLWithPath: "\(authorityDir)/mdoc-issuer-root.der")))
+        let session = try await wallet.resolveCredentialOffer(offer: uri, http: http, platform: nil)
+        let view = session.offer()
+        XCTAssertEqual(view.credentials.map { $0.docType }, ["org.iso.18013.5.1.mDL"])
+        XCTAssertNotNil(view.txCode)
+        let result = try await session.accept(options: IssuanceOptions(txCode: code))
+        let issued = try XCTUnwrap(result.credentials.first)
+        XCTAssertEqual(issued.copies, 1)
+        XCTAssertEqual(try wallet.getCredential(id: issued.credentialId).summary.docType, "org.iso.18013.5.1.mDL")
+        XCTAssertGreaterThanOrEqual(http.requests, 6)
     }
 }
