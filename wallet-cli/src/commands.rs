@@ -50,6 +50,9 @@ pub fn run(cli: &Cli) -> Result<()> {
             action: Some(action),
         } => crate::status::run(cli, action),
         Command::Reader { action } => crate::mdoc::reader(cli, action),
+        Command::Serve {
+            what: crate::ServeWhat::Issuer(args),
+        } => crate::issuer_server::run(cli, args),
         Command::Init => {
             if path.exists() {
                 return Err(CliError(format!(
