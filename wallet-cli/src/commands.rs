@@ -52,6 +52,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Reader { action } => crate::mdoc::reader(cli, action),
         Command::Receive(args) => crate::receive::receive(cli, args),
         Command::Pending { action } => crate::receive::pending(cli, action),
+        Command::Serve {
+            what: crate::ServeWhat::Issuer(args),
+        } => crate::issuer_server::run(cli, args),
         Command::Init => {
             if path.exists() {
                 return Err(CliError(format!(

@@ -22,6 +22,7 @@ mod context;
 mod demo;
 mod e_certificates;
 mod http;
+mod issuer_server;
 mod mdoc;
 mod mydata;
 mod output;
@@ -162,6 +163,20 @@ pub enum Command {
         #[command(subcommand)]
         action: mdoc::ReaderAction,
     },
+    /// Run a test server on 127.0.0.1.
+    Serve {
+        /// What to serve.
+        #[command(subcommand)]
+        what: ServeWhat,
+    },
+}
+
+/// The test servers `jigap serve` runs.
+#[derive(Subcommand, Debug)]
+pub enum ServeWhat {
+    /// An OpenID4VCI 1.0 credential issuer and its authorization server, issuing from a test
+    /// authority.
+    Issuer(issuer_server::ServeIssuerArgs),
 }
 
 /// What `present` presents besides in-person mdocs.

@@ -311,8 +311,7 @@ fn session_state_key(state_path: &Path) -> Result<Vec<u8>> {
             key_path.display()
         ))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = vec![0u8; 32];
-            std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut key)?;
+            let key = crate::secrets::random_bytes(32)?;
             write(&key_path, &key, true)?;
             Ok(key)
         }

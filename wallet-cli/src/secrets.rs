@@ -1,8 +1,8 @@
-//! Reading secrets: from an environment variable when set, otherwise one line of standard
-//! input (with a prompt on stderr when it is a terminal). Never from arguments, which other
-//! users of the machine can see.
+//! Secrets: reading them from an environment variable when set, otherwise one line of
+//! standard input (with a prompt on stderr when it is a terminal), never from arguments, which
+//! other users of the machine can see; and making random ones from the operating system.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 
 use zeroize::Zeroizing;
 
@@ -26,4 +26,12 @@ pub fn read(var: &str, prompt: &str) -> Result<Zeroizing<String>, String> {
     }
     let trimmed = line.trim_end_matches(['\r', '\n']).to_owned();
     Ok(Zeroizing::new(trimmed))
+}
+
+/// `n` random bytes from the operating system (`/dev/urandom`): keys the CLI keeps, and the
+/// tokens, codes and nonces its test servers hand out.
+pub fn random_bytes(n: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes)
 }
