@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use wallet_core::{
     consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BenefitResult,
     BillDraft, BillKind, CitizenFact, ConsentMode, ConsentRequest, CredentialFilter,
-    DeviceAuthMode, ElementRef, Eligibility, FactValue, HttpRequest, MdlClaims, MdocReader,
-    NotificationCategory, NotificationDraft, NotificationFilter, PresentationEvent, Priority,
-    ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig, StatusListEntry,
+    DeviceAuthMode, ElementRef, Eligibility, FactValue, HttpClient, HttpRequest, IssuanceOptions,
+    IssuedCredential, MdocReader, NotificationCategory, NotificationDraft, NotificationFilter,
+    PresentationEvent, Priority, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
     StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure, Wallet,
     WalletConfig, WalletError,
 };
@@ -84,50 +84,74 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         steps.say("pin", "unlocked with the right PIN".into());
 
         let authority = TestAuthority::create("Jigap Demo".into(), "KR".into(), None)?;
-        let key = wallet.create_device_key()?;
-        let proof = wallet.key_proof_jwt(
-            key.alias.clone(),
-            "https://issuer.jigap.example".into(),
-            Some("demo-nonce".into()),
+        // The authority's servers on loopback, over HTTPS with its TLS certificate: a status
+        // list (so credentials can be revoked) and an OpenID4VCI issuer that puts every
+        // credential it issues in that list.
+        let runtime = crate::http::runtime()?;
+        let published: Arc<Mutex<Vec<u8>>> = Arc::new(Mutex::new(Vec::new()));
+        let served = published.clone();
+        let router = axum::Router::new().route(
+            "/lists/1",
+            axum::routing::get(move || {
+                let body = served.lock().map(|b| b.clone()).unwrap_or_default();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/statuslist+jwt",
+                        )],
+                        body,
+                    )
+                }
+            }),
+        );
+        let status_server =
+            crate::http::serve(&runtime, router, 0, Some(&authority.tls_server_identity()?))?;
+        let uri = format!("{}/lists/1", status_server.base_url);
+        if let Ok(mut list) = published.lock() {
+            *list =
+                authority.status_list_token(uri.clone(), 256, vec![], StatusListFormat::Jwt, 0)?;
+        }
+        let issuer = crate::issuer_server::start(
+            &runtime,
+            authority.clone(),
+            crate::issuer_server::routes::Settings {
+                batch_size: 10,
+                require_key_attestation: false,
+                require_client_attestation: false,
+                status_uri: Some(uri.clone()),
+            },
+            0,
+            false,
         )?;
-        let proven = authority.verify_key_proof(
-            proof.clone(),
-            "https://issuer.jigap.example".into(),
-            Some("demo-nonce".into()),
-        )?;
-        if proven != key.public_key {
-            return Err(CliError::from(
-                "the key proof names another key".to_string(),
-            ));
+        let client: Arc<crate::http::CliHttpClient> =
+            Arc::new(crate::http::CliHttpClient::new(&[
+                authority.tls_root_certificate()
+            ])?);
+        for role in [
+            TrustRole::MdocIssuer,
+            TrustRole::SdJwtIssuer,
+            TrustRole::StatusListIssuer,
+        ] {
+            wallet.add_trust_anchor(role, authority.root_certificate(role)?)?;
         }
         steps.say(
-            "device key",
+            "issuer",
             format!(
-                "created P-256 key {} in the secure area; its OpenID4VCI key proof verifies ({} bytes)",
-                key.alias,
-                proof.len()
+                "an OpenID4VCI issuer serves at {} (HTTPS, the authority's TLS certificate); the wallet trusts its IACA, its certificate issuer and its status lists",
+                issuer.server.base_url
             ),
         );
 
-        let mdl_key = wallet.create_device_key()?;
-        let mdl = authority.issue_mdl(
-            mdl_key.public_key.clone(),
-            MdlClaims {
-                family_name: "홍".into(),
-                given_name: "길동".into(),
-                birth_date: "1990-05-05".into(),
-                document_number: "11-23-456789-01".into(),
-                issuing_authority: "경찰청 (Korean National Police Agency)".into(),
-                portrait: crate::mdoc::SAMPLE_PORTRAIT.to_vec(),
-                vehicle_categories: vec!["B".into()],
-                valid_days: 3650,
-                status: None,
-            },
-        )?;
-        let id = wallet.add_mdoc(mdl.clone(), mdl_key.alias.clone())?;
+        let received = receive(&wallet, &issuer, &client, &runtime, "mdl", &mut steps)?;
+        let id = received.credential_id.clone();
+        let mdl = wallet.get_credential(id.clone())?.raw;
         steps.say(
             "issue",
-            format!("a test authority (IACA + document signer, Annex B profiles) issued an mDL ({} bytes), sealed as {id}", mdl.len()),
+            format!(
+                "received an mDL over OpenID4VCI (pre-authorized code + transaction code, nonce, key proof for a fresh device key), checked against the IACA and stored as {id} ({} bytes)",
+                mdl.len()
+            ),
         );
         wallet.add_trust_anchor(
             TrustRole::MdocReader,
@@ -147,12 +171,15 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         );
         let reader = MdocReader::new(ReaderConfig {
             iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer)?],
-            status_list_certificates: vec![],
+            status_list_certificates: vec![authority.root_certificate(TrustRole::StatusListIssuer)?],
             reader_certificate_chain: vec![authority.signer_certificate(TrustRole::MdocReader)?],
             reader_private_key: Some(authority.signer_key(TrustRole::MdocReader)?),
             clock: None,
             session_state_key: None,
         })?;
+        // The reader checks the licence's status too: it fetches the list the MSO points to.
+        let list = crate::http::fetch(&client, HttpRequest::get(&uri))?;
+        reader.add_status_list(uri.clone(), list.body)?;
         let request =
             crate::mdoc::parse_request("org.iso.18013.5.1.mDL=age_over_19,family_name,portrait")?;
         let session = reader.start_session(qr_uri, vec![request])?;
@@ -204,40 +231,11 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         );
         holder.terminate()?;
 
-        // A status list served over HTTPS on loopback (the authority's TLS certificate), so
-        // the certificate can be revoked.
-        let runtime = crate::http::runtime()?;
-        let published: Arc<Mutex<Vec<u8>>> = Arc::new(Mutex::new(Vec::new()));
-        let served = published.clone();
-        let router = axum::Router::new().route(
-            "/lists/1",
-            axum::routing::get(move || {
-                let body = served.lock().map(|b| b.clone()).unwrap_or_default();
-                async move {
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            "application/statuslist+jwt",
-                        )],
-                        body,
-                    )
-                }
-            }),
-        );
-        let server =
-            crate::http::serve(&runtime, router, 0, Some(&authority.tls_server_identity()?))?;
-        let uri = format!("{}/lists/1", server.base_url);
-        if let Ok(mut list) = published.lock() {
-            *list =
-                authority.status_list_token(uri.clone(), 256, vec![], StatusListFormat::Jwt, 0)?;
-        }
-        let client = Arc::new(crate::http::CliHttpClient::new(&[
-            authority.tls_root_certificate()
-        ])?);
         let result = certificate_chapter(
-            &wallet, &authority, &uri, &published, &client, &runtime, &mut steps,
+            &wallet, &authority, &issuer, &uri, &published, &client, &runtime, &mut steps,
         );
-        server.handle.shutdown();
+        issuer.server.handle.shutdown();
+        status_server.handle.shutdown();
         result?;
         services_chapter(&wallet, &authority, &mut steps)?;
         let raw = mdl;
@@ -274,6 +272,48 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Receives `configuration` from the demo's issuer: an offer with a transaction code, resolved
+/// and accepted through the wallet's API over HTTPS.
+fn receive(
+    wallet: &Arc<Wallet>,
+    issuer: &crate::issuer_server::Running,
+    client: &Arc<crate::http::CliHttpClient>,
+    runtime: &tokio::runtime::Runtime,
+    configuration: &str,
+    steps: &mut Steps,
+) -> Result<IssuedCredential, CliError> {
+    let offer = crate::issuer_server::routes::create_offer(
+        &issuer.shared,
+        crate::issuer_server::routes::OfferRequest::of(vec![configuration.to_owned()]),
+    )
+    .map_err(|e| CliError::from(format!("offer: {e}")))?;
+    steps.say(
+        "offer",
+        format!(
+            "the issuer offers {configuration}: {}…; its transaction code goes to the citizen separately",
+            offer.offer_uri.chars().take(56).collect::<String>()
+        ),
+    );
+    let http: Arc<dyn HttpClient> = client.clone();
+    let result = runtime.block_on(async {
+        let session = wallet
+            .clone()
+            .resolve_credential_offer(offer.offer_uri.clone(), http, None)
+            .await?;
+        session
+            .accept(IssuanceOptions {
+                tx_code: offer.tx_code.clone(),
+                ..IssuanceOptions::default()
+            })
+            .await
+    })?;
+    result
+        .credentials
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::from(format!("{configuration} was not issued")))
+}
+
 fn tempdir() -> Result<std::path::PathBuf, CliError> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -284,11 +324,14 @@ fn tempdir() -> Result<std::path::PathBuf, CliError> {
     Ok(dir)
 }
 
-/// Issues a resident registration abstract with a status list entry, presents two claims to a
-/// bank, then revokes it: the wallet's refresh and the bank's verifier both see it.
+/// Receives a resident registration abstract over OpenID4VCI (with a status list entry),
+/// presents two claims to a bank, then revokes it: the wallet's refresh and the bank's
+/// verifier both see it.
+#[allow(clippy::too_many_arguments)]
 fn certificate_chapter(
     wallet: &Arc<Wallet>,
     authority: &TestAuthority,
+    issuer: &crate::issuer_server::Running,
     uri: &str,
     published: &Mutex<Vec<u8>>,
     client: &Arc<crate::http::CliHttpClient>,
@@ -296,24 +339,10 @@ fn certificate_chapter(
     steps: &mut Steps,
 ) -> Result<(), CliError> {
     let status_root = authority.root_certificate(TrustRole::StatusListIssuer)?;
-    wallet.add_trust_anchor(TrustRole::StatusListIssuer, status_root.clone())?;
-    let cert_key = wallet.create_device_key()?;
-    let certificate = authority.issue_e_certificate(
-        "resident-abstract".into(),
-        cert_key.public_key.clone(),
-        serde_json::json!({
-            "name": "홍길동",
-            "resident_registration_number": "900505-1234567",
-            "birth_date": "1990-05-05",
-            "address": { "region": "서울특별시", "locality": "종로구", "street": "세종대로 209" }
-        })
-        .to_string(),
-        Some(StatusListEntry {
-            index: 17,
-            uri: uri.to_string(),
-        }),
-    )?;
-    let cert_id = wallet.add_sd_jwt(certificate, cert_key.alias)?;
+    let received = receive(wallet, issuer, client, runtime, "resident-abstract", steps)?;
+    let cert_id = received.credential_id;
+    // The issuer numbers status entries in issuing order: the mDL has 0, this certificate 1.
+    let cert_index = 1;
     let present = || {
         wallet.present_sd_jwt(
             cert_id.clone(),
@@ -361,7 +390,7 @@ fn certificate_chapter(
             uri.to_string(),
             256,
             vec![StatusValue {
-                index: 17,
+                index: cert_index,
                 status: 1,
             }],
             StatusListFormat::Jwt,

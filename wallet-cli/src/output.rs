@@ -35,13 +35,18 @@ pub fn summary_json(c: &CredentialSummary) -> Value {
         "valid_until": c.valid_until,
         "added_at": c.added_at,
         "key_alias": c.key_alias,
+        "copies": c.copies.map(|n| json!({ "total": n.total, "unused": n.unused })),
     })
 }
 
 /// One line of text for a credential.
 pub fn summary_line(c: &CredentialSummary) -> String {
+    let copies = c
+        .copies
+        .map(|n| format!("  copies: {} of {} unused", n.unused, n.total))
+        .unwrap_or_default();
     format!(
-        "{}  {:<9}  {:<9}  {}  ({} / {})  issuer: {}",
+        "{}  {:<9}  {:<9}  {}  ({} / {})  issuer: {}{copies}",
         c.id,
         format_name(c.format),
         state_name(c.state),

@@ -261,7 +261,8 @@ fn demo_runs_the_whole_story() {
     for expected in [
         "open",
         "pin",
-        "device key",
+        "issuer",
+        "offer",
         "issue",
         "engage",
         "request",

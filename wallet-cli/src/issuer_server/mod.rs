@@ -30,7 +30,7 @@ use wallet_core::TestAuthority;
 
 use crate::authority_dir::{load_material, TLS_FILES};
 use crate::context::{CliError, Result};
-use crate::http::{runtime, serve};
+use crate::http::{runtime, serve, Server};
 use crate::Cli;
 use routes::{create_offer, known_configurations, OfferRequest, Settings, Shared};
 
@@ -72,6 +72,39 @@ pub struct ServeIssuerArgs {
     pub exit_after: Option<u64>,
 }
 
+/// A test issuer running in this process.
+pub struct Running {
+    /// Its state (offers are made with [`routes::create_offer`]).
+    pub shared: Arc<Shared>,
+    /// The server: its base URL (the credential issuer identifier) and its stop handle.
+    pub server: Server,
+}
+
+/// Starts a test issuer signing with `authority` on 127.0.0.1:`port` (0: any free port),
+/// over HTTPS with the authority's TLS certificate unless `plain_http`.
+pub fn start(
+    runtime: &tokio::runtime::Runtime,
+    authority: Arc<TestAuthority>,
+    settings: Settings,
+    port: u16,
+    plain_http: bool,
+) -> Result<Running> {
+    let identity = if plain_http {
+        None
+    } else {
+        Some(authority.tls_server_identity()?)
+    };
+    let shared = Arc::new(Shared::new(authority, settings)?);
+    let server = serve(
+        runtime,
+        routes::router(shared.clone()),
+        port,
+        identity.as_ref(),
+    )?;
+    shared.set_base_url(server.base_url.clone());
+    Ok(Running { shared, server })
+}
+
 /// `jigap serve issuer`.
 pub fn run(cli: &Cli, args: &ServeIssuerArgs) -> Result<()> {
     let specs: Vec<Vec<String>> = args
@@ -83,26 +116,15 @@ pub fn run(cli: &Cli, args: &ServeIssuerArgs) -> Result<()> {
         known_configurations(ids).map_err(|e| CliError::from(format!("--offer: {e}")))?;
     }
     let authority = TestAuthority::load(load_material(&args.issuer)?, None)?;
-    let identity = if args.plain_http {
-        None
-    } else {
-        Some(authority.tls_server_identity()?)
-    };
     let settings = Settings {
         batch_size: usize::try_from(args.batch_size).unwrap_or(1),
         require_key_attestation: args.require_key_attestation,
         require_client_attestation: args.require_client_attestation,
         status_uri: args.status_uri.clone(),
     };
-    let shared = Arc::new(Shared::new(authority, settings)?);
     let runtime = runtime()?;
-    let server = serve(
-        &runtime,
-        routes::router(shared.clone()),
-        args.port,
-        identity.as_ref(),
-    )?;
-    shared.set_base_url(server.base_url.clone());
+    let Running { shared, server } =
+        start(&runtime, authority, settings, args.port, args.plain_http)?;
     let mut offers = Vec::with_capacity(specs.len());
     for ids in specs {
         let offer = create_offer(&shared, OfferRequest::of(ids))
