@@ -259,16 +259,7 @@ fn demo_runs_the_whole_story() {
         .map(|s| s["step"].as_str().unwrap())
         .collect();
     for expected in [
-        "open",
-        "pin",
-        "issuer",
-        "offer",
-        "issue",
-        "engage",
-        "request",
-        "verify",
-        "reopen",
-        "wipe",
+        "open", "pin", "issuer", "offer", "issue", "engage", "request", "verify", "reopen", "wipe",
     ] {
         assert!(
             steps.contains(&expected),

@@ -500,11 +500,14 @@ fn a_refresh_replaces_its_predecessor() {
         .success());
 }
 
+/// Rewrites a response on its way to the wallet (a faulty or hostile issuer).
+type Hook = Box<dyn FnMut(&HttpRequest, HttpResponse) -> HttpResponse + Send>;
+
 /// The HttpClient of the API-level tests: reqwest with the test root, and a hook that may
-/// rewrite a response (standing in for a faulty or hostile issuer).
+/// rewrite a response.
 struct Http {
     client: reqwest::Client,
-    hook: Mutex<Option<Box<dyn FnMut(&HttpRequest, HttpResponse) -> HttpResponse + Send>>>,
+    hook: Mutex<Option<Hook>>,
 }
 
 #[async_trait::async_trait]

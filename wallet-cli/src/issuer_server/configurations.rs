@@ -149,10 +149,12 @@ const RESIDENT_CARD_ELEMENTS: &[(&str, &str, &str)] = &[
     ("age_in_years", "만 나이", "Age in years"),
 ];
 
+/// A `display` array with a Korean and an English name.
 fn display(ko: &str, en: &str) -> Value {
     json!([{ "name": ko, "locale": "ko" }, { "name": en, "locale": "en" }])
 }
 
+/// The `claims` of an mdoc configuration: each element's path and labels.
 fn mdoc_claims(namespace: &str, elements: &[(&str, &str, &str)]) -> Value {
     elements
         .iter()
@@ -270,14 +272,17 @@ impl Subject {
         Ok(())
     }
 
+    /// `value`, or the sample's when the offer gave none.
     fn or<'a>(value: &'a Option<String>, sample: &'a str) -> &'a str {
         value.as_deref().unwrap_or(sample)
     }
 
+    /// The birth date, YYYY-MM-DD.
     fn birth_date(&self) -> String {
         Self::or(&self.birth_date, "1990-05-05").to_string()
     }
 
+    /// The name in Korean: given whole, made of the family and given names, or the sample's.
     fn name_ko(&self) -> String {
         match (&self.name_ko, &self.family_name, &self.given_name) {
             (Some(name), _, _) => name.clone(),
@@ -288,14 +293,17 @@ impl Subject {
         }
     }
 
+    /// The resident registration number.
     fn rrn(&self) -> String {
         Self::or(&self.resident_registration_number, "900505-1234567").to_string()
     }
 
+    /// The address.
     fn address(&self) -> String {
         Self::or(&self.address, "서울특별시 종로구 세종대로 209").to_string()
     }
 
+    /// The mDL facts, with a status list entry.
     fn mdl(&self, status: Option<StatusListEntry>) -> MdlClaims {
         MdlClaims {
             family_name: Self::or(&self.family_name, "홍").into(),
@@ -310,6 +318,7 @@ impl Subject {
         }
     }
 
+    /// The resident card facts, with a status list entry.
     fn resident_card(&self, status: Option<StatusListEntry>) -> ResidentCardClaims {
         ResidentCardClaims {
             name_ko: self.name_ko(),

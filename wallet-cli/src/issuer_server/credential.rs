@@ -82,6 +82,7 @@ struct CredentialRequest {
     proofs: Vec<String>,
 }
 
+/// 400 `invalid_credential_request`.
 fn invalid_request(why: impl Into<String>) -> ApiError {
     ApiError::bad("invalid_credential_request", why)
 }

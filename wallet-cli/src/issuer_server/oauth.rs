@@ -47,6 +47,7 @@ const CLIENT_ATTESTATION_POP: &str = "OAuth-Client-Attestation-PoP";
 struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// The parameters, refused if one is repeated.
     fn new(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
         let mut seen = HashSet::new();
         for (name, _) in &pairs {
@@ -60,6 +61,7 @@ impl Params {
         Ok(Params(pairs))
     }
 
+    /// A parameter's non-empty value.
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -67,12 +69,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// A parameter's value, or `invalid_request` when it is absent.
     fn require(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name)
             .ok_or_else(|| ApiError::bad("invalid_request", format!("{name} is missing")))
     }
 }
 
+/// The parameters of a form body; one that does not parse is `invalid_request`.
 fn form_params(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Params, ApiError> {

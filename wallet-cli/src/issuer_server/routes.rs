@@ -98,9 +98,13 @@ impl Shared {
 /// for an invalid bearer token.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The HTTP status.
     status: StatusCode,
+    /// The OAuth / OpenID4VCI error code.
     code: &'static str,
+    /// What went wrong, for a developer (never a secret).
     description: String,
+    /// Answer with `WWW-Authenticate: Bearer error="invalid_token"`.
     bearer: bool,
 }
 
@@ -380,10 +384,12 @@ async fn offer_by_reference(
     }
 }
 
+/// `tx_code` defaults to true.
 fn default_true() -> bool {
     true
 }
 
+/// An offer lives 600 seconds unless told otherwise.
 fn default_expires_in() -> u64 {
     600
 }

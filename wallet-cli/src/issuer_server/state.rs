@@ -23,6 +23,7 @@ pub struct Full;
 /// insert.
 #[derive(Debug)]
 pub struct Expiring<V> {
+    /// Each value with the instant it expires.
     entries: HashMap<String, (Instant, V)>,
 }
 
