@@ -120,6 +120,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
                 require_key_attestation: false,
                 require_client_attestation: false,
                 status_uri: Some(uri.clone()),
+                quiet: true,
             },
             0,
             false,

@@ -3,14 +3,14 @@
 //! each e-certificate type), the subject a credential is about, and the issuing itself through
 //! the test authority.
 //!
-//! The e-certificate types repeat the core's catalogue (short name, `vct`, names): the
-//! catalogue is not part of the exported API, and the CLI reaches the core through that API
-//! only. The issuer server's tests compare this table with the core's catalogue.
+//! The e-certificate types are the core's catalogue (`wallet_core::e_certificate_types`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::OnceLock;
+
 use wallet_core::{MdlClaims, ResidentCardClaims, StatusListEntry, TestAuthority, WalletError};
 
 use crate::mdoc::SAMPLE_PORTRAIT;
@@ -23,7 +23,7 @@ const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
 const RESIDENT_CARD_DOCTYPE: &str = "kr.jigap.mdoc.resident-registration.1";
 
 /// How a configuration's credentials are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     /// An ISO mDL (`mso_mdoc`).
     Mdl,
@@ -32,75 +32,60 @@ pub enum Kind {
     /// An e-certificate (`dc+sd-jwt`) of this SD-JWT VC type.
     ECertificate {
         /// Its `vct`.
-        vct: &'static str,
+        vct: String,
     },
 }
 
 /// One credential configuration the issuer offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Configuration {
     /// Its identifier in `credential_configurations_supported`, also its `scope` (for an
     /// e-certificate, the short name `TestAuthority::issue_e_certificate` takes).
-    pub id: &'static str,
+    pub id: String,
     /// Korean display name.
-    pub name_ko: &'static str,
+    pub name_ko: String,
     /// English display name.
-    pub name_en: &'static str,
+    pub name_en: String,
     /// What it issues.
     pub kind: Kind,
 }
 
-/// Every configuration, in the order the metadata lists them.
-pub const CONFIGURATIONS: &[Configuration] = &[
-    Configuration {
-        id: "mdl",
-        name_ko: "모바일 운전면허증",
-        name_en: "Mobile driving licence",
-        kind: Kind::Mdl,
-    },
-    Configuration {
-        id: "resident-card",
-        name_ko: "모바일 주민등록증",
-        name_en: "Mobile resident registration card",
-        kind: Kind::ResidentCard,
-    },
-    Configuration {
-        id: "resident-abstract",
-        name_ko: "주민등록표 초본",
-        name_en: "Resident registration abstract",
-        kind: Kind::ECertificate {
-            vct: "urn:jigap:cert:resident-registration-abstract:1",
-        },
-    },
-    Configuration {
-        id: "family-relation",
-        name_ko: "가족관계증명서",
-        name_en: "Family relation certificate",
-        kind: Kind::ECertificate {
-            vct: "urn:jigap:cert:family-relation:1",
-        },
-    },
-    Configuration {
-        id: "health-insurance",
-        name_ko: "건강보험 자격득실 확인서",
-        name_en: "Health-insurance eligibility certificate",
-        kind: Kind::ECertificate {
-            vct: "urn:jigap:cert:health-insurance-eligibility:1",
-        },
-    },
-    Configuration {
-        id: "tax-payment",
-        name_ko: "납세증명서",
-        name_en: "Tax payment certificate",
-        kind: Kind::ECertificate {
-            vct: "urn:jigap:cert:tax-payment:1",
-        },
-    },
-];
+/// Every configuration, in the order the metadata lists them: the two mdocs, then every
+/// e-certificate type of the core's catalogue.
+pub fn configurations() -> &'static [Configuration] {
+    static ALL: OnceLock<Vec<Configuration>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = vec![
+            Configuration {
+                id: "mdl".into(),
+                name_ko: "모바일 운전면허증".into(),
+                name_en: "Mobile driving licence".into(),
+                kind: Kind::Mdl,
+            },
+            Configuration {
+                id: "resident-card".into(),
+                name_ko: "모바일 주민등록증".into(),
+                name_en: "Mobile resident registration card".into(),
+                kind: Kind::ResidentCard,
+            },
+        ];
+        all.extend(
+            wallet_core::e_certificate_types()
+                .into_iter()
+                .map(|t| Configuration {
+                    id: t.id,
+                    name_ko: t.name_ko,
+                    name_en: t.name_en,
+                    kind: Kind::ECertificate { vct: t.vct },
+                }),
+        );
+        all
+    })
+}
 
 /// The configuration named `id`.
 pub fn find(id: &str) -> Option<&'static Configuration> {
-    CONFIGURATIONS.iter().find(|c| c.id == id)
+    configurations().iter().find(|c| c.id == id)
 }
 
 /// The mDL elements the test authority issues, with their Korean and English labels.
@@ -173,8 +158,8 @@ impl Configuration {
         if key_attestations_required {
             jwt["key_attestations_required"] = json!({ "key_storage": ["iso_18045_moderate"] });
         }
-        let mut metadata = json!({ "display": display(self.name_ko, self.name_en) });
-        let mut configuration = match self.kind {
+        let mut metadata = json!({ "display": display(&self.name_ko, &self.name_en) });
+        let mut configuration = match &self.kind {
             Kind::Mdl | Kind::ResidentCard => {
                 let (doctype, namespace, elements) = if self.kind == Kind::Mdl {
                     (MDL_DOCTYPE, MDL_NAMESPACE, MDL_ELEMENTS)
@@ -228,7 +213,7 @@ impl Configuration {
             Kind::ECertificate { .. } => Value::String(authority.issue_e_certificate(
                 self.id.to_string(),
                 device_key,
-                subject.e_certificate_claims(self.id).to_string(),
+                subject.e_certificate_claims(&self.id).to_string(),
                 status,
             )?),
         })

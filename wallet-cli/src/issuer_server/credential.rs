@@ -276,10 +276,10 @@ fn issue_all(
         credentials.push(json!({ "credential": credential }));
     }
     shared.state().issued += copies as u64;
-    eprintln!(
+    shared.progress(format_args!(
         "issued {configuration_id} ({copies} {})",
         if copies == 1 { "copy" } else { "copies" }
-    );
+    ));
     Ok(credentials)
 }
 
@@ -360,7 +360,10 @@ pub async fn credential(
                 keys,
             },
         )?;
-        eprintln!("deferred {} for {seconds} s", request.configuration_id);
+        shared.progress(format_args!(
+            "deferred {} for {seconds} s",
+            request.configuration_id
+        ));
         return Ok(json_response(
             StatusCode::ACCEPTED,
             &json!({ "transaction_id": transaction_id, "interval": INTERVAL_SECONDS }),
@@ -451,7 +454,7 @@ pub async fn notification(
             "the notification id is unknown, or of another access token",
         ));
     }
-    eprintln!("notification: {event}");
+    shared.progress(format_args!("notification: {event}"));
     state.record(Event {
         notification_id: notification_id.to_string(),
         event: event.to_string(),

@@ -121,6 +121,7 @@ pub fn run(cli: &Cli, args: &ServeIssuerArgs) -> Result<()> {
         require_key_attestation: args.require_key_attestation,
         require_client_attestation: args.require_client_attestation,
         status_uri: args.status_uri.clone(),
+        quiet: false,
     };
     let runtime = runtime()?;
     let Running { shared, server } =

@@ -371,7 +371,7 @@ pub async fn authorize_page(
         .configuration_ids
         .iter()
         .filter_map(|id| configurations::find(id))
-        .map(|c| format!("<li>{} ({})</li>", escape(c.name_ko), escape(c.name_en)))
+        .map(|c| format!("<li>{} ({})</li>", escape(&c.name_ko), escape(&c.name_en)))
         .collect();
     Html(format!(
         "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>Jigap 테스트 \
@@ -454,10 +454,10 @@ pub async fn authorize_decision(
     pairs.push(("iss", &issuer));
     let location = redirect_with(&request.redirect_uri, &pairs);
     drop(state);
-    eprintln!(
+    shared.progress(format_args!(
         "authorization {}",
         if approve { "approved" } else { "denied" }
-    );
+    ));
     Redirect::to(&location).into_response()
 }
 
@@ -493,10 +493,10 @@ pub async fn token(
             })
         })
         .collect();
-    eprintln!(
+    shared.progress(format_args!(
         "token for {} ({how})",
         issuance.configuration_ids.join(", ")
-    );
+    ));
     shared.state().tokens.insert(
         access_token.clone(),
         Duration::from_secs(TOKEN_SECONDS),
@@ -550,9 +550,9 @@ fn pre_authorized(shared: &Shared, params: &Params) -> Result<Issuance, ApiError
             if entry.wrong_tries >= TX_CODE_TRIES {
                 state.pre_authorized.remove(code);
                 state.use_up_offer(&offer_id);
-                eprintln!(
+                shared.progress(format_args!(
                     "a pre-authorized code died after {TX_CODE_TRIES} wrong transaction codes"
-                );
+                ));
             }
             return Err(ApiError::bad("invalid_grant", "the tx_code is wrong"));
         }

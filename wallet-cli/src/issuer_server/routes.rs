@@ -39,6 +39,8 @@ pub struct Settings {
     pub require_client_attestation: bool,
     /// Every credential gets an entry in this status list.
     pub status_uri: Option<String>,
+    /// Print no progress lines (an issuer embedded in another command).
+    pub quiet: bool,
 }
 
 /// What every handler shares.
@@ -65,6 +67,14 @@ impl Shared {
             base_url: OnceLock::new(),
             state: Mutex::new(Memory::default()),
         })
+    }
+
+    /// A progress line on stderr (configuration ids and counts only, never a secret), unless
+    /// the server runs quiet.
+    pub fn progress(&self, line: std::fmt::Arguments<'_>) {
+        if !self.settings.quiet {
+            eprintln!("{line}");
+        }
     }
 
     /// The admin API's bearer token.
@@ -275,7 +285,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// authorization server, so there is no `authorization_servers`.
 pub fn issuer_metadata_json(shared: &Shared, base: &str) -> Value {
     let settings = &shared.settings;
-    let configurations: serde_json::Map<String, Value> = configurations::CONFIGURATIONS
+    let configurations: serde_json::Map<String, Value> = configurations::configurations()
         .iter()
         .map(|c| {
             (
@@ -604,10 +614,10 @@ async fn admin_offers(
     let request: OfferRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::bad("invalid_request", e.to_string()))?;
     let created = create_offer(&shared, request)?;
-    eprintln!(
+    shared.progress(format_args!(
         "offer made for {}",
         created.offer["credential_configuration_ids"]
-    );
+    ));
     Ok(json_response(
         StatusCode::CREATED,
         &json!({

@@ -12,7 +12,7 @@ use super::status::VerifierStatuses;
 use super::wallet::check_alias;
 use super::{Wallet, WalletError};
 use crate::crypto::jose;
-use crate::documents::e_certificates::{self as catalogue, ECertificateType};
+use crate::documents::e_certificates as catalogue;
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::{inspect, key_binding_input, select};
 use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
@@ -32,6 +32,62 @@ pub struct ECertificateClaim {
     pub value_json: String,
     /// The holder may withhold it.
     pub disclosable: bool,
+}
+
+/// A claim an e-certificate type carries.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ECertificateClaimType {
+    /// JSON pointer.
+    pub path: String,
+    /// Korean label.
+    pub label_ko: String,
+    /// English label.
+    pub label_en: String,
+    /// The holder may withhold it.
+    pub disclosable: bool,
+}
+
+/// An e-certificate type the wallet knows.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ECertificateType {
+    /// Short name (`resident-abstract`, ...).
+    pub id: String,
+    /// SD-JWT VC type.
+    pub vct: String,
+    /// Korean name.
+    pub name_ko: String,
+    /// English name.
+    pub name_en: String,
+    /// Days a certificate of this type is valid after issue.
+    pub valid_days: u32,
+    /// Its claims, with labels.
+    pub claims: Vec<ECertificateClaimType>,
+}
+
+/// Every e-certificate type the wallet knows (its catalogue), for hosts that show them and
+/// issuers that offer them.
+#[uniffi::export]
+pub fn e_certificate_types() -> Vec<ECertificateType> {
+    catalogue::CATALOGUE
+        .iter()
+        .map(|kind| ECertificateType {
+            id: kind.id.to_owned(),
+            vct: kind.vct.to_owned(),
+            name_ko: kind.name_ko.to_owned(),
+            name_en: kind.name_en.to_owned(),
+            valid_days: kind.valid_days,
+            claims: kind
+                .claims
+                .iter()
+                .map(|c| ECertificateClaimType {
+                    path: c.path.to_owned(),
+                    label_ko: c.label_ko.to_owned(),
+                    label_en: c.label_en.to_owned(),
+                    disclosable: c.disclosable,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// A stored certificate as the holder sees it.
@@ -106,11 +162,14 @@ pub struct SdJwtVerifierConfig {
 
 const ENVELOPE: [&str; 7] = ["iss", "vct", "iat", "exp", "nbf", "cnf", "status"];
 
-fn type_of(vct: &str) -> Option<&'static ECertificateType> {
+fn type_of(vct: &str) -> Option<&'static catalogue::ECertificateType> {
     catalogue::find(vct)
 }
 
-fn labels(kind: Option<&ECertificateType>, path: &str) -> (Option<String>, Option<String>) {
+fn labels(
+    kind: Option<&catalogue::ECertificateType>,
+    path: &str,
+) -> (Option<String>, Option<String>) {
     match kind.and_then(|k| catalogue::label(k, path)) {
         Some((ko, en)) => (Some(ko.to_owned()), Some(en.to_owned())),
         None => (None, None),

@@ -42,8 +42,8 @@ pub use benefits::{
     benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,
 };
 pub use e_certificates::{
-    DisclosedClaim, ECertificateClaim, ECertificateView, SdJwtVerifier, SdJwtVerifierConfig,
-    VerifiedECertificate,
+    e_certificate_types, DisclosedClaim, ECertificateClaim, ECertificateClaimType,
+    ECertificateType, ECertificateView, SdJwtVerifier, SdJwtVerifierConfig, VerifiedECertificate,
 };
 pub use error::{VerificationFailure, WalletError};
 pub use host::{
