@@ -788,9 +788,10 @@ fn mdocs_are_issued_to_proven_keys_in_batches_with_single_use_nonces() {
         assert_eq!(mdoc(entry).mso().unwrap().device_key, key.public_key());
     }
 
-    // The resident card, asked for by configuration id.
+    // The resident card. Asked for by configuration id, it is refused: the token named its
+    // credential identifiers, and then only those may be used.
     let token = s.token_for(&["resident-card"], json!({}));
-    let reply = s.post_json(
+    let by_configuration = s.post_json(
         "/credential",
         &json!({
             "credential_configuration_id": "resident-card",
@@ -798,6 +799,8 @@ fn mdocs_are_issued_to_proven_keys_in_batches_with_single_use_nonces() {
         }),
         Some(&token),
     );
+    assert_eq!(by_configuration.error(400), "invalid_credential_request");
+    let reply = s.credential(&token, "resident-card", &[proof(&key, &base, &s.nonce())]);
     let card = mdoc(&reply.ok(200)["credentials"][0]);
     assert_eq!(
         card.mso().unwrap().doc_type,

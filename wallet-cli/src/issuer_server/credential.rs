@@ -142,13 +142,11 @@ fn read_request(
                     format!("unknown credential configuration {configuration:?}"),
                 ));
             }
-            if !granted.iter().any(|g| g == configuration) {
-                return Err(ApiError::bad(
-                    "credential_request_denied",
-                    format!("the access token does not cover {configuration:?}"),
-                ));
-            }
-            configuration
+            // Every token here names its credential identifiers (authorization_details), and
+            // then a request must use them (OpenID4VCI 1.0 section 8.2).
+            return Err(invalid_request(format!(
+                "this access token names credential identifiers: request {configuration:?} by credential_identifier"
+            )));
         }
     };
     let proofs = body
