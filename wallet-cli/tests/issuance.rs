@@ -828,3 +828,109 @@ fn roles() -> Vec<(TrustRole, &'static str)> {
         (TrustRole::WalletProvider, "wallet-provider"),
     ]
 }
+
+/// The host platform of a test: key attestations and a client attestation from the test
+/// authority's wallet provider, the proof of possession signed with the instance key.
+struct Platform {
+    authority: Arc<TestAuthority>,
+    instance: wallet_core::crypto::ec::SoftwareKey,
+    attestation: String,
+    calls: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl wallet_core::PlatformAttestation for Platform {
+    async fn key_attestation(
+        &self,
+        public_keys: Vec<Vec<u8>>,
+        nonce: Option<String>,
+    ) -> Result<Option<String>, WalletError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("keys:{}", public_keys.len()));
+        Ok(Some(
+            self.authority.sign_key_attestation(public_keys, nonce)?,
+        ))
+    }
+
+    async fn client_attestation(
+        &self,
+        audience: String,
+    ) -> Result<Option<wallet_core::ClientAttestationPair>, WalletError> {
+        self.calls.lock().unwrap().push("client".into());
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let pop = wallet_core::issuer::attestation::client_attestation_pop(
+            &self.instance,
+            "jigap-wallet",
+            &audience,
+            now,
+            None,
+        )
+        .unwrap();
+        Ok(Some(wallet_core::ClientAttestationPair {
+            attestation: self.attestation.clone(),
+            pop,
+        }))
+    }
+}
+
+#[test]
+fn key_and_client_attestations_come_from_the_platform_and_are_passed_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = Issuer::start(
+        dir.path(),
+        &["--require-key-attestation", "--require-client-attestation"],
+    );
+    let http = http(&issuer);
+    let wallet = api_wallet(&issuer, true);
+    let authority = TestAuthority::load(material(&issuer.dir), None).unwrap();
+    let instance = wallet_core::crypto::ec::SoftwareKey::generate().unwrap();
+    let attestation = authority
+        .sign_client_attestation("jigap-wallet".into(), instance.public_key().to_vec())
+        .unwrap();
+    let platform = Arc::new(Platform {
+        authority,
+        instance,
+        attestation,
+        calls: Mutex::new(Vec::new()),
+    });
+    let offer = issuer.offer(json!({"configuration_ids": ["mdl"]}));
+    let accept = |platform: Option<Arc<Platform>>, offer: &Value, client_id: Option<&str>| {
+        issuer.runtime.block_on(async {
+            let session = wallet
+                .clone()
+                .resolve_credential_offer(
+                    offer["offer_uri"].as_str().unwrap().to_owned(),
+                    http.clone(),
+                    platform.map(|p| p as Arc<dyn wallet_core::PlatformAttestation>),
+                )
+                .await?;
+            assert!(session.offer().credentials[0].key_attestation_required);
+            session
+                .accept(IssuanceOptions {
+                    tx_code: offer["tx_code"].as_str().map(str::to_owned),
+                    client_id: client_id.map(str::to_owned),
+                    copies: 2,
+                    ..IssuanceOptions::default()
+                })
+                .await
+        })
+    };
+    let result = accept(Some(platform.clone()), &offer, Some("jigap-wallet")).unwrap();
+    assert_eq!(result.credentials[0].copies, 2);
+    // One client attestation for the token, one key attestation covering both keys.
+    assert_eq!(*platform.calls.lock().unwrap(), ["client", "keys:2"]);
+
+    // Without a platform, the server's demand for a client attestation is a typed refusal
+    // (and a wallet cannot be anonymous where the server does not allow it).
+    let offer = issuer.offer(json!({"configuration_ids": ["mdl"]}));
+    assert_eq!(
+        issuance_failure(accept(None, &offer, None)),
+        IssuanceFailure::InvalidClient
+    );
+    assert_eq!(
+        issuance_failure(accept(None, &offer, Some("jigap-wallet"))),
+        IssuanceFailure::InvalidClient
+    );
+}
