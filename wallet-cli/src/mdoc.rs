@@ -158,6 +158,8 @@ pub enum RoleArg {
     IssuerMetadata,
     /// Root of wallet providers (key and client attestations).
     WalletProvider,
+    /// Root of online relying parties (OpenID4VP requests).
+    RelyingParty,
 }
 
 impl From<RoleArg> for TrustRole {
@@ -173,6 +175,7 @@ impl From<RoleArg> for TrustRole {
             RoleArg::IdentityVerifier => TrustRole::IdentityVerifier,
             RoleArg::IssuerMetadata => TrustRole::IssuerMetadata,
             RoleArg::WalletProvider => TrustRole::WalletProvider,
+            RoleArg::RelyingParty => TrustRole::RelyingParty,
         }
     }
 }

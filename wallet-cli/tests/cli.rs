@@ -1280,8 +1280,8 @@ fn key_files_are_owner_only_and_a_closed_pipe_is_quiet() {
         }
     }
     assert_eq!(
-        keys, 22,
-        "a root and a signer key for each of 10 roles, and the TLS pair"
+        keys, 24,
+        "a root and a signer key for each of 11 roles, and the TLS pair"
     );
 
     // `jigap ... | head`: the reader of the pipe is gone before jigap writes.

@@ -826,6 +826,7 @@ fn roles() -> Vec<(TrustRole, &'static str)> {
         (TrustRole::IdentityVerifier, "identity-verifier"),
         (TrustRole::IssuerMetadata, "issuer-metadata"),
         (TrustRole::WalletProvider, "wallet-provider"),
+        (TrustRole::RelyingParty, "relying-party"),
     ]
 }
 

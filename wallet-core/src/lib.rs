@@ -27,6 +27,7 @@ pub mod issuance;
 pub mod issuer;
 pub mod limits;
 pub mod mdoc;
+pub mod openid4vp;
 pub mod sdjwt;
 pub mod store;
 pub mod time;

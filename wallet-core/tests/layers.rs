@@ -26,6 +26,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("verifier", &["cose", "crypto", "mdoc", "sdjwt", "trust"]),
     (
+        "openid4vp",
+        &["cose", "crypto", "mdoc", "sdjwt", "trust", "verifier"],
+    ),
+    (
         "issuer",
         &[
             "benefits",

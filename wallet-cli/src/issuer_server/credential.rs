@@ -529,7 +529,7 @@ mod tests {
         );
         assert_eq!(
             code(
-                json!({ "credential_configuration_id": "mdl", "proofs": { "attestation": ["a"] } }),
+                json!({ "credential_identifier": "mdl", "proofs": { "attestation": ["a"] } }),
                 2
             ),
             Some("invalid_proof")

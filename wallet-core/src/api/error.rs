@@ -117,6 +117,16 @@ pub enum WalletError {
         /// The issuer's error and description, or the wallet's reason.
         detail: String,
     },
+    /// An online presentation (OpenID4VP, the Digital Credentials API) failed; `failure`
+    /// says how (an untrusted relying party, an unsupported client id prefix, an expired or
+    /// replayed request, nothing that answers the query, ...).
+    #[error("presentation failed ({failure:?}): {detail}")]
+    Presentation {
+        /// What went wrong.
+        failure: crate::openid4vp::request::PresentationFailure,
+        /// What exactly.
+        detail: String,
+    },
     /// A bug in the core; please report it.
     #[error("internal error: {reason}")]
     Internal {
@@ -211,6 +221,9 @@ pub enum VerificationFailure {
     /// A key attestation is not signed by a trusted wallet provider, has expired, or is for
     /// another nonce.
     KeyAttestation,
+    /// Transaction data the relying party asked to be authorized is not covered by the
+    /// presentation's key binding.
+    TransactionData,
     /// An issued credential is not what was offered (another type), or is bound to a key the
     /// wallet did not prove.
     NotOffered,

@@ -18,9 +18,11 @@ mod http;
 mod inbox;
 mod issuance;
 mod mydata;
+mod online;
 mod presentation;
 mod reader;
 mod records;
+mod relying_party;
 mod status;
 mod wallet;
 
@@ -32,6 +34,7 @@ pub use crate::issuance::error::IssuanceFailure;
 pub use crate::issuance::metadata::LocalizedName;
 pub use crate::issuance::offer::{TxCodeInputMode, TxCodeSpec};
 pub use crate::mdoc::DeviceAuthMode;
+pub use crate::openid4vp::request::{PresentationFailure, ResponseMode};
 pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
@@ -60,6 +63,10 @@ pub use mydata::{
     consent_is_revoked, verify_consent_token, ConsentRecord, ConsentRequest, ConsentState,
     TransferRecord, VerifiedConsentToken,
 };
+pub use online::{
+    CandidateCredential, OfferedClaim, OnlineOutcome, OnlinePresentation, OnlineQuery,
+    OnlineRequestView, QueryChoice, RelyingPartyView, TransactionView,
+};
 pub use presentation::{
     Approval, ElementRef, Engagement, PresentationEvent, PresentationSession, ReaderInfo,
     RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
@@ -71,6 +78,11 @@ pub use reader::{
 pub use records::{
     CopyCount, Credential, CredentialFilter, CredentialFormat, CredentialPage, CredentialState,
     CredentialSummary, DeviceKey, NewCredential, WalletConfig, WalletStatus, WipeReport,
+};
+pub use relying_party::{
+    openid4vp_wallet_uri, ClientIdScheme, CreatedRequest, Openid4vpVerifier,
+    Openid4vpVerifierConfig, PresentationRequestOptions, PresentationResult, PresentedClaim,
+    PresentedCredential,
 };
 pub use status::{
     decode_status_list, StateChange, StatusListContents, StatusRefreshReport, StatusValue,

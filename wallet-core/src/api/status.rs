@@ -312,7 +312,7 @@ pub fn decode_status_list(
 pub(super) struct VerifierStatuses(std::sync::Mutex<StatusCache>);
 
 impl VerifierStatuses {
-    fn cache(&self) -> Result<std::sync::MutexGuard<'_, StatusCache>, WalletError> {
+    pub(super) fn cache(&self) -> Result<std::sync::MutexGuard<'_, StatusCache>, WalletError> {
         self.0.lock().map_err(|_| WalletError::Internal {
             reason: "status cache poisoned".into(),
         })

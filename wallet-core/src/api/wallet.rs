@@ -80,6 +80,8 @@ pub struct Wallet {
     pub(super) listener: Option<Arc<dyn super::status::WalletListener>>,
     status_cache: Mutex<crate::trust::status_token::StatusCache>,
     pub(super) allow_loopback_http: bool,
+    /// Online requests answered lately (client id and nonce, when), to refuse a replay.
+    pub(super) seen_requests: Mutex<Vec<(String, i64)>>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -431,6 +433,7 @@ impl Wallet {
             listener: config.listener,
             status_cache: Mutex::new(Default::default()),
             allow_loopback_http: config.allow_loopback_http,
+            seen_requests: Mutex::new(Vec::new()),
         }))
     }
 

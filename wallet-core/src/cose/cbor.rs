@@ -391,9 +391,66 @@ pub fn display(value: &Value) -> String {
     }
 }
 
+/// A value as JSON (RFC 8949 section 6.1): byte strings as base64url text, tags by their
+/// content, map keys that are not text by their display; what JSON cannot hold (non-finite
+/// floats, integers beyond 64 bits) as null.
+pub fn to_json(value: &Value) -> serde_json::Value {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    match value {
+        Value::Text(t) => serde_json::Value::String(t.clone()),
+        Value::Integer(i) => {
+            let n = i128::from(*i);
+            i64::try_from(n)
+                .map(serde_json::Value::from)
+                .or_else(|_| u64::try_from(n).map(serde_json::Value::from))
+                .unwrap_or(serde_json::Value::Null)
+        }
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Value::Bytes(b) => serde_json::Value::String(URL_SAFE_NO_PAD.encode(b)),
+        Value::Tag(_, inner) => to_json(inner),
+        Value::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::Text(t) => t.clone(),
+                        other => display(other),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        _ => serde_json::Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_as_json() {
+        let v = Value::Map(vec![
+            (Value::Text("b".into()), Value::Bytes(vec![0xff, 0x00])),
+            (
+                Value::Text("d".into()),
+                Value::Tag(TAG_FULL_DATE, Box::new(Value::Text("1990-05-05".into()))),
+            ),
+            (
+                Value::Integer(1.into()),
+                Value::Array(vec![Value::Bool(true), Value::Null]),
+            ),
+        ]);
+        assert_eq!(
+            to_json(&v),
+            serde_json::json!({"b": "_wA", "d": "1990-05-05", "1": [true, null]})
+        );
+    }
 
     #[test]
     fn accepts_well_formed_items() {

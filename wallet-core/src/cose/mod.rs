@@ -151,6 +151,12 @@ fn check_alg(
 ) -> Result<(), CoseError> {
     match &protected.header.alg {
         Some(coset::RegisteredLabelWithPrivate::Assigned(alg)) if *alg == expected => Ok(()),
+        // ESP256 (RFC 9864) is ES256 named fully: ECDSA on P-256 with SHA-256.
+        Some(coset::RegisteredLabelWithPrivate::Assigned(iana::Algorithm::ESP256))
+            if expected == iana::Algorithm::ES256 =>
+        {
+            Ok(())
+        }
         Some(other) => Err(CoseError::Unsupported(format!(
             "{what} algorithm {other:?}"
         ))),

@@ -9,7 +9,9 @@
 
 pub mod aead;
 pub mod ec;
+pub mod hpke;
 pub mod jose;
+pub mod jwe;
 pub mod passphrase;
 pub mod random;
 pub mod secret;

@@ -202,6 +202,15 @@ pub fn root(
     })
 }
 
+/// A subject alternative name of a leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectName<'a> {
+    /// A URI (an SD-JWT VC issuer's `iss`).
+    Uri(&'a str),
+    /// A DNS name (an OpenID4VP relying party's `x509_san_dns`).
+    Dns(&'a str),
+}
+
 /// An end-entity signing certificate for `role`, issued by `issuer`.
 #[allow(clippy::too_many_arguments)]
 pub fn leaf(
@@ -212,7 +221,7 @@ pub fn leaf(
     from: i64,
     until: i64,
     urls: &AuthorityUrls,
-    subject_uri: Option<&str>,
+    subject_name: Option<SubjectName<'_>>,
 ) -> Result<CertifiedKey, IssuerError> {
     use der::Decode;
     let issuer_cert = x509_cert::Certificate::from_der(&issuer.certificate).map_err(err)?;
@@ -256,10 +265,16 @@ pub fn leaf(
     builder
         .add_extension(&crl_points(&urls.crl(role))?)
         .map_err(err)?;
-    if let Some(subject_uri) = subject_uri {
-        builder
+    match subject_name {
+        Some(SubjectName::Uri(subject_uri)) => builder
             .add_extension(&SubjectAltName(vec![uri(subject_uri)?]))
-            .map_err(err)?;
+            .map_err(err)?,
+        Some(SubjectName::Dns(dns)) => builder
+            .add_extension(&SubjectAltName(vec![GeneralName::DnsName(
+                Ia5String::new(dns).map_err(err)?,
+            )]))
+            .map_err(err)?,
+        None => {}
     }
     let cert = builder.build::<DerSignature>().map_err(err)?;
     Ok(CertifiedKey {
@@ -309,6 +324,7 @@ pub fn create_authority(
             TrustRole::WalletProvider => {
                 ("Wallet Provider Root", "Wallet Provider", now + 3 * YEAR)
             }
+            TrustRole::RelyingParty => ("Relying Party Root", "Relying Party", now + 3 * YEAR),
         };
         let root = root(
             role,
@@ -318,7 +334,11 @@ pub fn create_authority(
             now + 10 * YEAR,
             &urls,
         )?;
-        let subject_uri = (role == TrustRole::SdJwtIssuer).then_some(urls.base.as_str());
+        let subject_name = match role {
+            TrustRole::SdJwtIssuer => Some(SubjectName::Uri(urls.base.as_str())),
+            TrustRole::RelyingParty => Some(SubjectName::Dns("localhost")),
+            _ => None,
+        };
         let signer = leaf(
             role,
             &root,
@@ -327,7 +347,7 @@ pub fn create_authority(
             start,
             signer_until,
             &urls,
-            subject_uri,
+            subject_name,
         )?;
         chains.push(RoleChain { role, root, signer });
     }

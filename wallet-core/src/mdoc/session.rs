@@ -46,6 +46,33 @@ pub enum Handover {
         /// response_uri (or redirect_uri) of the request.
         response_uri: String,
     },
+    /// OpenID4VP over the W3C Digital Credentials API (OpenID4VP 1.0 appendix B.2.6.2):
+    /// `["OpenID4VPDCAPIHandover", SHA-256(CBOR([origin, nonce, jwk_thumbprint]))]`.
+    OpenId4VpDcApi {
+        /// The web origin the platform reports (not prefixed with `origin:`).
+        origin: String,
+        /// The request nonce.
+        nonce: String,
+        /// SHA-256 JWK thumbprint of the verifier's encryption key, when the response is encrypted.
+        jwk_thumbprint: Option<Vec<u8>>,
+    },
+    /// ISO/IEC 18013-7 Annex C, `org-iso-mdoc` over the Digital Credentials API:
+    /// `["dcapi", SHA-256(CBOR([encryption_info, origin]))]`, where `encryption_info` is the
+    /// base64url text exactly as received.
+    DcApi {
+        /// The request's `encryptionInfo`, as received (base64url, no padding).
+        encryption_info: String,
+        /// The web origin the platform reports.
+        origin: String,
+    },
+}
+
+fn hashed_handover(label: &str, info: &Value) -> Value {
+    let hash = digest::digest(&digest::SHA256, &cbor::encode(info));
+    Value::Array(vec![
+        Value::Text(label.into()),
+        Value::Bytes(hash.as_ref().to_vec()),
+    ])
 }
 
 impl Handover {
@@ -68,11 +95,29 @@ impl Handover {
                     jwk_thumbprint.clone().map_or(Value::Null, Value::Bytes),
                     Value::Text(response_uri.clone()),
                 ]);
-                let hash = digest::digest(&digest::SHA256, &cbor::encode(&info));
-                Value::Array(vec![
-                    Value::Text("OpenID4VPHandover".into()),
-                    Value::Bytes(hash.as_ref().to_vec()),
-                ])
+                hashed_handover("OpenID4VPHandover", &info)
+            }
+            Handover::OpenId4VpDcApi {
+                origin,
+                nonce,
+                jwk_thumbprint,
+            } => {
+                let info = Value::Array(vec![
+                    Value::Text(origin.clone()),
+                    Value::Text(nonce.clone()),
+                    jwk_thumbprint.clone().map_or(Value::Null, Value::Bytes),
+                ]);
+                hashed_handover("OpenID4VPDCAPIHandover", &info)
+            }
+            Handover::DcApi {
+                encryption_info,
+                origin,
+            } => {
+                let info = Value::Array(vec![
+                    Value::Text(encryption_info.clone()),
+                    Value::Text(origin.clone()),
+                ]);
+                hashed_handover("dcapi", &info)
             }
         }
     }
@@ -379,6 +424,67 @@ impl SessionData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// The examples of OpenID4VP 1.0 appendix B.2.6.1 (redirects) and B.2.6.2 (the Digital
+    /// Credentials API): client `x509_san_dns:example.com`, the example nonce, the RFC 7638
+    /// thumbprint of the example encryption key, response URI / origin `https://example.com`.
+    #[test]
+    fn openid4vp_handovers_match_the_specification_examples() {
+        let nonce = "exc7gBkxjx1rdc9udRrveKvSsJIq80avlXeLHhGwqtA";
+        let thumbprint = hex("4283ec927ae0f208daaa2d026a814f2b22dca52cf85ffa8f3f8626c6bd669047");
+        let redirect = SessionTranscript::new(
+            None,
+            None,
+            &Handover::OpenId4Vp {
+                client_id: "x509_san_dns:example.com".into(),
+                nonce: nonce.into(),
+                jwk_thumbprint: Some(thumbprint.clone()),
+                response_uri: "https://example.com/response".into(),
+            },
+        );
+        assert_eq!(
+            cbor::encode(redirect.value()),
+            hex("83f6f682714f70656e494434565048616e646f7665725820048bc053c00442af9b8eed494cefdd9d95240d254b046b11b68013722aad38ac")
+        );
+        let dc_api = SessionTranscript::new(
+            None,
+            None,
+            &Handover::OpenId4VpDcApi {
+                origin: "https://example.com".into(),
+                nonce: nonce.into(),
+                jwk_thumbprint: Some(thumbprint),
+            },
+        );
+        assert_eq!(
+            cbor::encode(dc_api.value()),
+            hex("83f6f682764f70656e4944345650444341504948616e646f7665725820fbece366f4212f9762c74cfdbf83b8c69e371d5d68cea09cb4c48ca6daab761a")
+        );
+    }
+
+    /// ISO/IEC 18013-7 Annex C: the transcript of a request captured from a public verifier
+    /// (its reader authentication verifies over exactly these bytes).
+    #[test]
+    fn annex_c_dcapi_handover_matches_a_real_request() {
+        let transcript = SessionTranscript::new(
+            None,
+            None,
+            &Handover::DcApi {
+                encryption_info: "gmVkY2FwaaJlbm9uY2VQpug626n35A7Z-g8rdzLEX3JyZWNpcGllbnRQdWJsaWNLZXmkAQIgASFYIIMoajsjYmNws0yWVDjk1t-vUrIk7yCm2XdJuSLtqOR6IlgggIvmjRaDYottzHjFTr48jfeeUvv5oxqXVWoPcpumx7Y".into(),
+                origin: "https://verifier.multipaz.org".into(),
+            },
+        );
+        assert_eq!(
+            cbor::encode(transcript.value()),
+            hex("83f6f68265646361706958207ae3c1f8060298b9ff26cb2de23facc9eeeb4828a75a4a80e0c7d03a67e0abfd")
+        );
+    }
 
     fn pair() -> (SessionCipher, SessionCipher) {
         let transcript = SessionTranscript::new(Some(b"\xa0"), Some(b"\xa0"), &Handover::Qr);

@@ -130,12 +130,35 @@ pub fn key_binding_input(
     nonce: &str,
     iat: i64,
 ) -> String {
+    key_binding_input_with(
+        presentation,
+        alg,
+        audience,
+        nonce,
+        iat,
+        serde_json::Map::new(),
+    )
+}
+
+/// [`key_binding_input`] with `extra` claims (OpenID4VP's `transaction_data_hashes` and
+/// `transaction_data_hashes_alg`).
+pub fn key_binding_input_with(
+    presentation: &SdJwt,
+    alg: SdAlg,
+    audience: &str,
+    nonce: &str,
+    iat: i64,
+    extra: serde_json::Map<String, Value>,
+) -> String {
     let header = serde_json::json!({ "alg": "ES256", "typ": "kb+jwt" });
-    let payload = serde_json::json!({
-        "nonce": nonce,
-        "aud": audience,
-        "iat": iat,
-        "sd_hash": presentation.sd_hash(alg),
-    });
-    format!("{}.{}", encode_json(&header), encode_json(&payload))
+    let mut payload = extra;
+    payload.insert("nonce".into(), nonce.into());
+    payload.insert("aud".into(), audience.into());
+    payload.insert("iat".into(), iat.into());
+    payload.insert("sd_hash".into(), presentation.sd_hash(alg).into());
+    format!(
+        "{}.{}",
+        encode_json(&header),
+        encode_json(&Value::Object(payload))
+    )
 }

@@ -78,6 +78,8 @@ pub struct VerifiedSdJwt {
     pub holder_key: Option<Vec<u8>>,
     /// A Key Binding JWT was verified.
     pub key_bound: bool,
+    /// The verified Key Binding JWT's claims (for `transaction_data_hashes` and the like).
+    pub key_binding_claims: Option<Value>,
 }
 
 fn trust_error(e: TrustError) -> SdJwtError {
@@ -189,8 +191,8 @@ pub fn verify(
     // The holder key matters only for key binding; a key of another type is refused there.
     let cnf_jwk = claims.get("cnf").and_then(|c| c.get("jwk"));
     let holder_key = cnf_jwk.and_then(|jwk| jose::p256_from_jwk(jwk).ok());
-    let key_bound = match key_binding {
-        None => false,
+    let key_binding_claims = match key_binding {
+        None => None,
         Some(policy) => {
             let kb = sd.kb_jwt.as_deref().ok_or(SdJwtError::KeyBindingMissing)?;
             let key = match (holder_key.as_deref(), cnf_jwk) {
@@ -228,9 +230,10 @@ pub fn verify(
                 Some(h) if crate::crypto::constant_time_eq(h.as_bytes(), expected.as_bytes()) => {}
                 _ => return Err(SdJwtError::KeyBindingSdHash),
             }
-            true
+            Some(verified.payload)
         }
     };
+    let key_bound = key_binding_claims.is_some();
     ec::validate_public_key(&issuer_key)?;
     Ok(VerifiedSdJwt {
         header,
@@ -244,5 +247,6 @@ pub fn verify(
         issuer_leaf,
         holder_key,
         key_bound,
+        key_binding_claims,
     })
 }

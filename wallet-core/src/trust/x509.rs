@@ -76,6 +76,9 @@ pub const EKU_ISSUER_METADATA: ObjectIdentifier =
 /// attestations and client attestations; provisional).
 pub const EKU_WALLET_PROVIDER: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.8");
+/// Extended key usage of an online relying party signing OpenID4VP requests (provisional).
+pub const EKU_RELYING_PARTY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.9");
 /// Longest validity of a document signer certificate (Annex B: 457 days).
 pub const MAX_DOCUMENT_SIGNER_DAYS: i64 = 457;
 /// Longest validity of a reader authentication certificate (Annex B: 1187 days).
@@ -112,11 +115,13 @@ pub enum TrustRole {
     /// Wallet providers: they attest device keys (key attestations) and wallet instances
     /// (client attestations) to credential issuers.
     WalletProvider,
+    /// Online relying parties: they sign OpenID4VP requests (`x509_san_dns`, `x509_hash`).
+    RelyingParty,
 }
 
 impl TrustRole {
     /// Every role.
-    pub const ALL: [TrustRole; 10] = [
+    pub const ALL: [TrustRole; 11] = [
         TrustRole::MdocIssuer,
         TrustRole::MdocReader,
         TrustRole::SdJwtIssuer,
@@ -127,6 +132,7 @@ impl TrustRole {
         TrustRole::IdentityVerifier,
         TrustRole::IssuerMetadata,
         TrustRole::WalletProvider,
+        TrustRole::RelyingParty,
     ];
 
     /// The extended key usage a leaf of this role carries.
@@ -142,6 +148,7 @@ impl TrustRole {
             TrustRole::IdentityVerifier => EKU_IDENTITY_VERIFIER,
             TrustRole::IssuerMetadata => EKU_ISSUER_METADATA,
             TrustRole::WalletProvider => EKU_WALLET_PROVIDER,
+            TrustRole::RelyingParty => EKU_RELYING_PARTY,
         }
     }
 
@@ -158,6 +165,7 @@ impl TrustRole {
             TrustRole::IdentityVerifier => 8,
             TrustRole::IssuerMetadata => 9,
             TrustRole::WalletProvider => 10,
+            TrustRole::RelyingParty => 11,
         }
     }
 
@@ -179,6 +187,7 @@ impl TrustRole {
             TrustRole::IdentityVerifier => "identity-verifier",
             TrustRole::IssuerMetadata => "issuer-metadata",
             TrustRole::WalletProvider => "wallet-provider",
+            TrustRole::RelyingParty => "relying-party",
         }
     }
 }
@@ -358,7 +367,8 @@ impl ParsedCertificate {
             .map(|(_, ski)| ski.0.as_bytes().to_vec()))
     }
 
-    fn authority_key_id(&self) -> Result<Option<Vec<u8>>, TrustError> {
+    /// The authorityKeyIdentifier's key identifier, if any (DCQL `trusted_authorities` of type `aki`).
+    pub fn authority_key_id(&self) -> Result<Option<Vec<u8>>, TrustError> {
         Ok(self
             .extension::<AuthorityKeyIdentifier>(AUTHORITY_KEY_ID)?
             .and_then(|(_, aki)| aki.key_identifier.map(|k| k.as_bytes().to_vec())))

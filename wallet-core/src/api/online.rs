@@ -1,0 +1,894 @@
+//! Online presentation through the API: an OpenID4VP 1.0 request (a QR code or link on
+//! another screen, a redirect on the same phone) or a Digital Credentials API request the
+//! platform hands over, read and verified, matched against the wallet's credentials, shown to
+//! the citizen, and answered with exactly the approved claims — delivered over the host's
+//! `HttpClient` (`direct_post`, `direct_post.jwt`) or handed back to the platform. The
+//! protocol lives in `openid4vp`; this file moves bytes and keys.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::host::CheckedSecureArea;
+use super::http::{HttpClient, HttpRequest};
+use super::records::{CredentialFilter, CredentialFormat, CredentialState};
+use super::{Wallet, WalletError};
+use crate::cose::cbor;
+use crate::documents::e_certificates as catalogue;
+use crate::mdoc::holder::{build_document, DeviceAuthentication};
+use crate::mdoc::issuer_signed::IssuerSigned;
+use crate::mdoc::request::verify_reader_auth;
+use crate::mdoc::response::DeviceResponse;
+use crate::openid4vp::dc_api::{self, DcApiRequest, MdocRequest};
+use crate::openid4vp::dcql::{self, Answerable, Candidate, FORMAT_MDOC, FORMAT_SD_JWT};
+use crate::openid4vp::request::{
+    self, AuthorizationRequest, PresentationFailure, ReadOptions, RelyingPartyIdentity,
+    RequestError, RequestLocation, ResponseMode,
+};
+use crate::openid4vp::response::{self, Presentation};
+use crate::sdjwt::format::SdJwt;
+use crate::sdjwt::present::{inspect, key_binding_input_with, select};
+use crate::trust::x509::{ParsedCertificate, TrustRole};
+
+impl From<RequestError> for WalletError {
+    fn from(e: RequestError) -> Self {
+        WalletError::Presentation {
+            failure: e.failure,
+            detail: e.detail,
+        }
+    }
+}
+
+fn failure(failure: PresentationFailure, detail: impl Into<String>) -> WalletError {
+    WalletError::Presentation {
+        failure,
+        detail: detail.into(),
+    }
+}
+
+/// Who is asking, as the citizen should see it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RelyingPartyView {
+    /// The client id (the presentation's audience).
+    pub client_id: String,
+    /// The request was signed by a certificate chaining to one of the wallet's relying-party
+    /// anchors (or, for Annex C, a reader anchor), and the client id names it.
+    pub verified: bool,
+    /// The verified certificate's subject.
+    pub subject: Option<String>,
+    /// The anchor it chains to.
+    pub anchor: Option<String>,
+    /// Why it is not verified, when it is not.
+    pub note: Option<String>,
+}
+
+/// A claim that would be disclosed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OfferedClaim {
+    /// Where it is: `namespace/element` for an mdoc, a JSON pointer for an SD-JWT VC.
+    pub path: String,
+    /// Its Korean label, when known.
+    pub label_ko: Option<String>,
+    /// Its English label, when known.
+    pub label_en: Option<String>,
+    /// Its value as JSON.
+    pub value_json: String,
+    /// The relying party says it will keep it (mdoc).
+    pub intent_to_retain: bool,
+}
+
+/// A credential that can answer a query, with what it would disclose.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CandidateCredential {
+    /// The credential.
+    pub credential_id: String,
+    /// Its Korean name.
+    pub display_name_ko: String,
+    /// Its English name.
+    pub display_name_en: String,
+    /// What it would disclose.
+    pub claims: Vec<OfferedClaim>,
+}
+
+/// One credential query of the request that the wallet can answer.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OnlineQuery {
+    /// Its id.
+    pub query_id: String,
+    /// Whether it must be answered.
+    pub required: bool,
+    /// Whether several credentials may answer it.
+    pub multiple: bool,
+    /// The format asked for.
+    pub format: CredentialFormat,
+    /// The docType or `vct` asked for.
+    pub doc_type: String,
+    /// The credentials that can answer it.
+    pub candidates: Vec<CandidateCredential>,
+}
+
+/// A transaction the relying party asks the citizen to authorize.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TransactionView {
+    /// Its type.
+    pub kind: String,
+    /// The queries it is bound to.
+    pub credential_ids: Vec<String>,
+    /// Its fields as JSON, to show as they are.
+    pub fields_json: String,
+}
+
+/// A request, as the citizen is asked about it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OnlineRequestView {
+    /// Who is asking.
+    pub relying_party: RelyingPartyView,
+    /// What the wallet can answer.
+    pub queries: Vec<OnlineQuery>,
+    /// Transactions to authorize with the presentation.
+    pub transaction_data: Vec<TransactionView>,
+    /// The web origin, over the Digital Credentials API.
+    pub origin: Option<String>,
+    /// Why the request cannot be answered, when it cannot (`respond` then fails, `decline`
+    /// tells the relying party).
+    pub unsatisfiable: Option<String>,
+}
+
+/// The citizen's answer to one query.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QueryChoice {
+    /// The query.
+    pub query_id: String,
+    /// The credentials to present (one unless the query allows several).
+    pub credential_ids: Vec<String>,
+}
+
+/// What answering came to.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OnlineOutcome {
+    /// Where the relying party sends the citizen next (same-device flows).
+    pub redirect_uri: Option<String>,
+    /// Over the Digital Credentials API: the response data (JSON) to hand back to the
+    /// platform.
+    pub dc_api_response: Option<String>,
+}
+
+/// The protocol behind a presentation.
+enum Protocol {
+    OpenId4Vp(Box<AuthorizationRequest>),
+    Mdoc(Box<MdocRequest>),
+}
+
+/// A held credential as a query sees it, and where it is.
+struct Held {
+    id: String,
+    format: CredentialFormat,
+    names: (String, String),
+    candidate: Candidate,
+}
+
+/// An online presentation in progress: show `request()`, then `respond` or `decline`.
+#[derive(uniffi::Object)]
+pub struct OnlinePresentation {
+    wallet: Arc<Wallet>,
+    http: Option<Arc<dyn HttpClient>>,
+    protocol: Protocol,
+    origin: Option<String>,
+    held: Vec<Held>,
+    answerable: Result<Vec<Answerable>, String>,
+    view: OnlineRequestView,
+    done: Mutex<bool>,
+}
+
+impl std::fmt::Debug for OnlinePresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnlinePresentation")
+            .field("client_id", &self.view.relying_party.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn label_of(doc_type: &str, path: &str) -> (Option<String>, Option<String>) {
+    catalogue::find(doc_type)
+        .filter(|k| k.vct == doc_type)
+        .and_then(|k| catalogue::label(k, path))
+        .map_or((None, None), |(ko, en)| {
+            (Some(ko.to_owned()), Some(en.to_owned()))
+        })
+}
+
+fn path_text(format: &str, path: &[dcql::Segment]) -> String {
+    if format == FORMAT_MDOC {
+        path.iter()
+            .map(|s| match s {
+                dcql::Segment::Key(k) => k.clone(),
+                dcql::Segment::Index(i) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    } else {
+        dcql::pointer(path)
+    }
+}
+
+impl Wallet {
+    /// Every valid credential as a query sees it.
+    fn held_credentials(&self) -> Result<Vec<Held>, WalletError> {
+        let mut held = Vec::new();
+        let mut offset = Some(0);
+        while let Some(o) = offset {
+            let page = self.list_credentials(
+                CredentialFilter {
+                    state: Some(CredentialState::Valid),
+                    ..Default::default()
+                },
+                o,
+                super::MAX_PAGE_SIZE,
+            )?;
+            for summary in page.items {
+                let credential = self.get_credential(summary.id.clone())?;
+                let chain_aki = |leaf: Option<&[u8]>| -> Vec<Vec<u8>> {
+                    leaf.and_then(|der| ParsedCertificate::from_der(der).ok())
+                        .and_then(|c| c.authority_key_id().ok().flatten())
+                        .into_iter()
+                        .collect()
+                };
+                let candidate = match summary.format {
+                    CredentialFormat::MsoMdoc => {
+                        let Ok(parsed) = IssuerSigned::parse(&credential.raw) else {
+                            continue;
+                        };
+                        let mut claims = serde_json::Map::new();
+                        for (ns, items) in &parsed.namespaces {
+                            let mut elements = serde_json::Map::new();
+                            for item in items {
+                                elements.insert(
+                                    item.element_identifier.clone(),
+                                    cbor::to_json(&item.element_value),
+                                );
+                            }
+                            claims.insert(ns.clone(), Value::Object(elements));
+                        }
+                        let chain = crate::cose::x5chain(&parsed.issuer_auth.unprotected)
+                            .unwrap_or_default();
+                        Candidate {
+                            format: FORMAT_MDOC.into(),
+                            doc_type: summary.doc_type.clone(),
+                            claims: Value::Object(claims),
+                            authority_key_ids: chain_aki(chain.first().map(Vec::as_slice)),
+                            holder_bound: true,
+                        }
+                    }
+                    CredentialFormat::SdJwtVc => {
+                        let Some(parsed) = std::str::from_utf8(&credential.raw)
+                            .ok()
+                            .and_then(|t| SdJwt::parse_compact(t).ok())
+                        else {
+                            continue;
+                        };
+                        let Ok(view) = inspect(&parsed) else {
+                            continue;
+                        };
+                        let header: Value = parsed
+                            .protected
+                            .split('.')
+                            .next()
+                            .and_then(|h| crate::crypto::jose::b64url_decode(h).ok())
+                            .and_then(|b| serde_json::from_slice(&b).ok())
+                            .unwrap_or(Value::Null);
+                        let leaf = crate::trust::jws::x5c_chain(&header).unwrap_or_default();
+                        Candidate {
+                            format: FORMAT_SD_JWT.into(),
+                            doc_type: summary.doc_type.clone(),
+                            holder_bound: view.claims.pointer("/cnf/jwk").is_some(),
+                            claims: view.claims,
+                            authority_key_ids: chain_aki(leaf.first().map(Vec::as_slice)),
+                        }
+                    }
+                };
+                held.push(Held {
+                    id: summary.id.clone(),
+                    format: summary.format,
+                    names: (
+                        summary.display_name_ko.clone(),
+                        summary.display_name_en.clone(),
+                    ),
+                    candidate,
+                });
+            }
+            offset = page.next_offset;
+        }
+        Ok(held)
+    }
+
+    fn read_options<'a>(
+        &self,
+        anchors: &'a [ParsedCertificate],
+    ) -> Result<ReadOptions<'a>, WalletError> {
+        Ok(ReadOptions {
+            anchors,
+            now: self.now()?,
+            outer_client_id: None,
+            origin: None,
+            wallet_nonce: None,
+            allow_loopback_http: self.allow_loopback_http,
+        })
+    }
+
+    /// Refuses a request (client and nonce) seen before.
+    fn check_replay(&self, request: &AuthorizationRequest) -> Result<(), WalletError> {
+        let now = self.now()?;
+        let key = format!("{}\u{0}{}", request.client_id, request.nonce);
+        let mut seen = self
+            .seen_requests
+            .lock()
+            .map_err(|_| WalletError::Internal {
+                reason: "request memory poisoned".into(),
+            })?;
+        seen.retain(|(_, at)| now.saturating_sub(*at) < 24 * 3600);
+        if seen.iter().any(|(k, _)| *k == key) {
+            return Err(failure(
+                PresentationFailure::ReplayedRequest,
+                "this request (client and nonce) was answered before",
+            ));
+        }
+        if seen.len() >= 1024 {
+            seen.remove(0);
+        }
+        seen.push((key, now));
+        Ok(())
+    }
+
+    fn presentation(
+        self: &Arc<Self>,
+        protocol: Protocol,
+        relying_party: RelyingPartyView,
+        origin: Option<String>,
+        http: Option<Arc<dyn HttpClient>>,
+    ) -> Result<Arc<OnlinePresentation>, WalletError> {
+        let held = self.held_credentials()?;
+        let (dcql, transaction_data) = match &protocol {
+            Protocol::OpenId4Vp(r) => (&r.dcql, r.transaction_data.clone()),
+            Protocol::Mdoc(r) => (&r.dcql, Vec::new()),
+        };
+        let candidates: Vec<Candidate> = held.iter().map(|h| h.candidate.clone()).collect();
+        let answerable = dcql::evaluate(dcql, &candidates).map_err(|e| e.to_string());
+        let queries = match &answerable {
+            Ok(list) => list
+                .iter()
+                .filter_map(|a| {
+                    let query = dcql.credential(&a.query_id)?;
+                    let format = match query.format.as_str() {
+                        FORMAT_MDOC => CredentialFormat::MsoMdoc,
+                        _ => CredentialFormat::SdJwtVc,
+                    };
+                    Some(OnlineQuery {
+                        query_id: a.query_id.clone(),
+                        required: a.required,
+                        multiple: query.multiple,
+                        format,
+                        doc_type: match &query.meta {
+                            dcql::Meta::MsoMdoc { doctype } => doctype.clone(),
+                            dcql::Meta::SdJwtVc { vcts } => vcts.join(", "),
+                            dcql::Meta::Other(_) => query.format.clone(),
+                        },
+                        candidates: a
+                            .matches
+                            .iter()
+                            .filter_map(|m| {
+                                let h = held.get(m.candidate)?;
+                                Some(CandidateCredential {
+                                    credential_id: h.id.clone(),
+                                    display_name_ko: h.names.0.clone(),
+                                    display_name_en: h.names.1.clone(),
+                                    claims: m
+                                        .claims
+                                        .iter()
+                                        .map(|c| {
+                                            let path = path_text(&h.candidate.format, &c.path);
+                                            let (label_ko, label_en) =
+                                                label_of(&h.candidate.doc_type, &path);
+                                            OfferedClaim {
+                                                path,
+                                                label_ko,
+                                                label_en,
+                                                value_json: c.value.to_string(),
+                                                intent_to_retain: c.intent_to_retain,
+                                            }
+                                        })
+                                        .collect(),
+                                })
+                            })
+                            .collect(),
+                    })
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let view = OnlineRequestView {
+            relying_party,
+            queries,
+            transaction_data: transaction_data
+                .iter()
+                .map(|t| TransactionView {
+                    kind: t.kind.clone(),
+                    credential_ids: t.credential_ids.clone(),
+                    fields_json: t.fields.to_string(),
+                })
+                .collect(),
+            origin: origin.clone(),
+            unsatisfiable: answerable.as_ref().err().cloned(),
+        };
+        Ok(Arc::new(OnlinePresentation {
+            wallet: self.clone(),
+            http,
+            protocol,
+            origin,
+            held,
+            answerable,
+            view,
+            done: Mutex::new(false),
+        }))
+    }
+}
+
+fn relying_party_of(request: &AuthorizationRequest) -> RelyingPartyView {
+    match &request.relying_party {
+        RelyingPartyIdentity::Verified {
+            subject, anchor, ..
+        } => RelyingPartyView {
+            client_id: request.client_id.clone(),
+            verified: true,
+            subject: Some(subject.clone()),
+            anchor: Some(anchor.clone()),
+            note: None,
+        },
+        RelyingPartyIdentity::Unverified { reason } => RelyingPartyView {
+            client_id: request.client_id.clone(),
+            verified: false,
+            subject: None,
+            anchor: None,
+            note: Some(reason.clone()),
+        },
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Wallet {
+    /// Reads an OpenID4VP request the host received (an `openid4vp://` or `haip-vp://` URI, or
+    /// an https link carrying one): fetches the request object through `http` when it is by
+    /// reference (GET, or POST with the wallet's metadata and a nonce it must echo), verifies
+    /// its signature and signer against the `RelyingParty` anchors (`x509_san_dns`,
+    /// `x509_hash`; an unsigned request only with `redirect_uri`, shown as unverified), refuses
+    /// one seen before, and matches its DCQL query against the wallet's valid credentials.
+    pub async fn start_online_presentation(
+        self: Arc<Self>,
+        request: String,
+        http: Arc<dyn HttpClient>,
+    ) -> Result<Arc<OnlinePresentation>, WalletError> {
+        self.require_unlocked()?;
+        let anchors = self.anchors(TrustRole::RelyingParty)?;
+        let mut options = self.read_options(&anchors)?;
+        let parsed = match request::parse_uri(&request)? {
+            RequestLocation::Parameters(params) => request::read(&params, &options)?,
+            RequestLocation::Reference {
+                client_id,
+                request_uri,
+                post,
+            } => {
+                // An unsupported client is refused before anything is fetched from it.
+                request::ClientIdPrefix::parse(&client_id)?;
+                let loopback =
+                    self.allow_loopback_http && request_uri.starts_with("http://127.0.0.1");
+                if !(request_uri.starts_with("https://") || loopback) {
+                    return Err(failure(
+                        PresentationFailure::InvalidRequest,
+                        "request_uri is not an https URL",
+                    ));
+                }
+                let wallet_nonce =
+                    crate::crypto::jose::b64url(&crate::crypto::random::array::<16>()?);
+                let fetch = if post {
+                    HttpRequest::post(
+                        &request_uri,
+                        "application/x-www-form-urlencoded",
+                        request::request_uri_post_body(&wallet_nonce).into_bytes(),
+                    )
+                } else {
+                    HttpRequest::get(&request_uri)
+                }
+                .header("Accept", "application/oauth-authz-req+jwt");
+                let response = http
+                    .send(fetch)
+                    .await
+                    .map_err(|e| e.in_callback("HttpClient.send"))?;
+                if response.status != 200 {
+                    return Err(failure(
+                        PresentationFailure::Transport,
+                        format!(
+                            "the request could not be fetched (HTTP {})",
+                            response.status
+                        ),
+                    ));
+                }
+                if response.body.len() > request::MAX_REQUEST_BYTES {
+                    return Err(failure(
+                        PresentationFailure::InvalidRequest,
+                        "the request is too large",
+                    ));
+                }
+                let jwt = String::from_utf8(response.body).map_err(|_| {
+                    failure(
+                        PresentationFailure::InvalidRequest,
+                        "the request object is not text",
+                    )
+                })?;
+                options.outer_client_id = Some(&client_id);
+                if post {
+                    options.wallet_nonce = Some(&wallet_nonce);
+                }
+                request::read_object(jwt.trim(), &options)?
+            }
+        };
+        self.check_replay(&parsed)?;
+        let relying_party = relying_party_of(&parsed);
+        self.presentation(
+            Protocol::OpenId4Vp(Box::new(parsed)),
+            relying_party,
+            None,
+            Some(http),
+        )
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Reads a Digital Credentials API request the platform handed over: `protocol`
+    /// (`openid4vp-v1-unsigned`, `openid4vp-v1-signed`, `org-iso-mdoc`), the request's data
+    /// (JSON), and the calling web `origin` the platform vouches for. Signed requests are
+    /// verified as for `start_online_presentation` and must list the origin in
+    /// `expected_origins`; Annex C requests have their reader authentication checked against
+    /// the `MdocReader` anchors.
+    pub fn start_dc_api_presentation(
+        self: Arc<Self>,
+        protocol: String,
+        request: String,
+        origin: String,
+    ) -> Result<Arc<OnlinePresentation>, WalletError> {
+        self.require_unlocked()?;
+        let anchors = self.anchors(TrustRole::RelyingParty)?;
+        let options = self.read_options(&anchors)?;
+        match dc_api::read(&protocol, &request, &origin, &options)? {
+            DcApiRequest::OpenId4Vp(parsed) => {
+                self.check_replay(&parsed)?;
+                let relying_party = relying_party_of(&parsed);
+                self.presentation(
+                    Protocol::OpenId4Vp(parsed),
+                    relying_party,
+                    Some(origin),
+                    None,
+                )
+            }
+            DcApiRequest::Mdoc(parsed) => {
+                let readers = self.anchors(TrustRole::MdocReader)?;
+                let now = self.now()?;
+                let verdicts: Vec<_> = parsed
+                    .device_request
+                    .doc_requests
+                    .iter()
+                    .map(|doc| verify_reader_auth(doc, &parsed.transcript, &readers, now))
+                    .collect();
+                let verified = !verdicts.is_empty()
+                    && verdicts
+                        .iter()
+                        .all(|v| v.as_ref().is_some_and(|v| v.trusted));
+                let first = verdicts.iter().flatten().next();
+                let relying_party = RelyingPartyView {
+                    client_id: format!("origin:{origin}"),
+                    verified,
+                    subject: first.filter(|v| v.trusted).map(|v| v.subject.clone()),
+                    anchor: None,
+                    note: match first {
+                        None => Some(format!("an unsigned request from the web origin {origin}")),
+                        Some(v) => v.problem.clone(),
+                    },
+                };
+                self.presentation(Protocol::Mdoc(parsed), relying_party, Some(origin), None)
+            }
+        }
+    }
+}
+
+impl OnlinePresentation {
+    fn finish(&self) -> Result<(), WalletError> {
+        let mut done = self.done.lock().map_err(|_| WalletError::Internal {
+            reason: "presentation state poisoned".into(),
+        })?;
+        if *done {
+            return Err(failure(
+                PresentationFailure::OutOfOrder,
+                "this request was already answered",
+            ));
+        }
+        *done = true;
+        Ok(())
+    }
+
+    /// The presentations for the chosen credentials, with the SessionTranscript and audience
+    /// of this request.
+    fn build(
+        &self,
+        choices: &[QueryChoice],
+        transcript: &crate::mdoc::session::SessionTranscript,
+        audience: &str,
+        nonce: &str,
+        request: Option<&AuthorizationRequest>,
+    ) -> Result<Vec<(String, Vec<Presentation>)>, WalletError> {
+        let answerable = self
+            .answerable
+            .as_ref()
+            .map_err(|why| failure(PresentationFailure::Unsatisfiable, why.clone()))?;
+        for a in answerable.iter().filter(|a| a.required) {
+            if !choices
+                .iter()
+                .any(|c| c.query_id == a.query_id && !c.credential_ids.is_empty())
+            {
+                return Err(WalletError::invalid(format!(
+                    "the query {} must be answered",
+                    a.query_id
+                )));
+            }
+        }
+        let wallet = &self.wallet;
+        let area = CheckedSecureArea(&*wallet.secure_area);
+        let mut out = Vec::new();
+        for choice in choices {
+            if choice.credential_ids.is_empty() {
+                continue;
+            }
+            let a = answerable
+                .iter()
+                .find(|a| a.query_id == choice.query_id)
+                .ok_or_else(|| {
+                    WalletError::invalid(format!(
+                        "{} is not a query the wallet can answer",
+                        choice.query_id
+                    ))
+                })?;
+            let dcql = match &self.protocol {
+                Protocol::OpenId4Vp(r) => &r.dcql,
+                Protocol::Mdoc(r) => &r.dcql,
+            };
+            let query = dcql
+                .credential(&a.query_id)
+                .ok_or_else(|| WalletError::invalid("unknown query"))?;
+            if !query.multiple && choice.credential_ids.len() != 1 {
+                return Err(WalletError::invalid(format!(
+                    "the query {} takes one credential",
+                    a.query_id
+                )));
+            }
+            let mut presentations = Vec::new();
+            for credential_id in &choice.credential_ids {
+                let m = a
+                    .matches
+                    .iter()
+                    .find(|m| {
+                        self.held
+                            .get(m.candidate)
+                            .is_some_and(|h| h.id == *credential_id)
+                    })
+                    .ok_or_else(|| {
+                        WalletError::invalid(format!(
+                            "credential {credential_id} does not answer {}",
+                            a.query_id
+                        ))
+                    })?;
+                let held = self
+                    .held
+                    .get(m.candidate)
+                    .ok_or_else(|| WalletError::invalid("unknown credential"))?;
+                let credential = wallet.get_credential(held.id.clone())?;
+                match held.format {
+                    CredentialFormat::MsoMdoc => {
+                        let elements: Vec<(String, String)> = m
+                            .claims
+                            .iter()
+                            .filter_map(|c| match c.path.as_slice() {
+                                [dcql::Segment::Key(ns), dcql::Segment::Key(e)] => {
+                                    Some((ns.clone(), e.clone()))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        let (raw, alias) = wallet.presentation_copy(&credential)?;
+                        let stored = IssuerSigned::parse(&raw)?;
+                        let device_key = stored.mso()?.device_key;
+                        let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);
+                        let document = build_document(
+                            &stored,
+                            &elements,
+                            &elements,
+                            transcript,
+                            DeviceAuthentication::Signature(&mut sign),
+                        )?;
+                        presentations.push(Presentation::Mdoc(DeviceResponse::encode_values(
+                            vec![document],
+                            &[],
+                            0,
+                        )));
+                    }
+                    CredentialFormat::SdJwtVc => {
+                        let pointers: Vec<String> =
+                            m.claims.iter().map(|c| dcql::pointer(&c.path)).collect();
+                        let (raw, alias) = wallet.presentation_copy(&credential)?;
+                        let text =
+                            String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
+                                reason: "SD-JWT is not text".into(),
+                            })?;
+                        let parsed = SdJwt::parse_compact(&text)?;
+                        let view = inspect(&parsed)?;
+                        let presentation = select(&parsed, &view, &pointers)
+                            .map_err(|e| WalletError::invalid(e.to_string()))?;
+                        let extra = request
+                            .map(|r| response::transaction_data_claims(r, &a.query_id))
+                            .unwrap_or_default();
+                        let input = key_binding_input_with(
+                            &presentation,
+                            view.alg,
+                            audience,
+                            nonce,
+                            wallet.now()?,
+                            extra,
+                        );
+                        let public_key = area.public_key(&alias)?;
+                        let signature = area.sign(&alias, &public_key, input.as_bytes())?;
+                        let mut presentation = presentation;
+                        presentation.kb_jwt =
+                            Some(crate::crypto::jose::compact(&input, &signature));
+                        presentations.push(Presentation::SdJwt(presentation.to_compact()));
+                    }
+                }
+            }
+            out.push((a.query_id.clone(), presentations));
+        }
+        Ok(out)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl OnlinePresentation {
+    /// The request as the citizen is asked about it.
+    pub fn request(&self) -> OnlineRequestView {
+        self.view.clone()
+    }
+
+    /// Answers with the chosen credentials (every required query answered): builds each
+    /// presentation (the DeviceResponse bound to this request's transcript, the SD-JWT VC with
+    /// only the asked claims and a key binding to this client and nonce, transaction data
+    /// hashed in), and delivers it — POSTed to the relying party (encrypted when it asked),
+    /// or returned for the platform over the Digital Credentials API.
+    pub async fn respond(&self, choices: Vec<QueryChoice>) -> Result<OnlineOutcome, WalletError> {
+        self.wallet.require_unlocked()?;
+        match &self.protocol {
+            Protocol::OpenId4Vp(request) => {
+                let encryption = response::encryption(request);
+                if request.response_mode.encrypted() && encryption.is_none() {
+                    return Err(failure(
+                        PresentationFailure::InvalidRequest,
+                        "no usable encryption key",
+                    ));
+                }
+                let transcript = response::mdoc_transcript(
+                    request,
+                    self.origin.as_deref(),
+                    encryption.as_ref().map(|(k, _)| k),
+                );
+                let audience = response::audience(request, self.origin.as_deref());
+                let answers = self.build(
+                    &choices,
+                    &transcript,
+                    &audience,
+                    &request.nonce,
+                    Some(request),
+                )?;
+                self.finish()?;
+                let token = response::vp_token(&answers);
+                match request.response_mode {
+                    ResponseMode::DcApi | ResponseMode::DcApiJwt => Ok(OnlineOutcome {
+                        redirect_uri: None,
+                        dc_api_response: Some(
+                            response::dc_api_data(&token, encryption.as_ref())?.to_string(),
+                        ),
+                    }),
+                    ResponseMode::DirectPost | ResponseMode::DirectPostJwt => {
+                        let body =
+                            response::direct_post_body(request, &token, encryption.as_ref())?;
+                        self.post(request, body).await
+                    }
+                }
+            }
+            Protocol::Mdoc(request) => {
+                let answers = self.build(&choices, &request.transcript, "", "", None)?;
+                self.finish()?;
+                // One DeviceResponse with every document, encrypted to the relying party.
+                let mut documents = Vec::new();
+                for (_, presentations) in &answers {
+                    for p in presentations {
+                        if let Presentation::Mdoc(bytes) = p {
+                            let parsed = cbor::decode(bytes)?;
+                            if let Ok(Some(docs)) = cbor::map(&parsed, "DeviceResponse").map(|m| {
+                                cbor::get(m, "documents")
+                                    .and_then(|d| cbor::array(d, "documents").ok())
+                            }) {
+                                documents.extend(docs.iter().cloned());
+                            }
+                        }
+                    }
+                }
+                let device_response = DeviceResponse::encode_values(documents, &[], 0);
+                Ok(OnlineOutcome {
+                    redirect_uri: None,
+                    dc_api_response: Some(
+                        dc_api::mdoc_response(request, &device_response)?.to_string(),
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Declines: tells the relying party `access_denied` (POSTed, or handed back over the
+    /// Digital Credentials API). Nothing is disclosed.
+    pub async fn decline(&self) -> Result<OnlineOutcome, WalletError> {
+        self.finish()?;
+        match &self.protocol {
+            Protocol::OpenId4Vp(request)
+                if matches!(
+                    request.response_mode,
+                    ResponseMode::DirectPost | ResponseMode::DirectPostJwt
+                ) =>
+            {
+                let body = response::error_body(
+                    request,
+                    PresentationFailure::Declined,
+                    "the citizen declined",
+                );
+                self.post(request, body).await
+            }
+            _ => Ok(OnlineOutcome {
+                redirect_uri: None,
+                dc_api_response: Some(serde_json::json!({ "error": "access_denied" }).to_string()),
+            }),
+        }
+    }
+}
+
+impl OnlinePresentation {
+    async fn post(
+        &self,
+        request: &AuthorizationRequest,
+        body: String,
+    ) -> Result<OnlineOutcome, WalletError> {
+        let http = self.http.as_ref().ok_or_else(|| {
+            failure(
+                PresentationFailure::OutOfOrder,
+                "no HTTP client for direct_post",
+            )
+        })?;
+        let uri = request
+            .response_uri
+            .clone()
+            .ok_or_else(|| failure(PresentationFailure::InvalidRequest, "no response_uri"))?;
+        let answer = http
+            .send(
+                HttpRequest::post(&uri, "application/x-www-form-urlencoded", body.into_bytes())
+                    .header("Accept", "application/json"),
+            )
+            .await
+            .map_err(|e| e.in_callback("HttpClient.send"))?;
+        Ok(OnlineOutcome {
+            redirect_uri: response::redirect_of(answer.status, &answer.body)?,
+            dc_api_response: None,
+        })
+    }
+}
