@@ -478,19 +478,13 @@ fn transaction_data(
         .collect()
 }
 
-/// The verified signer of a request object.
-struct Signer {
-    identity: RelyingPartyIdentity,
-}
-
-/// Verifies a request object's signature and its signer against `anchors` (relying parties)
-/// at `now`, and that `prefix` names the signing certificate.
-fn verify_signer(
+/// Verifies a request object's signature and its signer's chain against `anchors` (relying
+/// parties) at `now`: its claims, the signer, and the signing certificate (DER).
+fn verify_signature(
     jwt: &str,
-    prefix: &ClientIdPrefix,
     anchors: &[ParsedCertificate],
     now: i64,
-) -> Result<(Signer, Map<String, Value>), RequestError> {
+) -> Result<(Map<String, Value>, ParsedCertificate, Vec<u8>), RequestError> {
     let untrusted =
         |why: String| RequestError::new(PresentationFailure::UntrustedRelyingParty, why);
     let signed =
@@ -503,11 +497,26 @@ fn verify_signer(
     let chain = jws::x5c_chain(&signed.header).map_err(|e| untrusted(e.to_string()))?;
     let leaf_der = chain
         .first()
+        .cloned()
         .ok_or_else(|| untrusted("no signing certificate".into()))?;
+    let Value::Object(claims) = signed.payload else {
+        return Err(invalid("the request object is not a JSON object"));
+    };
+    Ok((claims, signed.signer, leaf_der))
+}
+
+/// Checks that the client id `prefix` names the signing certificate, and says who signed.
+fn check_signer(
+    prefix: &ClientIdPrefix,
+    signer: &ParsedCertificate,
+    leaf_der: &[u8],
+    anchors: &[ParsedCertificate],
+) -> Result<RelyingPartyIdentity, RequestError> {
+    let untrusted =
+        |why: String| RequestError::new(PresentationFailure::UntrustedRelyingParty, why);
     match prefix {
         ClientIdPrefix::X509SanDns(name) => {
-            let (_, dns) = signed
-                .signer
+            let (_, dns) = signer
                 .subject_alt_names()
                 .map_err(|e| untrusted(e.to_string()))?;
             if !dns.iter().any(|d| d.eq_ignore_ascii_case(name)) {
@@ -529,22 +538,14 @@ fn verify_signer(
     }
     let anchor = anchors
         .iter()
-        .find(|a| signed.signer.verify_signed_by(a).is_ok())
+        .find(|a| signer.verify_signed_by(a).is_ok())
         .map(ParsedCertificate::subject)
         .unwrap_or_default();
-    let Value::Object(claims) = signed.payload else {
-        return Err(invalid("the request object is not a JSON object"));
-    };
-    Ok((
-        Signer {
-            identity: RelyingPartyIdentity::Verified {
-                subject: signed.signer.subject(),
-                anchor,
-                certificate: leaf_der.clone(),
-            },
-        },
-        claims,
-    ))
+    Ok(RelyingPartyIdentity::Verified {
+        subject: signer.subject(),
+        anchor,
+        certificate: leaf_der.to_vec(),
+    })
 }
 
 /// The host of a URL (no port, no user info).
@@ -650,18 +651,13 @@ pub fn read_object(
             "the request object's typ is not {REQUEST_TYP}"
         )));
     }
-    let payload: Map<String, Value> = jwt
-        .split('.')
-        .nth(1)
-        .and_then(|p| jose::b64url_decode(p).ok())
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| invalid("the request object's payload"))?;
-    let client_id = text(&payload, "client_id")?
+    // The signature and the signer's chain first: nothing in the payload is believed before.
+    let (claims, signer, leaf_der) = verify_signature(jwt, options.anchors, options.now)?;
+    let client_id = text(&claims, "client_id")?
         .ok_or_else(|| invalid("the request object names no client_id"))?
         .to_owned();
     let prefix = ClientIdPrefix::parse(&client_id)?;
-    // Verified before anything in the payload is believed.
-    let (signer, claims) = verify_signer(jwt, &prefix, options.anchors, options.now)?;
+    let identity = check_signer(&prefix, &signer, &leaf_der, options.anchors)?;
     if let Some(outer) = options.outer_client_id {
         if outer != client_id {
             return Err(invalid(
@@ -695,6 +691,11 @@ pub fn read_object(
             return Err(invalid("the request object was issued in the future"));
         }
     }
+    if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64) {
+        if nbf > options.now.saturating_add(REQUEST_SKEW) {
+            return Err(invalid("the request object is not valid yet"));
+        }
+    }
     if let Some(expected) = options.wallet_nonce {
         if claims.get("wallet_nonce").and_then(Value::as_str) != Some(expected) {
             return Err(invalid("the request object does not echo the wallet_nonce"));
@@ -703,7 +704,7 @@ pub fn read_object(
     if claims.contains_key("request") || claims.contains_key("request_uri") {
         return Err(invalid("a request object may not hold another request"));
     }
-    build(&claims, &client_id, prefix, signer.identity, options)
+    build(&claims, &client_id, prefix, identity, options)
 }
 
 fn build(
@@ -876,4 +877,196 @@ pub fn x5c(chain: &[Vec<u8>]) -> Vec<Value> {
         .iter()
         .map(|c| Value::String(STANDARD.encode(c)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn options() -> ReadOptions<'static> {
+        ReadOptions {
+            anchors: &[],
+            now: 1_800_000_000,
+            outer_client_id: None,
+            origin: None,
+            wallet_nonce: None,
+            allow_loopback_http: false,
+        }
+    }
+
+    fn unsigned(extra: Value) -> Map<String, Value> {
+        let mut m = json!({
+            "client_id": "redirect_uri:https://rp.example/response",
+            "response_type": "vp_token",
+            "response_mode": "direct_post",
+            "response_uri": "https://rp.example/response",
+            "nonce": "n-0S6_WzA2Mj",
+            "state": "s1",
+            "dcql_query": "{\"credentials\":[{\"id\":\"a\",\"format\":\"dc+sd-jwt\",\"meta\":{\"vct_values\":[\"v\"]}}]}"
+        })
+        .as_object()
+        .cloned()
+        .unwrap();
+        if let Value::Object(extra) = extra {
+            for (k, v) in extra {
+                if v.is_null() {
+                    m.remove(&k);
+                } else {
+                    m.insert(k, v);
+                }
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn an_unsigned_redirect_uri_request_reads_as_unverified() {
+        let request = read(&unsigned(json!({})), &options()).unwrap();
+        assert!(matches!(
+            request.relying_party,
+            RelyingPartyIdentity::Unverified { .. }
+        ));
+        assert_eq!(request.dcql.credentials.len(), 1);
+        assert_eq!(request.response_mode, ResponseMode::DirectPost);
+    }
+
+    #[test]
+    fn malformed_requests_are_typed_errors() {
+        let failure = |extra: Value| read(&unsigned(extra), &options()).unwrap_err().failure;
+        use PresentationFailure::*;
+        assert_eq!(failure(json!({"response_type": "code"})), InvalidRequest);
+        assert_eq!(
+            failure(json!({"response_mode": "fragment"})),
+            InvalidRequest
+        );
+        assert_eq!(failure(json!({"nonce": null})), InvalidRequest);
+        assert_eq!(failure(json!({"nonce": "not url safe!"})), InvalidRequest);
+        assert_eq!(failure(json!({"dcql_query": null})), InvalidRequest);
+        assert_eq!(failure(json!({"dcql_query": "{"})), InvalidRequest);
+        assert_eq!(failure(json!({"scope": "openid"})), InvalidRequest);
+        assert_eq!(
+            failure(json!({"redirect_uri": "https://rp.example/cb"})),
+            InvalidRequest
+        );
+        assert_eq!(
+            failure(json!({"response_uri": "http://rp.example/response"})),
+            InvalidRequest
+        );
+        assert_eq!(
+            failure(json!({"response_uri": "https://elsewhere.example/response"})),
+            InvalidRequest,
+            "a redirect_uri client id names its response_uri"
+        );
+        assert_eq!(
+            failure(json!({"client_id": "x509_hash:abc"})),
+            InvalidRequest,
+            "x509 prefixes must be signed"
+        );
+        assert_eq!(failure(json!({"client_id": "no-prefix"})), InvalidClient);
+        assert_eq!(
+            failure(json!({"client_id": "decentralized_identifier:did:x"})),
+            InvalidClient
+        );
+        assert_eq!(
+            failure(json!({"response_mode": "direct_post.jwt"})),
+            InvalidRequest,
+            "an encrypted mode needs a key"
+        );
+        assert_eq!(
+            failure(json!({"client_metadata": {"vp_formats_supported": {"jwt_vc_json": {}}}})),
+            VpFormatsNotSupported
+        );
+        let tx = |fields: Value| json!({"transaction_data": [jose::b64url(fields.to_string().as_bytes())]});
+        assert_eq!(failure(tx(json!({"type": "t"}))), InvalidTransactionData);
+        assert_eq!(
+            failure(tx(json!({"type": "t", "credential_ids": ["zz"]}))),
+            InvalidTransactionData
+        );
+        assert_eq!(
+            failure(json!({"transaction_data": ["!!"]})),
+            InvalidTransactionData
+        );
+        assert_eq!(
+            failure(json!({"transaction_data_hashes_alg": ["sha-512"],
+                "transaction_data": [jose::b64url(json!({"type": "t", "credential_ids": ["a"]}).to_string().as_bytes())]})),
+            InvalidTransactionData
+        );
+    }
+
+    #[test]
+    fn uris_by_value_and_by_reference() {
+        assert!(matches!(
+            parse_uri("openid4vp://?client_id=x509_hash%3Aabc&request_uri=https%3A%2F%2Frp.example%2Fr%2F1").unwrap(),
+            RequestLocation::Reference { post: false, .. }
+        ));
+        assert!(matches!(
+            parse_uri("haip-vp://?client_id=c%3Ad&request_uri=https%3A%2F%2Frp.example%2Fr&request_uri_method=post").unwrap(),
+            RequestLocation::Reference { post: true, .. }
+        ));
+        for bad in [
+            "openid4vp://",
+            "openid4vp://?request_uri=https%3A%2F%2Frp.example%2Fr",
+            "openid4vp://?client_id=a%3Ab&request_uri=ftp%3A%2F%2Fx",
+            "openid4vp://?client_id=a%3Ab&request_uri=https%3A%2F%2Fx&request_uri_method=put",
+            "openid4vp://?request_uri_method=get",
+            "openid4vp://?a=1&a=2",
+        ] {
+            assert!(parse_uri(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_uri(
+                "openid4vp://?client_id=c%3Ad&request_uri=https%3A%2F%2Fx&request_uri_method=put"
+            )
+            .unwrap_err()
+            .failure,
+            PresentationFailure::InvalidRequestUriMethod
+        );
+    }
+
+    #[test]
+    fn request_objects_that_do_not_verify_are_refused_before_they_are_read() {
+        assert_eq!(
+            read_object("a.b.c", &options()).unwrap_err().failure,
+            PresentationFailure::InvalidRequest
+        );
+        let header = jose::b64url(
+            json!({"alg": "ES256", "typ": REQUEST_TYP})
+                .to_string()
+                .as_bytes(),
+        );
+        let body = jose::b64url(json!({"client_id": "x509_hash:x"}).to_string().as_bytes());
+        assert_eq!(
+            read_object(&format!("{header}.{body}.c2ln"), &options())
+                .unwrap_err()
+                .failure,
+            PresentationFailure::UntrustedRelyingParty,
+            "no x5c: no trusted signer"
+        );
+        let wrong = jose::b64url(json!({"alg": "ES256", "typ": "JWT"}).to_string().as_bytes());
+        assert_eq!(
+            read_object(&format!("{wrong}.{body}.c2ln"), &options())
+                .unwrap_err()
+                .failure,
+            PresentationFailure::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn thumbprints_follow_rfc_7638() {
+        // RFC 7638 section 3.1 is RSA; the OpenID4VP example key's thumbprint instead.
+        let key = jose::p256_from_jwk(&json!({"kty": "EC", "crv": "P-256",
+            "x": "DxiH5Q4Yx3UrukE2lWCErq8N8bqC9CHLLrAwLz5BmE0",
+            "y": "XtLM4-3h5o3HUH0MHVJV0kyq0iBlrBwlh8qEDMZ4-Pc"}))
+        .unwrap();
+        let hex: String = thumbprint(&key)
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "4283ec927ae0f208daaa2d026a814f2b22dca52cf85ffa8f3f8626c6bd669047"
+        );
+    }
 }

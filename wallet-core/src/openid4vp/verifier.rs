@@ -29,6 +29,9 @@ use crate::trust::x509::ParsedCertificate;
 use crate::verifier::mdoc::{check_against_request, verify_document, VerificationContext};
 use crate::verifier::sdjwt::{verify_vc, VcPolicy};
 
+/// Largest response body read, in bytes.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
 /// How the relying party names itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientIdKind {
