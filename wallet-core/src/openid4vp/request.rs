@@ -478,13 +478,20 @@ fn transaction_data(
         .collect()
 }
 
+/// A request object whose signature and chain verified.
+struct SignedRequest {
+    claims: Map<String, Value>,
+    signer: ParsedCertificate,
+    leaf_der: Vec<u8>,
+}
+
 /// Verifies a request object's signature and its signer's chain against `anchors` (relying
-/// parties) at `now`: its claims, the signer, and the signing certificate (DER).
+/// parties) at `now`.
 fn verify_signature(
     jwt: &str,
     anchors: &[ParsedCertificate],
     now: i64,
-) -> Result<(Map<String, Value>, ParsedCertificate, Vec<u8>), RequestError> {
+) -> Result<SignedRequest, RequestError> {
     let untrusted =
         |why: String| RequestError::new(PresentationFailure::UntrustedRelyingParty, why);
     let signed =
@@ -502,7 +509,11 @@ fn verify_signature(
     let Value::Object(claims) = signed.payload else {
         return Err(invalid("the request object is not a JSON object"));
     };
-    Ok((claims, signed.signer, leaf_der))
+    Ok(SignedRequest {
+        claims,
+        signer: signed.signer,
+        leaf_der,
+    })
 }
 
 /// Checks that the client id `prefix` names the signing certificate, and says who signed.
@@ -652,7 +663,11 @@ pub fn read_object(
         )));
     }
     // The signature and the signer's chain first: nothing in the payload is believed before.
-    let (claims, signer, leaf_der) = verify_signature(jwt, options.anchors, options.now)?;
+    let SignedRequest {
+        claims,
+        signer,
+        leaf_der,
+    } = verify_signature(jwt, options.anchors, options.now)?;
     let client_id = text(&claims, "client_id")?
         .ok_or_else(|| invalid("the request object names no client_id"))?
         .to_owned();
