@@ -2,7 +2,7 @@
 //!
 //! A citizen's credentials live in one encrypted SQLite store; host apps drive the core through
 //! the exported [`api`] (uniffi bindings for Kotlin, Swift and Python, or directly from Rust).
-//! Layers run one way: [`api`] → capabilities ([`access`], [`issuance`], [`verifier`],
+//! Layers run one way: [`api`] → capabilities ([`access`], [`issuance`], [`openid4vp`], [`verifier`],
 //! [`mdoc`], [`sdjwt`], [`documents`], [`inbox`], [`benefits`]) → [`store`] and [`trust`] →
 //! [`cose`] → [`crypto`]; [`limits`] and [`time`] are leaves anyone may use, and the test
 //! authority ([`issuer`], feature `issuer`) is reached only from `api/authority.rs`. Each
