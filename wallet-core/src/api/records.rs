@@ -27,7 +27,7 @@ pub struct WalletConfig {
     #[uniffi(default = None)]
     pub listener: Option<Arc<dyn super::status::WalletListener>>,
     /// Accept plain `http://` issuer URLs on the loopback interface (127.0.0.1, localhost,
-    /// [::1]) for test servers. Off by default: otherwise only `https` is spoken.
+    /// `[::1]`) for test servers. Off by default: otherwise only `https` is spoken.
     #[uniffi(default = false)]
     pub allow_loopback_http: bool,
 }
