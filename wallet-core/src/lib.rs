@@ -25,6 +25,7 @@ pub mod inbox;
 pub mod issuance;
 #[cfg(feature = "issuer")]
 pub mod issuer;
+pub mod journal;
 pub mod limits;
 pub mod mdoc;
 pub mod openid4vp;

@@ -11,9 +11,10 @@ use std::path::Path;
 /// module may use).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("crypto", &[]),
+    ("journal", &["crypto"]),
     ("cose", &["crypto"]),
     ("trust", &["cose", "crypto"]),
-    ("store", &["crypto", "trust"]),
+    ("store", &["crypto", "trust", "journal"]),
     ("access", &["cose", "crypto", "store"]),
     ("mdoc", &["cose", "crypto", "trust"]),
     ("sdjwt", &["crypto", "trust"]),

@@ -1088,10 +1088,11 @@ fn wipe_crypto_erases_and_reports() {
     w.lock().unwrap();
     let report = w.wipe_blocking().unwrap();
     assert_eq!(report.credentials_removed, 3);
-    assert_eq!(report.software_keys_removed, 3);
+    // Three credential keys and the key that signs the citizen's record.
+    assert_eq!(report.software_keys_removed, 4);
     assert!(
-        report.records_removed >= 3,
-        "wrapped key, key check, PIN verifier: {report:?}"
+        report.records_removed >= 6,
+        "wrapped key, key check, PIN verifier, three issuance entries: {report:?}"
     );
     assert!(report.data_key_destroyed);
     assert!(matches!(w.status(), Err(WalletError::Closed)));
@@ -1145,10 +1146,10 @@ fn wipe_deletes_host_keys() {
         .map(|(alias, _)| alias.clone())
         .collect();
     expected.sort();
-    assert_eq!(expected.len(), 3, "spare, bound and consent keys");
+    assert_eq!(expected.len(), 4, "spare, bound, consent and record keys");
     assert!(expected.contains(&spare.alias) && expected.contains(&bound));
     let report = w.wipe_blocking().unwrap();
-    assert_eq!(report.host_keys_removed, 3);
+    assert_eq!(report.host_keys_removed, 4);
     assert!(report.data_key_destroyed);
     let mut deleted = area.deleted.lock().unwrap().clone();
     deleted.sort();

@@ -321,6 +321,14 @@ impl Wallet {
         let public_key = area.public_key(&alias)?;
         let signature = area.sign(&alias, &public_key, input.as_bytes())?;
         presentation.kb_jwt = Some(jose::compact(&input, &signature));
+        self.record(
+            crate::journal::JournalKind::Presentation,
+            serde_json::json!({
+                "channel": "sd_jwt",
+                "relying_party": { "client_id": audience, "verified": false },
+                "credentials": [{ "credential_id": credential.summary.id, "released": claims }],
+            }),
+        )?;
         Ok(presentation.to_compact())
     }
 }

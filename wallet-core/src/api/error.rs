@@ -127,6 +127,13 @@ pub enum WalletError {
         /// What exactly.
         detail: String,
     },
+    /// The citizen's record fails its check: an entry was changed, dropped, reordered or
+    /// truncated, or its signed head does not match.
+    #[error("the record was tampered with: {reason}")]
+    JournalTampered {
+        /// What was found.
+        reason: String,
+    },
     /// A bug in the core; please report it.
     #[error("internal error: {reason}")]
     Internal {
@@ -397,6 +404,10 @@ impl From<StoreError> for WalletError {
             },
             StoreError::Crypto(e) => e.into(),
             StoreError::Encoding(reason) => WalletError::Internal { reason },
+            StoreError::Signing(reason) => WalletError::HostCallback {
+                reason: format!("signing the record: {reason}"),
+            },
+            StoreError::Conflict(reason) => WalletError::Storage { reason },
         }
     }
 }

@@ -238,15 +238,19 @@ impl Wallet {
         if self.store.get_document(KIND_NOTIFICATION, &n.id)?.is_some() {
             return Ok(false);
         }
-        self.store.put_document(
-            KIND_NOTIFICATION,
-            &StoredDocument {
-                id: n.id.clone(),
-                state: InboxState::Unread.code(),
-                received_at: self.now()?,
-                body: encode(n)?,
-            },
-        )?;
+        let doc = StoredDocument {
+            id: n.id.clone(),
+            state: InboxState::Unread.code(),
+            received_at: self.now()?,
+            body: encode(n)?,
+        };
+        let details =
+            serde_json::json!({ "id": n.id, "sender": n.sender, "category": n.category.name() });
+        self.recorded(crate::journal::JournalKind::Notice, details, |record| {
+            Ok(self
+                .store
+                .put_document_recorded(KIND_NOTIFICATION, &doc, Some(record))?)
+        })?;
         self.emit(WalletEvent::NotificationAdded { id: n.id.clone() });
         Ok(true)
     }
@@ -301,15 +305,20 @@ impl Wallet {
                     reason: "a bill to keep without one held".into(),
                 });
         };
-        self.store.put_document(
-            KIND_BILL,
-            &StoredDocument {
-                id: bill.id.clone(),
-                state: 0,
-                received_at: self.now()?,
-                body: encode(&bill)?,
-            },
-        )?;
+        let doc = StoredDocument {
+            id: bill.id.clone(),
+            state: 0,
+            received_at: self.now()?,
+            body: encode(&bill)?,
+        };
+        let details = serde_json::json!({
+            "id": bill.id, "version": bill.version, "sender": bill.sender, "amount_krw": bill.amount_krw,
+        });
+        self.recorded(crate::journal::JournalKind::Bill, details, |record| {
+            Ok(self
+                .store
+                .put_document_recorded(KIND_BILL, &doc, Some(record))?)
+        })?;
         Ok(bill_record(&bill, today))
     }
 

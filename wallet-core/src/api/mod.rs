@@ -17,6 +17,7 @@ mod host;
 mod http;
 mod inbox;
 mod issuance;
+mod journal;
 mod mydata;
 mod online;
 mod presentation;
@@ -33,6 +34,7 @@ pub use crate::inbox::notifications::{NotificationCategory, Priority};
 pub use crate::issuance::error::IssuanceFailure;
 pub use crate::issuance::metadata::LocalizedName;
 pub use crate::issuance::offer::{TxCodeInputMode, TxCodeSpec};
+pub use crate::journal::JournalKind;
 pub use crate::mdoc::DeviceAuthMode;
 pub use crate::openid4vp::request::{PresentationFailure, ResponseMode};
 pub use crate::trust::x509::TrustRole;
@@ -59,6 +61,7 @@ pub use issuance::{
     ClientAttestationPair, CredentialOfferView, IssuanceOptions, IssuanceResult, IssuanceSession,
     IssuedCredential, OfferedCredential, PendingIssuance, PlatformAttestation,
 };
+pub use journal::{verify_journal_export, JournalCheck, JournalEntry, JournalFilter, JournalPage};
 pub use mydata::{
     consent_is_revoked, verify_consent_token, ConsentRecord, ConsentRequest, ConsentState,
     TransferRecord, VerifiedConsentToken,

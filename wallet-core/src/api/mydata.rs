@@ -249,15 +249,21 @@ impl Wallet {
             transfers: Vec::new(),
             used: false,
         };
-        self.store.put_document(
-            KIND_CONSENT,
-            &StoredDocument {
-                id: stored.id.clone(),
-                state: 0,
-                received_at: now,
-                body: encode(&stored)?,
-            },
-        )?;
+        let doc = StoredDocument {
+            id: stored.id.clone(),
+            state: 0,
+            received_at: now,
+            body: encode(&stored)?,
+        };
+        let details = serde_json::json!({
+            "consent_id": stored.id, "recipient": stored.recipient, "bundles": stored.bundles,
+            "purpose": stored.purpose, "until": stored.not_after,
+        });
+        self.recorded(crate::journal::JournalKind::Consent, details, |record| {
+            Ok(self
+                .store
+                .put_document_recorded(KIND_CONSENT, &doc, Some(record))?)
+        })?;
         Ok(stored.record(now))
     }
 
@@ -288,12 +294,19 @@ impl Wallet {
         let mut sign = |tbs: &[u8]| area.sign(&alias, &public, tbs);
         let revocation = consent::sign_revocation(&id, now, &public, &mut sign)?;
         stored.revocation = Some(revocation.clone());
-        self.store.put_document(
-            KIND_CONSENT,
-            &StoredDocument {
-                body: encode(&stored)?,
-                state: 1,
-                ..doc
+        let updated = StoredDocument {
+            body: encode(&stored)?,
+            state: 1,
+            ..doc
+        };
+        let details = serde_json::json!({ "consent_id": id, "recipient": stored.recipient });
+        self.recorded(
+            crate::journal::JournalKind::ConsentRevoked,
+            details,
+            |record| {
+                Ok(self
+                    .store
+                    .put_document_recorded(KIND_CONSENT, &updated, Some(record))?)
             },
         )?;
         Ok(revocation)

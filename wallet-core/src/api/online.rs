@@ -600,6 +600,69 @@ impl Wallet {
 }
 
 impl OnlinePresentation {
+    fn channel(&self) -> &'static str {
+        match (&self.protocol, &self.origin) {
+            (Protocol::Mdoc(_), _) => "dc_api_annex_c",
+            (Protocol::OpenId4Vp(_), Some(_)) => "dc_api_openid4vp",
+            (Protocol::OpenId4Vp(_), None) => "openid4vp",
+        }
+    }
+
+    fn relying_party_json(&self) -> Value {
+        let rp = &self.view.relying_party;
+        serde_json::json!({
+            "client_id": rp.client_id,
+            "verified": rp.verified,
+            "subject": rp.subject,
+            "origin": self.origin,
+        })
+    }
+
+    /// Records what was presented to whom.
+    fn record_presented(&self, choices: &[QueryChoice]) -> Result<(), WalletError> {
+        let answered: Vec<Value> = choices
+            .iter()
+            .filter(|c| !c.credential_ids.is_empty())
+            .map(|c| {
+                let claims: Vec<String> = self
+                    .view
+                    .queries
+                    .iter()
+                    .filter(|q| q.query_id == c.query_id)
+                    .flat_map(|q| q.candidates.iter())
+                    .filter(|cand| c.credential_ids.contains(&cand.credential_id))
+                    .flat_map(|cand| cand.claims.iter().map(|cl| cl.path.clone()))
+                    .collect();
+                serde_json::json!({
+                    "query_id": c.query_id,
+                    "credential_ids": c.credential_ids,
+                    "released": claims,
+                })
+            })
+            .collect();
+        let withheld: Vec<&str> = self
+            .view
+            .queries
+            .iter()
+            .filter(|q| {
+                !choices
+                    .iter()
+                    .any(|c| c.query_id == q.query_id && !c.credential_ids.is_empty())
+            })
+            .map(|q| q.query_id.as_str())
+            .collect();
+        self.wallet.record(
+            crate::journal::JournalKind::Presentation,
+            serde_json::json!({
+                "channel": self.channel(),
+                "relying_party": self.relying_party_json(),
+                "credentials": answered,
+                "withheld_queries": withheld,
+                "transaction_data": self.view.transaction_data.iter().map(|t| &t.kind).collect::<Vec<_>>(),
+            }),
+        )
+    }
+
     fn finish(&self) -> Result<(), WalletError> {
         let mut done = self.done.lock().map_err(|_| WalletError::Internal {
             reason: "presentation state poisoned".into(),
@@ -811,6 +874,7 @@ impl OnlinePresentation {
             Protocol::Mdoc(request) => {
                 let answers = self.build(&choices, &request.transcript, "", "", None)?;
                 self.finish()?;
+                self.record_presented(&choices)?;
                 // One DeviceResponse with every document, encrypted to the relying party.
                 let mut documents = Vec::new();
                 for (_, presentations) in &answers {
@@ -841,6 +905,17 @@ impl OnlinePresentation {
     /// Digital Credentials API). Nothing is disclosed.
     pub async fn decline(&self) -> Result<OnlineOutcome, WalletError> {
         self.finish()?;
+        self.wallet.record(
+            crate::journal::JournalKind::PresentationDeclined,
+            serde_json::json!({
+                "channel": self.channel(),
+                "relying_party": self.relying_party_json(),
+                "reason": match &self.view.unsatisfiable {
+                    Some(why) => format!("the wallet cannot answer: {why}"),
+                    None => "declined by the citizen".into(),
+                },
+            }),
+        )?;
         match &self.protocol {
             Protocol::OpenId4Vp(request)
                 if matches!(

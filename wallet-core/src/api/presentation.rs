@@ -444,6 +444,7 @@ impl PresentationSession {
         }
         let mut documents = Vec::new();
         let mut document_errors = Vec::new();
+        let mut recorded = Vec::new();
         let area = CheckedSecureArea(&*self.wallet.secure_area);
         for (index, doc) in request.doc_requests.iter().enumerate() {
             let doc_type = &doc.items_request.doc_type;
@@ -503,9 +504,37 @@ impl PresentationSession {
                 }
             };
             documents.push(document);
+            let reader = self.reader_info(doc, &transcript)?;
+            recorded.push(serde_json::json!({
+                "credential_id": approval.credential_id,
+                "doc_type": doc_type,
+                "relying_party": reader.as_ref().map(|r| serde_json::json!({
+                    "subject": r.subject, "verified": r.trusted,
+                })),
+                "released": approved.iter().map(|(n, e)| format!("{n}/{e}")).collect::<Vec<_>>(),
+                "withheld": requested
+                    .iter()
+                    .filter(|r| !approved.contains(r))
+                    .map(|(n, e)| serde_json::json!({"item": format!("{n}/{e}"), "reason": "refused by the citizen"}))
+                    .collect::<Vec<_>>(),
+            }));
         }
         let response = DeviceResponse::encode_values(documents, &document_errors, STATUS_OK);
-        Ok(state.presentment.respond(&response)?)
+        let message = state.presentment.respond(&response)?;
+        let relying_party = recorded
+            .iter()
+            .find_map(|d| d.get("relying_party").filter(|r| !r.is_null()).cloned())
+            .unwrap_or(serde_json::Value::Null);
+        self.wallet.record(
+            crate::journal::JournalKind::Presentation,
+            serde_json::json!({
+                "channel": "in_person",
+                "relying_party": relying_party,
+                "documents": recorded,
+                "not_returned": document_errors.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+            }),
+        )?;
+        Ok(message)
     }
 
     /// Ends the session; returns the termination message to send.

@@ -194,10 +194,11 @@ pub struct WipeReport {
     pub credentials_removed: u64,
     /// Keys of the built-in software secure area deleted.
     pub software_keys_removed: u64,
-    /// Device keys deleted through a host secure area (credential keys, the consent key).
+    /// Device keys deleted through a host secure area (credential keys, the consent key, the
+    /// record's signing key).
     pub host_keys_removed: u64,
     /// Other records deleted (PIN verifier, counters, wrapped data key, trust anchors, bills,
-    /// notifications).
+    /// notifications, entries of the citizen's record).
     pub records_removed: u64,
     /// The wrapped data key was deleted with its table and the file vacuumed: nothing sealed
     /// under it can be opened again (the host's `KeyProtector` key may remain).

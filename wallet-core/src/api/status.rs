@@ -42,6 +42,11 @@ pub enum WalletEvent {
         /// Its state now.
         current: CredentialState,
     },
+    /// Checking the citizen's record found tampering.
+    JournalIntegrityFailure {
+        /// What was found.
+        reason: String,
+    },
 }
 
 /// Receives wallet events. Errors it returns are ignored: an event is a notice, not a request.

@@ -82,6 +82,8 @@ pub struct Wallet {
     pub(super) allow_loopback_http: bool,
     /// Online requests answered lately (client id and nonce, when), to refuse a replay.
     pub(super) seen_requests: Mutex<Vec<(String, i64)>>,
+    /// Held while an entry of the citizen's record is signed and written.
+    pub(super) journal_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -176,6 +178,14 @@ impl Wallet {
     fn after_pin_check(&self, result: Result<(), access::AccessError>) -> Result<(), WalletError> {
         match &result {
             Ok(()) => self.set_unlocked(true)?,
+            Err(access::AccessError::WrongPin { tries_left: 0 }) => {
+                self.set_unlocked(false)?;
+                // The lockout is recorded; a failure to record it does not hide the lockout.
+                let _ = self.record(
+                    crate::journal::JournalKind::PinLockout,
+                    serde_json::json!({}),
+                );
+            }
             Err(
                 access::AccessError::WrongPin { .. }
                 | access::AccessError::LockedOut
@@ -256,27 +266,35 @@ impl Wallet {
             check_alias(alias)?;
         }
         let id = random::identifier()?;
-        let replaced = self.store.insert_credential_copies(
-            &StoredCredential {
-                id: id.clone(),
-                format: credential.format,
-                state: CredentialState::Valid,
-                added_at: self.now()?,
-                metadata: CredentialMetadata {
-                    doc_type: credential.doc_type,
-                    issuer: credential.issuer,
-                    display_name_ko: credential.display_name_ko,
-                    display_name_en: credential.display_name_en,
-                    valid_from: credential.valid_from,
-                    valid_until: credential.valid_until,
-                    key_alias: credential.key_alias,
-                },
-                raw: Some(credential.raw),
-                copies: None,
+        let details = serde_json::json!({
+            "credential_id": id,
+            "doc_type": credential.doc_type,
+            "issuer": credential.issuer,
+            "copies": copies.len().max(1),
+            "replaced": replaces,
+        });
+        let stored = StoredCredential {
+            id: id.clone(),
+            format: credential.format,
+            state: CredentialState::Valid,
+            added_at: self.now()?,
+            metadata: CredentialMetadata {
+                doc_type: credential.doc_type,
+                issuer: credential.issuer,
+                display_name_ko: credential.display_name_ko,
+                display_name_en: credential.display_name_en,
+                valid_from: credential.valid_from,
+                valid_until: credential.valid_until,
+                key_alias: credential.key_alias,
             },
-            copies,
-            replaces,
-        )?;
+            raw: Some(credential.raw),
+            copies: None,
+        };
+        let replaced = self.recorded(crate::journal::JournalKind::Issuance, details, |record| {
+            Ok(self
+                .store
+                .insert_credential_copies(&stored, copies, replaces, Some(record))?)
+        })?;
         self.delete_host_keys(&replaced)?;
         Ok(id)
     }
@@ -380,7 +398,8 @@ impl Wallet {
             records_removed: counts.meta_records
                 + counts.trust_anchors
                 + counts.documents
-                + counts.credential_copies,
+                + counts.credential_copies
+                + counts.journal_entries,
             data_key_destroyed: counts.data_key_destroyed,
         };
         if undeleted.is_empty() {
@@ -434,6 +453,7 @@ impl Wallet {
             status_cache: Mutex::new(Default::default()),
             allow_loopback_http: config.allow_loopback_http,
             seen_requests: Mutex::new(Vec::new()),
+            journal_lock: Mutex::new(()),
         }))
     }
 
@@ -596,7 +616,16 @@ impl Wallet {
         state: CredentialState,
     ) -> Result<(), WalletError> {
         self.require_unlocked()?;
-        match self.store.set_credential_state(&id, state)? {
+        let details = serde_json::json!({
+            "credential_id": id,
+            "state": format!("{state:?}"),
+        });
+        let update = self.recorded(
+            crate::journal::JournalKind::StatusChange,
+            details,
+            |record| Ok(self.store.set_credential_state(&id, state, Some(record))?),
+        )?;
+        match update {
             StateUpdate::Updated => Ok(()),
             StateUpdate::NotFound => Err(WalletError::not_found(format!("credential {id}"))),
             StateUpdate::Final => Err(WalletError::invalid(format!(
@@ -614,9 +643,11 @@ impl Wallet {
     /// Deletes a credential (every copy of a batch) and the device keys bound to it.
     pub fn delete_credential(&self, id: String) -> Result<(), WalletError> {
         self.require_unlocked()?;
+        let details = serde_json::json!({ "credential_id": id });
         let (_, aliases) = self
-            .store
-            .delete_credential(&id)?
+            .recorded(crate::journal::JournalKind::Deletion, details, |record| {
+                Ok(self.store.delete_credential(&id, Some(record))?)
+            })?
             .ok_or_else(|| WalletError::not_found(format!("credential {id}")))?;
         self.delete_host_keys(&aliases)
     }

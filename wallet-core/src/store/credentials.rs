@@ -8,6 +8,7 @@
 use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::journal::{append_in, JournalWrite};
 use super::{Keys, Store, StoreError};
 
 const TABLE: &str = "credentials";
@@ -261,7 +262,8 @@ pub enum StateUpdate {
 impl Store {
     /// Inserts a credential; the id must be new.
     pub fn insert_credential(&self, c: &StoredCredential) -> Result<(), StoreError> {
-        self.insert_credential_copies(c, &[], None).map(|_| ())
+        self.insert_credential_copies(c, &[], None, None)
+            .map(|_| ())
     }
 
     /// Inserts a credential with its batch `copies` (none: a single-issued credential), in
@@ -273,6 +275,7 @@ impl Store {
         c: &StoredCredential,
         copies: &[CredentialCopy],
         replaces: Option<&str>,
+        journal: Option<&JournalWrite>,
     ) -> Result<Vec<String>, StoreError> {
         let raw = c
             .raw
@@ -307,6 +310,9 @@ impl Store {
                         keys.seal(COPIES, &row, "raw", &copy.raw)?,
                     ],
                 )?;
+            }
+            if let Some(write) = journal {
+                append_in(&tx, keys, write)?;
             }
             tx.commit()?;
             Ok(replaced)
@@ -554,22 +560,28 @@ impl Store {
         })
     }
 
-    /// Sets a credential's state; false when no such credential exists.
+    /// Sets a credential's state, recording `journal` with it when the state changes.
     pub fn set_credential_state(
         &self,
         id: &str,
         state: CredentialState,
+        journal: Option<&JournalWrite>,
     ) -> Result<StateUpdate, StoreError> {
-        self.with(|conn, _| {
+        self.with(|conn, keys| {
+            let tx = conn.transaction()?;
             // Revocation is final: a revoked credential never changes state again.
-            let changed = conn.execute(
+            let changed = tx.execute(
                 "UPDATE credentials SET state = ?1 WHERE id = ?2 AND (state != ?3 OR ?1 = ?3)",
                 rusqlite::params![state.code(), id, CredentialState::Revoked.code()],
             )?;
             if changed == 1 {
+                if let Some(write) = journal {
+                    append_in(&tx, keys, write)?;
+                }
+                tx.commit()?;
                 return Ok(StateUpdate::Updated);
             }
-            let exists: bool = conn.query_row(
+            let exists: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM credentials WHERE id = ?1)",
                 [id],
                 |r| r.get(0),
@@ -617,6 +629,7 @@ impl Store {
     pub fn delete_credential(
         &self,
         id: &str,
+        journal: Option<&JournalWrite>,
     ) -> Result<Option<(CredentialMetadata, Vec<String>)>, StoreError> {
         self.with(|conn, keys| {
             let tx = conn.transaction()?;
@@ -637,6 +650,9 @@ impl Store {
                 [id],
             )?;
             tx.execute("DELETE FROM credentials WHERE id = ?1", [id])?;
+            if let Some(write) = journal {
+                append_in(&tx, keys, write)?;
+            }
             tx.commit()?;
             Ok(Some((metadata, aliases)))
         })

@@ -3,6 +3,7 @@
 
 use rusqlite::OptionalExtension;
 
+use super::journal::{append_in, JournalWrite};
 use super::{Store, StoreError};
 
 const TABLE: &str = "documents";
@@ -39,13 +40,28 @@ fn row_key(kind: i64, id: &str) -> String {
 impl Store {
     /// Inserts or replaces a document.
     pub fn put_document(&self, kind: i64, doc: &StoredDocument) -> Result<(), StoreError> {
+        self.put_document_recorded(kind, doc, None)
+    }
+
+    /// Inserts or replaces a document, recording `journal` in the same transaction.
+    pub fn put_document_recorded(
+        &self,
+        kind: i64,
+        doc: &StoredDocument,
+        journal: Option<&JournalWrite>,
+    ) -> Result<(), StoreError> {
         self.with(|conn, keys| {
+            let tx = conn.transaction()?;
             let sealed = keys.seal(TABLE, &row_key(kind, &doc.id), "body", &doc.body)?;
-            conn.execute(
+            tx.execute(
                 "INSERT INTO documents (kind, id, state, received_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, received_at = excluded.received_at, body = excluded.body",
                 rusqlite::params![kind, doc.id, doc.state, doc.received_at, sealed],
             )?;
+            if let Some(write) = journal {
+                append_in(&tx, keys, write)?;
+            }
+            tx.commit()?;
             Ok(())
         })
     }

@@ -35,6 +35,12 @@ pub enum StoreError {
     /// A stored value could not be encoded or decoded.
     #[error("encoding error: {0}")]
     Encoding(String),
+    /// The journal's head could not be signed (nothing was written).
+    #[error("the record could not be signed: {0}")]
+    Signing(String),
+    /// Another writer changed what this write was prepared on (nothing was written; try again).
+    #[error("changed by another writer: {0}")]
+    Conflict(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod documents;
 mod envelope;
 mod error;
+pub mod journal;
 pub mod keys;
 pub mod schema;
 pub mod trust_anchors;
@@ -55,6 +56,8 @@ pub struct WipeCounts {
     pub credentials: u64,
     /// Copies of batch-issued credentials deleted.
     pub credential_copies: u64,
+    /// Entries of the citizen's record deleted.
+    pub journal_entries: u64,
     /// Software secure-area keys deleted.
     pub software_keys: u64,
     /// Other records deleted (PIN verifier, counters, the wrapped data key).
@@ -269,12 +272,13 @@ impl Store {
                 + u64::from(data_key_destroyed),
             credentials: tx.execute("DELETE FROM credentials", [])? as u64,
             credential_copies: tx.execute("DELETE FROM credential_copies", [])? as u64,
+            journal_entries: tx.execute("DELETE FROM journal", [])? as u64,
             software_keys: tx.execute("DELETE FROM software_keys", [])? as u64,
             trust_anchors: tx.execute("DELETE FROM trust_anchors", [])? as u64,
             documents: tx.execute("DELETE FROM documents", [])? as u64,
         };
         tx.execute_batch(
-            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE meta; PRAGMA user_version = 0;",
+            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE journal; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE meta; PRAGMA user_version = 0;",
         )?;
         tx.commit()?;
         open.conn.execute_batch("VACUUM")?;
