@@ -31,6 +31,7 @@ mod receive;
 mod secrets;
 mod services;
 mod status;
+mod verifier_server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -177,6 +178,9 @@ pub enum ServeWhat {
     /// An OpenID4VCI 1.0 credential issuer and its authorization server, issuing from a test
     /// authority.
     Issuer(issuer_server::ServeIssuerArgs),
+    /// An OpenID4VP 1.0 relying party (verifier), signing requests with a test authority's
+    /// relying-party certificate and verifying the answers.
+    Verifier(verifier_server::ServeVerifierArgs),
 }
 
 /// What `present` presents besides in-person mdocs.
