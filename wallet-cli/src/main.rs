@@ -25,6 +25,7 @@ mod http;
 mod issuer_server;
 mod mdoc;
 mod mydata;
+mod online;
 mod output;
 mod qr;
 mod receive;
@@ -110,7 +111,8 @@ pub enum Command {
         #[command(subcommand)]
         action: mdoc::TrustAction,
     },
-    /// Present a credential: mdocs in person (QR code and session messages), or a certificate.
+    /// Present a credential: mdocs in person (QR code and session messages), an answer to an
+    /// online request (OpenID4VP), or a certificate.
     #[command(args_conflicts_with_subcommands = true)]
     Present {
         /// Present a certificate instead of mdocs.
