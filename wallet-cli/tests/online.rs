@@ -894,3 +894,33 @@ fn the_verifier_reads_status_lists_and_refuses_a_revoked_certificate() {
         "{result}"
     );
 }
+
+#[test]
+fn plain_http_only_when_the_wallet_allows_the_loopback_interface() {
+    let authority = authority();
+    let (wallet, _, _) = CliWallet::holding_an_mdl_and_a_certificate(authority.path(), true);
+    let verifier = Verifier::start(
+        authority.path(),
+        &["--plain-http", "--request", "mdl:age_over_19"],
+    );
+    assert!(verifier.base.starts_with("http://127.0.0.1:"));
+    let first = &verifier.started["requests"][0];
+    let uri = first["wallet_uri"].as_str().unwrap();
+    let stderr = wallet.refused(uri, "all");
+    assert!(stderr.contains("not an https URL"), "{stderr}");
+    let out = wallet.run(&[
+        "--json",
+        "present",
+        uri,
+        "--allow-loopback-http",
+        "--approve",
+        "all",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = verifier.result(first["request_id"].as_str().unwrap());
+    assert_eq!(result["status"], "verified", "{result}");
+}
