@@ -482,23 +482,8 @@ fn an_mdl_and_an_e_certificate_by_direct_post_jwt_and_by_direct_post() {
 fn credential_sets_answered_with_the_second_option_for_an_x509_san_dns_client() {
     let authority = authority();
     let (wallet, _, cert_id) = CliWallet::holding_an_mdl_and_a_certificate(authority.path(), true);
-    let verifier = Verifier::start(
-        authority.path(),
-        &[
-            "--client-id",
-            "x509-san-dns",
-            "--response-mode",
-            "direct_post",
-        ],
-    );
-    assert_eq!(verifier.started["client_id"], "x509_san_dns:localhost");
-    assert!(
-        verifier.base.starts_with("https://localhost:"),
-        "{}",
-        verifier.base
-    );
     // A resident registration card, or else an abstract: the wallet holds only the latter.
-    let made = verifier.request(json!({"dcql": {
+    let dcql = json!({
         "credentials": [
             {"id": "card", "format": "mso_mdoc",
              "meta": {"doctype_value": "kr.jigap.mdoc.resident-registration.1"},
@@ -507,26 +492,55 @@ fn credential_sets_answered_with_the_second_option_for_an_x509_san_dns_client() 
              "claims": [{"path": ["name"]}, {"path": ["birth_date"]}]}
         ],
         "credential_sets": [{"options": [["card"], ["abstract"]]}]
-    }}));
+    });
+    let file = authority.path().join("query.json");
+    std::fs::write(&file, dcql.to_string()).unwrap();
+    let verifier = Verifier::start(
+        authority.path(),
+        &[
+            "--client-id",
+            "x509-san-dns",
+            "--response-mode",
+            "direct_post",
+            "--dcql",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(verifier.started["client_id"], "x509_san_dns:localhost");
+    assert!(
+        verifier.base.starts_with("https://localhost:"),
+        "{}",
+        verifier.base
+    );
+    // The query from the file at startup, and the same through the admin API.
+    let made = verifier.request(json!({ "dcql": dcql }));
     assert!(made["request_uri"]
         .as_str()
         .unwrap()
         .starts_with("https://localhost:"));
-    let outcome = wallet.answer(made["wallet_uri"].as_str().unwrap(), "all");
-    assert_eq!(
-        outcome["presented"],
-        json!([{"query_id": "abstract", "credential_id": cert_id,
-                "claims": ["/name", "/birth_date"]}])
-    );
-    let result = verifier.result(made["request_id"].as_str().unwrap());
-    assert_eq!(result["status"], "verified", "{result}");
-    let credentials = result["result"]["credentials"].as_array().unwrap();
-    assert_eq!(credentials.len(), 1);
-    assert_eq!(credentials[0]["query_id"], "abstract");
-    assert_eq!(
-        claims(&credentials[0]),
-        ["birth_date=\"1990-05-05\"", "name=\"홍길동\""]
-    );
+    for (request_id, wallet_uri) in [
+        (
+            &verifier.started["requests"][0]["request_id"],
+            &verifier.started["requests"][0]["wallet_uri"],
+        ),
+        (&made["request_id"], &made["wallet_uri"]),
+    ] {
+        let outcome = wallet.answer(wallet_uri.as_str().unwrap(), "all");
+        assert_eq!(
+            outcome["presented"],
+            json!([{"query_id": "abstract", "credential_id": cert_id,
+                    "claims": ["/name", "/birth_date"]}])
+        );
+        let result = verifier.result(request_id.as_str().unwrap());
+        assert_eq!(result["status"], "verified", "{result}");
+        let credentials = result["result"]["credentials"].as_array().unwrap();
+        assert_eq!(credentials.len(), 1);
+        assert_eq!(credentials[0]["query_id"], "abstract");
+        assert_eq!(
+            claims(&credentials[0]),
+            ["birth_date=\"1990-05-05\"", "name=\"홍길동\""]
+        );
+    }
 }
 
 #[test]
@@ -621,6 +635,21 @@ fn an_unanswerable_query_is_declined_and_a_declined_request_recorded() {
     let result = verifier.result(made["request_id"].as_str().unwrap());
     assert_eq!(result["status"], "declined", "{result}");
     assert_eq!(result["result"], Value::Null);
+
+    // Without --approve and without a terminal to ask, nothing is sent.
+    let made = verifier.request(json!({"request": ["mdl:age_over_19"]}));
+    let out = wallet.run(&[
+        "present",
+        made["wallet_uri"].as_str().unwrap(),
+        "--tls-root",
+        authority.path().join("tls-root.der").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no terminal to ask"));
+    assert_eq!(
+        verifier.result(made["request_id"].as_str().unwrap())["status"],
+        "pending"
+    );
 
     // The citizen says no.
     let made = verifier.request(json!({"request": ["mdl:age_over_19"]}));
@@ -901,21 +930,20 @@ fn plain_http_only_when_the_wallet_allows_the_loopback_interface() {
     let (wallet, _, _) = CliWallet::holding_an_mdl_and_a_certificate(authority.path(), true);
     let verifier = Verifier::start(
         authority.path(),
-        &["--plain-http", "--request", "mdl:age_over_19"],
+        &[
+            "--plain-http",
+            "--request",
+            "mdl:age_over_19+resident-abstract:name",
+            "--transaction-data",
+            r#"{"type": "account_opening", "credential_ids": ["q1"]}"#,
+        ],
     );
     assert!(verifier.base.starts_with("http://127.0.0.1:"));
     let first = &verifier.started["requests"][0];
     let uri = first["wallet_uri"].as_str().unwrap();
     let stderr = wallet.refused(uri, "all");
     assert!(stderr.contains("not an https URL"), "{stderr}");
-    let out = wallet.run(&[
-        "--json",
-        "present",
-        uri,
-        "--allow-loopback-http",
-        "--approve",
-        "all",
-    ]);
+    let out = wallet.run(&["present", uri, "--allow-loopback-http", "--approve", "all"]);
     assert!(
         out.status.success(),
         "{}",
@@ -923,4 +951,27 @@ fn plain_http_only_when_the_wallet_allows_the_loopback_interface() {
     );
     let result = verifier.result(first["request_id"].as_str().unwrap());
     assert_eq!(result["status"], "verified", "{result}");
+    assert_eq!(
+        result["result"]["credentials"].as_array().unwrap().len(),
+        2,
+        "one request for both credentials: {result}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("transaction to authorize"));
+}
+
+#[test]
+fn in_text_the_server_prints_each_wallet_uri_with_its_qr_code() {
+    let authority = authority();
+    let out = jigap()
+        .args(["serve", "verifier", "--issuer"])
+        .arg(authority.path())
+        .args(["--request", "mdl:age_over_19", "--exit-after", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("client id: x509_hash:"), "{text}");
+    assert!(text.contains("admin token: "), "{text}");
+    assert!(text.contains(": openid4vp://?client_id="), "{text}");
+    assert!(text.contains('█'), "a QR code: {text}");
 }
