@@ -55,6 +55,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Serve {
             what: crate::ServeWhat::Issuer(args),
         } => crate::issuer_server::run(cli, args),
+        Command::Serve {
+            what: crate::ServeWhat::Verifier(args),
+        } => crate::verifier_server::run(cli, args),
         Command::Init => {
             if path.exists() {
                 return Err(CliError(format!(

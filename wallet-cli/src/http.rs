@@ -114,6 +114,55 @@ impl HttpClient for CliHttpClient {
     }
 }
 
+/// The CLI's HTTP client as a wallet command uses it, telling the user about every request on
+/// stderr (method, address without its query, status and size) unless `quiet`.
+pub struct Progress {
+    inner: CliHttpClient,
+    quiet: bool,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Progress {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, WalletError> {
+        // Only the address without its query: queries and bodies carry codes and tokens.
+        let address = request
+            .url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let method = format!("{:?}", request.method).to_uppercase();
+        let response = self.inner.send(request).await;
+        if !self.quiet {
+            match &response {
+                Ok(r) => eprintln!(
+                    "  {method} {address} → {} ({} bytes)",
+                    r.status,
+                    r.body.len()
+                ),
+                Err(e) => eprintln!("  {method} {address} → failed: {e}"),
+            }
+        }
+        response
+    }
+}
+
+/// A [`Progress`] client trusting the TLS roots in `tls_roots` (DER files), or the
+/// platform's roots when none are given.
+pub fn progress_client(
+    tls_roots: &[std::path::PathBuf],
+    quiet: bool,
+) -> Result<Arc<dyn HttpClient>, CliError> {
+    let roots = tls_roots
+        .iter()
+        .map(|p| crate::context::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Arc::new(Progress {
+        inner: CliHttpClient::new(&roots)?,
+        quiet,
+    }))
+}
+
 /// A runtime for the CLI's async work.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()

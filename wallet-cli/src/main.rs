@@ -25,12 +25,14 @@ mod http;
 mod issuer_server;
 mod mdoc;
 mod mydata;
+mod online;
 mod output;
 mod qr;
 mod receive;
 mod secrets;
 mod services;
 mod status;
+mod verifier_server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,7 +111,8 @@ pub enum Command {
         #[command(subcommand)]
         action: mdoc::TrustAction,
     },
-    /// Present a credential: mdocs in person (QR code and session messages), or a certificate.
+    /// Present a credential: mdocs in person (QR code and session messages), an answer to an
+    /// online request (OpenID4VP), or a certificate.
     #[command(args_conflicts_with_subcommands = true)]
     Present {
         /// Present a certificate instead of mdocs.
@@ -177,6 +180,9 @@ pub enum ServeWhat {
     /// An OpenID4VCI 1.0 credential issuer and its authorization server, issuing from a test
     /// authority.
     Issuer(issuer_server::ServeIssuerArgs),
+    /// An OpenID4VP 1.0 relying party (verifier), signing requests with a test authority's
+    /// relying-party certificate and verifying the answers.
+    Verifier(verifier_server::ServeVerifierArgs),
 }
 
 /// What `present` presents besides in-person mdocs.

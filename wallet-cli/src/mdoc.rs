@@ -203,12 +203,26 @@ pub enum TrustAction {
 /// Options of `jigap present`.
 #[derive(Args, Debug)]
 pub struct PresentArgs {
+    /// An online request to answer instead of presenting in person (OpenID4VP 1.0): an
+    /// `openid4vp://` or `haip-vp://` URI, or an https link carrying one.
+    #[arg(value_name = "URL", conflicts_with_all = ["dir", "mac", "png"])]
+    pub request: Option<String>,
+    /// Online: trust this TLS root (DER) for the relying party's HTTPS instead of the
+    /// system's roots (a test authority's `tls-root.der`). Repeatable.
+    #[arg(long, requires = "request")]
+    pub tls_root: Vec<PathBuf>,
+    /// Online: accept a relying party on plain `http://127.0.0.1` (a test server started
+    /// with `--plain-http`).
+    #[arg(long, requires = "request")]
+    pub allow_loopback_http: bool,
     /// Session directory: write engagement.txt/.png and response.cbor, read request.cbor.
     /// Without it, messages are base64 lines on stdin/stdout.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// What to release: `all` (everything requested that the wallet holds), `none`, or a
-    /// comma-separated list of element identifiers. Asked interactively when omitted.
+    /// What to release. In person: `all` (everything requested that the wallet holds),
+    /// `none`, or a comma-separated list of element identifiers. Online: `all` (each query
+    /// with its first candidate), `none` (decline), or QUERY=CREDENTIAL_ID pairs joined by
+    /// commas. Asked on the terminal when omitted.
     #[arg(long)]
     pub approve: Option<String>,
     /// Authenticate with an ECDH MAC instead of a signature.
@@ -598,8 +612,11 @@ fn choose(
     Ok(approvals)
 }
 
-/// `jigap present`
+/// `jigap present`: in person, or online when a request URL is given.
 pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
+    if let Some(request) = &args.request {
+        return crate::online::present(cli, args, request);
+    }
     let wallet = open(&wallet_path(cli), false)?;
     unlock(&wallet)?;
     let mode = if args.mac {

@@ -8,12 +8,10 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use wallet_core::{
-    HttpClient, HttpRequest, HttpResponse, IssuanceOptions, IssuanceResult, Wallet, WalletError,
-};
+use wallet_core::{HttpClient, IssuanceOptions, IssuanceResult, Wallet, WalletError};
 
 use crate::context::{open_with, read, unlock, wallet_path, CliError, Result};
-use crate::http::{runtime, CliHttpClient};
+use crate::http::{progress_client, runtime};
 use crate::{secrets, Cli};
 
 /// Receive credentials from an issuer's offer.
@@ -76,49 +74,6 @@ pub enum PendingAction {
         /// Its id.
         id: String,
     },
-}
-
-/// The CLI's HTTP client, telling the user about every request on stderr.
-struct Progress {
-    inner: CliHttpClient,
-    quiet: bool,
-}
-
-#[async_trait::async_trait]
-impl HttpClient for Progress {
-    async fn send(&self, request: HttpRequest) -> std::result::Result<HttpResponse, WalletError> {
-        // Only the address without its query: queries and bodies carry codes and tokens.
-        let address = request
-            .url
-            .split(['?', '#'])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let method = format!("{:?}", request.method).to_uppercase();
-        let response = self.inner.send(request).await;
-        if !self.quiet {
-            match &response {
-                Ok(r) => eprintln!(
-                    "  {method} {address} → {} ({} bytes)",
-                    r.status,
-                    r.body.len()
-                ),
-                Err(e) => eprintln!("  {method} {address} → failed: {e}"),
-            }
-        }
-        response
-    }
-}
-
-fn client(tls_roots: &[PathBuf], quiet: bool) -> Result<Arc<dyn HttpClient>> {
-    let roots = tls_roots
-        .iter()
-        .map(|p| read(p))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Arc::new(Progress {
-        inner: CliHttpClient::new(&roots)?,
-        quiet,
-    }))
 }
 
 fn offer_text(offer: &str) -> Result<String> {
@@ -231,7 +186,7 @@ pub fn receive(cli: &Cli, args: &ReceiveArgs) -> Result<()> {
     let wallet = open_with(&wallet_path(cli), false, args.allow_loopback_http)?;
     unlock(&wallet)?;
     let offer = offer_text(&args.offer)?;
-    let http = client(&args.tls_root, cli.json)?;
+    let http = progress_client(&args.tls_root, cli.json)?;
     let runtime = runtime()?;
     let result = runtime.block_on(async {
         step(
@@ -384,7 +339,7 @@ pub fn pending(cli: &Cli, action: &PendingAction) -> Result<()> {
         } => {
             let wallet = open_with(&wallet_path(cli), false, *allow_loopback_http)?;
             unlock(&wallet)?;
-            let http = client(tls_root, cli.json)?;
+            let http = progress_client(tls_root, cli.json)?;
             let ids: Vec<String> = match id {
                 Some(id) => vec![id.clone()],
                 None => wallet

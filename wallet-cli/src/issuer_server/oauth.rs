@@ -313,7 +313,7 @@ pub async fn par(
 }
 
 /// Text made safe to put in HTML.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

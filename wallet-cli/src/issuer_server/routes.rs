@@ -245,7 +245,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Equal without a timing difference that depends on where the bytes differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -488,7 +488,11 @@ fn verify_mdoc(
             }
         }
         check_claims(query, &Value::Object(view))?;
-        if !pending.transaction_data.is_empty() {
+        if pending
+            .transaction_data
+            .iter()
+            .any(|encoded| names_query(encoded, &query.id))
+        {
             // No generic mdoc element carries transaction data hashes: a query with
             // transaction data is answered by an SD-JWT VC only.
             return Err(ResponseError::TransactionData(format!(
@@ -556,14 +560,7 @@ fn verify_sd_jwt(
     let wanted: Vec<String> = pending
         .transaction_data
         .iter()
-        .filter(|encoded| {
-            jose::b64url_decode(encoded)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .and_then(|v| v.get("credential_ids").cloned())
-                .and_then(|ids| ids.as_array().cloned())
-                .is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(&query.id)))
-        })
+        .filter(|encoded| names_query(encoded, &query.id))
         .map(|encoded| {
             jose::b64url(ring::digest::digest(&ring::digest::SHA256, encoded.as_bytes()).as_ref())
         })
@@ -627,6 +624,17 @@ fn verify_sd_jwt(
         issuer: vc.iss,
         claims,
     })
+}
+
+/// Whether a transaction data entry (base64url JSON) names the credential query `query_id`
+/// in its `credential_ids`.
+fn names_query(encoded: &str, query_id: &str) -> bool {
+    jose::b64url_decode(encoded)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.get("credential_ids").cloned())
+        .and_then(|ids| ids.as_array().cloned())
+        .is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(query_id)))
 }
 
 /// Verifies a `vp_token` against the request it answers. `origin`: the web origin, for a
