@@ -50,7 +50,8 @@ trap cleanup EXIT INT TERM
 # start_issuer [--plain-http]: starts a test issuer on a free port of 127.0.0.1 and sets
 # ISSUER_URL and ISSUER_TOKEN from its startup line.
 start_issuer() {
-  if [ ! -f "$ISSUER_DIR/tls-root.der" ]; then
+  # An authority made before a role existed lacks its certificate: made again then.
+  if [ ! -f "$ISSUER_DIR/relying-party-root.der" ]; then
     rm -rf "$ISSUER_DIR"
     "$TARGET/debug/jigap" issuer init --dir "$ISSUER_DIR" >/dev/null
   fi
@@ -65,6 +66,23 @@ start_issuer() {
   done
   ISSUER_URL=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["base_url"])' <"$out")
   ISSUER_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["admin_token"])' <"$out")
+}
+
+# start_verifier [--plain-http]: starts a test relying party (`jigap serve verifier`) on the
+# test issuer's authority, on a free port of 127.0.0.1, and sets VERIFIER_URL and
+# VERIFIER_TOKEN from its startup line. Call start_issuer first.
+start_verifier() {
+  local out="$ISSUER_DIR/verifier-$$-${#ISSUER_PIDS[@]}.json"
+  "$TARGET/debug/jigap" --json serve verifier --issuer "$ISSUER_DIR" --exit-after 1800 "$@" >"$out" 2>"$out.err" &
+  ISSUER_PIDS+=("$!")
+  local tries=0
+  until [ -s "$out" ]; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 300 ]; then log "the test verifier did not start:"; cat "$out.err" >&2; return 1; fi
+    sleep 0.2
+  done
+  VERIFIER_URL=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["base_url"])' <"$out")
+  VERIFIER_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["admin_token"])' <"$out")
 }
 
 generate() {
@@ -97,7 +115,9 @@ run_kotlin() {
     "$ROOT"/bindings/kotlin/tests/*.kt -cp "$cp" -d "$out/tests.jar"
   log "kotlin: running on the JVM (with a test issuer over HTTPS)"
   start_issuer || return 1
+  start_verifier || return 1
   JIGAP_ISSUER_URL="$ISSUER_URL" JIGAP_ISSUER_ADMIN_TOKEN="$ISSUER_TOKEN" JIGAP_ISSUER_DIR="$ISSUER_DIR" \
+  JIGAP_VERIFIER_URL="$VERIFIER_URL" JIGAP_VERIFIER_ADMIN_TOKEN="$VERIFIER_TOKEN" \
   java -Djna.library.path="$(dirname "$LIB")" \
     -cp "$out/tests.jar:$cp:$KOTLIN_DIR/lib/kotlin-stdlib.jar" WalletBindingTestKt \
     | tee "$out/result.log"
@@ -139,11 +159,13 @@ run_swift() {
   cp "$GEN/swift/JigapWallet.swift" "$stage/pkg/Sources/JigapWallet/"
   cp "$GEN/swift/wallet_coreFFI.h" "$stage/pkg/Sources/wallet_coreFFI/"
   cp "$LIB" "$stage/lib/"
-  # The online-issuance test receives from a test issuer over plain HTTP on 127.0.0.1 (the
-  # chroot shares the host's network); it needs the issuer's IACA root inside the chroot.
+  # The online tests receive from a test issuer and present to a test relying party over
+  # plain HTTP on 127.0.0.1 (the chroot shares the host's network); they need the authority's
+  # IACA and relying-party roots inside the chroot.
   start_issuer --plain-http || return 1
+  start_verifier --plain-http || return 1
   mkdir -p "$stage/issuer"
-  cp "$ISSUER_DIR/mdoc-issuer-root.der" "$stage/issuer/"
+  cp "$ISSUER_DIR/mdoc-issuer-root.der" "$ISSUER_DIR/relying-party-root.der" "$stage/issuer/"
   # Only /proc is mounted in the chroot (swiftc finds its runtime through it), for both runs
   # below, and it is unmounted on every exit path (the EXIT trap).
   mkdir -p "$CHROOT/proc"
@@ -152,6 +174,7 @@ run_swift() {
     chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
       LD_LIBRARY_PATH="/$stage_rel/lib" JIGAP_ISSUER_URL="$ISSUER_URL" \
       JIGAP_ISSUER_ADMIN_TOKEN="$ISSUER_TOKEN" JIGAP_ISSUER_DIR="/$stage_rel/issuer" \
+      JIGAP_VERIFIER_URL="$VERIFIER_URL" JIGAP_VERIFIER_ADMIN_TOKEN="$VERIFIER_TOKEN" \
       /bin/sh -c "cd /$stage_rel/pkg && $1 2>&1"
   }
   log "swift: swift test (SwiftPM + XCTest) in the trixie chroot"

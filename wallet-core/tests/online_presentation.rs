@@ -288,7 +288,41 @@ fn both_formats_by_direct_post_jwt_and_direct_post() {
             mode == ResponseMode::DirectPostJwt,
             "{body}"
         );
+        // The citizen's record names the verified relying party and what was released.
+        let entry = &wallet
+            .list_journal(
+                JournalFilter {
+                    kinds: vec![JournalKind::Presentation],
+                    ..Default::default()
+                },
+                0,
+                1,
+            )
+            .unwrap()
+            .entries[0];
+        let details: serde_json::Value = serde_json::from_str(&entry.details_json).unwrap();
+        assert_eq!(details["relying_party"]["verified"], true, "{details}");
+        assert_eq!(
+            details["credentials"].as_array().unwrap().len(),
+            2,
+            "{details}"
+        );
+        assert!(entry.details_json.contains("org.iso.18013.5.1/age_over_19"));
     }
+    assert_eq!(
+        wallet
+            .list_journal(
+                JournalFilter {
+                    kinds: vec![JournalKind::Presentation],
+                    ..Default::default()
+                },
+                0,
+                10
+            )
+            .unwrap()
+            .total,
+        2
+    );
 }
 
 #[test]

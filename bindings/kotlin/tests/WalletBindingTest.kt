@@ -314,7 +314,8 @@ fun main() {
             addMdl(wallet)
             wallet.createDeviceKey()
             val report = wallet.wipe()
-            expect(report.credentialsRemoved == 1uL && report.softwareKeysRemoved == 2uL && report.dataKeyDestroyed, "$report")
+            // The credential's key, the spare key and the key that signs the citizen's record.
+            expect(report.credentialsRemoved == 1uL && report.softwareKeysRemoved == 3uL && report.dataKeyDestroyed, "$report")
             expectThrows<WalletException.Closed> { wallet.status() }
             val again = openWallet(WalletConfig(path = wipePath, keyProtector = protector()))
             expect(again.status().newlyCreated, "a wiped store reopens empty")
@@ -481,6 +482,69 @@ fun main() {
             val again = wallet.resolveCredentialOffer(uri2, http, null)
             val refused = expectThrows<WalletException.Issuance> { again.accept(IssuanceOptions(txCode = wrong)) }
             expect(refused.failure == IssuanceFailure.INVALID_GRANT, "${refused.failure}")
+        }
+    }
+
+    test("online presentation (OpenID4VP) over HTTPS to a relying party, and the record of it") {
+        // bindings/run-tests.sh starts `jigap serve issuer` and `jigap serve verifier` on the
+        // same test authority, both over HTTPS, and says where.
+        val issuerBase = System.getenv("JIGAP_ISSUER_URL") ?: error("JIGAP_ISSUER_URL is not set")
+        val issuerAdmin = System.getenv("JIGAP_ISSUER_ADMIN_TOKEN") ?: error("JIGAP_ISSUER_ADMIN_TOKEN is not set")
+        val verifierBase = System.getenv("JIGAP_VERIFIER_URL") ?: error("JIGAP_VERIFIER_URL is not set")
+        val verifierAdmin = System.getenv("JIGAP_VERIFIER_ADMIN_TOKEN") ?: error("JIGAP_VERIFIER_ADMIN_TOKEN is not set")
+        val authorityDir = java.nio.file.Path.of(System.getenv("JIGAP_ISSUER_DIR") ?: error("JIGAP_ISSUER_DIR is not set"))
+        val http = JdkHttpClient(Files.readAllBytes(authorityDir.resolve("tls-root.der")))
+        runBlocking {
+            suspend fun admin(url: String, token: String, body: String?): String {
+                val answer = http.send(HttpRequest(
+                    method = if (body == null) HttpMethod.GET else HttpMethod.POST,
+                    url = url,
+                    headers = listOf(HttpHeader("Authorization", "Bearer $token"), HttpHeader("Content-Type", "application/json")),
+                    body = (body ?: "").toByteArray(),
+                ))
+                val text = String(answer.body)
+                expect(answer.status.toInt() in 200..201, "$url: ${answer.status} $text")
+                return text
+            }
+            val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
+            wallet.addTrustAnchor(TrustRole.MDOC_ISSUER, Files.readAllBytes(authorityDir.resolve("mdoc-issuer-root.der")))
+            wallet.addTrustAnchor(TrustRole.RELYING_PARTY, Files.readAllBytes(authorityDir.resolve("relying-party-root.der")))
+            // The citizen first receives an mDL from the issuer.
+            val offer = admin("$issuerBase/admin/offers", issuerAdmin, """{"configuration_ids": ["mdl"], "tx_code": false}""")
+            val received = wallet.resolveCredentialOffer(jsonString(offer, "offer_uri")!!, http, null)
+                .accept(IssuanceOptions())
+            val mdl = received.credentials.single().credentialId
+
+            // A relying party asks for two items of it; the request is signed by its certificate.
+            val asked = admin("$verifierBase/admin/requests", verifierAdmin, """{"request": ["mdl:age_over_19,family_name"]}""")
+            val session = wallet.startOnlinePresentation(jsonString(asked, "wallet_uri")!!, http)
+            val view = session.request()
+            expect(view.relyingParty.verified && view.relyingParty.subject != null, "${view.relyingParty}")
+            expect(view.unsatisfiable == null, "${view.unsatisfiable}")
+            val query = view.queries.single()
+            val candidate = query.candidates.single()
+            expect(candidate.credentialId == mdl, "${query.candidates}")
+            expect(candidate.claims.map { it.path }.toSet() == setOf("org.iso.18013.5.1/age_over_19", "org.iso.18013.5.1/family_name"), "${candidate.claims}")
+            val outcome = session.respond(listOf(QueryChoice(query.queryId, listOf(mdl))))
+            expect(outcome.redirectUri?.startsWith("$verifierBase/done/") == true, "${outcome.redirectUri}")
+            val result = admin("$verifierBase/admin/results/${jsonString(asked, "request_id")}", verifierAdmin, null)
+            expect(jsonString(result, "status") == "verified", result)
+            // The same request cannot be answered twice.
+            expectThrows<WalletException> { wallet.startOnlinePresentation(jsonString(asked, "wallet_uri")!!, http) }
+
+            // Declining tells the relying party.
+            val second = admin("$verifierBase/admin/requests", verifierAdmin, """{"request": ["mdl:family_name"]}""")
+            wallet.startOnlinePresentation(jsonString(second, "wallet_uri")!!, http).decline()
+            val declined = admin("$verifierBase/admin/results/${jsonString(second, "request_id")}", verifierAdmin, null)
+            expect(jsonString(declined, "status") == "declined", declined)
+
+            // Both are in the citizen's record, newest first, and the record checks.
+            val record = wallet.listJournal(JournalFilter(kinds = listOf(JournalKind.PRESENTATION, JournalKind.PRESENTATION_DECLINED)), 0u, 10u)
+            expect(record.entries.map { it.kind } == listOf(JournalKind.PRESENTATION_DECLINED, JournalKind.PRESENTATION), "${record.entries}")
+            expect(record.entries[1].detailsJson.contains("age_over_19"), record.entries[1].detailsJson)
+            val check = wallet.verifyJournal()
+            expect(check.entries == 3uL, "issuance, presentation, decline: $check")
+            expect(verifyJournalExport(wallet.exportJournal(), check.publicKey) == 3uL, "the export checks")
         }
     }
 

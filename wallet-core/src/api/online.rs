@@ -856,6 +856,8 @@ impl OnlinePresentation {
                     Some(request),
                 )?;
                 self.finish()?;
+                // Recorded before anything leaves: no presentation without its record.
+                self.record_presented(&choices)?;
                 let token = response::vp_token(&answers);
                 match request.response_mode {
                     ResponseMode::DcApi | ResponseMode::DcApiJwt => Ok(OnlineOutcome {

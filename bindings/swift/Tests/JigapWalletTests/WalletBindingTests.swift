@@ -327,7 +327,8 @@ final class WalletBindingTests: XCTestCase {
         _ = try wallet.createDeviceKey()
         let report = try await wallet.wipe()
         XCTAssertEqual(report.credentialsRemoved, 1)
-        XCTAssertEqual(report.softwareKeysRemoved, 2)
+        // The credential's key, the spare key and the key that signs the citizen's record.
+        XCTAssertEqual(report.softwareKeysRemoved, 3)
         XCTAssertTrue(report.dataKeyDestroyed)
         XCTAssertThrowsError(try wallet.status()) { XCTAssertEqual($0 as? WalletError, .Closed) }
         let fresh = try await openWallet(config: WalletConfig(path: path, keyProtector: try protector()))
@@ -495,5 +496,65 @@ final class WalletBindingTests: XCTestCase {
         XCTAssertEqual(issued.copies, 1)
         XCTAssertEqual(try wallet.getCredential(id: issued.credentialId).summary.docType, "org.iso.18013.5.1.mDL")
         XCTAssertGreaterThanOrEqual(http.requests, 6)
+    }
+    /// POSTs (or GETs, without a body) to a test server's admin API; the JSON answer.
+    func admin(_ http: URLSessionHttpClient, _ url: String, _ token: String, _ body: String?) async throws -> [String: Any] {
+        let answer = try await http.send(request: HttpRequest(
+            method: body == nil ? .get : .post, url: url,
+            headers: [HttpHeader(name: "Authorization", value: "Bearer \(token)"),
+                      HttpHeader(name: "Content-Type", value: "application/json")],
+            body: Data((body ?? "").utf8)))
+        XCTAssertTrue((200...201).contains(answer.status), "\(url): \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])
+    }
+
+    func testOnlinePresentationThroughASwiftHttpClientAndItsRecord() async throws {
+        // bindings/run-tests.sh starts `jigap serve issuer` and `jigap serve verifier` on the
+        // same test authority (plain HTTP on 127.0.0.1) and says where.
+        let env = ProcessInfo.processInfo.environment
+        let issuerBase = try XCTUnwrap(env["JIGAP_ISSUER_URL"], "JIGAP_ISSUER_URL is not set")
+        let issuerAdmin = try XCTUnwrap(env["JIGAP_ISSUER_ADMIN_TOKEN"])
+        let verifierBase = try XCTUnwrap(env["JIGAP_VERIFIER_URL"], "JIGAP_VERIFIER_URL is not set")
+        let verifierAdmin = try XCTUnwrap(env["JIGAP_VERIFIER_ADMIN_TOKEN"])
+        let authorityDir = try XCTUnwrap(env["JIGAP_ISSUER_DIR"])
+        let http = URLSessionHttpClient()
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector(), allowLoopbackHttp: true))
+        for (role, file) in [(TrustRole.mdocIssuer, "mdoc-issuer-root.der"), (.relyingParty, "relying-party-root.der")] {
+            _ = try wallet.addTrustAnchor(
+                role: role, certificate: try Data(contentsOf: URL(fileURLWithPath: "\(authorityDir)/\(file)")))
+        }
+        let offer = try await admin(http, "\(issuerBase)/admin/offers", issuerAdmin, #"{"configuration_ids": ["mdl"], "tx_code": false}"#)
+        let received = try await wallet.resolveCredentialOffer(
+            offer: try XCTUnwrap(offer["offer_uri"] as? String), http: http, platform: nil
+        ).accept(options: IssuanceOptions())
+        let mdl = try XCTUnwrap(received.credentials.first).credentialId
+
+        let asked = try await admin(http, "\(verifierBase)/admin/requests", verifierAdmin, #"{"request": ["mdl:age_over_19,family_name"]}"#)
+        let session = try await wallet.startOnlinePresentation(request: try XCTUnwrap(asked["wallet_uri"] as? String), http: http)
+        let view = session.request()
+        XCTAssertTrue(view.relyingParty.verified, "\(view.relyingParty)")
+        XCTAssertNil(view.unsatisfiable)
+        let query = try XCTUnwrap(view.queries.first)
+        let candidate = try XCTUnwrap(query.candidates.first)
+        XCTAssertEqual(candidate.credentialId, mdl)
+        XCTAssertEqual(Set(candidate.claims.map { $0.path }), ["org.iso.18013.5.1/age_over_19", "org.iso.18013.5.1/family_name"])
+        let outcome = try await session.respond(choices: [QueryChoice(queryId: query.queryId, credentialIds: [mdl])])
+        XCTAssertTrue(outcome.redirectUri?.hasPrefix("\(verifierBase)/done/") ?? false, "\(String(describing: outcome.redirectUri))")
+        let requestId = try XCTUnwrap(asked["request_id"] as? String)
+        let result = try await admin(http, "\(verifierBase)/admin/results/\(requestId)", verifierAdmin, nil)
+        XCTAssertEqual(result["status"] as? String, "verified", "\(result)")
+
+        let second = try await admin(http, "\(verifierBase)/admin/requests", verifierAdmin, #"{"request": ["mdl:family_name"]}"#)
+        _ = try await wallet.startOnlinePresentation(request: try XCTUnwrap(second["wallet_uri"] as? String), http: http).decline()
+        let declined = try await admin(http, "\(verifierBase)/admin/results/\(try XCTUnwrap(second["request_id"] as? String))", verifierAdmin, nil)
+        XCTAssertEqual(declined["status"] as? String, "declined", "\(declined)")
+
+        let record = try wallet.listJournal(
+            filter: JournalFilter(kinds: [.presentation, .presentationDeclined]), offset: 0, limit: 10)
+        XCTAssertEqual(record.entries.map { $0.kind }, [.presentationDeclined, .presentation])
+        XCTAssertTrue(record.entries[1].detailsJson.contains("age_over_19"))
+        let check = try wallet.verifyJournal()
+        XCTAssertEqual(check.entries, 3, "issuance, presentation, decline")
+        XCTAssertEqual(try verifyJournalExport(export: try wallet.exportJournal(), expectedPublicKey: check.publicKey), 3)
     }
 }
