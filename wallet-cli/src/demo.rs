@@ -10,10 +10,10 @@ use wallet_core::{
     consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BenefitResult,
     BillDraft, BillKind, CitizenFact, ConsentMode, ConsentRequest, CredentialFilter,
     DeviceAuthMode, ElementRef, Eligibility, FactValue, HttpClient, HttpRequest, IssuanceOptions,
-    IssuedCredential, MdocReader, NotificationCategory, NotificationDraft, NotificationFilter,
-    PresentationEvent, Priority, ReaderConfig, ReaderEvent, SdJwtVerifier, SdJwtVerifierConfig,
-    StatusListFormat, StatusValue, TestAuthority, TrustRole, VerificationFailure, Wallet,
-    WalletConfig, WalletError,
+    IssuedCredential, JournalFilter, MdocReader, NotificationCategory, NotificationDraft,
+    NotificationFilter, PresentationEvent, Priority, QueryChoice, ReaderConfig, ReaderEvent,
+    SdJwtVerifier, SdJwtVerifierConfig, StatusListFormat, StatusValue, TestAuthority, TrustRole,
+    VerificationFailure, Wallet, WalletConfig, WalletError,
 };
 
 use crate::context::CliError;
@@ -259,6 +259,25 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             ),
         );
 
+        let check = wallet.verify_journal()?;
+        let record = wallet.list_journal(JournalFilter::default(), 0, 500)?;
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for entry in &record.entries {
+            *counts.entry(format!("{:?}", entry.kind)).or_default() += 1;
+        }
+        steps.say(
+            "record",
+            format!(
+                "the citizen's record holds {} entries ({}), each chained to the last, the head signed by a wallet key: checked",
+                check.entries,
+                counts
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {kind}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+
         let report = wallet.wipe_blocking()?;
         steps.say("wipe", crate::output::wipe_text(&report));
         Ok(())
@@ -383,6 +402,7 @@ fn certificate_chapter(
             shown.join(", ")
         ),
     );
+    online_chapter(wallet, authority, uri, client, runtime, steps)?;
 
     *published
         .lock()
@@ -423,6 +443,109 @@ fn certificate_chapter(
         ),
     );
     Ok(())
+}
+
+/// A bank asks online (OpenID4VP 1.0, a signed request by reference, the answer encrypted to
+/// it) for the mDL's age_over_19 and the abstract's name and locality; the wallet shows who
+/// asks and what would leave, answers, and the bank verifies both credentials and their status.
+fn online_chapter(
+    wallet: &Arc<Wallet>,
+    authority: &TestAuthority,
+    status_uri: &str,
+    client: &Arc<crate::http::CliHttpClient>,
+    runtime: &tokio::runtime::Runtime,
+    steps: &mut Steps,
+) -> Result<(), CliError> {
+    use crate::verifier_server::routes;
+    let bank = crate::verifier_server::start(
+        runtime,
+        authority,
+        routes::Settings {
+            response_mode: routes::DirectPostMode::DirectPostJwt,
+            status_uris: vec![status_uri.to_owned()],
+            quiet: true,
+        },
+        crate::verifier_server::ClientIdArg::X509Hash,
+        0,
+        false,
+    )?;
+    let result = (|| -> Result<(), CliError> {
+        wallet.add_trust_anchor(
+            TrustRole::RelyingParty,
+            authority.root_certificate(TrustRole::RelyingParty)?,
+        )?;
+        let dcql = crate::verifier_server::queries::dcql_of_specs(&[
+            "mdl:age_over_19".to_owned(),
+            "resident-abstract:name,address.locality".to_owned(),
+        ])?;
+        let request = routes::create_request(
+            &bank.shared,
+            routes::NewRequest {
+                dcql,
+                response_mode: None,
+                transaction_data: vec![],
+                lifetime: 300,
+            },
+        )
+        .map_err(|e| CliError::from(format!("request: {e}")))?;
+        let http: Arc<dyn HttpClient> = client.clone();
+        let session = runtime.block_on(
+            wallet
+                .clone()
+                .start_online_presentation(request.wallet_uri.clone(), http),
+        )?;
+        let view = session.request();
+        let asked: Vec<String> = view
+            .queries
+            .iter()
+            .flat_map(|q| q.candidates.first())
+            .flat_map(|c| c.claims.iter().map(|claim| claim.path.clone()))
+            .collect();
+        steps.say(
+            "online",
+            format!(
+                "a bank asks online (OpenID4VP, signed request by reference from {}): {} relying party {}; it would receive {}",
+                bank.server.base_url,
+                if view.relying_party.verified { "verified" } else { "UNVERIFIED" },
+                view.relying_party.subject.as_deref().unwrap_or(&view.relying_party.client_id),
+                asked.join(", ")
+            ),
+        );
+        let choices: Vec<QueryChoice> = view
+            .queries
+            .iter()
+            .filter_map(|q| {
+                q.candidates.first().map(|c| QueryChoice {
+                    query_id: q.query_id.clone(),
+                    credential_ids: vec![c.credential_id.clone()],
+                })
+            })
+            .collect();
+        let outcome = runtime.block_on(session.respond(choices))?;
+        let report = bank
+            .shared
+            .report(&request.request_id)
+            .ok_or_else(|| CliError::from("the bank lost its request".to_string()))?;
+        if report["status"] != "verified" {
+            return Err(CliError::from(format!(
+                "the bank did not verify the answer: {report}"
+            )));
+        }
+        let credentials = report["result"]["credentials"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0);
+        steps.say(
+            "online",
+            format!(
+                "the citizen approves; the answer goes encrypted (direct_post.jwt) and the bank verifies {credentials} credential(s), their issuers, device/key binding and status; it sends the wallet on to {}",
+                outcome.redirect_uri.as_deref().unwrap_or("-")
+            ),
+        );
+        Ok(())
+    })();
+    bank.server.handle.shutdown();
+    result
 }
 
 /// A bill and a notification from a registered sender, and a smishing message refused.

@@ -259,13 +259,43 @@ fn demo_runs_the_whole_story() {
         .map(|s| s["step"].as_str().unwrap())
         .collect();
     for expected in [
-        "open", "pin", "issuer", "offer", "issue", "engage", "request", "verify", "reopen", "wipe",
+        "open",
+        "pin",
+        "issuer",
+        "offer",
+        "issue",
+        "engage",
+        "request",
+        "verify",
+        "certificate",
+        "online",
+        "revoke",
+        "record",
+        "reopen",
+        "wipe",
     ] {
         assert!(
             steps.contains(&expected),
             "{expected} missing from {steps:?}"
         );
     }
+    let detail = |step: &str| -> String {
+        out["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["step"] == step)
+            .map(|s| s["detail"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    assert!(
+        detail("online").contains("verified relying party")
+            && detail("online").contains("verifies 2 credential(s)"),
+        "{}",
+        detail("online")
+    );
+    assert!(detail("record").contains("checked"), "{}", detail("record"));
 }
 
 #[test]

@@ -162,6 +162,11 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// What became of a request, as `GET /admin/results/{id}` reports it.
+    pub fn report(&self, request_id: &str) -> Option<Value> {
+        self.records().get(request_id).map(|r| r.report(now()))
+    }
+
     /// Fetches every status list again and hands it to the verifier, which checks its
     /// signer. A list that cannot be had is reported; the verifier then refuses credentials
     /// that point to it once its cached copy is stale.

@@ -233,8 +233,14 @@ impl Wallet {
         }
     }
 
-    /// Adds a notification unless one with its id exists; returns whether it was new.
-    pub(super) fn store_notification(&self, n: &Notification) -> Result<bool, WalletError> {
+    /// Adds a notification unless one with its id exists; returns whether it was new. One
+    /// received from a sender is recorded in the citizen's record; the wallet's own reminders
+    /// (`received: false`) are not.
+    pub(super) fn store_notification(
+        &self,
+        n: &Notification,
+        received: bool,
+    ) -> Result<bool, WalletError> {
         if self.store.get_document(KIND_NOTIFICATION, &n.id)?.is_some() {
             return Ok(false);
         }
@@ -244,13 +250,16 @@ impl Wallet {
             received_at: self.now()?,
             body: encode(n)?,
         };
-        let details =
-            serde_json::json!({ "id": n.id, "sender": n.sender, "category": n.category.name() });
-        self.recorded(crate::journal::JournalKind::Notice, details, |record| {
-            Ok(self
-                .store
-                .put_document_recorded(KIND_NOTIFICATION, &doc, Some(record))?)
-        })?;
+        if received {
+            let details = serde_json::json!({ "id": n.id, "sender": n.sender, "category": n.category.name() });
+            self.recorded(crate::journal::JournalKind::Notice, details, |record| {
+                Ok(self
+                    .store
+                    .put_document_recorded(KIND_NOTIFICATION, &doc, Some(record))?)
+            })?;
+        } else {
+            self.store.put_document(KIND_NOTIFICATION, &doc)?;
+        }
         self.emit(WalletEvent::NotificationAdded { id: n.id.clone() });
         Ok(true)
     }
@@ -264,19 +273,22 @@ impl Wallet {
         body_ko: String,
         reference: Option<String>,
     ) -> Result<bool, WalletError> {
-        self.store_notification(&Notification {
-            id,
-            sender: "Jigap".into(),
-            category,
-            title_ko,
-            body_ko,
-            title_en: None,
-            body_en: None,
-            priority: Priority::Normal,
-            issued_at: self.now()?,
-            expires_at: None,
-            reference,
-        })
+        self.store_notification(
+            &Notification {
+                id,
+                sender: "Jigap".into(),
+                category,
+                title_ko,
+                body_ko,
+                title_en: None,
+                body_en: None,
+                priority: Priority::Normal,
+                issued_at: self.now()?,
+                expires_at: None,
+                reference,
+            },
+            false,
+        )
     }
 }
 
@@ -410,7 +422,7 @@ impl Wallet {
         self.require_unlocked()?;
         let payload = self.verify_sender_payload(&signed_notification)?;
         let notification = notifications::parse(&payload.body, &payload.sender)?;
-        self.store_notification(&notification)?;
+        self.store_notification(&notification, true)?;
         let stored = self
             .store
             .get_document(KIND_NOTIFICATION, &notification.id)?
