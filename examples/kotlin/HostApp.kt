@@ -2,7 +2,9 @@
 //
 // The app keeps the store's data key wrapped by a key only it holds (here a JCA AES key; on a
 // phone, an Android Keystore key), opens the wallet on a file, receives a mobile driving licence,
-// and shows it in person to a police officer's reader, releasing only "over 19". The app never
+// and shows it in person to a police officer's reader. The app draws the consent screen the core
+// asks for (who asks, verified or not, and the policy's verdict on each item); the core's policy
+// offers "over 19" before the birth date, and the citizen approves what is offered. The app never
 // touches cryptography or CBOR: it moves bytes between the two sessions, as it would over BLE.
 //
 // Built and run by bindings/run-tests.sh after the Kotlin binding tests; exits non-zero if the
@@ -38,6 +40,31 @@ class AppKeyProtector(private val key: SecretKey) : KeyProtector {
         } catch (e: AEADBadTagException) {
             throw WalletException.WrongKey() // another app key: tell the core, typed
         }
+    }
+}
+
+/** The app's consent screen: shows the core's disclosure request and approves what is offered. */
+class ConsentScreen : UserPrompt {
+    override suspend fun ask(request: DisclosureRequest): DisclosureDecision? {
+        val who = request.relyingParty
+        println("consent: ${who.name ?: "an unverified reader (${who.unauthenticatedReason})"} asks for")
+        for (doc in request.documents) {
+            for (item in doc.items) {
+                val verdict = when (val v = item.verdict) {
+                    is ItemVerdict.Offered -> "offered"
+                    is ItemVerdict.Granted -> "remembered"
+                    is ItemVerdict.NeedsOwnApproval -> "only if you choose it (${v.minimal} answers first)"
+                    is ItemVerdict.Withheld -> "withheld: ${v.reason}"
+                }
+                println("  ${item.labelKo ?: item.path} — $verdict")
+            }
+        }
+        // The citizen taps "share" on what is offered.
+        return DisclosureDecision(
+            request.documents.map { doc ->
+                DocumentApproval(doc.id, doc.credentialIds.first(), doc.items.filter { it.verdict is ItemVerdict.Offered }.map { it.path })
+            },
+        )
     }
 }
 
@@ -85,19 +112,24 @@ fun main() {
             listOf(DocumentRequest("org.iso.18013.5.1.mDL", listOf(RequestedItem(ns, "age_over_19"), RequestedItem(ns, "birth_date")))),
         )
 
-        // The request travels to the phone; the app draws a consent screen from the event.
+        // The request travels to the phone; the core runs the consent step through the app's
+        // screen and returns the answer to send back.
         val request = holder.receive(session.requestMessage()) as PresentationEvent.Request
-        val doc = request.documents.single()
-        check(doc.reader?.trusted == true, "the officer's reader is trusted")
-        println("reader asks for ${doc.elements.joinToString { it.identifier }}")
-        // The citizen approves only age_over_19.
-        val response = holder.respond(listOf(Approval(doc.index, doc.matchingCredentials.single(), listOf(ElementRef(ns, "age_over_19")))))
+        check(request.disclosure.relyingParty.authenticated, "the officer's reader is verified")
+        check(
+            request.disclosure.documents.single().items.any { it.verdict is ItemVerdict.NeedsOwnApproval },
+            "the birth date waits behind over-19",
+        )
+        val response = kotlinx.coroutines.runBlocking { holder.answer(ConsentScreen(), 60u) }
 
         val verified = (session.receive(response) as ReaderEvent.Response).report.documents.single()
         check(verified.elements.map { it.identifier to it.display } == listOf("age_over_19" to "true"), "only over-19 released")
         check(verified.notReturned.map { it.identifier } == listOf("birth_date"), "birth date withheld")
         println("officer sees: ${verified.elements.joinToString { "${it.identifier}=${it.display}" }}")
         session.receive(holder.terminate())
+        // The citizen's record shows the presentation, and it checks.
+        val record = wallet.listJournal(JournalFilter(kinds = listOf(JournalKind.PRESENTATION)), 0u, 10u)
+        check(record.total == 1uL && wallet.verifyJournal().entries >= 2uL, "the presentation is recorded")
         wallet.lock()
     }
 

@@ -144,7 +144,7 @@ class SdJwtInterop(unittest.TestCase):
             independent_verify(presentation, self.root, "https://bank.example", "another nonce")
         # A disclosure smuggled in from a fuller presentation breaks the KB-JWT's sd_hash.
         fuller = self.wallet.present_sd_jwt(
-            self.cid, ["/name", "/resident_registration_number"], "https://bank.example", "n-43")
+            self.cid, ["/name", "/address/locality"], "https://bank.example", "n-43")
         extra = [d for d in fuller.split("~")[1:-1] if d not in presentation.split("~")]
         parts = presentation.split("~")
         forged = "~".join([parts[0]] + parts[1:-1] + extra + [parts[-1]])

@@ -45,6 +45,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Bills { action } => crate::services::bills(cli, action),
         Command::Inbox { action } => crate::services::inbox(cli, action),
         Command::Mydata { action } => crate::mydata::run(cli, action),
+        Command::Log { action } => crate::log::run(cli, action),
         Command::Benefits { action } => crate::benefits::run(cli, action),
         Command::Status {
             action: Some(action),
@@ -317,6 +318,6 @@ fn credentials(cli: &Cli, wallet: &Wallet, action: &CredentialAction) -> Result<
 }
 
 /// Lower-case hex.
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

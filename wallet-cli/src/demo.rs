@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use wallet_core::{
     consent_is_revoked, passphrase_key_protector, verify_consent_token, Approval, BenefitResult,
     BillDraft, BillKind, CitizenFact, ConsentMode, ConsentRequest, CredentialFilter,
-    DeviceAuthMode, ElementRef, Eligibility, FactValue, HttpClient, HttpRequest, IssuanceOptions,
-    IssuedCredential, JournalFilter, MdocReader, NotificationCategory, NotificationDraft,
+    DeviceAuthMode, DisclosureDecision, DisclosureRequest, DocumentApproval, ElementRef,
+    Eligibility, FactValue, HttpClient, HttpRequest, IssuanceOptions, IssuedCredential,
+    ItemVerdict, JournalFilter, JournalKind, MdocReader, NotificationCategory, NotificationDraft,
     NotificationFilter, PresentationEvent, Priority, QueryChoice, ReaderConfig, ReaderEvent,
     SdJwtVerifier, SdJwtVerifierConfig, StatusListFormat, StatusValue, TestAuthority, TrustRole,
-    VerificationFailure, Wallet, WalletConfig, WalletError,
+    UserPrompt, VerificationFailure, Wallet, WalletConfig, WalletError, WithheldReason,
 };
 
 use crate::context::CliError;
@@ -184,7 +185,8 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
         let request =
             crate::mdoc::parse_request("org.iso.18013.5.1.mDL=age_over_19,family_name,portrait")?;
         let session = reader.start_session(qr_uri, vec![request])?;
-        let PresentationEvent::Request { documents } = holder.receive(session.request_message())?
+        let PresentationEvent::Request { documents, .. } =
+            holder.receive(session.request_message())?
         else {
             return Err(CliError::from("the reader ended the session".to_string()));
         };
@@ -231,6 +233,7 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
             crate::mdoc::report_text(&report).replace('\n', " | "),
         );
         holder.terminate()?;
+        policy_chapter(&wallet, &authority, &uri, &client, &runtime, &mut steps)?;
 
         let result = certificate_chapter(
             &wallet, &authority, &issuer, &uri, &published, &client, &runtime, &mut steps,
@@ -261,6 +264,14 @@ pub fn run(json_output: bool) -> Result<(), CliError> {
 
         let check = wallet.verify_journal()?;
         let record = wallet.list_journal(JournalFilter::default(), 0, 500)?;
+        for entry in record
+            .entries
+            .iter()
+            .filter(|e| e.kind == JournalKind::Presentation)
+            .rev()
+        {
+            steps.say("record", crate::log::entry_summary(entry));
+        }
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for entry in &record.entries {
             *counts.entry(format!("{:?}", entry.kind)).or_default() += 1;
@@ -442,6 +453,144 @@ fn certificate_chapter(
             report.changed.len()
         ),
     );
+    Ok(())
+}
+
+/// The consent screen of the demo: prints what the core asks and shares what is offered.
+struct DemoScreen;
+
+#[async_trait::async_trait]
+impl UserPrompt for DemoScreen {
+    async fn ask(
+        &self,
+        request: DisclosureRequest,
+    ) -> Result<Option<DisclosureDecision>, WalletError> {
+        Ok(Some(DisclosureDecision {
+            approved: request
+                .documents
+                .iter()
+                .filter_map(|d| {
+                    Some(DocumentApproval {
+                        id: d.id.clone(),
+                        credential_id: d.credential_ids.first()?.clone(),
+                        items: d
+                            .items
+                            .iter()
+                            .filter(|i| matches!(i.verdict, ItemVerdict::Offered))
+                            .map(|i| i.path.clone())
+                            .collect(),
+                    })
+                })
+                .collect(),
+            remember_days: 0,
+        }))
+    }
+}
+
+/// How a verdict reads in the demo.
+fn verdict_text(verdict: &ItemVerdict) -> String {
+    match verdict {
+        ItemVerdict::Offered => "offered".into(),
+        ItemVerdict::Granted { .. } => "remembered".into(),
+        ItemVerdict::NeedsOwnApproval { minimal } => {
+            format!("only if chosen ({minimal} answers first)")
+        }
+        ItemVerdict::Withheld { reason } => format!("withheld: {}", reason_name(*reason)),
+    }
+}
+
+fn reason_name(reason: WithheldReason) -> &'static str {
+    match reason {
+        WithheldReason::Policy => "policy",
+        WithheldReason::NotHeld => "not held",
+        WithheldReason::RefusedByCitizen => "refused by the citizen",
+        WithheldReason::Restricted => "restricted identifier",
+    }
+}
+
+/// A bar's reader that does not sign its requests asks for the birth date, the age predicate,
+/// the name and the licence number: the policy leaves it only the predicate, whatever the
+/// citizen would approve, and the record says why.
+fn policy_chapter(
+    wallet: &Arc<Wallet>,
+    authority: &TestAuthority,
+    status_uri: &str,
+    client: &Arc<crate::http::CliHttpClient>,
+    runtime: &tokio::runtime::Runtime,
+    steps: &mut Steps,
+) -> Result<(), CliError> {
+    let holder = wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)?;
+    let bar = MdocReader::new(ReaderConfig {
+        iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer)?],
+        status_list_certificates: vec![authority.root_certificate(TrustRole::StatusListIssuer)?],
+        reader_certificate_chain: vec![],
+        reader_private_key: None,
+        clock: None,
+        session_state_key: None,
+    })?;
+    let list = crate::http::fetch(client, HttpRequest::get(status_uri))?;
+    bar.add_status_list(status_uri.to_owned(), list.body)?;
+    let request = crate::mdoc::parse_request(
+        "org.iso.18013.5.1.mDL=birth_date,age_over_19,family_name,document_number",
+    )?;
+    let session = bar.start_session(holder.engagement()?.qr_uri, vec![request])?;
+    let PresentationEvent::Request { disclosure, .. } =
+        holder.receive(session.request_message())?
+    else {
+        return Err(CliError::from("the reader ended the session".to_string()));
+    };
+    let verdicts: Vec<String> = disclosure
+        .documents
+        .iter()
+        .flat_map(|d| d.items.iter())
+        .map(|i| {
+            format!(
+                "{} {}",
+                i.path.rsplit('/').next().unwrap_or(&i.path),
+                verdict_text(&i.verdict)
+            )
+        })
+        .collect();
+    steps.say(
+        "policy",
+        format!(
+            "a bar's reader that signs nothing ({}) asks; the policy: {}",
+            disclosure
+                .relying_party
+                .unauthenticated_reason
+                .as_deref()
+                .unwrap_or("unverified"),
+            verdicts.join("; ")
+        ),
+    );
+    let answer = runtime.block_on(holder.answer(Arc::new(DemoScreen), 60))?;
+    let ReaderEvent::Response { report } = session.receive(answer)? else {
+        return Err(CliError::from("no response".to_string()));
+    };
+    let released: Vec<String> = report
+        .documents
+        .iter()
+        .flat_map(|d| {
+            d.elements
+                .iter()
+                .map(|e| format!("{} = {}", e.identifier, e.display))
+        })
+        .collect();
+    if released.len() != 1 {
+        return Err(CliError::from(format!(
+            "the policy should leave one item, not {released:?}"
+        )));
+    }
+    steps.say(
+        "policy",
+        format!(
+            "the citizen shares what is offered; the bar receives only {}",
+            released.join(", ")
+        ),
+    );
+    session.receive(holder.terminate()?)?;
     Ok(())
 }
 
@@ -651,7 +800,7 @@ fn consent_chapter(wallet: &Arc<Wallet>, steps: &mut Steps) -> Result<(), CliErr
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let checked = verify_consent_token(consent.token.clone(), Some(recipient), now)?;
+    let checked = verify_consent_token(consent.token.clone(), recipient, now)?;
     wallet.add_transfer(consent.id.clone(), "income".into(), "국세청".into())?;
     let revocation = wallet.revoke_consent(consent.id.clone())?;
     let revoked = consent_is_revoked(consent.token, revocation)?;

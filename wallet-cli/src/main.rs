@@ -23,6 +23,7 @@ mod demo;
 mod e_certificates;
 mod http;
 mod issuer_server;
+mod log;
 mod mdoc;
 mod mydata;
 mod online;
@@ -139,6 +140,12 @@ pub enum Command {
         /// MyData action.
         #[command(subcommand)]
         action: mydata::MyDataAction,
+    },
+    /// The citizen's record of what the wallet did: list, export, verify.
+    Log {
+        /// Record action.
+        #[command(subcommand)]
+        action: log::LogAction,
     },
     /// On-device benefit eligibility: catalog, attributes, opt-in/out, facts, check, explain.
     Benefits {

@@ -650,7 +650,7 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
                 false,
             )?;
             let request = wait_for(&dir.join("request.cbor"), timeout)?;
-            let PresentationEvent::Request { documents } = session.receive(request)? else {
+            let PresentationEvent::Request { documents, .. } = session.receive(request)? else {
                 return Err(CliError::from("the reader ended the session".to_string()));
             };
             eprintln!("{}", describe_request(&documents));
@@ -689,7 +689,7 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
                         eprintln!("the reader ended the session");
                         break;
                     }
-                    PresentationEvent::Request { documents } => {
+                    PresentationEvent::Request { documents, .. } => {
                         eprintln!("{}", describe_request(&documents));
                         let approvals = choose(&documents, approve, false)?;
                         writeln!(

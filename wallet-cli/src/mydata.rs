@@ -70,9 +70,9 @@ pub enum MyDataAction {
     Verify {
         /// The token file.
         token: PathBuf,
-        /// The recipient's certificate, to check the token names it.
+        /// The certificate (DER) of the recipient presenting the token: the token must name it.
         #[arg(long)]
-        recipient: Option<PathBuf>,
+        recipient: PathBuf,
         /// A revocation to check against the token.
         #[arg(long)]
         revocation: Option<PathBuf>,
@@ -103,8 +103,7 @@ pub fn run(cli: &Cli, action: &MyDataAction) -> Result<()> {
     } = action
     {
         let token = read(token)?;
-        let recipient = recipient.as_ref().map(|p| read(p)).transpose()?;
-        let verified = verify_consent_token(token.clone(), recipient, now())?;
+        let verified = verify_consent_token(token.clone(), read(recipient)?, now())?;
         let revoked = match revocation {
             Some(r) => consent_is_revoked(token, read(r)?)?,
             None => false,

@@ -267,6 +267,7 @@ fn demo_runs_the_whole_story() {
         "engage",
         "request",
         "verify",
+        "policy",
         "certificate",
         "online",
         "revoke",
@@ -296,6 +297,17 @@ fn demo_runs_the_whole_story() {
         detail("online")
     );
     assert!(detail("record").contains("checked"), "{}", detail("record"));
+    assert!(
+        detail("policy").contains("withheld: restricted identifier")
+            && detail("policy").contains("receives only age_over_19"),
+        "{}",
+        detail("policy")
+    );
+    assert!(
+        detail("record").contains("document_number (restricted)"),
+        "{}",
+        detail("record")
+    );
 }
 
 #[test]
@@ -567,6 +579,19 @@ fn present_speaks_base64_lines_on_stdio() {
             "Gildong",
             "--birth-date",
             "1990-05-05",
+        ],
+        &[],
+    );
+    // The reader signs its request; the wallet trusts it (an unauthenticated reader would
+    // get no name under the default disclosure policy).
+    let reader_root = authority.join("mdoc-reader-root.der");
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "mdoc-reader",
+            reader_root.to_str().unwrap(),
         ],
         &[],
     );
@@ -1170,6 +1195,8 @@ fn mydata_consent_verify_and_revoke() {
                 "mydata",
                 "verify",
                 token.to_str().unwrap(),
+                "--recipient",
+                recipient.to_str().unwrap(),
                 "--revocation",
                 revocation.to_str().unwrap()
             ],
@@ -1354,4 +1381,78 @@ fn a_locked_out_wallet_unlocks_with_a_re_verification() {
     assert!(delayed.contains("too soon"), "{delayed}");
     let refused = run.fails(&["pin", "challenge"], &[("JIGAP_PIN", "135790")]);
     assert!(refused.contains("only possible after lockout"), "{refused}");
+}
+
+#[test]
+fn the_record_is_listed_exported_and_verified_and_tampering_is_caught() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    let wallet = run.wallet();
+    let issued = run.json(
+        &[
+            "issue",
+            "mdl",
+            "--issuer",
+            a,
+            "--holder",
+            &wallet,
+            "--family-name",
+            "Hong",
+            "--given-name",
+            "Gildong",
+            "--birth-date",
+            "1990-05-05",
+        ],
+        &[],
+    );
+    let id = issued["id"].as_str().unwrap().to_owned();
+    run.ok(&["credentials", "delete", &id], &[]);
+
+    let listed = run.json(&["log", "list"], &[]);
+    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["entries"][0]["kind"], "deletion");
+    assert_eq!(listed["entries"][1]["kind"], "issuance");
+    assert_eq!(
+        listed["entries"][0]["details"]["credential_id"],
+        id.as_str()
+    );
+    let only = run.json(&["log", "list", "--kind", "issuance", "--limit", "1"], &[]);
+    assert_eq!(only["total"], 1);
+    assert!(run
+        .fails(&["log", "list", "--kind", "gossip"], &[])
+        .contains("unknown kind"));
+    assert!(run
+        .fails(&["log", "list", "--since", "yesterday"], &[])
+        .contains("RFC 3339"));
+    let text = run.ok(&["log", "list"], &[]);
+    assert!(
+        text.contains("deletion") && text.contains("2 of 2 shown"),
+        "{text}"
+    );
+
+    let checked = run.json(&["log", "verify"], &[]);
+    assert_eq!(
+        (checked["valid"].as_bool(), checked["entries"].as_u64()),
+        (Some(true), Some(2))
+    );
+    let key = checked["public_key"].as_str().unwrap().to_owned();
+    let export = run.dir.path().join("record.jsonl");
+    let e = export.to_str().unwrap();
+    run.ok(&["log", "export", "--out", e], &[]);
+    let verified = run.json(&["log", "verify", e, "--key", &key], &[]);
+    assert_eq!(verified["entries"], 2);
+    assert_eq!(verified["key_checked"], true);
+
+    // An edited entry, and an intact export checked against another key, are refused.
+    let original = std::fs::read_to_string(&export).unwrap();
+    std::fs::write(&export, original.replacen("\"seq\":1", "\"seq\":3", 1)).unwrap();
+    assert!(run.fails(&["log", "verify", e], &[]).contains("record"));
+    std::fs::write(&export, &original).unwrap();
+    let other = format!("04{}", "11".repeat(64));
+    assert!(run
+        .fails(&["log", "verify", e, "--key", &other], &[])
+        .contains("another key"));
 }

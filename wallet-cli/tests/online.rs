@@ -450,7 +450,7 @@ fn an_mdl_and_an_e_certificate_by_direct_post_jwt_and_by_direct_post() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("org.iso.18013.5.1/age_over_19 = true"),
+        stderr.contains("org.iso.18013.5.1/age_over_19 (만 19세 이상, Aged 19 or over) = true"),
         "{stderr}"
     );
     assert!(

@@ -29,6 +29,7 @@ pub mod journal;
 pub mod limits;
 pub mod mdoc;
 pub mod openid4vp;
+pub mod policy;
 pub mod sdjwt;
 pub mod store;
 pub mod time;

@@ -125,6 +125,19 @@ fn present_two_claims_and_verify() {
     let mut paths: Vec<&str> = verified.disclosed.iter().map(|d| d.path.as_str()).collect();
     paths.sort_unstable();
     assert_eq!(paths, ["/address", "/address/locality", "/name"]);
+    // A file presentation authenticates no one: the resident registration number, a
+    // restricted identifier, is refused (and no copy is spent, nothing recorded).
+    let recorded = s.wallet.verify_journal().unwrap().entries;
+    assert!(matches!(
+        s.wallet.present_sd_jwt(
+            s.id.clone(),
+            vec!["/name".into(), "/resident_registration_number".into()],
+            "https://bank.example".into(),
+            "n-43".into(),
+        ),
+        Err(WalletError::InvalidInput { reason }) if reason.contains("restricted")
+    ));
+    assert_eq!(s.wallet.verify_journal().unwrap().entries, recorded);
 }
 
 #[test]

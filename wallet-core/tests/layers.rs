@@ -12,6 +12,7 @@ use std::path::Path;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("crypto", &[]),
     ("journal", &["crypto"]),
+    ("policy", &[]),
     ("cose", &["crypto"]),
     ("trust", &["cose", "crypto"]),
     ("store", &["crypto", "trust", "journal"]),
@@ -38,6 +39,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "crypto",
             "documents",
             "inbox",
+            "policy",
             "mdoc",
             "sdjwt",
             "trust",

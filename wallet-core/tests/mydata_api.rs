@@ -63,7 +63,7 @@ fn consent_token_transfer_and_revocation() {
     assert_eq!(consent.not_after, NOW + 365 * 86_400);
 
     let verified =
-        verify_consent_token(consent.token.clone(), Some(bank_cert.clone()), NOW + 10).unwrap();
+        verify_consent_token(consent.token.clone(), bank_cert.clone(), NOW + 10).unwrap();
     assert_eq!(verified.id, consent.id);
     assert_eq!(verified.bundles, ["income", "health_insurance"]);
     assert_eq!(
@@ -77,7 +77,7 @@ fn consent_token_transfer_and_revocation() {
         TestAuthority::create("Other".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
     match verify_consent_token(
         consent.token.clone(),
-        Some(other.signer_certificate(TrustRole::DataRecipient).unwrap()),
+        other.signer_certificate(TrustRole::DataRecipient).unwrap(),
         NOW,
     ) {
         Err(WalletError::Verification {
@@ -86,7 +86,7 @@ fn consent_token_transfer_and_revocation() {
         }) => {}
         other => panic!("{other:?}"),
     }
-    match verify_consent_token(consent.token.clone(), None, NOW + 366 * 86_400) {
+    match verify_consent_token(consent.token.clone(), bank_cert.clone(), NOW + 366 * 86_400) {
         Err(WalletError::Verification {
             failure: VerificationFailure::Expired,
             ..
@@ -96,7 +96,7 @@ fn consent_token_transfer_and_revocation() {
     let mut tampered = consent.token.clone();
     let pos = tampered.windows(6).position(|w| w == b"income").unwrap();
     tampered[pos] = b'I';
-    match verify_consent_token(tampered, None, NOW) {
+    match verify_consent_token(tampered, bank_cert.clone(), NOW) {
         Err(WalletError::Verification {
             failure: VerificationFailure::IssuerSignature,
             ..
@@ -205,11 +205,58 @@ fn selected_consents_last_thirty_days_and_bad_requests_are_refused() {
         Err(WalletError::NotFound { .. })
     ));
     assert!(matches!(
-        verify_consent_token(vec![0xa0], None, NOW),
+        verify_consent_token(vec![0xa0], vec![0x30], NOW),
         Err(WalletError::Verification {
             failure: VerificationFailure::Malformed,
             ..
         })
     ));
     assert_eq!(wallet.list_consents(true).unwrap().len(), 1);
+}
+
+#[test]
+fn each_recipient_gets_consents_signed_by_a_key_of_its_own() {
+    let (wallet, bank_cert) = setup();
+    let insurer = TestAuthority::create(
+        "Samsung Fire".into(),
+        "KR".into(),
+        Some(fixed_clock(NOW - 60)),
+    )
+    .unwrap();
+    wallet
+        .add_trust_anchor(
+            TrustRole::DataRecipient,
+            insurer.root_certificate(TrustRole::DataRecipient).unwrap(),
+        )
+        .unwrap();
+    let insurer_cert = insurer
+        .signer_certificate(TrustRole::DataRecipient)
+        .unwrap();
+    let key_of = |cert: &[u8]| {
+        let consent = wallet
+            .create_consent(request(cert, ConsentMode::OneOff, 1))
+            .unwrap();
+        let verified = verify_consent_token(consent.token.clone(), cert.to_vec(), NOW).unwrap();
+        (consent, verified.subject_key)
+    };
+    let (bank_first, bank_key) = key_of(&bank_cert);
+    let (_, bank_again) = key_of(&bank_cert);
+    let (insurer_consent, insurer_key) = key_of(&insurer_cert);
+    assert_eq!(bank_key, bank_again, "one recipient, one key");
+    assert_ne!(
+        bank_key, insurer_key,
+        "two recipients cannot link the citizen by the key"
+    );
+    // A revocation is signed by the key of the consent it withdraws.
+    let revocation = wallet.revoke_consent(bank_first.id.clone()).unwrap();
+    assert!(consent_is_revoked(bank_first.token.clone(), revocation.clone()).unwrap());
+    assert!(!consent_is_revoked(insurer_consent.token.clone(), revocation).unwrap());
+    // The token is for the bank only.
+    assert!(matches!(
+        verify_consent_token(bank_first.token, insurer_cert, NOW),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::UntrustedRecipient,
+            ..
+        })
+    ));
 }

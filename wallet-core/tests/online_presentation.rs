@@ -606,10 +606,54 @@ fn the_digital_credentials_api_signed_and_unsigned() {
         let outcome = runtime().block_on(session.respond(choose(&view))).unwrap();
         let response = outcome.dc_api_response.unwrap();
         assert!(response.contains("\"response\""), "encrypted (dc_api.jwt)");
-        let result = verifier
-            .receive_dc_api(created.request_id, response, origin.into())
-            .unwrap();
-        assert_eq!(result.credentials.len(), 2);
+        let result = verifier.receive_dc_api(created.request_id, response, origin.into());
+        if protocol == "openid4vp-v1-signed" {
+            assert_eq!(result.unwrap().credentials.len(), 2);
+        } else {
+            // Nothing proves who asks: the policy lets only the age predicate go, so the
+            // certificate the bank requires is not presented and the bank refuses the answer;
+            // the record says what was withheld and why.
+            assert!(
+                matches!(
+                    result,
+                    Err(WalletError::Verification {
+                        failure: VerificationFailure::NotRequested,
+                        ..
+                    })
+                ),
+                "{result:?}"
+            );
+            let entry = &wallet
+                .list_journal(
+                    JournalFilter {
+                        kinds: vec![JournalKind::Presentation],
+                        ..Default::default()
+                    },
+                    0,
+                    1,
+                )
+                .unwrap()
+                .entries[0];
+            let details: serde_json::Value = serde_json::from_str(&entry.details_json).unwrap();
+            let credentials = details["credentials"].as_array().unwrap();
+            let mdl = credentials
+                .iter()
+                .find(|c| c["doc_type"] == "org.iso.18013.5.1.mDL")
+                .unwrap();
+            assert_eq!(
+                mdl["released"],
+                serde_json::json!(["org.iso.18013.5.1/age_over_19"])
+            );
+            assert_eq!(
+                mdl["withheld"],
+                serde_json::json!([{"item": "org.iso.18013.5.1/family_name", "reason": "policy"}])
+            );
+            let certificate = credentials
+                .iter()
+                .find(|c| c["doc_type"] != "org.iso.18013.5.1.mDL")
+                .unwrap();
+            assert_eq!(certificate["released"], serde_json::json!([]));
+        }
     }
     // A signed request from another origin than it names is refused.
     let created = verifier
@@ -697,4 +741,217 @@ fn annex_c_over_the_digital_credentials_api_round_trip() {
         dc_api::open_mdoc_response(&key, &encryption_info, "https://phish.example", &response)
             .is_err()
     );
+}
+
+/// A relying party signing with `signer` instead of the authority's own relying-party signer.
+fn verifier_signed_by(authority: &TestAuthority, signer: IssuedSigner) -> Arc<Openid4vpVerifier> {
+    Openid4vpVerifier::new(Openid4vpVerifierConfig {
+        signing_certificate_chain: vec![signer.certificate],
+        signing_key: signer.key,
+        client_id_scheme: ClientIdScheme::X509Hash,
+        iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
+        sd_jwt_issuer_certificates: vec![authority
+            .root_certificate(TrustRole::SdJwtIssuer)
+            .unwrap()],
+        status_list_certificates: vec![],
+        clock: Some(fixed_clock(NOW)),
+        max_key_binding_age_seconds: 300,
+        clock_skew_seconds: 60,
+    })
+    .unwrap()
+}
+
+#[test]
+fn online_the_policy_restricts_prefers_predicates_and_remembers() {
+    let authority =
+        TestAuthority::create("Test".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    let wallet = wallet(&authority, true);
+    let mut policy = wallet.disclosure_policy().unwrap();
+    policy.legal_basis_policies = vec![TEST_LEGAL_BASIS_POLICY.into()];
+    wallet.set_disclosure_policy(policy).unwrap();
+    issue(&wallet, &authority, "1990-05-05");
+    let rt = runtime();
+    let rrn_and_age = serde_json::json!({
+        "credentials": [
+            {"id": "licence", "format": "mso_mdoc", "meta": {"doctype_value": "org.iso.18013.5.1.mDL"},
+             "claims": [{"path": ["org.iso.18013.5.1", "birth_date"]},
+                        {"path": ["org.iso.18013.5.1", "age_over_19"]}]},
+            {"id": "abstract", "format": "dc+sd-jwt",
+             "meta": {"vct_values": ["urn:jigap:cert:resident-registration-abstract:1"]},
+             "claims": [{"path": ["name"]}, {"path": ["resident_registration_number"]}]}
+        ]
+    });
+    let verdict_of = |d: &DisclosureRequest, query: &str, path: &str| {
+        d.documents
+            .iter()
+            .find(|doc| doc.id == query)
+            .and_then(|doc| doc.items.iter().find(|i| i.path == path))
+            .map(|i| i.verdict.clone())
+            .unwrap()
+    };
+
+    // A verified bank without a legal basis: the number is withheld, the birth date waits for
+    // its own approval behind age_over_19.
+    let plain = Bank::new(verifier(&authority, NOW, ClientIdScheme::X509Hash));
+    let uri = plain.ask(rrn_and_age.clone(), ResponseMode::DirectPost, vec![]);
+    let session = rt
+        .block_on(wallet.clone().start_online_presentation(uri, plain.clone()))
+        .unwrap();
+    let disclosure = session.disclosure();
+    assert_eq!(disclosure.channel, DisclosureChannel::Online);
+    assert!(disclosure.relying_party.authenticated && !disclosure.relying_party.legal_basis);
+    assert_eq!(
+        verdict_of(&disclosure, "abstract", "/resident_registration_number"),
+        ItemVerdict::Withheld {
+            reason: WithheldReason::Restricted
+        }
+    );
+    assert_eq!(
+        verdict_of(&disclosure, "licence", "org.iso.18013.5.1/birth_date"),
+        ItemVerdict::NeedsOwnApproval {
+            minimal: "org.iso.18013.5.1/age_over_19".into()
+        }
+    );
+    // The host answers by query; the policy decides the items: the bank gets neither the
+    // number nor the birth date, sees its query unanswered, and refuses.
+    assert!(matches!(
+        rt.block_on(session.respond(choose(&session.request()))),
+        Err(WalletError::Presentation {
+            failure: PresentationFailure::Protocol,
+            ..
+        })
+    ));
+    assert!(plain.last().is_err());
+    let entry = &wallet
+        .list_journal(JournalFilter::default(), 0, 1)
+        .unwrap()
+        .entries[0];
+    assert!(
+        entry.details_json.contains(r#""reason":"restricted""#),
+        "{}",
+        entry.details_json
+    );
+
+    // A bank whose certificate carries the legal basis gets the number when the citizen
+    // approves it, and the birth date when named; the citizen remembers the decision.
+    let signer = authority
+        .issue_signer(
+            TrustRole::RelyingParty,
+            "Test Bank With Basis".into(),
+            vec![TEST_LEGAL_BASIS_POLICY.into()],
+        )
+        .unwrap();
+    let based = Bank::new(verifier_signed_by(&authority, signer));
+    let uri = based.ask(rrn_and_age.clone(), ResponseMode::DirectPostJwt, vec![]);
+    let session = rt
+        .block_on(wallet.clone().start_online_presentation(uri, based.clone()))
+        .unwrap();
+    let disclosure = session.disclosure();
+    assert!(disclosure.relying_party.legal_basis);
+    assert_eq!(
+        verdict_of(&disclosure, "abstract", "/resident_registration_number"),
+        ItemVerdict::Offered
+    );
+    let everything = DisclosureDecision {
+        approved: disclosure
+            .documents
+            .iter()
+            .map(|d| DocumentApproval {
+                id: d.id.clone(),
+                credential_id: d.credential_ids[0].clone(),
+                items: d.items.iter().map(|i| i.path.clone()).collect(),
+            })
+            .collect(),
+        remember_days: 7,
+    };
+    rt.block_on(session.respond_to(everything)).unwrap();
+    let result = based.last().unwrap();
+    let paths: Vec<String> = result
+        .credentials
+        .iter()
+        .flat_map(|c| c.claims.iter().map(|cl| cl.path.join("/")))
+        .collect();
+    assert!(
+        paths.contains(&"resident_registration_number".to_string()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"org.iso.18013.5.1/birth_date".to_string()),
+        "{paths:?}"
+    );
+    // Remembered per credential, never the number.
+    let grants = wallet.list_grants().unwrap();
+    assert_eq!(grants.len(), 2);
+    assert!(grants
+        .iter()
+        .all(|g| g.relying_party.contains("Test Bank With Basis")
+            && !g
+                .items
+                .iter()
+                .any(|i| i.contains("resident_registration_number"))));
+}
+
+#[test]
+fn the_policy_narrows_to_a_claim_set_the_relying_party_also_accepts() {
+    let authority =
+        TestAuthority::create("Test".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    let wallet = wallet(&authority, true);
+    issue(&wallet, &authority, "1990-05-05");
+    let verifier = verifier(&authority, NOW, ClientIdScheme::X509Hash);
+    let origin = "https://bank.example";
+    let dcql = serde_json::json!({"credentials": [{"id": "abstract", "format": "dc+sd-jwt",
+        "meta": {"vct_values": ["urn:jigap:cert:resident-registration-abstract:1"]},
+        "claims": [{"id": "name", "path": ["name"]}, {"id": "district", "path": ["address", "locality"]},
+                   {"id": "rrn", "path": ["resident_registration_number"]}],
+        "claim_sets": [["name", "district", "rrn"], ["name", "district"]]}]});
+    let created = verifier
+        .create_request(PresentationRequestOptions {
+            dcql_query_json: dcql.to_string(),
+            response_mode: ResponseMode::DcApiJwt,
+            response_uri_base: None,
+            transaction_data_json: vec![],
+            expected_origins: vec![origin.into()],
+            lifetime_seconds: 300,
+        })
+        .unwrap();
+    let session = wallet
+        .clone()
+        .start_dc_api_presentation(
+            "openid4vp-v1-signed".into(),
+            serde_json::json!({ "request": created.request_object }).to_string(),
+            origin.into(),
+        )
+        .unwrap();
+    let disclosure = session.disclosure();
+    assert_eq!(disclosure.channel, DisclosureChannel::DigitalCredentialsApi);
+    let rrn = disclosure.documents[0]
+        .items
+        .iter()
+        .find(|i| i.path == "/resident_registration_number")
+        .unwrap();
+    assert_eq!(
+        rrn.verdict,
+        ItemVerdict::Withheld {
+            reason: WithheldReason::Restricted
+        }
+    );
+    let outcome = runtime()
+        .block_on(session.respond(choose(&session.request())))
+        .unwrap();
+    let result = verifier
+        .receive_dc_api(
+            created.request_id,
+            outcome.dc_api_response.unwrap(),
+            origin.into(),
+        )
+        .unwrap();
+    let shown: Vec<String> = result.credentials[0]
+        .claims
+        .iter()
+        .map(|c| c.path.join("/"))
+        .collect();
+    assert!(shown.contains(&"name".to_string()) && shown.contains(&"address/locality".to_string()));
+    assert!(!shown
+        .iter()
+        .any(|p| p.contains("resident_registration_number")));
 }

@@ -104,7 +104,7 @@ fn mdl_request(ids: &[&str]) -> DocumentRequest {
 
 fn documents(event: PresentationEvent) -> Vec<RequestedDocument> {
     match event {
-        PresentationEvent::Request { documents } => documents,
+        PresentationEvent::Request { documents, .. } => documents,
         other => panic!("expected a request, got {other:?}"),
     }
 }
@@ -219,6 +219,11 @@ fn mac_mode_two_documents_and_a_missing_one() {
         .start_presentation(vec![], DeviceAuthMode::Mac)
         .unwrap();
     let ns = "kr.jigap.mdoc.resident-registration.1";
+    // This unsigned reader may have the given name: the host's policy allows it to
+    // unauthenticated readers (by default they get only age predicates and portraits).
+    let mut policy = s.wallet.disclosure_policy().unwrap();
+    policy.unauthenticated_allowed.push("given_name".into());
+    s.wallet.set_disclosure_policy(policy).unwrap();
     let session = reader(&s.authority, false)
         .start_session(
             holder.engagement().unwrap().qr_uri,

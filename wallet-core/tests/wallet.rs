@@ -504,6 +504,11 @@ fn a_locked_out_citizen_can_erase_and_start_again() {
         1,
         "trust anchors are configuration, not holdings"
     );
+    // The record went with the holdings (whoever sets the new PIN does not read the old one),
+    // its key too, and a new record starts under a new key.
+    assert_eq!(w.verify_journal().unwrap().entries, 0);
+    add_mdl(&w, &a);
+    assert_eq!(w.verify_journal().unwrap().entries, 1);
     w.lock().unwrap();
     w.verify_pin("999999".into()).unwrap();
 }

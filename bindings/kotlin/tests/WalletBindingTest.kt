@@ -548,6 +548,103 @@ fun main() {
         }
     }
 
+    test("the consent step: predicates first, restricted identifiers, a remembered grant, a tamper-evident record") {
+        // RFC 7229's test certificate policy stands for the legal basis a trust framework names.
+        val legalBasis = "1.3.6.1.5.5.7.13.1"
+        val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
+        wallet.setDisclosurePolicy(wallet.disclosurePolicy().copy(legalBasisPolicies = listOf(legalBasis)))
+        val authority = TestAuthority.create("Kotlin Policy", "KR", null)
+        wallet.addTrustAnchor(TrustRole.MDOC_READER, authority.rootCertificate(TrustRole.MDOC_READER))
+        val key = wallet.createDeviceKey()
+        wallet.addMdoc(
+            authority.issueResidentCard(
+                key.publicKey,
+                ResidentCardClaims(
+                    nameKo = "홍길동", residentRegistrationNumber = "900505-1234567", birthDate = "1990-05-05",
+                    address = "서울특별시 종로구", issuingAuthority = "서울특별시 종로구청장",
+                    portrait = byteArrayOf(-1, -40, -1, -39), validDays = 30u,
+                ),
+            ),
+            key.alias,
+        )
+        val ns = "kr.jigap.mdoc.resident-registration.1"
+        fun reader(chain: List<ByteArray>, privateKey: ByteArray?) = MdocReader(
+            ReaderConfig(
+                iacaCertificates = listOf(authority.rootCertificate(TrustRole.MDOC_ISSUER)),
+                readerCertificateChain = chain,
+                readerPrivateKey = privateKey,
+            ),
+        )
+        val unsigned = reader(emptyList(), null)
+        val trusted = reader(listOf(authority.signerCertificate(TrustRole.MDOC_READER)), authority.signerKey(TrustRole.MDOC_READER))
+        val signer = authority.issueSigner(TrustRole.MDOC_READER, "Kotlin Bank Reader", listOf(legalBasis))
+        val bank = reader(listOf(signer.certificate), signer.key)
+
+        /** The host's consent screen: approves what the policy offers or a grant covers. */
+        class Screen(val rememberDays: UInt) : UserPrompt {
+            var asked = 0
+            override suspend fun ask(request: DisclosureRequest): DisclosureDecision? {
+                asked++
+                return DisclosureDecision(
+                    request.documents.map { d ->
+                        DocumentApproval(d.id, d.credentialIds.first(), d.items.filter { it.verdict is ItemVerdict.Offered || it.verdict is ItemVerdict.Granted }.map { it.path })
+                    },
+                    rememberDays,
+                )
+            }
+        }
+
+        suspend fun present(r: MdocReader, items: List<String>, screen: UserPrompt): Pair<DisclosureRequest, List<String>> {
+            val holder = wallet.startPresentation(emptyList(), DeviceAuthMode.SIGNATURE)
+            val session = r.startSession(holder.engagement().qrUri, listOf(DocumentRequest(ns, items.map { RequestedItem(ns, it) })))
+            val event = holder.receive(session.requestMessage()) as PresentationEvent.Request
+            val response = session.receive(holder.answer(screen, 30u)) as ReaderEvent.Response
+            return event.disclosure to response.report.documents.single().elements.map { it.identifier }.sorted()
+        }
+
+        runBlocking {
+            val (first, released) = present(trusted, listOf("birth_date", "age_over_19"), Screen(0u))
+            expect(first.relyingParty.authenticated, "${first.relyingParty}")
+            expect(first.documents[0].items[0].verdict == ItemVerdict.NeedsOwnApproval("$ns/age_over_19"), "${first.documents[0].items}")
+            expect(released == listOf("age_over_19"), "the predicate first: $released")
+
+            val (second, toUnsigned) = present(unsigned, listOf("resident_registration_number", "age_over_19"), Screen(0u))
+            expect(!second.relyingParty.authenticated && second.relyingParty.name == null, "${second.relyingParty}")
+            expect(second.documents[0].items[0].verdict == ItemVerdict.Withheld(WithheldReason.RESTRICTED), "${second.documents[0].items}")
+            expect(toUnsigned == listOf("age_over_19"), "restricted to an unauthenticated reader: $toUnsigned")
+
+            val (third, toBank) = present(bank, listOf("resident_registration_number", "name_ko"), Screen(30u))
+            expect(third.relyingParty.legalBasis, "${third.relyingParty}")
+            expect(toBank == listOf("name_ko", "resident_registration_number"), "released with a legal basis: $toBank")
+            val grant = wallet.listGrants().single()
+            expect(grant.items == listOf("$ns/name_ko"), "never the number in a grant: ${grant.items}")
+
+            val quiet = Screen(0u)
+            val (fourth, granted) = present(bank, listOf("name_ko"), quiet)
+            expect(quiet.asked == 0 && fourth.documents[0].items[0].verdict is ItemVerdict.Granted, "the grant answered")
+            expect(granted == listOf("name_ko"), "$granted")
+            wallet.revokeGrant(grant.id)
+            val asked = Screen(0u)
+            present(bank, listOf("name_ko"), asked)
+            expect(asked.asked == 1, "asked again after the revocation")
+        }
+
+        val check = wallet.verifyJournal()
+        val export = wallet.exportJournal()
+        expect(verifyJournalExport(export, check.publicKey) == check.entries, "the export checks")
+        val lines = export.lines()
+        val tampered = mapOf(
+            "dropped" to lines.toMutableList().also { it.removeAt(1) },
+            "reordered" to lines.toMutableList().also { java.util.Collections.swap(it, 0, 1) },
+            "truncated" to lines.toMutableList().also { it.removeAt(it.size - 2) },
+            "edited" to lines.toMutableList().also { it[0] = it[0].replace("\"at\":", "\"at\":1") },
+        )
+        for ((how, broken) in tampered) {
+            expect(broken != lines, how)
+            expectThrows<WalletException.JournalTampered> { verifyJournalExport(broken.joinToString("\n"), check.publicKey) }
+        }
+    }
+
     var passed = 0
     var failed = 0
     for ((name, body) in tests) {

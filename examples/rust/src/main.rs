@@ -183,7 +183,7 @@ fn run() -> Result<Outcome, WalletError> {
             items: vec![item("age_over_65"), item("family_name")],
         }],
     )?;
-    let PresentationEvent::Request { documents } = holder.receive(session.request_message())?
+    let PresentationEvent::Request { documents, .. } = holder.receive(session.request_message())?
     else {
         return Err(unexpected("the reader did not send a request"));
     };

@@ -47,6 +47,21 @@ impl std::fmt::Debug for RoleMaterial {
     }
 }
 
+/// A signer issued on demand ([`TestAuthority::issue_signer`]): its certificate and key.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct IssuedSigner {
+    /// The certificate (DER), issued by the role's root.
+    pub certificate: Vec<u8>,
+    /// Its private key (32-byte scalar).
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for IssuedSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedSigner").finish_non_exhaustive()
+    }
+}
+
 /// The certificates and keys of a test authority, for saving and loading: one chain per role.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AuthorityMaterial {
@@ -400,6 +415,30 @@ impl TestAuthority {
             .map_err(issuer_error)?
             .certificate
             .clone())
+    }
+
+    /// A further signer of `role` (a reader, a relying party ...) under the role's root, named
+    /// `common_name`, valid for a year, whose certificate carries the certificate policies
+    /// `policies` (dotted OIDs): e.g. a relying party with a legal basis for restricted
+    /// identifiers (see `DisclosurePolicy.legal_basis_policies`).
+    pub fn issue_signer(
+        &self,
+        role: TrustRole,
+        common_name: String,
+        policies: Vec<String>,
+    ) -> Result<IssuedSigner, WalletError> {
+        let now = self
+            .clock
+            .now_unix_seconds()
+            .map_err(|e| e.in_callback("Clock.nowUnixSeconds"))?;
+        let signer = self
+            .authority
+            .issue_signer(role, &common_name, &self.country, now, &policies)
+            .map_err(issuer_error)?;
+        Ok(IssuedSigner {
+            certificate: signer.certificate,
+            key: signer.key.private_scalar().expose().to_vec(),
+        })
     }
 
     /// The signer's private key of `role` (32-byte scalar), e.g. for a reader to sign its

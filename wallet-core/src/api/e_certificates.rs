@@ -286,6 +286,9 @@ impl Wallet {
     /// Presents a stored certificate to `audience` (the verifier's identifier), disclosing
     /// only the claims at `claims` (JSON pointers from `e_certificate_view`), with a Key Binding
     /// JWT over the verifier's `nonce` signed by the device key. Returns the compact SD-JWT+KB.
+    /// Nothing authenticates the audience here, so a restricted identifier of the disclosure
+    /// policy is refused (`InvalidInput`): it goes only online, to a relying party whose
+    /// certificate carries a legal basis.
     pub fn present_sd_jwt(
         &self,
         credential_id: String,
@@ -301,6 +304,12 @@ impl Wallet {
         let credential = self.get_credential(credential_id)?;
         if credential.summary.format != CredentialFormat::SdJwtVc {
             return Err(WalletError::invalid("not an SD-JWT VC"));
+        }
+        let policy = self.policy()?;
+        if let Some(restricted) = claims.iter().find(|c| policy.is_restricted(c)) {
+            return Err(WalletError::invalid(format!(
+                "{restricted} is a restricted identifier: it goes only to an authenticated relying party with a legal basis"
+            )));
         }
         let selection = |raw: Vec<u8>| -> Result<_, WalletError> {
             let text = String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {

@@ -134,6 +134,12 @@ pub enum WalletError {
         /// What was found.
         reason: String,
     },
+    /// Something the core waited for (the citizen's decision) did not come in time.
+    #[error("timed out waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+    },
     /// A bug in the core; please report it.
     #[error("internal error: {reason}")]
     Internal {

@@ -9,7 +9,7 @@ use super::{Wallet, WalletError};
 use crate::journal::{self, JournalError, JournalKind};
 use crate::store::journal::{JournalQuery, JournalWrite};
 
-const META_JOURNAL_KEY: &str = "journal_key";
+const META_JOURNAL_KEY: &str = crate::store::journal::META_KEY;
 
 impl From<JournalError> for WalletError {
     fn from(e: JournalError) -> Self {

@@ -11,6 +11,7 @@
 #[cfg(feature = "issuer")]
 mod authority;
 mod benefits;
+mod disclosure;
 mod e_certificates;
 mod error;
 mod host;
@@ -40,11 +41,17 @@ pub use crate::openid4vp::request::{PresentationFailure, ResponseMode};
 pub use crate::trust::x509::TrustRole;
 #[cfg(feature = "issuer")]
 pub use authority::{
-    AttestedClient, AuthorityMaterial, BillDraft, MdlClaims, NotificationDraft, ResidentCardClaims,
-    RoleMaterial, StatusListEntry, StatusListFormat, TestAuthority, TlsIdentity,
+    AttestedClient, AuthorityMaterial, BillDraft, IssuedSigner, MdlClaims, NotificationDraft,
+    ResidentCardClaims, RoleMaterial, StatusListEntry, StatusListFormat, TestAuthority,
+    TlsIdentity,
 };
 pub use benefits::{
     benefit_attributes, AttributeInfo, BenefitResult, CitizenFact, FactValue, MissingAttribute,
+};
+pub use disclosure::{
+    DisclosureChannel, DisclosureDecision, DisclosureDocument, DisclosureItem, DisclosurePolicy,
+    DisclosureRequest, DocumentApproval, Grant, ItemVerdict, RelyingPartyIdentity, UserPrompt,
+    WithheldReason, MAX_GRANT_DAYS, TEST_LEGAL_BASIS_POLICY,
 };
 pub use e_certificates::{
     e_certificate_types, DisclosedClaim, ECertificateClaim, ECertificateClaimType,

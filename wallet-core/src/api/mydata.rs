@@ -117,6 +117,9 @@ struct StoredConsent {
     revocation: Option<Vec<u8>>,
     transfers: Vec<TransferRecord>,
     used: bool,
+    /// The recipient's own signing key (absent in consents made with the wallet-wide key).
+    #[serde(default)]
+    key_alias: Option<String>,
 }
 
 impl StoredConsent {
@@ -164,10 +167,16 @@ fn decode(bytes: &[u8]) -> Result<StoredConsent, WalletError> {
 }
 
 impl Wallet {
-    /// The wallet's consent-signing key in the secure area (created on first use).
-    fn consent_key(&self) -> Result<(String, Vec<u8>), WalletError> {
+    /// The key that signs consents for the recipient named `recipient` (its certificate
+    /// subject): one per recipient, created in the secure area on first use, so two recipients
+    /// cannot tell from the keys that their consents came from the same citizen.
+    fn consent_key(&self, recipient: &str) -> Result<(String, Vec<u8>), WalletError> {
         let area = CheckedSecureArea(&*self.secure_area);
-        if let Some(alias) = self.store.get_meta(META_CONSENT_KEY)? {
+        let meta = format!(
+            "{META_CONSENT_KEY}:{}",
+            crate::crypto::jose::b64url(&crate::crypto::sha256(recipient.as_bytes()))
+        );
+        if let Some(alias) = self.store.get_meta(&meta)? {
             let alias = String::from_utf8(alias).map_err(|_| WalletError::StoreCorrupt {
                 reason: "consent key alias".into(),
             })?;
@@ -175,9 +184,28 @@ impl Wallet {
             return Ok((alias, public));
         }
         let alias = format!("mydata-{}", random::identifier()?);
-        let public = area.create_key(&alias)?;
-        self.store.put_meta(META_CONSENT_KEY, alias.as_bytes())?;
+        // Remembered for wiping before it exists, so a crash in between leaves no key behind.
         self.remember_host_key(&alias)?;
+        let public = area.create_key(&alias)?;
+        self.store.put_meta(&meta, alias.as_bytes())?;
+        Ok((alias, public))
+    }
+
+    /// The key that signed `consent` (consents made before keys were per recipient name none:
+    /// theirs was the wallet-wide key).
+    fn signing_key_of(&self, consent: &StoredConsent) -> Result<(String, Vec<u8>), WalletError> {
+        let alias = match &consent.key_alias {
+            Some(alias) => alias.clone(),
+            None => String::from_utf8(self.store.get_meta(META_CONSENT_KEY)?.ok_or_else(|| {
+                WalletError::StoreCorrupt {
+                    reason: "the key of an older consent is gone".into(),
+                }
+            })?)
+            .map_err(|_| WalletError::StoreCorrupt {
+                reason: "consent key alias".into(),
+            })?,
+        };
+        let public = CheckedSecureArea(&*self.secure_area).public_key(&alias)?;
         Ok((alias, public))
     }
 
@@ -231,7 +259,7 @@ impl Wallet {
             issued_at: now,
             not_after: now + days * 86_400,
         };
-        let (alias, public) = self.consent_key()?;
+        let (alias, public) = self.consent_key(&consent.recipient)?;
         let area = CheckedSecureArea(&*self.secure_area);
         let mut sign = |tbs: &[u8]| area.sign(&alias, &public, tbs);
         let token = consent::sign_consent(&consent, &public, &mut sign)?;
@@ -248,6 +276,7 @@ impl Wallet {
             revocation: None,
             transfers: Vec::new(),
             used: false,
+            key_alias: Some(alias.clone()),
         };
         let doc = StoredDocument {
             id: stored.id.clone(),
@@ -289,7 +318,7 @@ impl Wallet {
             return Ok(existing.clone());
         }
         let now = self.now()?;
-        let (alias, public) = self.consent_key()?;
+        let (alias, public) = self.signing_key_of(&stored)?;
         let area = CheckedSecureArea(&*self.secure_area);
         let mut sign = |tbs: &[u8]| area.sign(&alias, &public, tbs);
         let revocation = consent::sign_revocation(&id, now, &public, &mut sign)?;
@@ -358,12 +387,13 @@ fn consent_failure(e: consent::ConsentError) -> WalletError {
     e.into()
 }
 
-/// For data holders: verifies a consent token at `at` (signature with the citizen's key it
-/// carries, not expired) and, when given, that it names `recipient_certificate`.
+/// For data holders: verifies a consent token at `at`: its signature with the citizen's key
+/// it carries, its period, and that it names `recipient_certificate` (DER), the certificate of
+/// whoever presents it — a token is never accepted without knowing whom it is for.
 #[uniffi::export]
 pub fn verify_consent_token(
     token: Vec<u8>,
-    recipient_certificate: Option<Vec<u8>>,
+    recipient_certificate: Vec<u8>,
     at: i64,
 ) -> Result<VerifiedConsentToken, WalletError> {
     let verified = consent::verify_consent(&token).map_err(consent_failure)?;
@@ -380,16 +410,14 @@ pub fn verify_consent_token(
             detail: format!("the consent starts at {}", c.issued_at),
         });
     }
-    if let Some(cert) = recipient_certificate {
-        if !crate::crypto::constant_time_eq(
-            &certificate_hash(&cert),
-            &c.recipient_certificate_sha256,
-        ) {
-            return Err(WalletError::Verification {
-                failure: VerificationFailure::UntrustedRecipient,
-                detail: "the consent names another recipient".into(),
-            });
-        }
+    if !crate::crypto::constant_time_eq(
+        &certificate_hash(&recipient_certificate),
+        &c.recipient_certificate_sha256,
+    ) {
+        return Err(WalletError::Verification {
+            failure: VerificationFailure::UntrustedRecipient,
+            detail: "the consent names another recipient".into(),
+        });
     }
     Ok(VerifiedConsentToken {
         id: c.id,

@@ -9,9 +9,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::disclosure::{
+    fully_granted, release, Asked, DisclosureChannel, DisclosureDecision, DisclosureDocument,
+    DisclosurePolicy, DisclosureRequest, DocumentApproval, ItemVerdict, Party, Released,
+    UserPrompt,
+};
 use super::host::CheckedSecureArea;
 use super::http::{HttpClient, HttpRequest};
+use super::presentation::{ask, granted_ids, party_of_readers, shown_name};
 use super::records::{CredentialFilter, CredentialFormat, CredentialState};
+use super::status::WalletEvent;
 use super::{Wallet, WalletError};
 use crate::cose::cbor;
 use crate::documents::e_certificates as catalogue;
@@ -159,6 +166,17 @@ enum Protocol {
     Mdoc(Box<MdocRequest>),
 }
 
+/// The presentations per query id, and what each credential released and withheld.
+type Built = (Vec<(String, Vec<Presentation>)>, Vec<Answered>);
+
+/// One credential's part of an answer: what leaves, and what does not and why.
+struct Answered {
+    query_id: String,
+    credential_id: String,
+    doc_type: String,
+    released: Released,
+}
+
 /// A held credential as a query sees it, and where it is.
 struct Held {
     id: String,
@@ -177,6 +195,9 @@ pub struct OnlinePresentation {
     held: Vec<Held>,
     answerable: Result<Vec<Answerable>, String>,
     view: OnlineRequestView,
+    party: Party,
+    disclosure: DisclosureRequest,
+    policy: DisclosurePolicy,
     done: Mutex<bool>,
 }
 
@@ -189,6 +210,12 @@ impl std::fmt::Debug for OnlinePresentation {
 }
 
 fn label_of(doc_type: &str, path: &str) -> (Option<String>, Option<String>) {
+    if !path.starts_with('/') {
+        return path
+            .rsplit_once('/')
+            .and_then(|(ns, e)| crate::documents::element_label(ns, e))
+            .map_or((None, None), |(ko, en)| (Some(ko), Some(en)));
+    }
     catalogue::find(doc_type)
         .filter(|k| k.vct == doc_type)
         .and_then(|k| catalogue::label(k, path))
@@ -342,10 +369,11 @@ impl Wallet {
     fn presentation(
         self: &Arc<Self>,
         protocol: Protocol,
-        relying_party: RelyingPartyView,
+        (relying_party, party): (RelyingPartyView, Party),
         origin: Option<String>,
         http: Option<Arc<dyn HttpClient>>,
     ) -> Result<Arc<OnlinePresentation>, WalletError> {
+        let policy = self.policy()?;
         let held = self.held_credentials()?;
         let (dcql, transaction_data) = match &protocol {
             Protocol::OpenId4Vp(r) => (&r.dcql, r.transaction_data.clone()),
@@ -405,6 +433,42 @@ impl Wallet {
                 .collect(),
             Err(_) => Vec::new(),
         };
+        let mut documents = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let Some(first) = q.candidates.first() else {
+                continue;
+            };
+            let doc_type = held
+                .iter()
+                .find(|h| h.id == first.credential_id)
+                .map(|h| h.candidate.doc_type.clone())
+                .unwrap_or_else(|| q.doc_type.clone());
+            documents.push(DisclosureDocument {
+                id: q.query_id.clone(),
+                doc_type: doc_type.clone(),
+                display_name_ko: first.display_name_ko.clone(),
+                display_name_en: first.display_name_en.clone(),
+                required: q.required,
+                credential_ids: q
+                    .candidates
+                    .iter()
+                    .map(|c| c.credential_id.clone())
+                    .collect(),
+                items: self.decide(&policy, &party, &doc_type, asked_claims(first))?,
+            });
+        }
+        let disclosure = DisclosureRequest {
+            channel: if origin.is_some() {
+                DisclosureChannel::DigitalCredentialsApi
+            } else {
+                DisclosureChannel::Online
+            },
+            relying_party: party.identity.clone(),
+            origin: origin.clone(),
+            purpose: None,
+            stated_legal_basis: None,
+            documents,
+        };
         let view = OnlineRequestView {
             relying_party,
             queries,
@@ -427,30 +491,70 @@ impl Wallet {
             held,
             answerable,
             view,
+            party,
+            disclosure,
+            policy,
             done: Mutex::new(false),
         }))
     }
 }
 
-fn relying_party_of(request: &AuthorizationRequest) -> RelyingPartyView {
+/// Who asks, as the host shows it and as the policy sees it.
+fn relying_party_of(
+    request: &AuthorizationRequest,
+    policy: &DisclosurePolicy,
+) -> (RelyingPartyView, Party) {
     match &request.relying_party {
         RelyingPartyIdentity::Verified {
-            subject, anchor, ..
-        } => RelyingPartyView {
-            client_id: request.client_id.clone(),
-            verified: true,
-            subject: Some(subject.clone()),
-            anchor: Some(anchor.clone()),
-            note: None,
-        },
-        RelyingPartyIdentity::Unverified { reason } => RelyingPartyView {
-            client_id: request.client_id.clone(),
-            verified: false,
-            subject: None,
-            anchor: None,
-            note: Some(reason.clone()),
-        },
+            subject,
+            anchor,
+            certificate,
+        } => {
+            let policies = ParsedCertificate::from_der(certificate)
+                .and_then(|c| c.policies())
+                .unwrap_or_default();
+            (
+                RelyingPartyView {
+                    client_id: request.client_id.clone(),
+                    verified: true,
+                    subject: Some(subject.clone()),
+                    anchor: Some(anchor.clone()),
+                    note: None,
+                },
+                Party::authenticated(
+                    policy,
+                    subject.clone(),
+                    policies,
+                    format!("openid4vp:{}", request.client_id),
+                    Some(request.client_id.clone()),
+                ),
+            )
+        }
+        RelyingPartyIdentity::Unverified { reason } => (
+            RelyingPartyView {
+                client_id: request.client_id.clone(),
+                verified: false,
+                subject: None,
+                anchor: None,
+                note: Some(reason.clone()),
+            },
+            Party::unauthenticated(reason.clone(), Some(request.client_id.clone())),
+        ),
     }
+}
+
+/// The claims a candidate would disclose, as the policy weighs them.
+fn asked_claims(candidate: &CandidateCredential) -> Vec<Asked> {
+    candidate
+        .claims
+        .iter()
+        .map(|c| Asked {
+            path: c.path.clone(),
+            held: true,
+            intent_to_retain: c.intent_to_retain,
+            labels: (c.label_ko.clone(), c.label_en.clone()),
+        })
+        .collect()
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -531,7 +635,7 @@ impl Wallet {
             }
         };
         self.check_replay(&parsed)?;
-        let relying_party = relying_party_of(&parsed);
+        let relying_party = relying_party_of(&parsed, &self.policy()?);
         self.presentation(
             Protocol::OpenId4Vp(Box::new(parsed)),
             relying_party,
@@ -561,7 +665,7 @@ impl Wallet {
         match dc_api::read(&protocol, &request, &origin, &options)? {
             DcApiRequest::OpenId4Vp(parsed) => {
                 self.check_replay(&parsed)?;
-                let relying_party = relying_party_of(&parsed);
+                let relying_party = relying_party_of(&parsed, &self.policy()?);
                 self.presentation(
                     Protocol::OpenId4Vp(parsed),
                     relying_party,
@@ -578,22 +682,25 @@ impl Wallet {
                     .iter()
                     .map(|doc| verify_reader_auth(doc, &parsed.transcript, &readers, now))
                     .collect();
-                let verified = !verdicts.is_empty()
-                    && verdicts
-                        .iter()
-                        .all(|v| v.as_ref().is_some_and(|v| v.trusted));
-                let first = verdicts.iter().flatten().next();
+                let mut party = party_of_readers(&verdicts, &self.policy()?);
+                party.identity.client_id = Some(format!("origin:{origin}"));
+                if verdicts.iter().all(Option::is_none) {
+                    party.identity.unauthenticated_reason =
+                        Some(format!("an unsigned request from the web origin {origin}"));
+                }
                 let relying_party = RelyingPartyView {
                     client_id: format!("origin:{origin}"),
-                    verified,
-                    subject: first.filter(|v| v.trusted).map(|v| v.subject.clone()),
+                    verified: party.identity.authenticated,
+                    subject: party.identity.name.clone(),
                     anchor: None,
-                    note: match first {
-                        None => Some(format!("an unsigned request from the web origin {origin}")),
-                        Some(v) => v.problem.clone(),
-                    },
+                    note: party.identity.unauthenticated_reason.clone(),
                 };
-                self.presentation(Protocol::Mdoc(parsed), relying_party, Some(origin), None)
+                self.presentation(
+                    Protocol::Mdoc(parsed),
+                    (relying_party, party),
+                    Some(origin),
+                    None,
+                )
             }
         }
     }
@@ -609,38 +716,18 @@ impl OnlinePresentation {
     }
 
     fn relying_party_json(&self) -> Value {
-        let rp = &self.view.relying_party;
-        serde_json::json!({
-            "client_id": rp.client_id,
-            "verified": rp.verified,
-            "subject": rp.subject,
-            "origin": self.origin,
-        })
+        self.party.record_json_from(self.origin.as_deref())
     }
 
-    /// Records what was presented to whom.
-    fn record_presented(&self, choices: &[QueryChoice]) -> Result<(), WalletError> {
-        let answered: Vec<Value> = choices
-            .iter()
-            .filter(|c| !c.credential_ids.is_empty())
-            .map(|c| {
-                let claims: Vec<String> = self
-                    .view
-                    .queries
-                    .iter()
-                    .filter(|q| q.query_id == c.query_id)
-                    .flat_map(|q| q.candidates.iter())
-                    .filter(|cand| c.credential_ids.contains(&cand.credential_id))
-                    .flat_map(|cand| cand.claims.iter().map(|cl| cl.path.clone()))
-                    .collect();
-                serde_json::json!({
-                    "query_id": c.query_id,
-                    "credential_ids": c.credential_ids,
-                    "released": claims,
-                })
-            })
-            .collect();
-        let withheld: Vec<&str> = self
+    /// Records what was presented to whom, what was withheld and why, and remembers what the
+    /// citizen asked to remember.
+    fn record_presented(
+        &self,
+        choices: &[QueryChoice],
+        answered: &[Answered],
+        remember_days: u32,
+    ) -> Result<(), WalletError> {
+        let withheld_queries: Vec<&str> = self
             .view
             .queries
             .iter()
@@ -651,14 +738,32 @@ impl OnlinePresentation {
             })
             .map(|q| q.query_id.as_str())
             .collect();
+        let mut grants = Vec::new();
+        if remember_days > 0 {
+            for a in answered {
+                if let Some(grant) = self.wallet.remember(
+                    &self.party,
+                    &a.doc_type,
+                    &a.released.released,
+                    remember_days,
+                )? {
+                    grants.push(grant);
+                }
+            }
+        }
         self.wallet.record(
             crate::journal::JournalKind::Presentation,
             serde_json::json!({
                 "channel": self.channel(),
                 "relying_party": self.relying_party_json(),
-                "credentials": answered,
-                "withheld_queries": withheld,
+                "credentials": answered.iter().map(|a| a.released.record_json_with(&[
+                    ("query_id", a.query_id.clone().into()),
+                    ("credential_id", a.credential_id.clone().into()),
+                    ("doc_type", a.doc_type.clone().into()),
+                ])).collect::<Vec<_>>(),
+                "withheld_queries": withheld_queries,
                 "transaction_data": self.view.transaction_data.iter().map(|t| &t.kind).collect::<Vec<_>>(),
+                "grants_made": grants,
             }),
         )
     }
@@ -679,14 +784,16 @@ impl OnlinePresentation {
 
     /// The presentations for the chosen credentials, with the SessionTranscript and audience
     /// of this request.
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &self,
         choices: &[QueryChoice],
+        named: Option<&[DocumentApproval]>,
         transcript: &crate::mdoc::session::SessionTranscript,
         audience: &str,
         nonce: &str,
         request: Option<&AuthorizationRequest>,
-    ) -> Result<Vec<(String, Vec<Presentation>)>, WalletError> {
+    ) -> Result<Built, WalletError> {
         let answerable = self
             .answerable
             .as_ref()
@@ -704,7 +811,8 @@ impl OnlinePresentation {
         }
         let wallet = &self.wallet;
         let area = CheckedSecureArea(&*wallet.secure_area);
-        let mut out = Vec::new();
+        // Every answer is weighed by the policy before any copy of a batch is spent on it.
+        let mut plan = Vec::new();
         for choice in choices {
             if choice.credential_ids.is_empty() {
                 continue;
@@ -731,7 +839,6 @@ impl OnlinePresentation {
                     a.query_id
                 )));
             }
-            let mut presentations = Vec::new();
             for credential_id in &choice.credential_ids {
                 let m = a
                     .matches
@@ -751,11 +858,64 @@ impl OnlinePresentation {
                     .held
                     .get(m.candidate)
                     .ok_or_else(|| WalletError::invalid("unknown credential"))?;
+                let offered = self
+                    .view
+                    .queries
+                    .iter()
+                    .filter(|q| q.query_id == a.query_id)
+                    .flat_map(|q| q.candidates.iter())
+                    .find(|c| c.credential_id == *credential_id)
+                    .map(asked_claims)
+                    .unwrap_or_default();
+                let items =
+                    wallet.decide(&self.policy, &self.party, &held.candidate.doc_type, offered)?;
+                let named_items: Option<Vec<String>> = named.map(|list| {
+                    list.iter()
+                        .filter(|d| d.id == a.query_id && d.credential_id == *credential_id)
+                        .flat_map(|d| d.items.iter().cloned())
+                        .collect()
+                });
+                let released = release(&items, named_items.as_deref())?;
+                plan.push((a, m, held, released));
+            }
+        }
+        let mut out: Vec<(String, Vec<Presentation>)> = Vec::new();
+        let mut answered = Vec::new();
+        for (a, m, held, released) in plan {
+            let claims: Vec<&dcql::Disclosed> = m
+                .claims
+                .iter()
+                .filter(|c| {
+                    released
+                        .released
+                        .contains(&path_text(&held.candidate.format, &c.path))
+                })
+                .collect();
+            answered.push(Answered {
+                query_id: a.query_id.clone(),
+                credential_id: held.id.clone(),
+                doc_type: held.candidate.doc_type.clone(),
+                released,
+            });
+            if claims.is_empty() && !m.claims.is_empty() {
+                // Nothing it was asked for may go: it is not presented at all.
+                continue;
+            }
+            let at = match out.iter().position(|(q, _)| *q == a.query_id) {
+                Some(at) => at,
+                None => {
+                    out.push((a.query_id.clone(), Vec::new()));
+                    out.len() - 1
+                }
+            };
+            let Some((_, presentations)) = out.get_mut(at) else {
+                continue;
+            };
+            {
                 let credential = wallet.get_credential(held.id.clone())?;
                 match held.format {
                     CredentialFormat::MsoMdoc => {
-                        let elements: Vec<(String, String)> = m
-                            .claims
+                        let elements: Vec<(String, String)> = claims
                             .iter()
                             .filter_map(|c| match c.path.as_slice() {
                                 [dcql::Segment::Key(ns), dcql::Segment::Key(e)] => {
@@ -783,7 +943,7 @@ impl OnlinePresentation {
                     }
                     CredentialFormat::SdJwtVc => {
                         let pointers: Vec<String> =
-                            m.claims.iter().map(|c| dcql::pointer(&c.path)).collect();
+                            claims.iter().map(|c| dcql::pointer(&c.path)).collect();
                         let (raw, alias) = wallet.presentation_copy(&credential)?;
                         let text =
                             String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
@@ -813,9 +973,8 @@ impl OnlinePresentation {
                     }
                 }
             }
-            out.push((a.query_id.clone(), presentations));
         }
-        Ok(out)
+        Ok((out, answered))
     }
 }
 
@@ -826,79 +985,97 @@ impl OnlinePresentation {
         self.view.clone()
     }
 
+    /// The consent step: who asks, and the policy's verdict on every item of the first
+    /// candidate of every query.
+    pub fn disclosure(&self) -> DisclosureRequest {
+        self.disclosure.clone()
+    }
+
     /// Answers with the chosen credentials (every required query answered): builds each
     /// presentation (the DeviceResponse bound to this request's transcript, the SD-JWT VC with
-    /// only the asked claims and a key binding to this client and nonce, transaction data
-    /// hashed in), and delivers it — POSTed to the relying party (encrypted when it asked),
-    /// or returned for the platform over the Digital Credentials API.
+    /// the asked claims the policy releases and a key binding to this client and nonce,
+    /// transaction data hashed in), and delivers it — POSTed to the relying party (encrypted
+    /// when it asked), or returned for the platform over the Digital Credentials API. Items
+    /// the policy withholds, and full values that need their own approval, do not go (use
+    /// `respond_to` to approve those by name).
     pub async fn respond(&self, choices: Vec<QueryChoice>) -> Result<OnlineOutcome, WalletError> {
-        self.wallet.require_unlocked()?;
-        match &self.protocol {
-            Protocol::OpenId4Vp(request) => {
-                let encryption = response::encryption(request);
-                if request.response_mode.encrypted() && encryption.is_none() {
-                    return Err(failure(
-                        PresentationFailure::InvalidRequest,
-                        "no usable encryption key",
-                    ));
-                }
-                let transcript = response::mdoc_transcript(
-                    request,
-                    self.origin.as_deref(),
-                    encryption.as_ref().map(|(k, _)| k),
-                );
-                let audience = response::audience(request, self.origin.as_deref());
-                let answers = self.build(
-                    &choices,
-                    &transcript,
-                    &audience,
-                    &request.nonce,
-                    Some(request),
-                )?;
-                self.finish()?;
-                // Recorded before anything leaves: no presentation without its record.
-                self.record_presented(&choices)?;
-                let token = response::vp_token(&answers);
-                match request.response_mode {
-                    ResponseMode::DcApi | ResponseMode::DcApiJwt => Ok(OnlineOutcome {
-                        redirect_uri: None,
-                        dc_api_response: Some(
-                            response::dc_api_data(&token, encryption.as_ref())?.to_string(),
-                        ),
-                    }),
-                    ResponseMode::DirectPost | ResponseMode::DirectPostJwt => {
-                        let body =
-                            response::direct_post_body(request, &token, encryption.as_ref())?;
-                        self.post(request, body).await
-                    }
-                }
+        self.answer_with(choices, None, 0).await
+    }
+
+    /// Answers with the citizen's decision on the `DisclosureRequest` (documents named by
+    /// query id), remembering it when asked.
+    pub async fn respond_to(
+        &self,
+        decision: DisclosureDecision,
+    ) -> Result<OnlineOutcome, WalletError> {
+        let mut choices: Vec<QueryChoice> = Vec::new();
+        for approval in &decision.approved {
+            match choices.iter_mut().find(|c| c.query_id == approval.id) {
+                Some(choice) => choice.credential_ids.push(approval.credential_id.clone()),
+                None => choices.push(QueryChoice {
+                    query_id: approval.id.clone(),
+                    credential_ids: vec![approval.credential_id.clone()],
+                }),
             }
-            Protocol::Mdoc(request) => {
-                let answers = self.build(&choices, &request.transcript, "", "", None)?;
-                self.finish()?;
-                self.record_presented(&choices)?;
-                // One DeviceResponse with every document, encrypted to the relying party.
-                let mut documents = Vec::new();
-                for (_, presentations) in &answers {
-                    for p in presentations {
-                        if let Presentation::Mdoc(bytes) = p {
-                            let parsed = cbor::decode(bytes)?;
-                            if let Ok(Some(docs)) = cbor::map(&parsed, "DeviceResponse").map(|m| {
-                                cbor::get(m, "documents")
-                                    .and_then(|d| cbor::array(d, "documents").ok())
-                            }) {
-                                documents.extend(docs.iter().cloned());
-                            }
-                        }
-                    }
-                }
-                let device_response = DeviceResponse::encode_values(documents, &[], 0);
-                Ok(OnlineOutcome {
-                    redirect_uri: None,
-                    dc_api_response: Some(
-                        dc_api::mdoc_response(request, &device_response)?.to_string(),
-                    ),
+        }
+        self.answer_with(choices, Some(decision.approved), decision.remember_days)
+            .await
+    }
+
+    /// Runs the consent step: when remembered grants cover everything that could go, answers
+    /// without asking (a `GrantUsed` event says so); otherwise asks `prompt` (a
+    /// `ConsentStepWaiting` event first) and answers its decision as `respond_to`, or declines
+    /// on a refusal. A prompt that fails or does not answer within `timeout_seconds` (0: no
+    /// limit) declines to the relying party and is then an error (`HostCallback`, `Timeout`).
+    pub async fn answer(
+        &self,
+        prompt: Arc<dyn UserPrompt>,
+        timeout_seconds: u32,
+    ) -> Result<OnlineOutcome, WalletError> {
+        self.wallet.require_unlocked()?;
+        if fully_granted(&self.disclosure.documents) {
+            let approved: Vec<DocumentApproval> = self
+                .disclosure
+                .documents
+                .iter()
+                .filter_map(|d| {
+                    Some(DocumentApproval {
+                        id: d.id.clone(),
+                        credential_id: d.credential_ids.first()?.clone(),
+                        items: d
+                            .items
+                            .iter()
+                            .filter(|i| matches!(i.verdict, ItemVerdict::Granted { .. }))
+                            .map(|i| i.path.clone())
+                            .collect(),
+                    })
                 })
+                .filter(|a| !a.items.is_empty())
+                .collect();
+            let outcome = self
+                .respond_to(DisclosureDecision {
+                    approved,
+                    remember_days: 0,
+                })
+                .await?;
+            for grant in granted_ids(&self.disclosure) {
+                self.wallet.notify(WalletEvent::GrantUsed {
+                    grant_id: grant,
+                    relying_party: self.party.identity.name.clone().unwrap_or_default(),
+                });
+            }
+            return Ok(outcome);
+        }
+        self.wallet.notify(WalletEvent::ConsentStepWaiting {
+            channel: self.disclosure.channel,
+            relying_party: shown_name(&self.party),
+        });
+        match ask(prompt, self.disclosure.clone(), timeout_seconds).await {
+            Ok(Some(decision)) => self.respond_to(decision).await,
+            Ok(None) => self.decline().await,
+            Err(e) => {
+                self.decline().await?;
+                Err(e)
             }
         }
     }
@@ -941,6 +1118,86 @@ impl OnlinePresentation {
 }
 
 impl OnlinePresentation {
+    async fn answer_with(
+        &self,
+        choices: Vec<QueryChoice>,
+        named: Option<Vec<DocumentApproval>>,
+        remember_days: u32,
+    ) -> Result<OnlineOutcome, WalletError> {
+        self.wallet.require_unlocked()?;
+        let named = named.as_deref();
+        match &self.protocol {
+            Protocol::OpenId4Vp(request) => {
+                let encryption = response::encryption(request);
+                if request.response_mode.encrypted() && encryption.is_none() {
+                    return Err(failure(
+                        PresentationFailure::InvalidRequest,
+                        "no usable encryption key",
+                    ));
+                }
+                let transcript = response::mdoc_transcript(
+                    request,
+                    self.origin.as_deref(),
+                    encryption.as_ref().map(|(k, _)| k),
+                );
+                let audience = response::audience(request, self.origin.as_deref());
+                let (answers, answered) = self.build(
+                    &choices,
+                    named,
+                    &transcript,
+                    &audience,
+                    &request.nonce,
+                    Some(request),
+                )?;
+                self.finish()?;
+                // Recorded before anything leaves: no presentation without its record.
+                self.record_presented(&choices, &answered, remember_days)?;
+                let token = response::vp_token(&answers);
+                match request.response_mode {
+                    ResponseMode::DcApi | ResponseMode::DcApiJwt => Ok(OnlineOutcome {
+                        redirect_uri: None,
+                        dc_api_response: Some(
+                            response::dc_api_data(&token, encryption.as_ref())?.to_string(),
+                        ),
+                    }),
+                    ResponseMode::DirectPost | ResponseMode::DirectPostJwt => {
+                        let body =
+                            response::direct_post_body(request, &token, encryption.as_ref())?;
+                        self.post(request, body).await
+                    }
+                }
+            }
+            Protocol::Mdoc(request) => {
+                let (answers, answered) =
+                    self.build(&choices, named, &request.transcript, "", "", None)?;
+                self.finish()?;
+                self.record_presented(&choices, &answered, remember_days)?;
+                // One DeviceResponse with every document, encrypted to the relying party.
+                let mut documents = Vec::new();
+                for (_, presentations) in &answers {
+                    for p in presentations {
+                        if let Presentation::Mdoc(bytes) = p {
+                            let parsed = cbor::decode(bytes)?;
+                            if let Ok(Some(docs)) = cbor::map(&parsed, "DeviceResponse").map(|m| {
+                                cbor::get(m, "documents")
+                                    .and_then(|d| cbor::array(d, "documents").ok())
+                            }) {
+                                documents.extend(docs.iter().cloned());
+                            }
+                        }
+                    }
+                }
+                let device_response = DeviceResponse::encode_values(documents, &[], 0);
+                Ok(OnlineOutcome {
+                    redirect_uri: None,
+                    dc_api_response: Some(
+                        dc_api::mdoc_response(request, &device_response)?.to_string(),
+                    ),
+                })
+            }
+        }
+    }
+
     async fn post(
         &self,
         request: &AuthorizationRequest,

@@ -4,8 +4,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::disclosure::{
+    fully_granted, release, Asked, DisclosureChannel, DisclosureDecision, DisclosureDocument,
+    DisclosurePolicy, DisclosureRequest, ItemVerdict, Party, UserPrompt,
+};
 use super::host::CheckedSecureArea;
 use super::records::{CredentialFilter, CredentialFormat, CredentialState, NewCredential};
+use super::status::WalletEvent;
 use super::wallet::check_alias;
 use super::{Wallet, WalletError};
 use crate::crypto::random;
@@ -102,12 +107,17 @@ pub struct RequestedDocument {
 }
 
 /// What the reader sent.
+// Records cross the FFI by value: the larger variant is not boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum PresentationEvent {
-    /// A request: ask the citizen, then call `respond`.
+    /// A request: ask the citizen (show `disclosure`), then call `respond_to` (or `respond`),
+    /// or let `answer` ask through a `UserPrompt`.
     Request {
         /// The requested documents.
         documents: Vec<RequestedDocument>,
+        /// The consent step: who asks and the policy's verdict on every item.
+        disclosure: DisclosureRequest,
     },
     /// The reader ended the session.
     Terminated,
@@ -291,8 +301,16 @@ fn anchor_record(
 
 struct HolderState {
     presentment: Presentment,
-    pending: Option<DeviceRequest>,
+    pending: Option<Pending>,
     device_auth: DeviceAuthMode,
+}
+
+/// A request waiting for the citizen.
+#[derive(Clone)]
+struct Pending {
+    request: DeviceRequest,
+    party: Party,
+    disclosure: DisclosureRequest,
 }
 
 /// A presentation in progress. Feed it the reader's messages with [`PresentationSession::receive`]
@@ -310,23 +328,408 @@ impl PresentationSession {
         })
     }
 
-    fn reader_info(
+    /// The relying party of a request: authenticated only when every document request is
+    /// signed by the same reader certificate, chaining to a reader anchor.
+    fn party(
         &self,
-        doc: &crate::mdoc::request::DocRequest,
+        request: &DeviceRequest,
         transcript: &crate::mdoc::session::SessionTranscript,
-    ) -> Result<Option<ReaderInfo>, WalletError> {
-        if doc.reader_auth.is_none() {
-            return Ok(None);
-        }
+        policy: &DisclosurePolicy,
+    ) -> Result<(Party, Vec<Option<ReaderInfo>>), WalletError> {
         let anchors = self.wallet.anchors(TrustRole::MdocReader)?;
-        Ok(
-            verify_reader_auth(doc, transcript, &anchors, self.wallet.now()?).map(|v| ReaderInfo {
-                subject: v.subject,
-                trusted: v.trusted,
-                problem: v.problem,
-            }),
-        )
+        let now = self.wallet.now()?;
+        let verdicts: Vec<_> = request
+            .doc_requests
+            .iter()
+            .map(|doc| verify_reader_auth(doc, transcript, &anchors, now))
+            .collect();
+        let infos = verdicts
+            .iter()
+            .map(|v| {
+                v.as_ref().map(|v| ReaderInfo {
+                    subject: v.subject.clone(),
+                    trusted: v.trusted,
+                    problem: v.problem.clone(),
+                })
+            })
+            .collect();
+        Ok((party_of_readers(&verdicts, policy), infos))
     }
+}
+
+impl PresentationSession {
+    /// Answers the pending request: `approvals` name the citizen's elements; the policy's
+    /// verdicts for the chosen credential decide what actually leaves.
+    fn answer_with(
+        &self,
+        approvals: Vec<Approval>,
+        remember_days: u32,
+    ) -> Result<Vec<u8>, WalletError> {
+        self.wallet.require_unlocked()?;
+        let mut state = self.state()?;
+        let pending = state
+            .pending
+            .take()
+            .ok_or_else(|| WalletError::invalid("there is no request to answer"))?;
+        let result = self.build_response(&mut state, &pending, &approvals, remember_days);
+        if result.is_err() && !state.presentment.is_terminated() {
+            // A bad answer leaves the request to be answered again.
+            state.pending = Some(pending);
+        }
+        result
+    }
+
+    fn build_response(
+        &self,
+        state: &mut HolderState,
+        pending: &Pending,
+        approvals: &[Approval],
+        remember_days: u32,
+    ) -> Result<Vec<u8>, WalletError> {
+        let request = &pending.request;
+        let transcript =
+            state
+                .presentment
+                .transcript()
+                .cloned()
+                .ok_or_else(|| WalletError::Internal {
+                    reason: "no transcript".into(),
+                })?;
+        for approval in approvals {
+            if usize::try_from(approval.document_index)
+                .map_or(true, |i| i >= request.doc_requests.len())
+            {
+                return Err(WalletError::invalid(format!(
+                    "no requested document {}",
+                    approval.document_index
+                )));
+            }
+        }
+        let policy = self.wallet.policy()?;
+        // Every answer is checked before any copy of a batch is spent on it.
+        let mut plan = Vec::new();
+        let mut document_errors = Vec::new();
+        for (index, doc) in request.doc_requests.iter().enumerate() {
+            let doc_type = &doc.items_request.doc_type;
+            let Some(approval) = approvals
+                .iter()
+                .find(|a| a.document_index as usize == index)
+            else {
+                document_errors.push((doc_type.clone(), ERROR_DATA_NOT_RETURNED));
+                continue;
+            };
+            let credential = self.wallet.get_credential(approval.credential_id.clone())?;
+            if credential.summary.format != CredentialFormat::MsoMdoc
+                || &credential.summary.doc_type != doc_type
+            {
+                return Err(WalletError::invalid(format!(
+                    "credential {} is not a {doc_type}",
+                    approval.credential_id
+                )));
+            }
+            let held = IssuerSigned::parse(&credential.raw)?;
+            let items = self.wallet.decide(
+                &policy,
+                &pending.party,
+                doc_type,
+                asked_items(doc, Some(&held)),
+            )?;
+            let named: Vec<String> = approval
+                .elements
+                .iter()
+                .map(|e| format!("{}/{}", e.namespace, e.identifier))
+                .collect();
+            let released = release(&items, Some(&named))?;
+            plan.push((doc, credential, released));
+        }
+        let mut documents = Vec::new();
+        let mut recorded = Vec::new();
+        let mut remembered = Vec::new();
+        let area = CheckedSecureArea(&*self.wallet.secure_area);
+        for (doc, credential, released) in &plan {
+            let doc_type = &doc.items_request.doc_type;
+            let requested = requested_elements(&doc.items_request);
+            let approved: Vec<(String, String)> = released
+                .released
+                .iter()
+                .filter_map(|p| split_path(p))
+                .collect();
+            let (raw, alias) = self.wallet.presentation_copy(credential)?;
+            let stored = IssuerSigned::parse(&raw)?;
+            let device_key = stored.mso()?.device_key;
+            let document = match state.device_auth {
+                DeviceAuthMode::Signature => {
+                    let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);
+                    build_document(
+                        &stored,
+                        &requested,
+                        &approved,
+                        &transcript,
+                        DeviceAuthentication::Signature(&mut sign),
+                    )?
+                }
+                DeviceAuthMode::Mac => {
+                    let mut agree = |peer: &[u8]| area.key_agreement(&alias, peer);
+                    build_document(
+                        &stored,
+                        &requested,
+                        &approved,
+                        &transcript,
+                        DeviceAuthentication::Mac(&mut agree),
+                    )?
+                }
+            };
+            documents.push(document);
+            recorded.push(released.record_json_with(&[
+                ("credential_id", credential.summary.id.clone().into()),
+                ("doc_type", doc_type.clone().into()),
+            ]));
+            if remember_days > 0 {
+                if let Some(grant) = self.wallet.remember(
+                    &pending.party,
+                    doc_type,
+                    &released.released,
+                    remember_days,
+                )? {
+                    remembered.push(grant);
+                }
+            }
+        }
+        // Recorded before the answer is sealed for the reader: no presentation without its
+        // record.
+        self.wallet.record(
+            crate::journal::JournalKind::Presentation,
+            serde_json::json!({
+                "channel": "in_person",
+                "relying_party": pending.party.record_json(),
+                "documents": recorded,
+                "not_returned": document_errors.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+                "grants_made": remembered,
+            }),
+        )?;
+        let response = DeviceResponse::encode_values(documents, &document_errors, STATUS_OK);
+        Ok(state.presentment.respond(&response)?)
+    }
+
+    /// Ends the session after the citizen could not be asked (the prompt failed or timed
+    /// out): the termination message, recorded.
+    fn abandon(&self, why: &str) -> Result<Vec<u8>, WalletError> {
+        let mut state = self.state()?;
+        let pending = state.pending.take();
+        let message = state.presentment.terminate();
+        if let Some(pending) = pending {
+            self.wallet.record(
+                crate::journal::JournalKind::PresentationDeclined,
+                serde_json::json!({
+                    "channel": "in_person",
+                    "relying_party": pending.party.record_json(),
+                    "reason": why,
+                }),
+            )?;
+        }
+        Ok(message)
+    }
+
+    fn pending_disclosure(&self) -> Result<(DisclosureRequest, Party), WalletError> {
+        let state = self.state()?;
+        let pending = state
+            .pending
+            .as_ref()
+            .ok_or_else(|| WalletError::invalid("there is no request to answer"))?;
+        Ok((pending.disclosure.clone(), pending.party.clone()))
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl PresentationSession {
+    /// Runs the consent step for the pending request and returns the message to send the
+    /// reader. When remembered grants cover everything that could go, the citizen is not
+    /// asked (a `GrantUsed` event says so); otherwise `prompt` asks (a `ConsentStepWaiting`
+    /// event first). A decision is answered as by `respond_to`; a refusal sends a response
+    /// with no document and ends the session; a prompt that fails or does not answer within
+    /// `timeout_seconds` (0: no limit) ends the session (status 20) and is then an error
+    /// (`HostCallback`, or `Timeout`).
+    pub async fn answer(
+        &self,
+        prompt: Arc<dyn UserPrompt>,
+        timeout_seconds: u32,
+    ) -> Result<Vec<u8>, WalletError> {
+        self.wallet.require_unlocked()?;
+        let (disclosure, party) = self.pending_disclosure()?;
+        if fully_granted(&disclosure.documents) {
+            let approvals = granted_approvals(&disclosure);
+            let message = self.answer_with(approvals, 0)?;
+            for grant in granted_ids(&disclosure) {
+                self.wallet.notify(WalletEvent::GrantUsed {
+                    grant_id: grant,
+                    relying_party: party.identity.name.clone().unwrap_or_default(),
+                });
+            }
+            return Ok(message);
+        }
+        self.wallet.notify(WalletEvent::ConsentStepWaiting {
+            channel: DisclosureChannel::InPerson,
+            relying_party: shown_name(&party),
+        });
+        match ask(prompt, disclosure, timeout_seconds).await {
+            Ok(Some(decision)) => self.respond_to(decision),
+            Ok(None) => self.decline(),
+            Err(e) => {
+                self.abandon(&e.to_string())?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Asks `prompt`, within `timeout_seconds` (0: no limit).
+pub(super) async fn ask(
+    prompt: Arc<dyn UserPrompt>,
+    request: DisclosureRequest,
+    timeout_seconds: u32,
+) -> Result<Option<DisclosureDecision>, WalletError> {
+    let asked = prompt.ask(request);
+    let answer = if timeout_seconds == 0 {
+        asked.await
+    } else {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(u64::from(timeout_seconds)),
+            asked,
+        )
+        .await
+        .map_err(|_| WalletError::Timeout {
+            what: format!("the citizen's decision ({timeout_seconds} s)"),
+        })?
+    };
+    answer.map_err(|e| e.in_callback("UserPrompt.ask"))
+}
+
+/// Who asks, in an event: the verified subject, else the client id, else "unverified".
+pub(super) fn shown_name(party: &Party) -> String {
+    party
+        .identity
+        .name
+        .clone()
+        .or_else(|| {
+            party
+                .identity
+                .client_id
+                .as_ref()
+                .map(|c| format!("{c} (unverified)"))
+        })
+        .unwrap_or_else(|| "unverified".into())
+}
+
+/// The approvals that grants alone give: each document's granted items, first credential.
+fn granted_approvals(disclosure: &DisclosureRequest) -> Vec<Approval> {
+    disclosure
+        .documents
+        .iter()
+        .filter_map(|d| {
+            let credential_id = d.credential_ids.first()?.clone();
+            let elements: Vec<ElementRef> = d
+                .items
+                .iter()
+                .filter(|i| matches!(i.verdict, ItemVerdict::Granted { .. }))
+                .filter_map(|i| split_path(&i.path))
+                .map(|(namespace, identifier)| ElementRef {
+                    namespace,
+                    identifier,
+                })
+                .collect();
+            (!elements.is_empty()).then_some(Approval {
+                document_index: d.id.parse().ok()?,
+                credential_id,
+                elements,
+            })
+        })
+        .collect()
+}
+
+/// The grants a disclosure request uses.
+pub(super) fn granted_ids(disclosure: &DisclosureRequest) -> Vec<String> {
+    let mut ids: Vec<String> = disclosure
+        .documents
+        .iter()
+        .flat_map(|d| d.items.iter())
+        .filter_map(|i| match &i.verdict {
+            ItemVerdict::Granted { grant_id } => Some(grant_id.clone()),
+            _ => None,
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The relying party behind reader verdicts (one per document request).
+pub(super) fn party_of_readers(
+    verdicts: &[Option<crate::mdoc::request::ReaderVerdict>],
+    policy: &DisclosurePolicy,
+) -> Party {
+    let first = verdicts.iter().flatten().next();
+    let same_reader = verdicts.iter().all(|v| {
+        v.as_ref()
+            .is_some_and(|v| v.trusted && first.is_some_and(|f| f.key_sha256 == v.key_sha256))
+    });
+    match first {
+        Some(v) if same_reader && !verdicts.is_empty() => Party::authenticated(
+            policy,
+            v.subject.clone(),
+            v.policies.clone(),
+            format!(
+                "reader:{}:{}",
+                v.subject,
+                crate::crypto::jose::b64url(&v.key_sha256.unwrap_or_default())
+            ),
+            None,
+        ),
+        Some(v) if !v.trusted => Party::unauthenticated(
+            v.problem
+                .clone()
+                .unwrap_or_else(|| "the reader is not trusted".into()),
+            None,
+        ),
+        Some(_) => Party::unauthenticated(
+            "the document requests are not all signed by the same trusted reader".into(),
+            None,
+        ),
+        None => Party::unauthenticated("the request is not signed".into(), None),
+    }
+}
+
+/// A text entry of an ItemsRequest's `requestInfo`.
+fn request_info_text(info: Option<&crate::cose::cbor::Value>, key: &str) -> Option<String> {
+    let entries = crate::cose::cbor::map(info?, "requestInfo").ok()?;
+    match crate::cose::cbor::get(entries, key)? {
+        crate::cose::cbor::Value::Text(t) if t.len() <= super::MAX_TEXT_BYTES => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// The requested items of one document request with the verdicts for `stored`.
+fn asked_items(
+    doc: &crate::mdoc::request::DocRequest,
+    stored: Option<&IssuerSigned>,
+) -> Vec<Asked> {
+    doc.items_request
+        .namespaces
+        .iter()
+        .flat_map(|(ns, elements)| {
+            elements.iter().map(move |(e, retain)| Asked {
+                path: format!("{ns}/{e}"),
+                held: stored.is_some_and(|s| s.item(ns, e).is_some()),
+                intent_to_retain: *retain,
+                labels: crate::documents::element_label(ns, e)
+                    .map_or((None, None), |(ko, en)| (Some(ko), Some(en))),
+            })
+        })
+        .collect()
+}
+
+fn split_path(path: &str) -> Option<(String, String)> {
+    let (ns, element) = path.rsplit_once('/')?;
+    Some((ns.to_owned(), element.to_owned()))
 }
 
 #[uniffi::export]
@@ -360,8 +763,11 @@ impl PresentationSession {
                 .ok_or_else(|| WalletError::Internal {
                     reason: "no transcript after a request".into(),
                 })?;
+        let policy = self.wallet.policy()?;
+        let (party, readers) = self.party(&request, &transcript, &policy)?;
         let mut documents = Vec::with_capacity(request.doc_requests.len());
-        for (index, doc) in request.doc_requests.iter().enumerate() {
+        let mut disclosed = Vec::with_capacity(request.doc_requests.len());
+        for ((index, doc), reader) in request.doc_requests.iter().enumerate().zip(readers) {
             let doc_type = doc.items_request.doc_type.clone();
             let matches = self.wallet.list_credentials(
                 CredentialFilter {
@@ -377,7 +783,7 @@ impl PresentationSession {
             for summary in &matches.items {
                 let credential = self.wallet.get_credential(summary.id.clone())?;
                 if let Ok(parsed) = IssuerSigned::parse(&credential.raw) {
-                    held.push(parsed);
+                    held.push((summary.id.clone(), parsed));
                 }
             }
             let elements = doc
@@ -393,145 +799,126 @@ impl PresentationSession {
                     |(namespace, identifier, intent_to_retain)| RequestedElement {
                         available: held
                             .iter()
-                            .any(|h| h.item(&namespace, &identifier).is_some()),
+                            .any(|(_, h)| h.item(&namespace, &identifier).is_some()),
                         namespace,
                         identifier,
                         intent_to_retain,
                     },
                 )
                 .collect();
+            let index =
+                u32::try_from(index).map_err(|_| WalletError::invalid("too many documents"))?;
+            let (display_name_ko, display_name_en) = display_names(&doc_type);
+            disclosed.push(DisclosureDocument {
+                id: index.to_string(),
+                doc_type: doc_type.clone(),
+                display_name_ko,
+                display_name_en,
+                required: true,
+                credential_ids: held.iter().map(|(id, _)| id.clone()).collect(),
+                items: self.wallet.decide(
+                    &policy,
+                    &party,
+                    &doc_type,
+                    asked_items(doc, held.first().map(|(_, h)| h)),
+                )?,
+            });
             documents.push(RequestedDocument {
-                index: u32::try_from(index)
-                    .map_err(|_| WalletError::invalid("too many documents"))?,
+                index,
                 doc_type,
                 elements,
-                reader: self.reader_info(doc, &transcript)?,
+                reader,
                 matching_credentials: matches.items.into_iter().map(|c| c.id).collect(),
             });
         }
-        state.pending = Some(request);
-        Ok(PresentationEvent::Request { documents })
+        let first_info = request
+            .doc_requests
+            .first()
+            .map(|d| &d.items_request.request_info);
+        let disclosure = DisclosureRequest {
+            channel: DisclosureChannel::InPerson,
+            relying_party: party.identity.clone(),
+            origin: None,
+            purpose: first_info.and_then(|i| request_info_text(i.as_ref(), "purpose")),
+            stated_legal_basis: first_info
+                .and_then(|i| request_info_text(i.as_ref(), "legal_basis")),
+            documents: disclosed,
+        };
+        state.pending = Some(Pending {
+            request,
+            party,
+            disclosure: disclosure.clone(),
+        });
+        Ok(PresentationEvent::Request {
+            documents,
+            disclosure,
+        })
     }
 
     /// Answers the pending request with what the citizen approved and returns the encrypted
-    /// message to send. Only approved elements leave the device; requested documents without an
-    /// approval are reported as not returned.
+    /// message to send. The named elements are the citizen's approval; the disclosure policy
+    /// still withholds what it does not release to this reader (listed as not returned, and
+    /// recorded with the reason). Requested documents without an approval are reported as
+    /// not returned.
     pub fn respond(&self, approvals: Vec<Approval>) -> Result<Vec<u8>, WalletError> {
-        self.wallet.require_unlocked()?;
+        self.answer_with(approvals, 0)
+    }
+
+    /// Answers the pending request with the citizen's decision on its `DisclosureRequest`
+    /// (documents named by index), remembering it when asked; returns the message to send.
+    pub fn respond_to(&self, decision: DisclosureDecision) -> Result<Vec<u8>, WalletError> {
+        let approvals = decision
+            .approved
+            .iter()
+            .map(|a| {
+                let index = a
+                    .id
+                    .parse::<u32>()
+                    .map_err(|_| WalletError::invalid(format!("no requested document {}", a.id)))?;
+                let elements = a
+                    .items
+                    .iter()
+                    .map(|p| {
+                        split_path(p)
+                            .map(|(namespace, identifier)| ElementRef {
+                                namespace,
+                                identifier,
+                            })
+                            .ok_or_else(|| WalletError::invalid(format!("{p} was not requested")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Approval {
+                    document_index: index,
+                    credential_id: a.credential_id.clone(),
+                    elements,
+                })
+            })
+            .collect::<Result<Vec<_>, WalletError>>()?;
+        self.answer_with(approvals, decision.remember_days)
+    }
+
+    /// Declines the pending request: a response that returns no document, ending the session
+    /// (status 20). Recorded.
+    pub fn decline(&self) -> Result<Vec<u8>, WalletError> {
         let mut state = self.state()?;
-        let request = state
+        let pending = state
             .pending
             .take()
             .ok_or_else(|| WalletError::invalid("there is no request to answer"))?;
-        let transcript =
-            state
-                .presentment
-                .transcript()
-                .cloned()
-                .ok_or_else(|| WalletError::Internal {
-                    reason: "no transcript".into(),
-                })?;
-        for approval in &approvals {
-            if usize::try_from(approval.document_index)
-                .map_or(true, |i| i >= request.doc_requests.len())
-            {
-                state.pending = Some(request);
-                return Err(WalletError::invalid(format!(
-                    "no requested document {}",
-                    approval.document_index
-                )));
-            }
-        }
-        let mut documents = Vec::new();
-        let mut document_errors = Vec::new();
-        let mut recorded = Vec::new();
-        let area = CheckedSecureArea(&*self.wallet.secure_area);
-        for (index, doc) in request.doc_requests.iter().enumerate() {
-            let doc_type = &doc.items_request.doc_type;
-            let Some(approval) = approvals
-                .iter()
-                .find(|a| a.document_index as usize == index)
-            else {
-                document_errors.push((doc_type.clone(), ERROR_DATA_NOT_RETURNED));
-                continue;
-            };
-            let requested = requested_elements(&doc.items_request);
-            let approved: Vec<(String, String)> = approval
-                .elements
-                .iter()
-                .map(|e| (e.namespace.clone(), e.identifier.clone()))
-                .collect();
-            if let Some(extra) = approved.iter().find(|a| !requested.contains(a)) {
-                state.pending = Some(request.clone());
-                return Err(WalletError::invalid(format!(
-                    "{}/{} was not requested",
-                    extra.0, extra.1
-                )));
-            }
-            let credential = self.wallet.get_credential(approval.credential_id.clone())?;
-            if credential.summary.format != CredentialFormat::MsoMdoc
-                || &credential.summary.doc_type != doc_type
-            {
-                state.pending = Some(request.clone());
-                return Err(WalletError::invalid(format!(
-                    "credential {} is not a {doc_type}",
-                    approval.credential_id
-                )));
-            }
-            let (raw, alias) = self.wallet.presentation_copy(&credential)?;
-            let stored = IssuerSigned::parse(&raw)?;
-            let device_key = stored.mso()?.device_key;
-            let document = match state.device_auth {
-                DeviceAuthMode::Signature => {
-                    let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);
-                    build_document(
-                        &stored,
-                        &requested,
-                        &approved,
-                        &transcript,
-                        DeviceAuthentication::Signature(&mut sign),
-                    )?
-                }
-                DeviceAuthMode::Mac => {
-                    let mut agree = |peer: &[u8]| area.key_agreement(&alias, peer);
-                    build_document(
-                        &stored,
-                        &requested,
-                        &approved,
-                        &transcript,
-                        DeviceAuthentication::Mac(&mut agree),
-                    )?
-                }
-            };
-            documents.push(document);
-            let reader = self.reader_info(doc, &transcript)?;
-            recorded.push(serde_json::json!({
-                "credential_id": approval.credential_id,
-                "doc_type": doc_type,
-                "relying_party": reader.as_ref().map(|r| serde_json::json!({
-                    "subject": r.subject, "verified": r.trusted,
-                })),
-                "released": approved.iter().map(|(n, e)| format!("{n}/{e}")).collect::<Vec<_>>(),
-                "withheld": requested
-                    .iter()
-                    .filter(|r| !approved.contains(r))
-                    .map(|(n, e)| serde_json::json!({"item": format!("{n}/{e}"), "reason": "refused by the citizen"}))
-                    .collect::<Vec<_>>(),
-            }));
-        }
-        let response = DeviceResponse::encode_values(documents, &document_errors, STATUS_OK);
-        let message = state.presentment.respond(&response)?;
-        let relying_party = recorded
+        let errors: Vec<(String, i64)> = pending
+            .request
+            .doc_requests
             .iter()
-            .find_map(|d| d.get("relying_party").filter(|r| !r.is_null()).cloned())
-            .unwrap_or(serde_json::Value::Null);
+            .map(|d| (d.items_request.doc_type.clone(), ERROR_DATA_NOT_RETURNED))
+            .collect();
+        let response = DeviceResponse::encode_values(Vec::new(), &errors, STATUS_OK);
+        let message = state.presentment.respond_and_end(&response)?;
         self.wallet.record(
-            crate::journal::JournalKind::Presentation,
+            crate::journal::JournalKind::PresentationDeclined,
             serde_json::json!({
                 "channel": "in_person",
-                "relying_party": relying_party,
-                "documents": recorded,
-                "not_returned": document_errors.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+                "relying_party": pending.party.record_json(),
+                "reason": "declined by the citizen",
             }),
         )?;
         Ok(message)

@@ -47,6 +47,20 @@ pub enum WalletEvent {
         /// What was found.
         reason: String,
     },
+    /// A presentation waits for the citizen's decision (the `UserPrompt` was called).
+    ConsentStepWaiting {
+        /// How the request arrived.
+        channel: super::disclosure::DisclosureChannel,
+        /// Who asks: the verified subject, else the client id, else "unverified".
+        relying_party: String,
+    },
+    /// A remembered grant answered (part of) a request without asking the citizen.
+    GrantUsed {
+        /// The grant.
+        grant_id: String,
+        /// The relying party it names.
+        relying_party: String,
+    },
 }
 
 /// Receives wallet events. Errors it returns are ignored: an event is a notice, not a request.

@@ -22,6 +22,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+    out
+}
+
 /// A failure of a cryptographic operation. Deliberately coarse: the reason a MAC or a tag
 /// failed to verify is never more specific than "it did not verify".
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

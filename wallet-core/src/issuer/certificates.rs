@@ -18,11 +18,12 @@ use der::referenced::OwnedToRef;
 use der::Encode;
 use p256::ecdsa::{DerSignature, SigningKey};
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage,
-    IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, CrlDistributionPoints,
+    ExtendedKeyUsage, IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -91,6 +92,47 @@ impl Authority {
     /// The root certificate of `role` (DER).
     pub fn root_certificate(&self, role: TrustRole) -> Result<&[u8], IssuerError> {
         Ok(&self.chain(role)?.root.certificate)
+    }
+
+    /// A further signer of `role` under its root, named `common_name`, valid from `now` for
+    /// a year, whose certificate carries the certificate policies `policies` (dotted OIDs).
+    pub fn issue_signer(
+        &self,
+        role: TrustRole,
+        common_name: &str,
+        country: &str,
+        now: i64,
+        policies: &[String],
+    ) -> Result<CertifiedKey, IssuerError> {
+        let oids = policies
+            .iter()
+            .map(|p| {
+                // Checked first: the parser panics on an arc that does not fit 32 bits.
+                if !crate::policy::is_oid(p) {
+                    return Err(IssuerError::Invalid(format!("{p} is not an OID")));
+                }
+                der::asn1::ObjectIdentifier::from_str(p)
+                    .map_err(|_| IssuerError::Invalid(format!("{p} is not an OID")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let subject_name = match role {
+            TrustRole::SdJwtIssuer => None,
+            TrustRole::RelyingParty => Some(SubjectName::Dns("localhost")),
+            _ => None,
+        };
+        leaf(
+            role,
+            &self.chain(role)?.root,
+            common_name,
+            country,
+            now - 60,
+            now + 365 * 86_400,
+            &AuthorityUrls {
+                base: issuer_url(country),
+            },
+            subject_name,
+            &oids,
+        )
     }
 }
 
@@ -222,6 +264,7 @@ pub fn leaf(
     until: i64,
     urls: &AuthorityUrls,
     subject_name: Option<SubjectName<'_>>,
+    policies: &[der::asn1::ObjectIdentifier],
 ) -> Result<CertifiedKey, IssuerError> {
     use der::Decode;
     let issuer_cert = x509_cert::Certificate::from_der(&issuer.certificate).map_err(err)?;
@@ -275,6 +318,19 @@ pub fn leaf(
             )]))
             .map_err(err)?,
         None => {}
+    }
+    if !policies.is_empty() {
+        builder
+            .add_extension(&CertificatePolicies(
+                policies
+                    .iter()
+                    .map(|oid| PolicyInformation {
+                        policy_identifier: *oid,
+                        policy_qualifiers: None,
+                    })
+                    .collect(),
+            ))
+            .map_err(err)?;
     }
     let cert = builder.build::<DerSignature>().map_err(err)?;
     Ok(CertifiedKey {
@@ -348,6 +404,7 @@ pub fn create_authority(
             signer_until,
             &urls,
             subject_name,
+            &[],
         )?;
         chains.push(RoleChain { role, root, signer });
     }

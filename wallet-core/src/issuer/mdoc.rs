@@ -17,11 +17,7 @@ use crate::time;
 pub const MDL_DOCTYPE: &str = "org.iso.18013.5.1.mDL";
 /// The mDL namespace.
 pub const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
-/// Provisional docType of the Korean mobile resident registration card. No public mdoc docType
-/// exists for it; this project namespace stands in until one is published.
-pub const RESIDENT_CARD_DOCTYPE: &str = "kr.jigap.mdoc.resident-registration.1";
-/// Provisional namespace of the resident registration card's elements.
-pub const RESIDENT_CARD_NAMESPACE: &str = "kr.jigap.mdoc.resident-registration.1";
+pub use crate::documents::{RESIDENT_CARD_DOCTYPE, RESIDENT_CARD_NAMESPACE};
 
 /// Elements per namespace, in issue order.
 pub type Claims = Vec<(String, Vec<(String, Value)>)>;

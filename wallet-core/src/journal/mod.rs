@@ -43,6 +43,10 @@ pub enum JournalKind {
     Deletion,
     /// Too many wrong PINs locked the wallet.
     PinLockout,
+    /// The citizen let a relying party see some items without asking again.
+    Grant,
+    /// The citizen took such a grant back.
+    GrantRevoked,
 }
 
 impl JournalKind {
@@ -59,6 +63,8 @@ impl JournalKind {
             JournalKind::Notice => 8,
             JournalKind::Deletion => 9,
             JournalKind::PinLockout => 10,
+            JournalKind::Grant => 11,
+            JournalKind::GrantRevoked => 12,
         }
     }
 
@@ -76,6 +82,8 @@ impl JournalKind {
             Notice,
             Deletion,
             PinLockout,
+            Grant,
+            GrantRevoked,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -94,12 +102,14 @@ impl JournalKind {
             JournalKind::Notice => "notice",
             JournalKind::Deletion => "deletion",
             JournalKind::PinLockout => "pin_lockout",
+            JournalKind::Grant => "grant",
+            JournalKind::GrantRevoked => "grant_revoked",
         }
     }
 
     /// The kind of an export name.
     pub fn from_name(name: &str) -> Option<Self> {
-        (1..=10)
+        (1..=12)
             .filter_map(Self::from_code)
             .find(|k| k.name() == name)
     }
@@ -421,10 +431,12 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for code in 1..=10 {
+        for code in 1..=12 {
             let kind = JournalKind::from_code(code).unwrap();
+            assert_eq!(kind.code(), code);
             assert_eq!(JournalKind::from_name(kind.name()), Some(kind));
         }
-        assert_eq!(JournalKind::from_code(11), None);
+        assert_eq!(JournalKind::from_code(13), None);
+        assert_eq!(JournalKind::from_code(0), None);
     }
 }

@@ -140,6 +140,22 @@ impl Presentment {
         .encode())
     }
 
+    /// Encrypts a last DeviceResponse and ends the session: SessionData with the data and
+    /// status 20.
+    pub fn respond_and_end(&mut self, device_response: &[u8]) -> Result<Vec<u8>, MdocError> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| MdocError::Malformed("no session yet".into()))?;
+        let data = session.cipher.encrypt(device_response)?;
+        self.terminate_quietly();
+        Ok(SessionData {
+            data: Some(data),
+            status: Some(session::STATUS_TERMINATION),
+        }
+        .encode())
+    }
+
     /// Ends the session: the SessionData with status 20 to send.
     pub fn terminate(&mut self) -> Vec<u8> {
         self.terminate_quietly();

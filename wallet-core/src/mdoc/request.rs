@@ -253,6 +253,12 @@ pub struct ReaderVerdict {
     pub trusted: bool,
     /// Why it is not trusted, when it is not.
     pub problem: Option<String>,
+    /// The certificate policies of a trusted reader's certificate (a legal basis for
+    /// restricted identifiers is one).
+    pub policies: Vec<String>,
+    /// SHA-256 of a trusted reader's public key: with the subject, whom a remembered grant
+    /// names.
+    pub key_sha256: Option<[u8; 32]>,
 }
 
 /// Decides readerAuth of `doc` for `transcript` against the reader `anchors` at `at`; `None`
@@ -269,6 +275,8 @@ pub fn verify_reader_auth(
         subject,
         trusted: false,
         problem: Some(problem),
+        policies: Vec::new(),
+        key_sha256: None,
     };
     let chain = match cose::x5chain(&auth.unprotected) {
         Ok(chain) => chain,
@@ -282,18 +290,25 @@ pub fn verify_reader_auth(
     let payload = reader_authentication_bytes(transcript, &doc.items_request_bytes);
     let verdict = verify_chain(&chain, anchors, at, TrustRole::MdocReader)
         .map_err(|e| e.to_string())
-        .and_then(|(leaf, _)| leaf.p256_public_key().map_err(|e| e.to_string()))
-        .and_then(|key| {
+        .and_then(|(leaf, _)| {
+            let key = leaf.p256_public_key().map_err(|e| e.to_string())?;
+            let policies = leaf.policies().map_err(|e| e.to_string())?;
+            Ok((key, policies))
+        })
+        .and_then(|(key, policies)| {
             cose::verify_sign1(auth, Some(&payload), &key).map_err(|_| {
                 MdocError::ReaderAuthentication("the reader's signature does not verify".into())
                     .to_string()
-            })
+            })?;
+            Ok((crate::crypto::sha256(&key), policies))
         });
     Some(match verdict {
-        Ok(()) => ReaderVerdict {
+        Ok((key_sha256, policies)) => ReaderVerdict {
             subject,
             trusted: true,
             problem: None,
+            policies,
+            key_sha256: Some(key_sha256),
         },
         Err(problem) => untrusted(subject, problem),
     })

@@ -18,6 +18,8 @@ pub mod kind {
     pub const CONSENT: i64 = 3;
     /// A deferred credential issuance waiting to be polled.
     pub const PENDING_ISSUANCE: i64 = 4;
+    /// A remembered disclosure grant.
+    pub const GRANT: i64 = 5;
 }
 
 /// A stored document.
@@ -117,11 +119,30 @@ impl Store {
 
     /// Deletes a document; false when there was none.
     pub fn delete_document(&self, kind: i64, id: &str) -> Result<bool, StoreError> {
-        self.with(|conn, _| {
-            Ok(conn.execute(
+        self.delete_document_recorded(kind, id, None)
+    }
+
+    /// Deletes a document, recording `journal` in the same transaction if there was one;
+    /// false (and nothing recorded) when there was none.
+    pub fn delete_document_recorded(
+        &self,
+        kind: i64,
+        id: &str,
+        journal: Option<&JournalWrite>,
+    ) -> Result<bool, StoreError> {
+        self.with(|conn, keys| {
+            let tx = conn.transaction()?;
+            let deleted = tx.execute(
                 "DELETE FROM documents WHERE kind = ?1 AND id = ?2",
                 rusqlite::params![kind, id],
-            )? == 1)
+            )? == 1;
+            if deleted {
+                if let Some(write) = journal {
+                    append_in(&tx, keys, write)?;
+                }
+            }
+            tx.commit()?;
+            Ok(deleted)
         })
     }
 }

@@ -15,6 +15,10 @@ use crate::journal::{self, Entry, Head, JournalKind};
 
 const TABLE: &str = "journal";
 const META_HEAD: &str = "journal_head";
+/// Where the API keeps the alias of the key that signs the head.
+pub const META_KEY: &str = "journal_key";
+/// The meta records of the record: erased with it.
+pub const META_KEYS: &[&str] = &[META_HEAD, META_KEY];
 
 /// An entry to append, already chained and with its head signed.
 pub struct JournalWrite {

@@ -239,16 +239,22 @@ impl Store {
     }
 
     /// Erases what the citizen holds — credentials, software keys, bills, notifications,
-    /// consents and the meta records named in `meta_keys` — in one transaction, keeping trust
-    /// anchors and the store itself. Returns how many credentials were deleted.
+    /// consents, the citizen's record and the meta records named in `meta_keys` (each also
+    /// erases the records named `KEY:…`) — in one transaction, keeping trust anchors and the
+    /// store itself. Returns how many credentials were deleted.
     pub fn erase_holdings(&self, meta_keys: &[&str]) -> Result<u64, StoreError> {
         self.with(|conn, _| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let credentials = tx.execute("DELETE FROM credentials", [])? as u64;
+            tx.execute("DELETE FROM credential_copies", [])?;
             tx.execute("DELETE FROM software_keys", [])?;
             tx.execute("DELETE FROM documents", [])?;
-            for key in meta_keys {
-                tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            tx.execute("DELETE FROM journal", [])?;
+            for key in meta_keys.iter().chain(journal::META_KEYS) {
+                tx.execute(
+                    "DELETE FROM meta WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || ':'",
+                    [key],
+                )?;
             }
             tx.commit()?;
             Ok(credentials)

@@ -33,8 +33,11 @@ const AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.
 const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const ISSUER_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
 const CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+const CERTIFICATE_POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32");
+/// The most certificate policies read from one certificate.
+const MAX_POLICIES: usize = 32;
 /// The extensions this code understands; any other one marked critical fails the chain.
-const KNOWN_EXTENSIONS: [ObjectIdentifier; 8] = [
+const KNOWN_EXTENSIONS: [ObjectIdentifier; 9] = [
     KEY_USAGE,
     BASIC_CONSTRAINTS,
     EXT_KEY_USAGE,
@@ -43,6 +46,7 @@ const KNOWN_EXTENSIONS: [ObjectIdentifier; 8] = [
     SUBJECT_ALT_NAME,
     ISSUER_ALT_NAME,
     CRL_DISTRIBUTION_POINTS,
+    CERTIFICATE_POLICIES,
 ];
 const COUNTRY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
 /// Extended key usage of an mdoc document signer (ISO/IEC 18013-5 Annex B).
@@ -319,6 +323,25 @@ impl ParsedCertificate {
                 "signing key on curve {curve} (ES256 needs P-256)"
             ))),
         }
+    }
+
+    /// The certificate policy OIDs it carries (dotted), at most 32.
+    pub fn policies(&self) -> Result<Vec<String>, TrustError> {
+        let Some((_, policies)) =
+            self.extension::<x509_cert::ext::pkix::CertificatePolicies>(CERTIFICATE_POLICIES)?
+        else {
+            return Ok(Vec::new());
+        };
+        if policies.0.len() > MAX_POLICIES {
+            return Err(TrustError::Malformed(format!(
+                "more than {MAX_POLICIES} certificate policies"
+            )));
+        }
+        Ok(policies
+            .0
+            .iter()
+            .map(|p| p.policy_identifier.to_string())
+            .collect())
     }
 
     fn extension<T: for<'a> Decode<'a>>(

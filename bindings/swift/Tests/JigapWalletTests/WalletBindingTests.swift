@@ -223,6 +223,28 @@ final class URLSessionHttpClient: HttpClient, @unchecked Sendable {
     }
 }
 
+/// The host's consent screen: approves what the policy offers or a grant covers.
+final class Screen: UserPrompt, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _asked = 0
+    let rememberDays: UInt32
+    var asked: Int { lock.withLock { _asked } }
+
+    init(rememberDays: UInt32) { self.rememberDays = rememberDays }
+
+    func ask(request: DisclosureRequest) async throws -> DisclosureDecision? {
+        lock.withLock { _asked += 1 }
+        return DisclosureDecision(approved: request.documents.map { document in
+            DocumentApproval(id: document.id, credentialId: document.credentialIds[0], items: document.items.compactMap {
+                switch $0.verdict {
+                case .offered, .granted: return $0.path
+                default: return nil
+                }
+            })
+        }, rememberDays: rememberDays)
+    }
+}
+
 func protector() throws -> KeyProtector {
     try passphraseKeyProtectorWithCost(passphrase: "swift test passphrase", iterations: 10_000)
 }
@@ -359,7 +381,7 @@ final class WalletBindingTests: XCTestCase {
                 RequestedItem(namespace: ns, identifier: "family_name"),
             ]),
         ])
-        guard case .request(let documents) = try holder.receive(message: session.requestMessage()) else {
+        guard case .request(let documents, _) = try holder.receive(message: session.requestMessage()) else {
             return XCTFail("expected a request")
         }
         let doc = try XCTUnwrap(documents.first)
@@ -556,5 +578,87 @@ final class WalletBindingTests: XCTestCase {
         let check = try wallet.verifyJournal()
         XCTAssertEqual(check.entries, 3, "issuance, presentation, decline")
         XCTAssertEqual(try verifyJournalExport(export: try wallet.exportJournal(), expectedPublicKey: check.publicKey), 3)
+    }
+    func testConsentStepPolicyGrantsAndATamperEvidentRecord() async throws {
+        // RFC 7229's test certificate policy stands for the legal basis a trust framework names.
+        let legalBasis = "1.3.6.1.5.5.7.13.1"
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
+        var policy = try wallet.disclosurePolicy()
+        policy.legalBasisPolicies = [legalBasis]
+        try wallet.setDisclosurePolicy(policy: policy)
+        let authority = try TestAuthority.create(name: "Swift Policy", country: "KR", clock: nil)
+        _ = try wallet.addTrustAnchor(role: .mdocReader, certificate: try authority.rootCertificate(role: .mdocReader))
+        let key = try wallet.createDeviceKey()
+        _ = try wallet.addMdoc(issuerSigned: try authority.issueResidentCard(devicePublicKey: key.publicKey, claims: ResidentCardClaims(
+            nameKo: "홍길동", residentRegistrationNumber: "900505-1234567", birthDate: "1990-05-05",
+            address: "서울특별시 종로구", issuingAuthority: "서울특별시 종로구청장",
+            portrait: Data([0xff, 0xd8, 0xff, 0xd9]), validDays: 30)), keyAlias: key.alias)
+        let ns = "kr.jigap.mdoc.resident-registration.1"
+        func reader(_ chain: [Data], _ privateKey: Data?) throws -> MdocReader {
+            try MdocReader(config: ReaderConfig(
+                iacaCertificates: [try authority.rootCertificate(role: .mdocIssuer)],
+                readerCertificateChain: chain, readerPrivateKey: privateKey))
+        }
+        let unsigned = try reader([], nil)
+        let trusted = try reader([try authority.signerCertificate(role: .mdocReader)], try authority.signerKey(role: .mdocReader))
+        let signer = try authority.issueSigner(role: .mdocReader, commonName: "Swift Bank Reader", policies: [legalBasis])
+        let bank = try reader([signer.certificate], signer.key)
+
+        func present(_ r: MdocReader, _ items: [String], _ screen: Screen) async throws -> (DisclosureRequest, [String]) {
+            let holder = try wallet.startPresentation(retrievalMethods: [], deviceAuth: .signature)
+            let session = try r.startSession(qrUri: try holder.engagement().qrUri, requests: [
+                DocumentRequest(docType: ns, items: items.map { RequestedItem(namespace: ns, identifier: $0) }),
+            ])
+            guard case .request(_, let disclosure) = try holder.receive(message: session.requestMessage()) else {
+                throw WalletError.Internal(reason: "expected a request")
+            }
+            let message = try await holder.answer(prompt: screen, timeoutSeconds: 30)
+            guard case .response(let report) = try session.receive(message: message) else {
+                throw WalletError.Internal(reason: "expected a response")
+            }
+            return (disclosure, (report.documents.first?.elements.map { $0.identifier } ?? []).sorted())
+        }
+
+        let (first, released) = try await present(trusted, ["birth_date", "age_over_19"], Screen(rememberDays: 0))
+        XCTAssertTrue(first.relyingParty.authenticated)
+        XCTAssertEqual(first.documents[0].items[0].verdict, .needsOwnApproval(minimal: "\(ns)/age_over_19"))
+        XCTAssertEqual(released, ["age_over_19"], "the predicate first")
+
+        let (second, toUnsigned) = try await present(unsigned, ["resident_registration_number", "age_over_19"], Screen(rememberDays: 0))
+        XCTAssertFalse(second.relyingParty.authenticated)
+        XCTAssertNil(second.relyingParty.name)
+        XCTAssertEqual(second.documents[0].items[0].verdict, .withheld(reason: .restricted))
+        XCTAssertEqual(toUnsigned, ["age_over_19"])
+
+        let (third, toBank) = try await present(bank, ["resident_registration_number", "name_ko"], Screen(rememberDays: 30))
+        XCTAssertTrue(third.relyingParty.legalBasis)
+        XCTAssertEqual(toBank, ["name_ko", "resident_registration_number"])
+        let grant = try XCTUnwrap(try wallet.listGrants().first)
+        XCTAssertEqual(grant.items, ["\(ns)/name_ko"], "never the number in a grant")
+
+        let quiet = Screen(rememberDays: 0)
+        let (fourth, granted) = try await present(bank, ["name_ko"], quiet)
+        XCTAssertEqual(quiet.asked, 0, "the grant answered")
+        XCTAssertEqual(fourth.documents[0].items[0].verdict, .granted(grantId: grant.id))
+        XCTAssertEqual(granted, ["name_ko"])
+        try wallet.revokeGrant(id: grant.id)
+        let again = Screen(rememberDays: 0)
+        _ = try await present(bank, ["name_ko"], again)
+        XCTAssertEqual(again.asked, 1, "asked again after the revocation")
+
+        let check = try wallet.verifyJournal()
+        let export = try wallet.exportJournal()
+        XCTAssertEqual(try verifyJournalExport(export: export, expectedPublicKey: check.publicKey), check.entries)
+        let lines = export.components(separatedBy: "\n")
+        var dropped = lines; dropped.remove(at: 1)
+        var reordered = lines; reordered.swapAt(0, 1)
+        var truncated = lines; truncated.remove(at: lines.count - 2)
+        var edited = lines; edited[0] = edited[0].replacingOccurrences(of: "\"at\":", with: "\"at\":1")
+        for (how, broken) in [("dropped", dropped), ("reordered", reordered), ("truncated", truncated), ("edited", edited)] {
+            XCTAssertNotEqual(broken, lines, how)
+            XCTAssertThrowsError(try verifyJournalExport(export: broken.joined(separator: "\n"), expectedPublicKey: check.publicKey), how) {
+                guard case .JournalTampered = $0 as? WalletError else { return XCTFail("\(how): \($0)") }
+            }
+        }
     }
 }
