@@ -14,7 +14,7 @@ use wallet_core::{
     ItemVerdict, JournalFilter, JournalKind, MdocReader, NotificationCategory, NotificationDraft,
     NotificationFilter, PresentationEvent, Priority, QueryChoice, ReaderConfig, ReaderEvent,
     SdJwtVerifier, SdJwtVerifierConfig, StatusListFormat, StatusValue, TestAuthority, TrustRole,
-    UserPrompt, VerificationFailure, Wallet, WalletConfig, WalletError, WithheldReason,
+    UserPrompt, VerificationFailure, Wallet, WalletConfig, WalletError,
 };
 
 use crate::context::CliError;
@@ -495,16 +495,9 @@ fn verdict_text(verdict: &ItemVerdict) -> String {
         ItemVerdict::NeedsOwnApproval { minimal } => {
             format!("only if chosen ({minimal} answers first)")
         }
-        ItemVerdict::Withheld { reason } => format!("withheld: {}", reason_name(*reason)),
-    }
-}
-
-fn reason_name(reason: WithheldReason) -> &'static str {
-    match reason {
-        WithheldReason::Policy => "policy",
-        WithheldReason::NotHeld => "not held",
-        WithheldReason::RefusedByCitizen => "refused by the citizen",
-        WithheldReason::Restricted => "restricted identifier",
+        ItemVerdict::Withheld { reason } => {
+            format!("withheld: {}", crate::online::reason_text(*reason))
+        }
     }
 }
 

@@ -8,7 +8,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::json;
-use wallet_core::{OnlineRequestView, QueryChoice};
+use wallet_core::{
+    DisclosureRequest, ItemVerdict, OnlineOutcome, OnlineRequestView, QueryChoice, WithheldReason,
+};
 
 use crate::context::{open_with, say_with, unlock, wallet_path, CliError, Result};
 use crate::http::{progress_client, runtime};
@@ -39,8 +41,37 @@ fn shown(value: &str) -> String {
     text
 }
 
-/// The request as the citizen is asked about it.
-pub fn describe(view: &OnlineRequestView) -> String {
+/// The policy's verdict on `path` of `query`'s first candidate, when it is not a plain offer.
+fn verdict_note(disclosure: &DisclosureRequest, query: &str, path: &str) -> String {
+    let verdict = disclosure
+        .documents
+        .iter()
+        .filter(|d| d.id == query)
+        .flat_map(|d| d.items.iter())
+        .find(|i| i.path == path)
+        .map(|i| &i.verdict);
+    match verdict {
+        Some(ItemVerdict::Withheld { reason }) => format!(" [withheld: {}]", reason_text(*reason)),
+        Some(ItemVerdict::NeedsOwnApproval { minimal }) => {
+            format!(" [only if chosen by name; {minimal} answers first]")
+        }
+        Some(ItemVerdict::Granted { .. }) => " [remembered]".into(),
+        Some(ItemVerdict::Offered) | None => String::new(),
+    }
+}
+
+/// How a withheld reason reads.
+pub fn reason_text(reason: WithheldReason) -> &'static str {
+    match reason {
+        WithheldReason::Policy => "policy",
+        WithheldReason::NotHeld => "not held",
+        WithheldReason::RefusedByCitizen => "refused by the citizen",
+        WithheldReason::Restricted => "restricted identifier",
+    }
+}
+
+/// The request as the citizen is asked about it, with the policy's verdicts.
+pub fn describe(view: &OnlineRequestView, disclosure: &DisclosureRequest) -> String {
     let rp = &view.relying_party;
     let mut lines = vec![if rp.verified {
         format!(
@@ -74,19 +105,24 @@ pub fn describe(view: &OnlineRequestView) -> String {
             q.doc_type,
             crate::output::format_name(q.format)
         ));
-        for c in &q.candidates {
+        for (n, c) in q.candidates.iter().enumerate() {
             lines.push(format!(
                 "  candidate {} — {} ({})",
                 c.credential_id, c.display_name_ko, c.display_name_en
             ));
             for claim in &c.claims {
+                let note = if n == 0 {
+                    verdict_note(disclosure, &q.query_id, &claim.path)
+                } else {
+                    String::new()
+                };
                 let label = match (&claim.label_ko, &claim.label_en) {
                     (Some(ko), Some(en)) => format!(" ({ko}, {en})"),
                     (Some(l), None) | (None, Some(l)) => format!(" ({l})"),
                     (None, None) => String::new(),
                 };
                 lines.push(format!(
-                    "    {}{label} = {}{}",
+                    "    {}{label} = {}{}{note}",
                     claim.path,
                     shown(&claim.value_json),
                     if claim.intent_to_retain {
@@ -181,22 +217,19 @@ fn decide(view: &OnlineRequestView, approve: Option<&str>) -> Result<Decision> {
     }
 }
 
-/// What was presented, for the output: each choice with the claims its credential disclosed.
-fn presented_json(view: &OnlineRequestView, choices: &[QueryChoice]) -> Vec<serde_json::Value> {
-    choices
+/// What was presented, for the output: each credential with what it released and withheld.
+fn presented_json(outcome: &OnlineOutcome) -> Vec<serde_json::Value> {
+    outcome
+        .disclosed
         .iter()
-        .flat_map(|choice| {
-            choice.credential_ids.iter().map(|id| {
-                let claims: Vec<&str> = view
-                    .queries
-                    .iter()
-                    .filter(|q| q.query_id == choice.query_id)
-                    .flat_map(|q| &q.candidates)
-                    .filter(|c| c.credential_id == *id)
-                    .flat_map(|c| &c.claims)
-                    .map(|claim| claim.path.as_str())
-                    .collect();
-                json!({ "query_id": choice.query_id, "credential_id": id, "claims": claims })
+        .map(|d| {
+            json!({
+                "query_id": d.query_id,
+                "credential_id": d.credential_id,
+                "claims": d.released,
+                "withheld": d.withheld.iter().map(|w| json!({
+                    "path": w.path, "reason": reason_text(w.reason),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect()
@@ -217,7 +250,7 @@ pub fn present(cli: &Cli, args: &PresentArgs, request: &str) -> Result<()> {
             .await?;
         let view = session.request();
         if !cli.json || args.approve.is_none() {
-            eprintln!("{}", describe(&view));
+            eprintln!("{}", describe(&view, &session.disclosure()));
         }
         if let Some(why) = &view.unsatisfiable {
             // The relying party hears `access_denied`; the citizen hears why.
@@ -238,7 +271,7 @@ pub fn present(cli: &Cli, args: &PresentArgs, request: &str) -> Result<()> {
             }
             Decision::Present(choices) => {
                 let outcome = session.respond(choices.clone()).await?;
-                let presented = presented_json(&view, &choices);
+                let presented = presented_json(&outcome);
                 say_with(
                     cli,
                     json!({ "redirect_uri": outcome.redirect_uri, "presented": presented }),
@@ -246,8 +279,20 @@ pub fn present(cli: &Cli, args: &PresentArgs, request: &str) -> Result<()> {
                         let mut lines: Vec<String> = presented
                             .iter()
                             .map(|p| {
+                                let withheld: Vec<String> = p["withheld"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|w| {
+                                        format!(
+                                            "{} ({})",
+                                            w["path"].as_str().unwrap_or_default(),
+                                            w["reason"].as_str().unwrap_or_default()
+                                        )
+                                    })
+                                    .collect();
                                 format!(
-                                    "presented {} for {}: {}",
+                                    "presented {} for {}: {}{}",
                                     p["credential_id"].as_str().unwrap_or_default(),
                                     p["query_id"].as_str().unwrap_or_default(),
                                     p["claims"]
@@ -256,7 +301,12 @@ pub fn present(cli: &Cli, args: &PresentArgs, request: &str) -> Result<()> {
                                         .flatten()
                                         .filter_map(serde_json::Value::as_str)
                                         .collect::<Vec<_>>()
-                                        .join(", ")
+                                        .join(", "),
+                                    if withheld.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!("; withheld {}", withheld.join(", "))
+                                    }
                                 )
                             })
                             .collect();

@@ -356,7 +356,8 @@ fn an_mdl_and_an_e_certificate_by_direct_post_jwt_and_by_direct_post() {
     assert_eq!(
         outcome["presented"],
         json!([{"query_id": "q0", "credential_id": mdl_id,
-                "claims": ["org.iso.18013.5.1/age_over_19", "org.iso.18013.5.1/family_name"]}])
+                "claims": ["org.iso.18013.5.1/age_over_19", "org.iso.18013.5.1/family_name"],
+                "withheld": []}])
     );
     let redirect = outcome["redirect_uri"].as_str().unwrap().to_owned();
     assert!(
@@ -476,6 +477,28 @@ fn an_mdl_and_an_e_certificate_by_direct_post_jwt_and_by_direct_post() {
         2,
         "{result}"
     );
+
+    // A restricted identifier asked by a relying party without a legal basis for it, which
+    // also accepts the name alone: the name goes, the number stays, and the output says why.
+    let made = verifier.request(json!({"dcql": {"credentials": [{
+        "id": "abstract", "format": "dc+sd-jwt", "meta": {"vct_values": [ABSTRACT]},
+        "claims": [{"id": "name", "path": ["name"]},
+                   {"id": "rrn", "path": ["resident_registration_number"]}],
+        "claim_sets": [["name", "rrn"], ["name"]]}]}}));
+    let outcome = wallet.answer(made["wallet_uri"].as_str().unwrap(), "all");
+    assert_eq!(
+        outcome["presented"],
+        json!([{"query_id": "abstract", "credential_id": cert_id, "claims": ["/name"],
+                "withheld": [{"path": "/resident_registration_number",
+                              "reason": "restricted identifier"}]}])
+    );
+    let result = verifier.result(made["request_id"].as_str().unwrap());
+    let credential = &result["result"]["credentials"][0];
+    assert_eq!(
+        claims(credential),
+        vec!["name=\"홍길동\"".to_string()],
+        "{result}"
+    );
 }
 
 #[test]
@@ -529,7 +552,7 @@ fn credential_sets_answered_with_the_second_option_for_an_x509_san_dns_client() 
         assert_eq!(
             outcome["presented"],
             json!([{"query_id": "abstract", "credential_id": cert_id,
-                    "claims": ["/name", "/birth_date"]}])
+                    "claims": ["/name", "/birth_date"], "withheld": []}])
         );
         let result = verifier.result(request_id.as_str().unwrap());
         assert_eq!(result["status"], "verified", "{result}");

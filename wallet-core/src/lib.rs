@@ -3,8 +3,8 @@
 //! A citizen's credentials live in one encrypted SQLite store; host apps drive the core through
 //! the exported [`api`] (uniffi bindings for Kotlin, Swift and Python, or directly from Rust).
 //! Layers run one way: [`api`] → capabilities ([`access`], [`issuance`], [`openid4vp`], [`verifier`],
-//! [`mdoc`], [`sdjwt`], [`documents`], [`inbox`], [`benefits`]) → [`store`] and [`trust`] →
-//! [`cose`] → [`crypto`]; [`limits`] and [`time`] are leaves anyone may use, and the test
+//! [`mdoc`], [`sdjwt`], [`documents`], [`inbox`], [`benefits`], [`policy`]) → [`store`] and
+//! [`trust`] → [`journal`] and [`cose`] → [`crypto`]; [`limits`] and [`time`] are leaves anyone may use, and the test
 //! authority ([`issuer`], feature `issuer`) is reached only from `api/authority.rs`. Each
 //! module's doc says what it owns and what it must never import; `tests/layers.rs` holds the
 //! tree to it.

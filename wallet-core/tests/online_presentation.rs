@@ -938,6 +938,16 @@ fn the_policy_narrows_to_a_claim_set_the_relying_party_also_accepts() {
     let outcome = runtime()
         .block_on(session.respond(choose(&session.request())))
         .unwrap();
+    // The host learns what went and what did not, and why.
+    assert_eq!(outcome.disclosed.len(), 1);
+    assert_eq!(
+        outcome.disclosed[0].withheld,
+        vec![WithheldItem {
+            path: "/resident_registration_number".into(),
+            reason: WithheldReason::Restricted
+        }]
+    );
+    assert!(outcome.disclosed[0].released.contains(&"/name".to_string()));
     let result = verifier
         .receive_dc_api(
             created.request_id,

@@ -123,6 +123,15 @@ pub struct DisclosureRequest {
     pub documents: Vec<DisclosureDocument>,
 }
 
+/// An item that was not released, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WithheldItem {
+    /// Its path.
+    pub path: String,
+    /// Why.
+    pub reason: WithheldReason,
+}
+
 /// The citizen's answer for one document or query.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DocumentApproval {
@@ -319,57 +328,44 @@ impl Released {
     }
 }
 
-/// Applies the verdicts to an answer: with `approved` the citizen named the items (a full
-/// value that needs its own approval goes only if named); without, every offered or granted
-/// item goes. Withheld items never go. Naming an item that was not asked is an error.
+fn standing(verdict: &ItemVerdict) -> policy::Standing {
+    match verdict {
+        ItemVerdict::Offered => policy::Standing::Verdict(Verdict::Offered),
+        ItemVerdict::Granted { grant_id } => policy::Standing::Granted(grant_id.clone()),
+        ItemVerdict::NeedsOwnApproval { minimal } => {
+            policy::Standing::Verdict(Verdict::NeedsOwnApproval {
+                minimal: minimal.clone(),
+            })
+        }
+        ItemVerdict::Withheld { reason } => policy::Standing::Verdict(Verdict::Withheld(*reason)),
+    }
+}
+
+/// Applies the verdicts to an answer (see [`policy::release`]).
 pub(super) fn release(
     items: &[DisclosureItem],
     approved: Option<&[String]>,
 ) -> Result<Released, WalletError> {
-    if let Some(named) = approved {
-        if let Some(extra) = named.iter().find(|n| !items.iter().any(|i| i.path == **n)) {
-            return Err(WalletError::invalid(format!("{extra} was not requested")));
-        }
-    }
-    let named = |path: &str| approved.is_some_and(|a| a.iter().any(|n| n == path));
-    let mut out = Released::default();
-    for item in items {
-        let goes = match &item.verdict {
-            ItemVerdict::Withheld { reason } => {
-                out.withheld.push((item.path.clone(), *reason));
-                continue;
-            }
-            ItemVerdict::Granted { grant_id } => {
-                let goes = approved.is_none() || named(&item.path);
-                if goes && !out.grants_used.contains(grant_id) {
-                    out.grants_used.push(grant_id.clone());
-                }
-                goes
-            }
-            ItemVerdict::Offered => approved.is_none() || named(&item.path),
-            ItemVerdict::NeedsOwnApproval { .. } => named(&item.path),
-        };
-        if goes {
-            out.released.push(item.path.clone());
-        } else {
-            out.withheld
-                .push((item.path.clone(), WithheldReason::RefusedByCitizen));
-        }
-    }
-    Ok(out)
+    let standings: Vec<(String, policy::Standing)> = items
+        .iter()
+        .map(|i| (i.path.clone(), standing(&i.verdict)))
+        .collect();
+    let out = policy::release(&standings, approved)
+        .map_err(|extra| WalletError::invalid(format!("{extra} was not requested")))?;
+    Ok(Released {
+        released: out.released,
+        withheld: out.withheld,
+        grants_used: out.grants_used,
+    })
 }
 
-/// Whether the citizen need not be asked: every item that could go is covered by a grant
-/// (and at least one is).
+/// Whether the citizen need not be asked (see [`policy::fully_granted`]).
 pub(super) fn fully_granted(documents: &[DisclosureDocument]) -> bool {
-    let items = || documents.iter().flat_map(|d| d.items.iter());
-    items().any(|i| matches!(i.verdict, ItemVerdict::Granted { .. }))
-        && items().all(|i| {
-            matches!(
-                i.verdict,
-                ItemVerdict::Granted { .. } | ItemVerdict::Withheld { .. }
-            )
-        })
+    let standings: Vec<policy::Standing> = documents
+        .iter()
+        .flat_map(|d| d.items.iter().map(|i| standing(&i.verdict)))
+        .collect();
+    policy::fully_granted(standings.iter())
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, WalletError> {
@@ -579,106 +575,5 @@ impl Wallet {
             },
         )?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn item(path: &str, verdict: ItemVerdict) -> DisclosureItem {
-        DisclosureItem {
-            path: path.into(),
-            label_ko: None,
-            label_en: None,
-            intent_to_retain: false,
-            verdict,
-        }
-    }
-
-    #[test]
-    fn release_enforces_the_verdicts_on_any_answer() {
-        let items = vec![
-            item("ns/age_over_19", ItemVerdict::Offered),
-            item(
-                "ns/birth_date",
-                ItemVerdict::NeedsOwnApproval {
-                    minimal: "ns/age_over_19".into(),
-                },
-            ),
-            item(
-                "ns/document_number",
-                ItemVerdict::Withheld {
-                    reason: WithheldReason::Restricted,
-                },
-            ),
-            item(
-                "ns/family_name",
-                ItemVerdict::Granted {
-                    grant_id: "g1".into(),
-                },
-            ),
-        ];
-        // Without naming items: offered and granted go; the full value and the restricted
-        // identifier do not.
-        let all = release(&items, None).unwrap();
-        assert_eq!(all.released, ["ns/age_over_19", "ns/family_name"]);
-        assert_eq!(
-            all.withheld,
-            vec![
-                (
-                    "ns/birth_date".to_string(),
-                    WithheldReason::RefusedByCitizen
-                ),
-                ("ns/document_number".to_string(), WithheldReason::Restricted),
-            ]
-        );
-        assert_eq!(all.grants_used, ["g1"]);
-        // Naming everything: the full value goes, the restricted identifier still does not.
-        let named: Vec<String> = items.iter().map(|i| i.path.clone()).collect();
-        let explicit = release(&items, Some(&named)).unwrap();
-        assert_eq!(
-            explicit.released,
-            ["ns/age_over_19", "ns/birth_date", "ns/family_name"]
-        );
-        assert_eq!(
-            explicit.withheld,
-            vec![("ns/document_number".to_string(), WithheldReason::Restricted)]
-        );
-        assert!(release(&items, Some(&["ns/portrait".to_string()])).is_err());
-    }
-
-    #[test]
-    fn only_grants_spare_the_citizen_the_question() {
-        let doc = |items: Vec<DisclosureItem>| DisclosureDocument {
-            id: "0".into(),
-            doc_type: "d".into(),
-            display_name_ko: String::new(),
-            display_name_en: String::new(),
-            required: true,
-            credential_ids: vec![],
-            items,
-        };
-        let granted = item(
-            "a",
-            ItemVerdict::Granted {
-                grant_id: "g".into(),
-            },
-        );
-        let withheld = item(
-            "b",
-            ItemVerdict::Withheld {
-                reason: WithheldReason::Policy,
-            },
-        );
-        assert!(fully_granted(&[doc(vec![
-            granted.clone(),
-            withheld.clone()
-        ])]));
-        assert!(!fully_granted(&[doc(vec![withheld])]));
-        assert!(!fully_granted(&[doc(vec![
-            granted,
-            item("c", ItemVerdict::Offered)
-        ])]));
     }
 }

@@ -51,7 +51,7 @@ pub use benefits::{
 pub use disclosure::{
     DisclosureChannel, DisclosureDecision, DisclosureDocument, DisclosureItem, DisclosurePolicy,
     DisclosureRequest, DocumentApproval, Grant, ItemVerdict, RelyingPartyIdentity, UserPrompt,
-    WithheldReason, MAX_GRANT_DAYS, TEST_LEGAL_BASIS_POLICY,
+    WithheldItem, WithheldReason, MAX_GRANT_DAYS, TEST_LEGAL_BASIS_POLICY,
 };
 pub use e_certificates::{
     e_certificate_types, DisclosedClaim, ECertificateClaim, ECertificateClaimType,
@@ -74,8 +74,8 @@ pub use mydata::{
     TransferRecord, VerifiedConsentToken,
 };
 pub use online::{
-    CandidateCredential, OfferedClaim, OnlineOutcome, OnlinePresentation, OnlineQuery,
-    OnlineRequestView, QueryChoice, RelyingPartyView, TransactionView,
+    CandidateCredential, DisclosedCredential, OfferedClaim, OnlineOutcome, OnlinePresentation,
+    OnlineQuery, OnlineRequestView, QueryChoice, RelyingPartyView, TransactionView,
 };
 pub use presentation::{
     Approval, ElementRef, Engagement, PresentationEvent, PresentationSession, ReaderInfo,

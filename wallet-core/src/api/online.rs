@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::disclosure::{
     fully_granted, release, Asked, DisclosureChannel, DisclosureDecision, DisclosureDocument,
     DisclosurePolicy, DisclosureRequest, DocumentApproval, ItemVerdict, Party, Released,
-    UserPrompt,
+    UserPrompt, WithheldItem,
 };
 use super::host::CheckedSecureArea;
 use super::http::{HttpClient, HttpRequest};
@@ -158,12 +158,49 @@ pub struct OnlineOutcome {
     /// Over the Digital Credentials API: the response data (JSON) to hand back to the
     /// platform.
     pub dc_api_response: Option<String>,
+    /// What each presented credential released and what it withheld, and why (empty when
+    /// declined).
+    pub disclosed: Vec<DisclosedCredential>,
+}
+
+/// What one credential of an answer released and withheld.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DisclosedCredential {
+    /// The query it answered.
+    pub query_id: String,
+    /// The credential.
+    pub credential_id: String,
+    /// The items that went (paths as in the disclosure request).
+    pub released: Vec<String>,
+    /// The items that did not, and why.
+    pub withheld: Vec<WithheldItem>,
 }
 
 /// The protocol behind a presentation.
 enum Protocol {
     OpenId4Vp(Box<AuthorizationRequest>),
     Mdoc(Box<MdocRequest>),
+}
+
+/// What each credential of an answer released and withheld, for the host.
+fn disclosed_of(answered: &[Answered]) -> Vec<DisclosedCredential> {
+    answered
+        .iter()
+        .map(|a| DisclosedCredential {
+            query_id: a.query_id.clone(),
+            credential_id: a.credential_id.clone(),
+            released: a.released.released.clone(),
+            withheld: a
+                .released
+                .withheld
+                .iter()
+                .map(|(path, reason)| WithheldItem {
+                    path: path.clone(),
+                    reason: *reason,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The presentations per query id, and what each credential released and withheld.
@@ -1112,6 +1149,7 @@ impl OnlinePresentation {
             _ => Ok(OnlineOutcome {
                 redirect_uri: None,
                 dc_api_response: Some(serde_json::json!({ "error": "access_denied" }).to_string()),
+                disclosed: Vec::new(),
             }),
         }
     }
@@ -1153,19 +1191,24 @@ impl OnlinePresentation {
                 // Recorded before anything leaves: no presentation without its record.
                 self.record_presented(&choices, &answered, remember_days)?;
                 let token = response::vp_token(&answers);
-                match request.response_mode {
-                    ResponseMode::DcApi | ResponseMode::DcApiJwt => Ok(OnlineOutcome {
+                let outcome = match request.response_mode {
+                    ResponseMode::DcApi | ResponseMode::DcApiJwt => OnlineOutcome {
                         redirect_uri: None,
                         dc_api_response: Some(
                             response::dc_api_data(&token, encryption.as_ref())?.to_string(),
                         ),
-                    }),
+                        disclosed: Vec::new(),
+                    },
                     ResponseMode::DirectPost | ResponseMode::DirectPostJwt => {
                         let body =
                             response::direct_post_body(request, &token, encryption.as_ref())?;
-                        self.post(request, body).await
+                        self.post(request, body).await?
                     }
-                }
+                };
+                Ok(OnlineOutcome {
+                    disclosed: disclosed_of(&answered),
+                    ..outcome
+                })
             }
             Protocol::Mdoc(request) => {
                 let (answers, answered) =
@@ -1193,6 +1236,7 @@ impl OnlinePresentation {
                     dc_api_response: Some(
                         dc_api::mdoc_response(request, &device_response)?.to_string(),
                     ),
+                    disclosed: disclosed_of(&answered),
                 })
             }
         }
@@ -1223,6 +1267,7 @@ impl OnlinePresentation {
         Ok(OnlineOutcome {
             redirect_uri: response::redirect_of(answer.status, &answer.body)?,
             dc_api_response: None,
+            disclosed: Vec::new(),
         })
     }
 }

@@ -12,7 +12,8 @@
 //!   `age_in_years`, `age_birth_year`) and for an `age_over_NN` that can be released, the
 //!   predicate is offered and the full value needs its own approval.
 //!
-//! Owns: item patterns, the defaults, verdicts and their reasons, grant eligibility. Imports
+//! Owns: item patterns, the defaults, verdicts and their reasons, applying them to an answer,
+//! grant eligibility. Imports
 //! nothing of the crate and must never import `store`, `trust` or `api`: the relying party's
 //! facts arrive already verified.
 
@@ -110,6 +111,79 @@ pub enum Verdict {
     },
     /// It does not go.
     Withheld(WithheldReason),
+}
+
+/// An item as the citizen is asked about it: the policy's verdict, or the grant that covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// The policy's verdict.
+    Verdict(Verdict),
+    /// A remembered grant (its id) covers it.
+    Granted(String),
+}
+
+/// What leaves, and what does not and why.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The items that go.
+    pub released: Vec<String>,
+    /// The items that do not, each with its reason.
+    pub withheld: Vec<(String, WithheldReason)>,
+    /// The grants that answered.
+    pub grants_used: Vec<String>,
+}
+
+/// Applies the standings of the asked items to an answer: with `named` the citizen named the
+/// items (a full value that needs its own approval goes only if named); without, every offered
+/// or granted item goes. Withheld items never go. Naming an item not asked is an error (its
+/// path).
+pub fn release(items: &[(String, Standing)], named: Option<&[String]>) -> Result<Release, String> {
+    if let Some(list) = named {
+        if let Some(extra) = list.iter().find(|n| !items.iter().any(|(p, _)| p == *n)) {
+            return Err(extra.clone());
+        }
+    }
+    let is_named = |path: &str| named.is_some_and(|list| list.iter().any(|n| n == path));
+    let mut out = Release::default();
+    for (path, standing) in items {
+        let goes = match standing {
+            Standing::Verdict(Verdict::Withheld(reason)) => {
+                out.withheld.push((path.clone(), *reason));
+                continue;
+            }
+            Standing::Granted(grant) => {
+                let goes = named.is_none() || is_named(path);
+                if goes && !out.grants_used.contains(grant) {
+                    out.grants_used.push(grant.clone());
+                }
+                goes
+            }
+            Standing::Verdict(Verdict::Offered) => named.is_none() || is_named(path),
+            Standing::Verdict(Verdict::NeedsOwnApproval { .. }) => is_named(path),
+        };
+        if goes {
+            out.released.push(path.clone());
+        } else {
+            out.withheld
+                .push((path.clone(), WithheldReason::RefusedByCitizen));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the citizen need not be asked: every item that could go is covered by a grant, and
+/// at least one is.
+pub fn fully_granted<'a>(standings: impl IntoIterator<Item = &'a Standing> + Clone) -> bool {
+    standings
+        .clone()
+        .into_iter()
+        .any(|s| matches!(s, Standing::Granted(_)))
+        && standings.into_iter().all(|s| {
+            matches!(
+                s,
+                Standing::Granted(_) | Standing::Verdict(Verdict::Withheld(_))
+            )
+        })
 }
 
 /// What the policy knows of the relying party (already verified by the caller).
@@ -448,6 +522,63 @@ mod tests {
         assert!(policy.may_remember(&asker(true, false), "org.iso.18013.5.1/age_over_19"));
         assert!(!policy.may_remember(&asker(false, false), "org.iso.18013.5.1/age_over_19"));
         assert!(!policy.may_remember(&asker(true, true), "/resident_registration_number"));
+    }
+
+    #[test]
+    fn release_enforces_the_standings_on_any_answer() {
+        let items = vec![
+            (
+                "ns/age_over_19".to_string(),
+                Standing::Verdict(Verdict::Offered),
+            ),
+            (
+                "ns/birth_date".to_string(),
+                Standing::Verdict(Verdict::NeedsOwnApproval {
+                    minimal: "ns/age_over_19".into(),
+                }),
+            ),
+            (
+                "ns/document_number".to_string(),
+                Standing::Verdict(Verdict::Withheld(WithheldReason::Restricted)),
+            ),
+            ("ns/family_name".to_string(), Standing::Granted("g1".into())),
+        ];
+        let all = release(&items, None).unwrap();
+        assert_eq!(all.released, ["ns/age_over_19", "ns/family_name"]);
+        assert_eq!(
+            all.withheld,
+            vec![
+                (
+                    "ns/birth_date".to_string(),
+                    WithheldReason::RefusedByCitizen
+                ),
+                ("ns/document_number".to_string(), WithheldReason::Restricted),
+            ]
+        );
+        assert_eq!(all.grants_used, ["g1"]);
+        let named: Vec<String> = items.iter().map(|(p, _)| p.clone()).collect();
+        let explicit = release(&items, Some(&named)).unwrap();
+        assert_eq!(
+            explicit.released,
+            ["ns/age_over_19", "ns/birth_date", "ns/family_name"]
+        );
+        assert_eq!(
+            release(&items, Some(&["ns/portrait".to_string()])),
+            Err("ns/portrait".to_string())
+        );
+        let granted = [
+            Standing::Granted("g".into()),
+            Standing::Verdict(Verdict::Withheld(WithheldReason::Policy)),
+        ];
+        assert!(fully_granted(granted.iter()));
+        assert!(!fully_granted(granted[1..].iter()));
+        assert!(!fully_granted(
+            [
+                Standing::Granted("g".into()),
+                Standing::Verdict(Verdict::Offered)
+            ]
+            .iter()
+        ));
     }
 
     #[test]
