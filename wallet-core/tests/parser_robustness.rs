@@ -1,6 +1,16 @@
 //! Fuzz-style robustness: random and mutated bytes thrown at every parser of untrusted input.
 //! Each must return (Ok or a typed error) without panicking, however malformed the input.
+//!
+//! `committed_fuzz_seeds_and_their_mutations_never_panic` replays the cargo-fuzz seed corpus
+//! (`fuzz/seeds/<target>/`) and the published vectors through the fuzz harnesses themselves
+//! (`fuzz/src/harness.rs`, compiled in here), then a bounded, deterministic number of
+//! mutations of them: the shipping configuration (no `issuer` feature) runs the same calls as
+//! the fuzzers, in seconds. `FUZZ_SEED_ROUNDS` sets the mutations per target (default 10 000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../fuzz/src/harness.rs"]
+#[allow(dead_code)]
+mod harness;
 
 use wallet_core::cose::cbor;
 use wallet_core::mdoc::engagement::DeviceEngagement;
@@ -142,4 +152,342 @@ fn hostile_lengths_are_refused_without_allocating() {
         assert!(cbor::decode(&case).is_err());
         every_parser(&case);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fuzz harnesses on their committed seeds and the published vectors.
+
+fn read_dir_sorted(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&path).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The published vectors as inputs: Annex D messages (hex-decoded), the RFC 9901 examples and
+/// the Token Status List examples (as text).
+fn published_vectors() -> Vec<(String, Vec<u8>)> {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut out = Vec::new();
+    for (name, bytes) in read_dir_sorted(&data.join("iso18013-5-annexD")) {
+        if let Some(stem) = name.strip_suffix(".hex") {
+            out.push((
+                format!("annexD/{stem}"),
+                harness::hex(&String::from_utf8_lossy(&bytes)),
+            ));
+        }
+    }
+    for example in ["simple", "arf-pid", "json_serialization_flattened"] {
+        let dir = data.join("sd-jwt-rfc9901-examples").join(example);
+        for (name, bytes) in read_dir_sorted(&dir) {
+            if name.starts_with("sd_jwt_presentation") || name.starts_with("kb_jwt_serialized") {
+                out.push((format!("rfc9901/{example}/{name}"), bytes));
+            }
+        }
+    }
+    for (name, bytes) in read_dir_sorted(&data.join("token-status-list")) {
+        if name.starts_with("status_list_") && !name.contains("diag") {
+            out.push((format!("token-status-list/{name}"), bytes));
+        }
+    }
+    out
+}
+
+/// One input through one harness; a panic names the target, the input's origin and its bytes.
+fn run_harness(target: &str, f: fn(&[u8]), origin: &str, input: &[u8]) {
+    if std::panic::catch_unwind(|| f(input)).is_err() {
+        let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();
+        panic!(
+            "fuzz harness {target} panicked on {origin} ({} bytes): {hex}",
+            input.len()
+        );
+    }
+}
+
+/// FNV-1a, to give each target its own deterministic mutation stream.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// [`mutate`], sometimes with a chunk of another input spliced in (crossover) or a character
+/// that matters to the text formats inserted.
+fn mutate_from(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut out = mutate(rng, seed);
+    match rng.below(4) {
+        0 if !other.is_empty() => {
+            let start = rng.below(other.len());
+            let end = (start + 1 + rng.below(64)).min(other.len());
+            let at = rng.below(out.len() + 1);
+            out.splice(at..at, other[start..end].iter().copied());
+        }
+        1 => {
+            let at = rng.below(out.len() + 1);
+            let specials = b"~.\"{}[]:,=-+0_ZT";
+            out.insert(at, specials[rng.below(specials.len())]);
+        }
+        _ => {}
+    }
+    out
+}
+
+#[test]
+fn committed_fuzz_seeds_and_their_mutations_never_panic() {
+    let rounds: usize = std::env::var("FUZZ_SEED_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let seeds_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    let vectors = published_vectors();
+    assert!(vectors.len() > 30, "the published vectors are missing");
+    for (target, f) in harness::TARGETS {
+        let mut inputs = read_dir_sorted(&seeds_dir.join(target));
+        assert!(
+            !inputs.is_empty(),
+            "no committed seeds for the fuzz target {target}"
+        );
+        for (name, bytes) in &inputs {
+            run_harness(target, *f, &format!("seeds/{target}/{name}"), bytes);
+        }
+        for (name, bytes) in &vectors {
+            run_harness(target, *f, name, bytes);
+        }
+        inputs.extend(vectors.iter().cloned());
+        let mut rng = Rng(fnv(target) | 1);
+        for round in 0..rounds {
+            let (name, seed) = &inputs[rng.below(inputs.len())];
+            let (_, other) = &inputs[rng.below(inputs.len())];
+            let input = mutate_from(&mut rng, seed, other);
+            run_harness(target, *f, &format!("mutation {round} of {name}"), &input);
+        }
+    }
+}
+
+/// The committed seeds are valid where they should be, so the fuzzers (and the test above)
+/// start from inputs that pass every check and reach the deepest code: the fixtures the
+/// harnesses verify against belong to the authority that made the seeds.
+#[test]
+fn committed_seeds_pass_the_verifiers_they_are_for() {
+    use wallet_core::cose;
+    use wallet_core::documents::{consent, signed};
+    use wallet_core::issuance::metadata::parse_issuer_metadata;
+    use wallet_core::issuance::offer;
+    use wallet_core::issuance::url::UrlPolicy;
+    use wallet_core::mdoc::request::{reader_authentication_bytes, DeviceRequest};
+    use wallet_core::mdoc::response::DeviceResponse;
+    use wallet_core::openid4vp::request::{read_object, ReadOptions};
+    use wallet_core::openid4vp::verifier::{open_dc_api, open_direct_post, verify_vp_token, Trust};
+    use wallet_core::sdjwt::format::SdJwt;
+    use wallet_core::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy, TimeCheck};
+    use wallet_core::trust::status_token;
+    use wallet_core::trust::status_token::StatusCache;
+    use wallet_core::trust::x509::TrustRole;
+    use wallet_core::verifier::mdoc::{check_issuer_signed, verify_document, VerificationContext};
+    use wallet_core::verifier::sdjwt::{verify_vc, VcPolicy};
+
+    let seed = |target: &str, name: &str| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fuzz/seeds")
+                .join(target)
+                .join(name),
+        )
+        .unwrap()
+    };
+    let fx = harness::fixtures();
+    assert_eq!(
+        fx.authority.len(),
+        TrustRole::ALL.len(),
+        "one fixture root per role"
+    );
+    let transcript = fx.transcript.as_ref().unwrap();
+
+    // mdoc: both responses verify in full, each against its own IACA.
+    let authority_iaca = fx.root(TrustRole::MdocIssuer);
+    for (name, iaca, at) in [
+        ("annexd_device_response", &fx.iaca, harness::ANNEX_D_TIME),
+        (
+            "authority_mdl_signature",
+            &authority_iaca,
+            harness::AUTHORITY_TIME,
+        ),
+    ] {
+        let response = DeviceResponse::parse(&seed("device_response", name)).unwrap();
+        let ctx = VerificationContext {
+            iaca,
+            at,
+            transcript,
+            e_reader_key: fx.e_reader_key.as_ref(),
+        };
+        verify_document(&response.documents[0], &ctx).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for name in [
+        "annexd_issuer_signed",
+        "authority_mdl",
+        "authority_resident_card",
+    ] {
+        let issuer_signed = IssuerSigned::parse(&seed("issuer_signed", name)).unwrap();
+        check_issuer_signed(&issuer_signed).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let request = DeviceRequest::parse(&seed("device_request", "annexd_device_request")).unwrap();
+    let doc = &request.doc_requests[0];
+    cose::verify_sign1(
+        doc.reader_auth.as_ref().unwrap(),
+        Some(&reader_authentication_bytes(
+            transcript,
+            &doc.items_request_bytes,
+        )),
+        &fx.reader_key,
+    )
+    .unwrap();
+
+    // COSE under the fixed keys.
+    let sign1 =
+        cose::parse_sign1(&cbor::decode(&seed("cose", "fixed_sign1_attached")).unwrap()).unwrap();
+    cose::verify_sign1(&sign1, None, &fx.fixed_key).unwrap();
+    let mac0 =
+        cose::parse_mac0(&cbor::decode(&seed("cose", "fixed_mac0_tagged")).unwrap()).unwrap();
+    cose::verify_mac0(
+        &mac0,
+        &wallet_core::crypto::secret::SymmetricKey::from_bytes(harness::FIXED_MAC_KEY),
+        harness::DETACHED_PAYLOAD,
+    )
+    .unwrap();
+
+    // SD-JWT: the RFC example with its issuer key and key binding; the authority's VC as a
+    // relying party verifies it.
+    let key_binding = || KeyBindingPolicy {
+        nonce: harness::KB_NONCE,
+        audience: harness::KB_AUDIENCE,
+        at: harness::AUTHORITY_TIME,
+        max_age: 30 * 86_400,
+        skew: 300,
+    };
+    let rfc = String::from_utf8(seed("sd_jwt", "rfc9901_simple_presentation")).unwrap();
+    let time = Some(TimeCheck {
+        at: harness::AUTHORITY_TIME,
+        skew: 300,
+    });
+    verify(
+        &SdJwt::parse(&rfc).unwrap(),
+        IssuerTrust::Key(&fx.rfc_issuer),
+        time,
+        Some(&key_binding()),
+    )
+    .unwrap();
+    let vc = String::from_utf8(seed("sd_jwt", "authority_vc_presentation")).unwrap();
+    let anchors = fx.root(TrustRole::SdJwtIssuer);
+    let policy = VcPolicy {
+        anchors: &anchors,
+        at: harness::AUTHORITY_TIME,
+        skew: 300,
+        accepted_vcts: &[],
+        require_expiry: true,
+        key_binding: key_binding(),
+    };
+    verify_vc(&SdJwt::parse(&vc).unwrap(), &policy).unwrap();
+
+    // Status list tokens, signed documents and consents.
+    let status_root = fx.root(TrustRole::StatusListIssuer);
+    for name in ["authority_status_list.jwt", "authority_status_list.cwt"] {
+        let token = status_token::verify_any(
+            &seed("status_token", name),
+            harness::STATUS_URI,
+            &status_root,
+            harness::AUTHORITY_TIME,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(token.list.get(3).unwrap(), 1);
+    }
+    let roots = fx.all_roots();
+    for (name, role) in [
+        ("bill", TrustRole::Sender),
+        ("notification", TrustRole::Sender),
+        ("catalog", TrustRole::CatalogPublisher),
+        ("pin_reset", TrustRole::IdentityVerifier),
+    ] {
+        signed::verify(
+            &seed("signed_document", name),
+            &roots,
+            harness::AUTHORITY_TIME,
+            role,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    consent::verify_consent(&seed("consent", "wallet_consent")).unwrap();
+    consent::verify_revocation(&seed("consent", "wallet_revocation")).unwrap();
+
+    // OpenID4VP: the signed request objects read against the relying party root; each answer
+    // verifies for the fixed pending requests (plain, encrypted, over the DC API).
+    let rp_root = fx.root(TrustRole::RelyingParty);
+    let options = ReadOptions {
+        anchors: &rp_root,
+        now: harness::AUTHORITY_TIME,
+        outer_client_id: None,
+        origin: None,
+        wallet_nonce: None,
+        allow_loopback_http: false,
+    };
+    for name in ["direct_post", "direct_post_jwt"] {
+        let jwt = String::from_utf8(seed(
+            "openid4vp_request",
+            &format!("request_object_{name}.jwt"),
+        ))
+        .unwrap();
+        read_object(&jwt, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let iaca = fx.root(TrustRole::MdocIssuer);
+    let sd_jwt_issuers = fx.root(TrustRole::SdJwtIssuer);
+    let statuses = StatusCache::default();
+    let trust = Trust {
+        iaca: &iaca,
+        sd_jwt_issuers: &sd_jwt_issuers,
+        statuses: &statuses,
+        at: harness::AUTHORITY_TIME,
+        skew: 300,
+        max_age: 30 * 86_400,
+    };
+    for (name, pending) in [
+        ("direct_post.form", &fx.pending[0]),
+        ("direct_post_jwt.form", &fx.pending[1]),
+    ] {
+        let parameters = open_direct_post(pending, &seed("openid4vp_response", name)).unwrap();
+        let verified = verify_vp_token(pending, &parameters, None, &trust)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(verified.len(), 2, "{name}");
+    }
+    let data: serde_json::Value =
+        serde_json::from_slice(&seed("openid4vp_response", "dc_api_data.json")).unwrap();
+    let parameters = open_dc_api(&fx.pending[0], &data).unwrap();
+    verify_vp_token(
+        &fx.pending[0],
+        &parameters,
+        Some(harness::RP_ORIGIN),
+        &trust,
+    )
+    .unwrap();
+
+    // OpenID4VCI: the offer, and the signed issuer metadata verified against its root.
+    let offer = String::from_utf8(seed("openid4vci_offer", "offer_by_value.txt")).unwrap();
+    offer::parse_input(&offer, UrlPolicy::default()).unwrap();
+    let metadata = parse_issuer_metadata(
+        &seed("openid4vci_messages", "issuer_metadata.jwt"),
+        Some("application/jwt"),
+        harness::ISSUER_URL,
+        &fx.root(TrustRole::IssuerMetadata),
+        harness::AUTHORITY_TIME,
+        UrlPolicy::default(),
+    )
+    .unwrap();
+    assert!(metadata.signed_by.is_some());
 }
