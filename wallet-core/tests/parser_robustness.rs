@@ -491,3 +491,94 @@ fn committed_seeds_pass_the_verifiers_they_are_for() {
     .unwrap();
     assert!(metadata.signed_by.is_some());
 }
+
+// ---------------------------------------------------------------------------------------------
+// NFC and BLE: NDEF handover messages, APDUs and BLE writes from outside.
+
+/// NDEF, handover, APDU and BLE input: parsers return a value or a typed error, and the
+/// holder's NFC service answers every command with a status word.
+fn every_proximity_parser(bytes: &[u8]) {
+    use wallet_core::mdoc::ble::BleLink;
+    use wallet_core::mdoc::ndef::{self, BleOob, HandoverMessage};
+    use wallet_core::mdoc::nfc::{Command, HolderStep, NfcHolder, TagReader, TransferReader};
+
+    let _ = ndef::parse(bytes);
+    if let Ok(select) = HandoverMessage::parse_select(bytes) {
+        let _ = select.ble();
+        let _ = select.device_engagement().map(DeviceEngagement::parse);
+        let _ = select.encode_select();
+    }
+    if let Ok(request) = HandoverMessage::parse_request(bytes) {
+        let _ = request.offers_nfc();
+        let _ = request.encode_request();
+    }
+    if let Ok(oob) = BleOob::parse(bytes) {
+        let _ = (oob.uuid(), oob.role(), oob.address(), oob.encode());
+    }
+    if let Ok(command) = Command::parse(bytes) {
+        let _ = command.encode();
+    }
+    let mut holder = NfcHolder::new(vec![0xd0, 0, 0], 255, 256).unwrap();
+    for command in [
+        &[
+            0x00, 0xa4, 0x04, 0x0c, 0x07, 0xa0, 0x00, 0x00, 0x02, 0x48, 0x04, 0x00,
+        ][..],
+        bytes,
+        bytes,
+    ] {
+        if let HolderStep::Message(_) = holder.process(command) {
+            let _ = holder.reply(bytes);
+        }
+    }
+    let (mut tag, _) = TagReader::start(false).unwrap();
+    let _ = tag.on_response(&[0x90, 0x00]);
+    let _ = tag.on_response(&[0x90, 0x00]);
+    let _ = tag.on_response(bytes);
+    let (mut transfer, _) = TransferReader::start(true, 1000).unwrap();
+    let _ = transfer.on_selected(&[0x90, 0x00]);
+    let _ = transfer.send(b"\xa0");
+    let _ = transfer.on_response(bytes);
+    let mut link = BleLink::new(23 + bytes.len() % 500).unwrap();
+    let _ = link.on_state(&[1]);
+    for chunk in bytes.chunks(7) {
+        let _ = link.on_data(chunk);
+    }
+    let _ = link.on_state(bytes);
+}
+
+#[test]
+fn nfc_and_ble_input_never_panics() {
+    let transcript = vector("session_transcript_bytes");
+    let value = cbor::decode(&transcript).unwrap();
+    let inner = cbor::decode(cbor::untag_bytes(&value, "transcript").unwrap()).unwrap();
+    let handover = cbor::array(&cbor::array(&inner, "t").unwrap()[2], "h")
+        .unwrap()
+        .to_vec();
+    let mut seeds: Vec<Vec<u8>> = handover
+        .iter()
+        .map(|h| cbor::bytes(h, "h").unwrap().to_vec())
+        .collect();
+    seeds.extend([
+        vec![
+            0x00, 0xa4, 0x04, 0x0c, 0x07, 0xd2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
+        ],
+        vec![0x10, 0xc3, 0x00, 0x00, 0x03, 0x53, 0x82, 0x01],
+        vec![
+            0x00, 0xc3, 0x00, 0x00, 0x00, 0x00, 0x04, 0x53, 0x02, 0xa0, 0xf6, 0x00, 0x00,
+        ],
+        vec![0x00, 0xb0, 0x00, 0x02, 0x00],
+        vec![0x53, 0x81, 0x80, 0x61, 0x00],
+        vec![0x01, 0x02, 0x03, 0x00, 0x04],
+        vec![
+            0x08, 0x1b, 0x28, 0x12, 0x8b, 0x37, 0x28, 0x28, 0x01, 0x02, 0x1c, 0x01,
+        ],
+    ]);
+    for seed in &seeds {
+        every_proximity_parser(seed);
+    }
+    let mut rng = Rng(0x5eed_0f00_0b1e_0001);
+    for round in 0..20_000 {
+        let seed = &seeds[round % seeds.len()];
+        every_proximity_parser(&mutate(&mut rng, seed));
+    }
+}

@@ -39,6 +39,7 @@ pub struct Presentment {
     engagement: DeviceEngagement,
     session: Option<Established>,
     terminated: bool,
+    handover: Handover,
 }
 
 /// ECDH between the device key and a peer public key, returning the shared secret.
@@ -62,12 +63,26 @@ impl Presentment {
             engagement,
             session: None,
             terminated: false,
+            handover: Handover::Qr,
         })
     }
 
     /// The engagement to show (its `qr_uri()` goes in the QR code).
     pub fn engagement(&self) -> &DeviceEngagement {
         &self.engagement
+    }
+
+    /// The engagement was shown over NFC: the Handover Select (and, for negotiated handover,
+    /// the reader's Handover Request) go into the session transcript. Before the reader's
+    /// first message only.
+    pub fn set_handover(&mut self, handover: Handover) -> Result<(), MdocError> {
+        if self.session.is_some() || self.terminated {
+            return Err(MdocError::Malformed(
+                "the handover is fixed once the session is established".into(),
+            ));
+        }
+        self.handover = handover;
+        Ok(())
     }
 
     /// The session transcript, once the reader has sent its key.
@@ -93,7 +108,7 @@ impl Presentment {
                 let transcript = SessionTranscript::new(
                     Some(&self.engagement.bytes),
                     Some(&establishment.e_reader_key_bytes),
-                    &Handover::Qr,
+                    &self.handover,
                 );
                 let shared = self.ephemeral.agree(&e_reader_key)?;
                 let keys = SessionKeys::derive(shared.expose(), &transcript)?;

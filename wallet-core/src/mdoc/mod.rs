@@ -10,9 +10,12 @@
 //! session encryption, device and reader authentication). Imports `cose`, `crypto`, `trust`,
 //! `limits` and `time`; never `sdjwt`, `documents`, `inbox`, `benefits`, `store` or `api`.
 
+pub mod ble;
 pub mod engagement;
 pub mod holder;
 pub mod issuer_signed;
+pub mod ndef;
+pub mod nfc;
 pub mod reader;
 pub mod request;
 pub mod response;

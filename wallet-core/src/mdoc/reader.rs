@@ -20,6 +20,7 @@ pub struct ReaderSession {
     e_reader_key_bytes: Vec<u8>,
     sent_establishment: bool,
     requested: Vec<ItemsRequest>,
+    handover: Handover,
     /// The engagement scanned from the mdoc.
     pub engagement: DeviceEngagement,
 }
@@ -38,18 +39,28 @@ impl ReaderSession {
         Self::new(DeviceEngagement::from_qr_uri(uri)?)
     }
 
-    /// Starts a session from a DeviceEngagement.
+    /// Starts a session from a DeviceEngagement read from a QR code.
     pub fn new(engagement: DeviceEngagement) -> Result<Self, MdocError> {
-        Self::with_key(engagement, SoftwareKey::generate()?)
+        Self::with_key(engagement, SoftwareKey::generate()?, &Handover::Qr)
     }
 
-    fn with_key(engagement: DeviceEngagement, ephemeral: SoftwareKey) -> Result<Self, MdocError> {
+    /// Starts a session from a DeviceEngagement read over NFC: the Handover Select it came in
+    /// (and the Handover Request, for negotiated handover) go into the session transcript.
+    pub fn with_handover(
+        engagement: DeviceEngagement,
+        handover: &Handover,
+    ) -> Result<Self, MdocError> {
+        Self::with_key(engagement, SoftwareKey::generate()?, handover)
+    }
+
+    fn with_key(
+        engagement: DeviceEngagement,
+        ephemeral: SoftwareKey,
+        handover: &Handover,
+    ) -> Result<Self, MdocError> {
         let e_reader_key_bytes = cbor::encode(&cose::cose_key(ephemeral.public_key())?);
-        let transcript = SessionTranscript::new(
-            Some(&engagement.bytes),
-            Some(&e_reader_key_bytes),
-            &Handover::Qr,
-        );
+        let transcript =
+            SessionTranscript::new(Some(&engagement.bytes), Some(&e_reader_key_bytes), handover);
         let shared = ephemeral.agree(&engagement.e_device_key)?;
         let keys = SessionKeys::derive(shared.expose(), &transcript)?;
         let cipher = SessionCipher::new(Role::Reader, &keys)?;
@@ -60,6 +71,7 @@ impl ReaderSession {
             e_reader_key_bytes,
             sent_establishment: false,
             requested: Vec::new(),
+            handover: handover.clone(),
             engagement,
         })
     }
@@ -156,7 +168,7 @@ impl ReaderSession {
             .iter()
             .map(|r| cbor::Value::Bytes(r.encode()))
             .collect();
-        zeroize::Zeroizing::new(cbor::encode(&cbor::Value::Map(vec![
+        let mut entries = vec![
             cbor::entry("v", cbor::Value::Integer(2.into())),
             cbor::entry("requested", cbor::Value::Array(requested)),
             cbor::entry(
@@ -170,7 +182,14 @@ impl ReaderSession {
             cbor::entry("sent", cbor::Value::Integer(sent.into())),
             cbor::entry("received", cbor::Value::Integer(received.into())),
             cbor::entry("terminated", cbor::Value::Bool(self.cipher.is_terminated())),
-        ])))
+        ];
+        if let Handover::Nfc { select, request } = &self.handover {
+            entries.push(cbor::entry("hs", cbor::Value::Bytes(select.clone())));
+            if let Some(request) = request {
+                entries.push(cbor::entry("hr", cbor::Value::Bytes(request.clone())));
+            }
+        }
+        zeroize::Zeroizing::new(cbor::encode(&cbor::Value::Map(entries)))
     }
 
     /// Continues a session saved with [`ReaderSession::save_state`].
@@ -196,7 +215,22 @@ impl ReaderSession {
             .iter()
             .map(|r| ItemsRequest::parse(cbor::bytes(r, "requested")?))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut session = Self::with_key(engagement, ephemeral)?;
+        let optional = |name: &str| -> Result<Option<Vec<u8>>, MdocError> {
+            cbor::get(m, name)
+                .map(|v| cbor::bytes(v, name).map(<[u8]>::to_vec))
+                .transpose()
+                .map_err(MdocError::from)
+        };
+        let handover = match (optional("hs")?, optional("hr")?) {
+            (Some(select), request) => Handover::Nfc { select, request },
+            (None, None) => Handover::Qr,
+            (None, Some(_)) => {
+                return Err(MdocError::Malformed(
+                    "reader state with a Handover Request and no Select".into(),
+                ))
+            }
+        };
+        let mut session = Self::with_key(engagement, ephemeral, &handover)?;
         session.requested = requested;
         session
             .cipher
