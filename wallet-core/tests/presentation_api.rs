@@ -642,3 +642,184 @@ fn altered_or_badly_signed_mdocs_are_refused_before_storage() {
     wallet.add_mdoc(mdl, key.alias.clone()).unwrap();
     assert_eq!(wallet.status().unwrap().credential_count, Some(1));
 }
+
+/// The host's side of an NFC tap and transfer, as a card emulation service and a reader's NFC
+/// stack would run it: every APDU through the exported objects, the consent step in between.
+#[test]
+fn by_nfc_tap_engagement_and_transfer_through_the_api() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let link = holder.start_nfc_engagement(255, 256, None).unwrap();
+
+    // The reader taps: it reads the Handover Select off the tag.
+    let tag = NfcEngagementReader::new(false).unwrap();
+    let mut command = tag.first_command();
+    let select = loop {
+        let NfcHolderStep::Respond { apdu } = link.process_apdu(command).unwrap() else {
+            panic!("the tag answers engagement commands itself")
+        };
+        match tag.on_response(apdu).unwrap() {
+            NfcReaderStep::Send { apdu } => command = apdu,
+            NfcReaderStep::Done { message } => break message,
+        }
+    };
+    assert_eq!(select, link.handover_select());
+    assert_eq!(ble_carrier_of(select.clone()).unwrap(), None);
+    let session = reader(&s.authority, true)
+        .start_nfc_session(select, vec![mdl_request(&["age_over_19", "family_name"])])
+        .unwrap();
+
+    // The transfer, on NFC: the request goes in ENVELOPEs, the answer comes back in chunks.
+    let transfer = NfcTransferReader::new(false, 255).unwrap();
+    let NfcHolderStep::Respond { apdu } = link.process_apdu(transfer.select_command()).unwrap()
+    else {
+        panic!()
+    };
+    transfer.on_selected(apdu).unwrap();
+    let mut command = transfer.send(session.request_message()).unwrap();
+    let answer = loop {
+        let response = match link.process_apdu(command).unwrap() {
+            NfcHolderStep::Respond { apdu } => apdu,
+            NfcHolderStep::Message { message } => {
+                let docs = documents(holder.receive(message).unwrap());
+                assert!(docs[0].reader.as_ref().unwrap().trusted);
+                let reply = holder
+                    .respond(vec![Approval {
+                        document_index: 0,
+                        credential_id: s.mdl_id.clone(),
+                        elements: vec![ElementRef {
+                            namespace: "org.iso.18013.5.1".into(),
+                            identifier: "age_over_19".into(),
+                        }],
+                    }])
+                    .unwrap();
+                link.reply(reply).unwrap()
+            }
+        };
+        match transfer.on_response(response).unwrap() {
+            NfcReaderStep::Send { apdu } => command = apdu,
+            NfcReaderStep::Done { message } => break message,
+        }
+    };
+    // The device signature covers the NFC handover: it verifies only over that transcript.
+    let report = report(session.receive(answer).unwrap());
+    assert_eq!(report.documents[0].elements[0].identifier, "age_over_19");
+    assert_eq!(
+        report.documents[0].device_authentication,
+        DeviceAuthMode::Signature
+    );
+
+    // The handover is fixed once the session is under way.
+    assert!(holder.start_nfc_engagement(255, 256, None).is_err());
+    // A Handover Select without an engagement, or garbage, is refused by the reader.
+    assert!(reader(&s.authority, true)
+        .start_nfc_session(
+            vec![0xd1, 0x02, 0x01, b'H', b's', 0x15],
+            vec![mdl_request(&["age_over_19"])]
+        )
+        .is_err());
+    assert!(
+        NfcTransferReader::new(false, 255)
+            .unwrap()
+            .send(vec![1])
+            .is_err(),
+        "nothing is sent before the application is selected"
+    );
+}
+
+/// An NFC tap that hands over to BLE, and the transfer over BLE at the smallest MTU.
+#[test]
+fn by_nfc_tap_then_ble_through_the_api() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Mac)
+        .unwrap();
+    let uuid = vec![
+        0x45, 0xef, 0xef, 0x74, 0x2b, 0x2c, 0x48, 0x37, 0xa9, 0xa3, 0xb0, 0xe1, 0xd0, 0x5a, 0x69,
+        0x17,
+    ];
+    let carrier = BleCarrier {
+        uuid: uuid.clone(),
+        peripheral_server: true,
+        address: None,
+    };
+    let link = holder
+        .start_nfc_engagement(65_535, 65_536, Some(carrier.clone()))
+        .unwrap();
+    let tag = NfcEngagementReader::new(true).unwrap();
+    let mut command = tag.first_command();
+    let select = loop {
+        let NfcHolderStep::Respond { apdu } = link.process_apdu(command).unwrap() else {
+            panic!()
+        };
+        match tag.on_response(apdu).unwrap() {
+            NfcReaderStep::Send { apdu } => command = apdu,
+            NfcReaderStep::Done { message } => break message,
+        }
+    };
+    assert_eq!(ble_carrier_of(select.clone()).unwrap(), Some(carrier));
+    let session = reader(&s.authority, false)
+        .start_nfc_session(select, vec![mdl_request(&["age_over_19", "portrait"])])
+        .unwrap();
+
+    // The reader checks the peripheral's Ident, then both sides frame for MTU 23.
+    let engagement = holder.engagement().unwrap().device_engagement;
+    check_ble_ident(engagement.clone(), ble_ident(engagement.clone()).unwrap()).unwrap();
+    assert!(check_ble_ident(engagement, vec![0; 16]).is_err());
+    let reader_side = BleTransport::new(23).unwrap();
+    let holder_side = BleTransport::new(23).unwrap();
+    assert!(BleTransport::new(22).is_err());
+    assert_eq!(
+        holder_side.on_state(reader_side.start().unwrap()).unwrap(),
+        BleStateChange::Started
+    );
+    let mut request = None;
+    for write in reader_side.outgoing(session.request_message()).unwrap() {
+        request = holder_side.on_data(write).unwrap().or(request);
+    }
+    let docs = documents(holder.receive(request.unwrap()).unwrap());
+    assert!(docs[0].reader.is_none(), "an unsigned request");
+    let reply = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                // An unauthenticated reader: the policy's allowance (age predicates, portrait).
+                identifier: "portrait".into(),
+            }],
+        }])
+        .unwrap();
+    let notifications = holder_side.outgoing(reply).unwrap();
+    assert!(notifications.iter().all(|n| n.len() <= 20));
+    let mut answer = None;
+    for notification in notifications {
+        answer = reader_side.on_data(notification).unwrap().or(answer);
+    }
+    let report = report(session.receive(answer.unwrap()).unwrap());
+    assert_eq!(report.documents[0].elements[0].identifier, "portrait");
+    assert_eq!(
+        report.documents[0].device_authentication,
+        DeviceAuthMode::Mac
+    );
+    let end = holder.terminate().unwrap();
+    let mut ended = None;
+    for notification in holder_side.outgoing(end).unwrap() {
+        ended = reader_side.on_data(notification).unwrap().or(ended);
+    }
+    assert_eq!(
+        session.receive(ended.unwrap()).unwrap(),
+        ReaderEvent::Terminated
+    );
+    assert_eq!(
+        holder_side.on_state(reader_side.end().unwrap()).unwrap(),
+        BleStateChange::Ended
+    );
+    assert!(holder_side.on_data(vec![0, 1]).is_err());
+}

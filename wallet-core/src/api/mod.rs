@@ -22,6 +22,7 @@ mod journal;
 mod mydata;
 mod online;
 mod presentation;
+mod proximity;
 mod reader;
 mod records;
 mod relying_party;
@@ -80,6 +81,10 @@ pub use online::{
 pub use presentation::{
     Approval, ElementRef, Engagement, PresentationEvent, PresentationSession, ReaderInfo,
     RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
+};
+pub use proximity::{
+    ble_carrier_of, ble_ident, check_ble_ident, BleCarrier, BleStateChange, BleTransport,
+    NfcEngagementReader, NfcHolderLink, NfcHolderStep, NfcReaderStep, NfcTransferReader,
 };
 pub use reader::{
     DocumentError, DocumentRequest, MdocReader, MdocReaderSession, NotReturned, ReaderConfig,

@@ -322,6 +322,19 @@ pub struct PresentationSession {
 }
 
 impl PresentationSession {
+    /// Fixes how the engagement reached the reader (before its first message): `make` gets
+    /// the DeviceEngagement bytes and returns the handover for the transcript and a value.
+    pub(super) fn with_handover<T>(
+        &self,
+        make: impl FnOnce(&[u8]) -> Result<(crate::mdoc::session::Handover, T), WalletError>,
+    ) -> Result<T, WalletError> {
+        self.wallet.require_unlocked()?;
+        let mut state = self.state()?;
+        let (handover, value) = make(&state.presentment.engagement().bytes)?;
+        state.presentment.set_handover(handover)?;
+        Ok(value)
+    }
+
     fn state(&self) -> Result<std::sync::MutexGuard<'_, HolderState>, WalletError> {
         self.state.lock().map_err(|_| WalletError::Internal {
             reason: "presentation state poisoned".into(),

@@ -312,16 +312,43 @@ impl MdocReader {
         qr_uri: String,
         requests: Vec<DocumentRequest>,
     ) -> Result<Arc<MdocReaderSession>, WalletError> {
-        if requests.is_empty()
-            || requests
-                .iter()
-                .any(|r| r.items.is_empty() || r.doc_type.trim().is_empty())
-        {
-            return Err(WalletError::invalid(
-                "request at least one element of at least one document",
-            ));
-        }
-        let mut session = ReaderSession::from_qr(&qr_uri)?;
+        check_requests(&requests)?;
+        self.open_session(ReaderSession::from_qr(&qr_uri)?, requests)
+    }
+
+    /// Starts a session from the Handover Select read off the holder's NFC tag (see
+    /// [`NfcEngagementReader`](super::NfcEngagementReader)) and prepares the (signed) request.
+    /// The Handover Select goes into the session transcript.
+    pub fn start_nfc_session(
+        &self,
+        handover_select: Vec<u8>,
+        requests: Vec<DocumentRequest>,
+    ) -> Result<Arc<MdocReaderSession>, WalletError> {
+        check_requests(&requests)?;
+        let session = super::proximity::reader_session_from_handover(handover_select)?;
+        self.open_session(session, requests)
+    }
+}
+
+fn check_requests(requests: &[DocumentRequest]) -> Result<(), WalletError> {
+    if requests.is_empty()
+        || requests
+            .iter()
+            .any(|r| r.items.is_empty() || r.doc_type.trim().is_empty())
+    {
+        return Err(WalletError::invalid(
+            "request at least one element of at least one document",
+        ));
+    }
+    Ok(())
+}
+
+impl MdocReader {
+    fn open_session(
+        &self,
+        mut session: ReaderSession,
+        requests: Vec<DocumentRequest>,
+    ) -> Result<Arc<MdocReaderSession>, WalletError> {
         let items = items_requests(&requests);
         let identity = self
             .identity
