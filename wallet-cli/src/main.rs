@@ -23,6 +23,7 @@ mod demo;
 mod e_certificates;
 mod http;
 mod issuer_server;
+mod link;
 mod log;
 mod mdoc;
 mod mydata;

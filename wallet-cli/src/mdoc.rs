@@ -234,6 +234,17 @@ pub struct PresentArgs {
     /// Seconds to wait for the reader.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+    /// In person over a simulated radio to another process: `nfc` (engagement by tap, then
+    /// APDUs) or `ble` (engagement by QR code, then GATT values), on the Unix socket given
+    /// with --socket (`jigap reader connect` is the other end).
+    #[arg(long, requires = "socket", conflicts_with_all = ["dir", "request", "png"])]
+    pub link: Option<crate::link::LinkKind>,
+    /// The Unix socket standing in for the radio, with --link.
+    #[arg(long, requires = "link")]
+    pub socket: Option<PathBuf>,
+    /// BLE: the ATT MTU negotiated (23 to 517).
+    #[arg(long, default_value_t = 185)]
+    pub mtu: u32,
 }
 
 /// Where the reader's trust and identity come from.
@@ -271,6 +282,31 @@ pub enum ReaderAction {
         /// What to ask: DOCTYPE=element,element (namespace/element for other namespaces).
         #[arg(long = "request", default_values_t = vec!["org.iso.18013.5.1.mDL=age_over_19".to_string()])]
         requests: Vec<String>,
+        /// Trust and signing.
+        #[command(flatten)]
+        trust: ReaderTrust,
+    },
+    /// In person over a simulated radio: engage with the holder's `jigap present --link`
+    /// at the same socket, request, verify what comes back and end the session.
+    Connect {
+        /// The radio: `nfc` (tap, then APDUs) or `ble` (QR code, then GATT values).
+        #[arg(long)]
+        link: crate::link::LinkKind,
+        /// The Unix socket the holder listens on.
+        #[arg(long)]
+        socket: PathBuf,
+        /// What to ask: DOCTYPE=element,element (namespace/element for other namespaces).
+        #[arg(long = "request", default_values_t = vec!["org.iso.18013.5.1.mDL=age_over_19".to_string()])]
+        requests: Vec<String>,
+        /// NFC: extended-length APDUs (up to 64 KiB each) instead of short ones.
+        #[arg(long)]
+        extended: bool,
+        /// BLE: the ATT MTU negotiated (23 to 517).
+        #[arg(long, default_value_t = 185)]
+        mtu: u32,
+        /// Seconds to wait for the holder.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
         /// Trust and signing.
         #[command(flatten)]
         trust: ReaderTrust,
@@ -625,6 +661,36 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
         DeviceAuthMode::Signature
     };
     let session = wallet.clone().start_presentation(vec![], mode)?;
+    if let (Some(kind), Some(socket)) = (args.link, &args.socket) {
+        let approve = args.approve.as_deref();
+        let mut released = 0usize;
+        let answered = {
+            let respond_with = session.clone();
+            let mut decide = |event: &PresentationEvent| -> Result<Vec<u8>> {
+                let PresentationEvent::Request { documents, .. } = event else {
+                    return Err(CliError::from("the reader ended the session".to_string()));
+                };
+                eprintln!("{}", describe_request(documents));
+                let approvals = choose(documents, approve, false)?;
+                released += approvals.iter().map(|a| a.elements.len()).sum::<usize>();
+                Ok(respond_with.respond(approvals)?)
+            };
+            crate::link::holder(
+                kind,
+                &session,
+                socket,
+                Duration::from_secs(args.timeout),
+                args.mtu,
+                &mut decide,
+            )?
+        };
+        say_with(
+            cli,
+            json!({ "answered": answered, "released": released }),
+            || format!("answered {answered} request(s); released {released} element(s)"),
+        );
+        return Ok(());
+    }
     let engagement = session.engagement()?;
     eprintln!("{}", qr::terminal(&engagement.qr_uri)?);
     eprintln!(
@@ -914,6 +980,32 @@ pub fn reader(cli: &Cli, action: &ReaderAction) -> Result<()> {
                     say_with(cli, report_json(&report), || report_text(&report))
                 }
             }
+            Ok(())
+        }
+        ReaderAction::Connect {
+            link,
+            socket,
+            requests,
+            extended,
+            mtu,
+            timeout,
+            trust,
+        } => {
+            let requests = requests
+                .iter()
+                .map(|r| parse_request(r))
+                .collect::<Result<Vec<_>>>()?;
+            let reader = reader_for(trust, true, None)?;
+            let report = crate::link::reader(
+                *link,
+                &reader,
+                requests,
+                socket,
+                Duration::from_secs(*timeout),
+                *extended,
+                *mtu,
+            )?;
+            say_with(cli, report_json(&report), || report_text(&report));
             Ok(())
         }
         ReaderAction::Check {

@@ -1456,3 +1456,136 @@ fn the_record_is_listed_exported_and_verified_and_tampering_is_caught() {
         .fails(&["log", "verify", e, "--key", &other], &[])
         .contains("another key"));
 }
+
+#[test]
+fn present_over_simulated_nfc_and_ble_between_two_processes() {
+    let run = Run::new();
+    run.ok(&["init"], &[]);
+    let authority = run.dir.path().join("authority");
+    let a = authority.to_str().unwrap();
+    run.ok(&["issuer", "init", "--dir", a], &[]);
+    let wallet = run.wallet();
+    run.ok(
+        &[
+            "issue",
+            "mdl",
+            "--issuer",
+            a,
+            "--holder",
+            &wallet,
+            "--family-name",
+            "Hong",
+            "--given-name",
+            "Gildong",
+            "--birth-date",
+            "1990-05-05",
+        ],
+        &[],
+    );
+    let reader_root = authority.join("mdoc-reader-root.der");
+    run.ok(
+        &[
+            "trust",
+            "add",
+            "--role",
+            "mdoc-reader",
+            reader_root.to_str().unwrap(),
+        ],
+        &[],
+    );
+    for (link, options, progress) in [
+        ("nfc", vec![], "APDUs"),
+        ("nfc", vec!["--extended"], "APDUs"),
+        ("ble", vec!["--mtu", "23"], "notifications (MTU 23)"),
+        ("ble", vec!["--mtu", "512"], "notifications (MTU 512)"),
+    ] {
+        let socket = run.dir.path().join(format!("{link}.sock"));
+        let s = socket.to_str().unwrap();
+        let mut holder_args = vec![
+            "--wallet",
+            &wallet,
+            "--json",
+            "present",
+            "--link",
+            link,
+            "--socket",
+            s,
+            "--approve",
+            "age_over_19,portrait",
+            "--timeout",
+            "60",
+        ];
+        if link == "ble" {
+            holder_args.extend(&options);
+        }
+        let holder = Command::new(env!("CARGO_BIN_EXE_jigap"))
+            .args(&holder_args)
+            .env("JIGAP_PASSPHRASE", "cli test passphrase")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader_args = vec![
+            "--json",
+            "reader",
+            "connect",
+            "--link",
+            link,
+            "--socket",
+            s,
+            "--issuer",
+            a,
+            "--request",
+            "org.iso.18013.5.1.mDL=age_over_19,family_name,portrait",
+        ];
+        reader_args.extend(&options);
+        let out = run.jigap(&reader_args, &[], None);
+        let reader_log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{link} {options:?}: {reader_log}");
+        assert!(reader_log.contains(progress), "{reader_log}");
+        let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let doc = &verified["documents"][0];
+        let names: Vec<&str> = doc["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["identifier"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["portrait", "age_over_19"], "{verified}");
+        assert_eq!(doc["not_returned"][0], "org.iso.18013.5.1/family_name");
+
+        let out = holder.wait_with_output().unwrap();
+        let holder_log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{holder_log}");
+        assert!(
+            holder_log.contains("signed by trusted reader"),
+            "{holder_log}"
+        );
+        assert!(
+            holder_log.contains("the reader ended the session"),
+            "{holder_log}"
+        );
+        let said: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(said, serde_json::json!({"answered": 1, "released": 2}));
+    }
+    // Nobody listening: a one-line error after the timeout.
+    let missing = run.dir.path().join("nobody.sock");
+    assert!(run
+        .fails(
+            &[
+                "reader",
+                "connect",
+                "--link",
+                "nfc",
+                "--socket",
+                missing.to_str().unwrap(),
+                "--issuer",
+                a,
+                "--timeout",
+                "1",
+            ],
+            &[],
+        )
+        .contains("no holder"));
+}
