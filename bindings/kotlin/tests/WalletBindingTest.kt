@@ -373,6 +373,97 @@ fun main() {
         expect(session.receive(holder.terminate()) is ReaderEvent.Terminated, "terminated")
     }
 
+    test("in person by NFC tap and over BLE: the host moves APDUs and GATT values") {
+        val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
+        val authority = TestAuthority.create("Kotlin Test", "KR", null)
+        val key = wallet.createDeviceKey()
+        // A 20 KB portrait: many APDUs and many BLE notifications.
+        val portrait = ByteArray(20_000) { (it % 251).toByte() }
+        val id = wallet.addMdoc(authority.issueMdl(key.publicKey, mdlClaims(portrait)), key.alias)
+        wallet.addTrustAnchor(TrustRole.MDOC_READER, authority.rootCertificate(TrustRole.MDOC_READER))
+        val reader = MdocReader(
+            ReaderConfig(
+                iacaCertificates = listOf(authority.rootCertificate(TrustRole.MDOC_ISSUER)),
+                readerCertificateChain = listOf(authority.signerCertificate(TrustRole.MDOC_READER)),
+                readerPrivateKey = authority.signerKey(TrustRole.MDOC_READER),
+            ),
+        )
+        val ns = "org.iso.18013.5.1"
+        val request = listOf(DocumentRequest("org.iso.18013.5.1.mDL", listOf(RequestedItem(ns, "age_over_19"), RequestedItem(ns, "portrait"))))
+        fun approve(holder: PresentationSession, message: ByteArray): ByteArray {
+            val event = holder.receive(message) as PresentationEvent.Request
+            val doc = event.documents.single()
+            expect(doc.reader?.trusted == true, "reader trusted: ${doc.reader}")
+            return holder.respond(listOf(Approval(doc.index, id, listOf(ElementRef(ns, "age_over_19"), ElementRef(ns, "portrait")))))
+        }
+        fun check(event: ReaderEvent) {
+            val verified = (event as ReaderEvent.Response).report.documents.single()
+            expect(verified.elements.map { it.identifier }.sorted() == listOf("age_over_19", "portrait"), "${verified.elements}")
+        }
+
+        // NFC: the phone is a tag the reader taps (HostApduService would hand over each APDU),
+        // and the data stays on NFC; the BLE carrier is offered too.
+        val uuid = ByteArray(16) { (0x40 + it).toByte() }
+        val holder = wallet.startPresentation(emptyList(), DeviceAuthMode.SIGNATURE)
+        val tag = holder.startNfcEngagement(255u, 256u, BleCarrier(uuid, true, null))
+        val engagementReader = NfcEngagementReader(false)
+        var apdus = 0
+        fun toPhone(apdu: ByteArray): NfcHolderStep { apdus++; return tag.processApdu(apdu) }
+        var command = engagementReader.firstCommand()
+        var select: ByteArray? = null
+        while (select == null) {
+            val response = (toPhone(command) as NfcHolderStep.Respond).apdu
+            when (val step = engagementReader.onResponse(response)) {
+                is NfcReaderStep.Send -> command = step.apdu
+                is NfcReaderStep.Done -> select = step.message
+            }
+        }
+        expect(bleCarrierOf(select!!)?.uuid?.contentEquals(uuid) == true, "the BLE carrier read back")
+        val session = reader.startNfcSession(select!!, request)
+        val transfer = NfcTransferReader(false, 255u)
+        transfer.onSelected((toPhone(transfer.selectCommand()) as NfcHolderStep.Respond).apdu)
+        command = transfer.send(session.requestMessage())
+        var answer: ByteArray? = null
+        while (answer == null) {
+            val response = when (val step = toPhone(command)) {
+                is NfcHolderStep.Respond -> step.apdu
+                is NfcHolderStep.Message -> tag.reply(approve(holder, step.message))
+            }
+            when (val step = transfer.onResponse(response)) {
+                is NfcReaderStep.Send -> command = step.apdu
+                is NfcReaderStep.Done -> answer = step.message
+            }
+        }
+        expect(apdus > 80, "a 20 KB answer in 256-byte responses: $apdus APDUs")
+        check(session.receive(answer!!))
+
+        // BLE at MTU 23 after a QR code: the reader writes, the phone notifies.
+        val second = wallet.startPresentation(emptyList(), DeviceAuthMode.MAC)
+        val engagement = second.engagement()
+        val bleSession = reader.startSession(engagement.qrUri, request)
+        checkBleIdent(engagement.deviceEngagement, bleIdent(engagement.deviceEngagement))
+        expectThrows<WalletException> { checkBleIdent(engagement.deviceEngagement, ByteArray(16)) }
+        val central = BleTransport(23u)
+        val peripheral = BleTransport(23u)
+        expect(peripheral.onState(central.start()) == BleStateChange.STARTED, "started")
+        var received: ByteArray? = null
+        for (write in central.outgoing(bleSession.requestMessage())) {
+            expect(write.size <= 20, "writes fit MTU 23")
+            received = peripheral.onData(write) ?: received
+        }
+        val notifications = peripheral.outgoing(approve(second, received!!))
+        expect(notifications.size > 1000, "${notifications.size} notifications")
+        var back: ByteArray? = null
+        for (n in notifications) back = central.onData(n) ?: back
+        check(bleSession.receive(back!!))
+        // A lost last notification: the end of the session reports it.
+        val lossy = BleTransport(23u)
+        lossy.onState(byteArrayOf(1))
+        for (n in notifications.dropLast(1)) expect(lossy.onData(n) == null, "incomplete")
+        expectThrows<WalletException> { lossy.onState(byteArrayOf(2)) }
+        expectThrows<WalletException> { BleTransport(22u) }
+    }
+
     test("an SD-JWT certificate presented with key binding and verified") {
         val wallet = Wallet.openBlocking(WalletConfig(keyProtector = protector()))
         val authority = TestAuthority.create("Kotlin Test", "KR", null)

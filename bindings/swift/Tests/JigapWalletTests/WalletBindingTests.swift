@@ -409,6 +409,104 @@ final class WalletBindingTests: XCTestCase {
         }
     }
 
+    func testInPersonByNfcTapAndOverBleTheHostMovesBytes() throws {
+        let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
+        let authority = try TestAuthority.create(name: "Swift Test", country: "KR", clock: nil)
+        let key = try wallet.createDeviceKey()
+        // A 20 KB portrait: many APDUs and many BLE notifications.
+        let portrait = Data((0..<20_000).map { UInt8($0 % 251) })
+        let id = try wallet.addMdoc(issuerSigned: try authority.issueMdl(devicePublicKey: key.publicKey, claims: MdlClaims(
+            familyName: "홍", givenName: "길동", birthDate: "1990-05-05", documentNumber: "11-23-456789-01",
+            issuingAuthority: "경찰청", portrait: portrait, vehicleCategories: ["B"], validDays: 30)), keyAlias: key.alias)
+        _ = try wallet.addTrustAnchor(role: .mdocReader, certificate: try authority.rootCertificate(role: .mdocReader))
+        let reader = try MdocReader(config: ReaderConfig(
+            iacaCertificates: [try authority.rootCertificate(role: .mdocIssuer)],
+            readerCertificateChain: [try authority.signerCertificate(role: .mdocReader)],
+            readerPrivateKey: try authority.signerKey(role: .mdocReader)))
+        let ns = "org.iso.18013.5.1"
+        let request = [DocumentRequest(docType: "org.iso.18013.5.1.mDL", items: [
+            RequestedItem(namespace: ns, identifier: "age_over_19"),
+            RequestedItem(namespace: ns, identifier: "portrait"),
+        ])]
+        func approve(_ holder: PresentationSession, _ message: Data) throws -> Data {
+            guard case .request(let documents, _) = try holder.receive(message: message),
+                  let doc = documents.first else { throw WalletError.Internal(reason: "expected a request") }
+            XCTAssertEqual(doc.reader?.trusted, true)
+            return try holder.respond(approvals: [Approval(documentIndex: doc.index, credentialId: id, elements: [
+                ElementRef(namespace: ns, identifier: "age_over_19"), ElementRef(namespace: ns, identifier: "portrait"),
+            ])])
+        }
+        func check(_ event: ReaderEvent) throws {
+            guard case .response(let report) = event else { return XCTFail("expected a response") }
+            XCTAssertEqual(try XCTUnwrap(report.documents.first).elements.map { $0.identifier }.sorted(), ["age_over_19", "portrait"])
+        }
+
+        // NFC: the phone is a tag the reader taps; the data stays on NFC. A BLE carrier is offered too.
+        let uuid = Data((0..<16).map { UInt8(0x40 + $0) })
+        let holder = try wallet.startPresentation(retrievalMethods: [], deviceAuth: .signature)
+        let tag = try holder.startNfcEngagement(maxCommandData: 255, maxResponseData: 256,
+                                                ble: BleCarrier(uuid: uuid, peripheralServer: true, address: nil))
+        var apdus = 0
+        func toPhone(_ apdu: Data) throws -> NfcHolderStep { apdus += 1; return try tag.processApdu(apdu: apdu) }
+        let engagementReader = try NfcEngagementReader(extended: false)
+        var command = engagementReader.firstCommand()
+        var select: Data? = nil
+        while select == nil {
+            guard case .respond(let response) = try toPhone(command) else { return XCTFail("the tag answers itself") }
+            switch try engagementReader.onResponse(apdu: response) {
+            case .send(let next): command = next
+            case .done(let message): select = message
+            }
+        }
+        XCTAssertEqual(try bleCarrierOf(handoverSelect: select!)?.uuid, uuid)
+        let session = try reader.startNfcSession(handoverSelect: select!, requests: request)
+        let transfer = try NfcTransferReader(extended: false, maxCommandData: 255)
+        guard case .respond(let selected) = try toPhone(transfer.selectCommand()) else { return XCTFail("SELECT") }
+        try transfer.onSelected(apdu: selected)
+        command = try transfer.send(message: session.requestMessage())
+        var answer: Data? = nil
+        while answer == nil {
+            let response: Data
+            switch try toPhone(command) {
+            case .respond(let apdu): response = apdu
+            case .message(let message): response = try tag.reply(message: try approve(holder, message))
+            }
+            switch try transfer.onResponse(apdu: response) {
+            case .send(let next): command = next
+            case .done(let message): answer = message
+            }
+        }
+        XCTAssertGreaterThan(apdus, 80, "a 20 KB answer in 256-byte responses")
+        try check(try session.receive(message: answer!))
+
+        // BLE at MTU 23 after a QR code: the reader writes, the phone notifies.
+        let second = try wallet.startPresentation(retrievalMethods: [], deviceAuth: .mac)
+        let engagement = try second.engagement()
+        let bleSession = try reader.startSession(qrUri: engagement.qrUri, requests: request)
+        try checkBleIdent(deviceEngagement: engagement.deviceEngagement,
+                          read: try bleIdent(deviceEngagement: engagement.deviceEngagement))
+        XCTAssertThrowsError(try checkBleIdent(deviceEngagement: engagement.deviceEngagement, read: Data(count: 16)))
+        let central = try BleTransport(mtu: 23)
+        let peripheral = try BleTransport(mtu: 23)
+        XCTAssertEqual(try peripheral.onState(value: try central.start()), .started)
+        var received: Data? = nil
+        for write in try central.outgoing(message: bleSession.requestMessage()) {
+            XCTAssertLessThanOrEqual(write.count, 20)
+            received = try peripheral.onData(value: write) ?? received
+        }
+        let notifications = try peripheral.outgoing(message: try approve(second, received!))
+        XCTAssertGreaterThan(notifications.count, 1000)
+        var back: Data? = nil
+        for n in notifications { back = try central.onData(value: n) ?? back }
+        try check(try bleSession.receive(message: back!))
+        // A lost last notification: the end of the session reports it.
+        let lossy = try BleTransport(mtu: 23)
+        _ = try lossy.onState(value: Data([1]))
+        for n in notifications.dropLast() { XCTAssertNil(try lossy.onData(value: n)) }
+        XCTAssertThrowsError(try lossy.onState(value: Data([2])))
+        XCTAssertThrowsError(try BleTransport(mtu: 22))
+    }
+
     func testSdJwtCertificatePresentedWithKeyBinding() throws {
         let wallet = try Wallet.openBlocking(config: WalletConfig(keyProtector: try protector()))
         let authority = try TestAuthority.create(name: "Swift Test", country: "KR", clock: nil)
