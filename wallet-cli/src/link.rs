@@ -189,7 +189,16 @@ fn holder_nfc(
         let response = match nfc.process_apdu(apdu)? {
             NfcHolderStep::Respond { apdu } => apdu,
             NfcHolderStep::Message { message } => {
-                let event = session.receive(message)?;
+                let event = match session.receive(message) {
+                    Ok(event) => event,
+                    Err(e) => {
+                        // The reader gets the session's error status before the link closes.
+                        if let Some(status) = session.failure_message()? {
+                            link.send(APDU_RESPONSE, &nfc.reply(status)?)?;
+                        }
+                        return Err(e.into());
+                    }
+                };
                 if event == PresentationEvent::Terminated {
                     link.send(APDU_RESPONSE, &nfc.acknowledge()?)?;
                     eprintln!("the reader ended the session");
@@ -239,7 +248,17 @@ fn holder_ble(
                 let Some(message) = transport.on_data(value)? else {
                     continue;
                 };
-                let event = session.receive(message)?;
+                let event = match session.receive(message) {
+                    Ok(event) => event,
+                    Err(e) => {
+                        if let Some(status) = session.failure_message()? {
+                            for notification in transport.outgoing(status)? {
+                                link.send(BLE_SERVER2CLIENT, &notification)?;
+                            }
+                        }
+                        return Err(e.into());
+                    }
+                };
                 if event == PresentationEvent::Terminated {
                     eprintln!("the reader ended the session");
                     terminated = true;

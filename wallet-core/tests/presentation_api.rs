@@ -823,3 +823,60 @@ fn by_nfc_tap_then_ble_through_the_api() {
     );
     assert!(holder_side.on_data(vec![0, 1]).is_err());
 }
+
+/// A reader message that does not decrypt or does not decode ends the holder's session with
+/// the status the reader must get (10 or 11); nothing stays half open.
+#[test]
+fn a_damaged_message_ends_the_session_with_its_status() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let session = reader(&s.authority, true)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_19"])],
+        )
+        .unwrap();
+    assert_eq!(holder.failure_message().unwrap(), None);
+    let mut damaged = session.request_message();
+    let at = damaged.len() - 3;
+    damaged[at] ^= 1;
+    assert!(matches!(
+        holder.receive(damaged),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::Decryption,
+            ..
+        })
+    ));
+    let status = holder.failure_message().unwrap().unwrap();
+    // SessionData {"status": 10}
+    assert_eq!(
+        status,
+        [0xa1, 0x66, b's', b't', b'a', b't', b'u', b's', 0x0a]
+    );
+    assert_eq!(holder.failure_message().unwrap(), None, "once");
+    assert!(matches!(
+        session.receive(status),
+        Err(WalletError::Verification {
+            failure: VerificationFailure::SessionStatus,
+            ..
+        })
+    ));
+    assert!(holder.receive(session.request_message()).is_err(), "over");
+    assert_eq!(holder.failure_message().unwrap(), None);
+
+    // Bytes that are not a session message: status 11.
+    let other = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    assert!(other.receive(vec![0x00]).is_err());
+    assert_eq!(
+        other.failure_message().unwrap().unwrap(),
+        [0xa1, 0x66, b's', b't', b'a', b't', b'u', b's', 0x0b]
+    );
+}

@@ -274,6 +274,7 @@ impl Wallet {
                 presentment,
                 pending: None,
                 device_auth,
+                failure: None,
             }),
         }))
     }
@@ -303,6 +304,8 @@ struct HolderState {
     presentment: Presentment,
     pending: Option<Pending>,
     device_auth: DeviceAuthMode,
+    /// The status message to send after a reader's message failed, until taken.
+    failure: Option<Vec<u8>>,
 }
 
 /// A request waiting for the citizen.
@@ -757,11 +760,34 @@ impl PresentationSession {
         })
     }
 
-    /// Processes a message from the reader (SessionEstablishment, then SessionData).
+    /// After `receive` failed on a message that did not decrypt, came out of order or did not
+    /// decode: the SessionData with the status for the reader (10 or 11), once. The session
+    /// is then over; send it and close the link.
+    pub fn failure_message(&self) -> Result<Option<Vec<u8>>, WalletError> {
+        Ok(self.state()?.failure.take())
+    }
+
+    /// Processes a message from the reader (SessionEstablishment, then SessionData). When it
+    /// fails on the message itself, the session ends and `failure_message` holds the status
+    /// to send.
     pub fn receive(&self, message: Vec<u8>) -> Result<PresentationEvent, WalletError> {
         self.wallet.require_unlocked()?;
         let mut state = self.state()?;
-        let request = match state.presentment.receive(&message)? {
+        let incoming = match state.presentment.receive(&message) {
+            Ok(incoming) => incoming,
+            Err(e) => {
+                // A damaged, replayed or undecodable message ends the session with the status
+                // the reader must get; nothing stays half open.
+                if let Some(status) = crate::mdoc::holder::status_for(&e) {
+                    if !state.presentment.is_terminated() {
+                        state.failure = Some(state.presentment.fail(status));
+                        state.pending = None;
+                    }
+                }
+                return Err(e.into());
+            }
+        };
+        let request = match incoming {
             Incoming::Terminated => {
                 state.pending = None;
                 return Ok(PresentationEvent::Terminated);

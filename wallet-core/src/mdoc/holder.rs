@@ -171,6 +171,16 @@ impl Presentment {
         .encode())
     }
 
+    /// Ends the session on a protocol error: the SessionData with `status` (10 or 11) to send.
+    pub fn fail(&mut self, status: u64) -> Vec<u8> {
+        self.terminate_quietly();
+        SessionData {
+            data: None,
+            status: Some(status),
+        }
+        .encode()
+    }
+
     /// Ends the session: the SessionData with status 20 to send.
     pub fn terminate(&mut self) -> Vec<u8> {
         self.terminate_quietly();
@@ -191,6 +201,17 @@ impl Presentment {
     /// True once the session has ended.
     pub fn is_terminated(&self) -> bool {
         self.terminated
+    }
+}
+
+/// The session status a holder sends when a reader's message fails (ISO/IEC 18013-5 9.1.1.4):
+/// 10 for a message that does not decrypt or comes out of order, 11 for one that does not
+/// decode; none for errors that are not the reader's message's fault.
+pub fn status_for(error: &MdocError) -> Option<u64> {
+    match error {
+        MdocError::Decryption | MdocError::BadCounter => Some(session::STATUS_ENCRYPTION_ERROR),
+        MdocError::Malformed(_) | MdocError::Unsupported(_) => Some(session::STATUS_DECODING_ERROR),
+        _ => None,
     }
 }
 
