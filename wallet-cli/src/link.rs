@@ -158,10 +158,11 @@ pub fn holder(
     socket: &Path,
     timeout: Duration,
     mtu: u32,
+    negotiated: bool,
     decide: &mut Decide<'_>,
 ) -> Result<usize> {
     match kind {
-        LinkKind::Nfc => holder_nfc(session, socket, timeout, decide),
+        LinkKind::Nfc => holder_nfc(session, socket, timeout, negotiated, decide),
         LinkKind::Ble => holder_ble(session, socket, timeout, mtu, decide),
     }
 }
@@ -170,10 +171,17 @@ fn holder_nfc(
     session: &Arc<PresentationSession>,
     socket: &Path,
     timeout: Duration,
+    negotiated: bool,
     decide: &mut Decide<'_>,
 ) -> Result<usize> {
     // The tag takes and sends extended-length APDUs; the reader chooses what it uses.
-    let nfc = session.start_nfc_engagement(65_535, 65_536, None)?;
+    let nfc = if negotiated {
+        session
+            .clone()
+            .start_nfc_negotiated_engagement(65_535, 65_536, None)?
+    } else {
+        session.start_nfc_engagement(65_535, 65_536, None)?
+    };
     eprintln!(
         "waiting for a reader's tap on {} (simulated NFC)",
         socket.display()
@@ -317,7 +325,8 @@ fn reader_nfc(
     requests: Vec<DocumentRequest>,
     extended: bool,
 ) -> Result<VerificationReport> {
-    let tag = NfcEngagementReader::new(extended)?;
+    // Negotiates the handover when the tag offers it; reads a static one as it is.
+    let tag = NfcEngagementReader::negotiating(extended, None)?;
     let mut command = tag.first_command();
     let select = loop {
         match tag.on_response(exchange(link, &command)?)? {
@@ -325,8 +334,17 @@ fn reader_nfc(
             NfcReaderStep::Done { message } => break message,
         }
     };
-    eprintln!("tapped: Handover Select of {} bytes", select.len());
-    let session = reader.start_nfc_session(select, requests)?;
+    let handover = tag.handover(select)?;
+    eprintln!(
+        "tapped: {} handover, Handover Select of {} bytes",
+        if handover.request.is_some() {
+            "negotiated"
+        } else {
+            "static"
+        },
+        handover.select.len()
+    );
+    let session = reader.start_nfc_handover_session(handover, requests)?;
     let transfer = NfcTransferReader::new(extended, if extended { 65_535 } else { 255 })?;
     transfer.on_selected(exchange(link, &transfer.select_command())?)?;
     let answer = send_over_nfc(link, &transfer, session.request_message())?;

@@ -245,6 +245,10 @@ pub struct PresentArgs {
     /// BLE: the ATT MTU negotiated (23 to 517).
     #[arg(long, default_value_t = 185)]
     pub mtu: u32,
+    /// NFC: negotiated handover (TNEP: the reader writes a Handover Request) instead of a
+    /// static Handover Select.
+    #[arg(long, requires = "link")]
+    pub negotiated: bool,
 }
 
 /// Where the reader's trust and identity come from.
@@ -681,6 +685,7 @@ pub fn present(cli: &Cli, args: &PresentArgs) -> Result<()> {
                 socket,
                 Duration::from_secs(args.timeout),
                 args.mtu,
+                args.negotiated,
                 &mut decide,
             )?
         };

@@ -1496,6 +1496,7 @@ fn present_over_simulated_nfc_and_ble_between_two_processes() {
     for (link, options, progress) in [
         ("nfc", vec![], "APDUs"),
         ("nfc", vec!["--extended"], "APDUs"),
+        ("nfc", vec!["--negotiated"], "negotiated handover"),
         ("ble", vec!["--mtu", "23"], "notifications (MTU 23)"),
         ("ble", vec!["--mtu", "512"], "notifications (MTU 512)"),
     ] {
@@ -1515,7 +1516,7 @@ fn present_over_simulated_nfc_and_ble_between_two_processes() {
             "--timeout",
             "60",
         ];
-        if link == "ble" {
+        if link == "ble" || options == ["--negotiated"] {
             holder_args.extend(&options);
         }
         let holder = Command::new(env!("CARGO_BIN_EXE_jigap"))
@@ -1526,6 +1527,11 @@ fn present_over_simulated_nfc_and_ble_between_two_processes() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let reader_options: Vec<&str> = options
+            .iter()
+            .copied()
+            .filter(|o| *o != "--negotiated")
+            .collect();
         let mut reader_args = vec![
             "--json",
             "reader",
@@ -1539,7 +1545,7 @@ fn present_over_simulated_nfc_and_ble_between_two_processes() {
             "--request",
             "org.iso.18013.5.1.mDL=age_over_19,family_name,portrait",
         ];
-        reader_args.extend(&options);
+        reader_args.extend(&reader_options);
         let out = run.jigap(&reader_args, &[], None);
         let reader_log = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{link} {options:?}: {reader_log}");

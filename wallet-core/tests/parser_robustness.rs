@@ -530,6 +530,25 @@ fn every_proximity_parser(bytes: &[u8]) {
             let _ = holder.reply(bytes);
         }
     }
+    // A negotiating tag takes the bytes as what the reader writes (Service Select, then
+    // Handover Request), through UPDATE BINARY.
+    let mut negotiating = NfcHolder::negotiated(vec![0xa0], None, 255, 256).unwrap();
+    negotiating.process(&[
+        0x00, 0xa4, 0x04, 0x0c, 0x07, 0xd2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
+    ]);
+    negotiating.process(&[0x00, 0xa4, 0x00, 0x0c, 0x02, 0xe1, 0x04]);
+    let select =
+        wallet_core::mdoc::ndef::encode(&[wallet_core::mdoc::ndef::service_select()]).unwrap();
+    for message in [&select[..], bytes, bytes] {
+        let chunk = &message[..message.len().min(200)];
+        let mut update = vec![0x00, 0xd6, 0x00, 0x00, (chunk.len() + 2) as u8, 0, 0];
+        update.extend_from_slice(chunk);
+        negotiating.process(&update);
+        let [hi, lo] = (chunk.len() as u16).to_be_bytes();
+        negotiating.process(&[0x00, 0xd6, 0x00, 0x00, 0x02, hi, lo]);
+        let _ = negotiating.take_handover();
+    }
+    negotiating.process(bytes);
     let (mut tag, _) = TagReader::start(false).unwrap();
     let _ = tag.on_response(&[0x90, 0x00]);
     let _ = tag.on_response(&[0x90, 0x00]);

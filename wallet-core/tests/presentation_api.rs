@@ -667,7 +667,7 @@ fn by_nfc_tap_engagement_and_transfer_through_the_api() {
             NfcReaderStep::Done { message } => break message,
         }
     };
-    assert_eq!(select, link.handover_select());
+    assert_eq!(select, link.handover_select().unwrap());
     assert_eq!(ble_carrier_of(select.clone()).unwrap(), None);
     let session = reader(&s.authority, true)
         .start_nfc_session(select, vec![mdl_request(&["age_over_19", "family_name"])])
@@ -879,4 +879,104 @@ fn a_damaged_message_ends_the_session_with_its_status() {
         other.failure_message().unwrap().unwrap(),
         [0xa1, 0x66, b's', b't', b'a', b't', b'u', b's', 0x0b]
     );
+}
+
+/// Negotiated handover (TNEP) through the API: the reader writes its Handover Request, the
+/// tag answers with the Handover Select, and both go into each side's transcript.
+#[test]
+fn by_nfc_tap_with_negotiated_handover_through_the_api() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let uuid = vec![9; 16];
+    let link = holder
+        .clone()
+        .start_nfc_negotiated_engagement(
+            255,
+            256,
+            Some(BleCarrier {
+                uuid: uuid.clone(),
+                peripheral_server: true,
+                address: None,
+            }),
+        )
+        .unwrap();
+    assert!(
+        link.handover_select().unwrap().is_empty(),
+        "not yet negotiated"
+    );
+    let tag = NfcEngagementReader::negotiating(
+        false,
+        Some(BleCarrier {
+            uuid: uuid.clone(),
+            peripheral_server: false,
+            address: None,
+        }),
+    )
+    .unwrap();
+    let mut command = tag.first_command();
+    let mut apdus = 0;
+    let select = loop {
+        apdus += 1;
+        let NfcHolderStep::Respond { apdu } = link.process_apdu(command).unwrap() else {
+            panic!()
+        };
+        match tag.on_response(apdu).unwrap() {
+            NfcReaderStep::Send { apdu } => command = apdu,
+            NfcReaderStep::Done { message } => break message,
+        }
+    };
+    assert!(
+        apdus > 10,
+        "select, CC, TNEP select and status, request, select: {apdus}"
+    );
+    assert_eq!(link.handover_select().unwrap(), select);
+    let handover = tag.handover(select).unwrap();
+    assert!(handover.request.is_some());
+    assert_eq!(
+        ble_carrier_of(handover.select.clone())
+            .unwrap()
+            .unwrap()
+            .uuid,
+        uuid
+    );
+    let session = reader(&s.authority, true)
+        .start_nfc_handover_session(handover, vec![mdl_request(&["age_over_19"])])
+        .unwrap();
+    let transfer = NfcTransferReader::new(false, 255).unwrap();
+    let NfcHolderStep::Respond { apdu } = link.process_apdu(transfer.select_command()).unwrap()
+    else {
+        panic!()
+    };
+    transfer.on_selected(apdu).unwrap();
+    let mut command = transfer.send(session.request_message()).unwrap();
+    let answer = loop {
+        let response = match link.process_apdu(command).unwrap() {
+            NfcHolderStep::Respond { apdu } => apdu,
+            NfcHolderStep::Message { message } => {
+                let docs = documents(holder.receive(message).unwrap());
+                let reply = holder
+                    .respond(vec![Approval {
+                        document_index: 0,
+                        credential_id: s.mdl_id.clone(),
+                        elements: vec![ElementRef {
+                            namespace: "org.iso.18013.5.1".into(),
+                            identifier: docs[0].elements[0].identifier.clone(),
+                        }],
+                    }])
+                    .unwrap();
+                link.reply(reply).unwrap()
+            }
+        };
+        match transfer.on_response(response).unwrap() {
+            NfcReaderStep::Send { apdu } => command = apdu,
+            NfcReaderStep::Done { message } => break message,
+        }
+    };
+    // Verified over the transcript with both handover messages.
+    let report = report(session.receive(answer).unwrap());
+    assert_eq!(report.documents[0].elements[0].identifier, "age_over_19");
 }

@@ -246,30 +246,52 @@ fn verify(w: &World, reader: &mut ReaderSession, message: &[u8]) {
 
 /// Reader ↔ holder over NFC: the Type 4 Tag read for engagement, then ENVELOPE / GET
 /// RESPONSE for the request and the 100 KB answer, then the reader ends the session.
-fn nfc_session(extended: bool) -> (usize, usize) {
+fn nfc_session(extended: bool, negotiated: bool) -> (usize, usize) {
     let w = world();
     let mut holder = Presentment::new(vec![]).unwrap();
-    let select = ndef::handover_select(&holder.engagement().bytes, None).unwrap();
-    holder
-        .set_handover(Handover::Nfc {
-            select: select.clone(),
-            request: None,
-        })
-        .unwrap();
     let (max_command, max_response) = if extended {
         (65_535, 65_536)
     } else {
         (255, 256)
     };
-    let mut tag = NfcHolder::new(select, max_command, max_response).unwrap();
+    let ble = BleOob::new(LeRole::PeripheralOnly, Some([7; 16]), None);
+    let mut tag = if negotiated {
+        NfcHolder::negotiated(
+            holder.engagement().bytes.clone(),
+            Some(ble),
+            max_command,
+            max_response,
+        )
+        .unwrap()
+    } else {
+        let select = ndef::handover_select(&holder.engagement().bytes, None).unwrap();
+        holder
+            .set_handover(Handover::Nfc {
+                select: select.clone(),
+                request: None,
+            })
+            .unwrap();
+        NfcHolder::new(select, max_command, max_response).unwrap()
+    };
     let mut apdus = 0;
     let mut exchange = |tag: &mut NfcHolder, command: &[u8]| -> HolderStep {
         apdus += 1;
         tag.process(command)
     };
 
-    // Engagement: the reader reads the Handover Select off the tag.
-    let (mut tag_reader, mut command) = TagReader::start(extended).unwrap();
+    // Engagement: the reader reads the Handover Select off the tag, or negotiates it with
+    // its Handover Request (BLE and NFC offered).
+    let hr = ndef::handover_request(
+        0x1234,
+        Some(&BleOob::new(LeRole::CentralOnly, Some([7; 16]), None)),
+        true,
+    )
+    .unwrap();
+    let (mut tag_reader, mut command) = if negotiated {
+        TagReader::start_negotiated(extended, hr.clone()).unwrap()
+    } else {
+        TagReader::start(extended).unwrap()
+    };
     let ndef_message = loop {
         let HolderStep::Respond(response) = exchange(&mut tag, &command) else {
             panic!("the tag answers engagement commands itself")
@@ -280,15 +302,30 @@ fn nfc_session(extended: bool) -> (usize, usize) {
         }
     };
     let hs = HandoverMessage::parse_select(&ndef_message).unwrap();
-    let engagement = DeviceEngagement::parse(hs.device_engagement().unwrap()).unwrap();
-    let mut reader = ReaderSession::with_handover(
-        engagement,
-        &Handover::Nfc {
+    let handover = if negotiated {
+        assert_eq!(tag_reader.negotiated_request(), Some(hr.as_slice()));
+        let (select, got) = tag.take_handover().unwrap();
+        assert_eq!((&select, &got), (&ndef_message, &hr));
+        assert_eq!(
+            hs.ble().unwrap().uuid(),
+            Some([7; 16]),
+            "BLE, offered by both"
+        );
+        let handover = Handover::Nfc {
+            select,
+            request: Some(got),
+        };
+        holder.set_handover(handover.clone()).unwrap();
+        handover
+    } else {
+        assert_eq!(tag_reader.negotiated_request(), None);
+        Handover::Nfc {
             select: ndef_message.clone(),
             request: None,
-        },
-    )
-    .unwrap();
+        }
+    };
+    let engagement = DeviceEngagement::parse(hs.device_engagement().unwrap()).unwrap();
+    let mut reader = ReaderSession::with_handover(engagement, &handover).unwrap();
 
     // Data transfer.
     let (mut transfer, select_app) = TransferReader::start(extended, max_command).unwrap();
@@ -335,9 +372,39 @@ fn nfc_session(extended: bool) -> (usize, usize) {
 }
 
 #[test]
+fn negotiated_handover_over_tnep_then_the_transfer() {
+    for extended in [false, true] {
+        nfc_session(extended, true);
+    }
+    // A reader without a Handover Request cannot use a tag that only negotiates.
+    let holder = Presentment::new(vec![]).unwrap();
+    let mut tag = NfcHolder::negotiated(holder.engagement().bytes.clone(), None, 255, 256).unwrap();
+    let (mut tag_reader, mut command) = TagReader::start(false).unwrap();
+    let error = loop {
+        let HolderStep::Respond(response) = tag.process(&command) else {
+            panic!()
+        };
+        match tag_reader.on_response(&response) {
+            Ok(ReaderStep::Send(next)) => command = next,
+            Ok(ReaderStep::Done(_)) => panic!("read a Handover Select that is not there"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(error, MdocError::Unsupported(_)), "{error}");
+    // A static tag refuses writes.
+    let mut tag = NfcHolder::new(vec![0xd0, 0, 0], 255, 256).unwrap();
+    tag.process(&[0, 0xa4, 4, 0x0c, 7, 0xd2, 0x76, 0, 0, 0x85, 1, 1]);
+    tag.process(&[0, 0xa4, 0, 0x0c, 2, 0xe1, 0x04]);
+    assert_eq!(
+        tag.process(&[0, 0xd6, 0, 0, 2, 0, 1]),
+        HolderStep::Respond(vec![0x69, 0x86])
+    );
+}
+
+#[test]
 fn a_session_over_nfc_with_short_and_extended_apdus() {
-    let (short_apdus, short_transfer) = nfc_session(false);
-    let (extended_apdus, extended_transfer) = nfc_session(true);
+    let (short_apdus, short_transfer) = nfc_session(false, false);
+    let (extended_apdus, extended_transfer) = nfc_session(true, false);
     // 100 KB in 256-byte responses takes hundreds of GET RESPONSE; extended length a few.
     assert!(short_transfer > 400, "{short_transfer}");
     assert!(extended_transfer < 10, "{extended_transfer}");

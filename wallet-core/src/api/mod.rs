@@ -84,7 +84,8 @@ pub use presentation::{
 };
 pub use proximity::{
     ble_carrier_of, ble_ident, check_ble_ident, BleCarrier, BleStateChange, BleTransport,
-    NfcEngagementReader, NfcHolderLink, NfcHolderStep, NfcReaderStep, NfcTransferReader,
+    NfcEngagementReader, NfcHandover, NfcHolderLink, NfcHolderStep, NfcReaderStep,
+    NfcTransferReader,
 };
 pub use reader::{
     DocumentError, DocumentRequest, MdocReader, MdocReaderSession, NotReturned, ReaderConfig,

@@ -54,8 +54,11 @@ pub enum NfcHolderStep {
 /// every command APDU.
 #[derive(uniffi::Object)]
 pub struct NfcHolderLink {
-    handover_select: Vec<u8>,
+    handover_select: Mutex<Vec<u8>>,
     inner: Mutex<NfcHolder>,
+    /// For negotiated handover: the session whose transcript takes the handover once the
+    /// reader has written its Handover Request.
+    session: Option<Arc<PresentationSession>>,
 }
 
 #[uniffi::export]
@@ -89,8 +92,35 @@ impl PresentationSession {
             max_response_data as usize,
         )?;
         Ok(Arc::new(NfcHolderLink {
-            handover_select,
+            handover_select: Mutex::new(handover_select),
             inner: Mutex::new(holder),
+            session: None,
+        }))
+    }
+
+    /// Engagement by NFC tap with negotiated handover (TNEP): the tag offers the handover
+    /// service, the reader writes its Handover Request, and the tag answers with a Handover
+    /// Select carrying this session's DeviceEngagement (and the BLE carrier, when given and
+    /// the reader offered BLE too). Both messages then go into the session transcript. Only
+    /// before the reader's first message.
+    pub fn start_nfc_negotiated_engagement(
+        self: Arc<Self>,
+        max_command_data: u32,
+        max_response_data: u32,
+        ble: Option<BleCarrier>,
+    ) -> Result<Arc<NfcHolderLink>, WalletError> {
+        let oob = ble.map(oob_of).transpose()?;
+        let engagement = self.engagement()?.device_engagement;
+        let holder = NfcHolder::negotiated(
+            engagement,
+            oob,
+            max_command_data as usize,
+            max_response_data as usize,
+        )?;
+        Ok(Arc::new(NfcHolderLink {
+            handover_select: Mutex::new(Vec::new()),
+            inner: Mutex::new(holder),
+            session: Some(self),
         }))
     }
 }
@@ -118,15 +148,33 @@ fn oob_of(carrier: BleCarrier) -> Result<BleOob, WalletError> {
 
 #[uniffi::export]
 impl NfcHolderLink {
-    /// The Handover Select this link serves (an NDEF message).
-    pub fn handover_select(&self) -> Vec<u8> {
-        self.handover_select.clone()
+    /// The Handover Select this link serves (an NDEF message); for negotiated handover, empty
+    /// until the reader's Handover Request has been answered.
+    pub fn handover_select(&self) -> Result<Vec<u8>, WalletError> {
+        Ok(lock(&self.handover_select, "NFC")?.clone())
     }
 
     /// Handles one command APDU from the reader. A command out of place is answered with its
     /// ISO 7816-4 status word, never an error.
     pub fn process_apdu(&self, apdu: Vec<u8>) -> Result<NfcHolderStep, WalletError> {
-        Ok(match lock(&self.inner, "NFC")?.process(&apdu) {
+        let mut holder = lock(&self.inner, "NFC")?;
+        let step = holder.process(&apdu);
+        if let Some((select, request)) = holder.take_handover() {
+            let session = self.session.as_ref().ok_or_else(|| WalletError::Internal {
+                reason: "a negotiated handover without its session".into(),
+            })?;
+            session.with_handover(|_| {
+                Ok((
+                    Handover::Nfc {
+                        select: select.clone(),
+                        request: Some(request),
+                    },
+                    (),
+                ))
+            })?;
+            *lock(&self.handover_select, "NFC")? = select;
+        }
+        Ok(match step {
             HolderStep::Respond(apdu) => NfcHolderStep::Respond { apdu },
             HolderStep::Message(message) => NfcHolderStep::Message { message },
         })
@@ -177,6 +225,16 @@ pub struct NfcEngagementReader {
     inner: Mutex<TagReader>,
 }
 
+/// What an NFC tap gave the reader: the Handover Select and, for negotiated handover, the
+/// Handover Request it answered. Both go into the session transcript.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NfcHandover {
+    /// The Handover Select (NDEF message) with the holder's DeviceEngagement.
+    pub select: Vec<u8>,
+    /// The reader's Handover Request, for negotiated handover.
+    pub request: Option<Vec<u8>>,
+}
+
 #[uniffi::export]
 impl NfcEngagementReader {
     /// A reader; `extended` when the reader's NFC stack sends extended-length APDUs.
@@ -189,9 +247,34 @@ impl NfcEngagementReader {
         }))
     }
 
+    /// A reader that negotiates the handover (TNEP) when the tag offers it: its Handover
+    /// Request offers NFC and, when given, Bluetooth LE. A tag with a static Handover Select
+    /// is read as it is.
+    #[uniffi::constructor]
+    pub fn negotiating(extended: bool, ble: Option<BleCarrier>) -> Result<Arc<Self>, WalletError> {
+        let oob = ble.map(oob_of).transpose()?;
+        let random = u16::from_be_bytes(crate::crypto::random::array::<2>()?);
+        let request = ndef::handover_request(random, oob.as_ref(), true)?;
+        let (reader, first) = TagReader::start_negotiated(extended, request)?;
+        Ok(Arc::new(Self {
+            first,
+            inner: Mutex::new(reader),
+        }))
+    }
+
     /// The first command APDU (SELECT of the NDEF application).
     pub fn first_command(&self) -> Vec<u8> {
         self.first.clone()
+    }
+
+    /// Once done: the handover to start the session with (`MdocReader.start_nfc_handover_session`).
+    pub fn handover(&self, select: Vec<u8>) -> Result<NfcHandover, WalletError> {
+        Ok(NfcHandover {
+            select,
+            request: lock(&self.inner, "NFC")?
+                .negotiated_request()
+                .map(<[u8]>::to_vec),
+        })
     }
 
     /// Takes the holder's response to the last command.
@@ -246,8 +329,12 @@ impl NfcTransferReader {
 /// Handover Select in the transcript.
 pub(super) fn reader_session_from_handover(
     handover_select: Vec<u8>,
+    handover_request: Option<Vec<u8>>,
 ) -> Result<ReaderSession, WalletError> {
     let select = HandoverMessage::parse_select(&handover_select)?;
+    if let Some(request) = &handover_request {
+        HandoverMessage::parse_request(request)?;
+    }
     let engagement = DeviceEngagement::parse(
         select
             .device_engagement()
@@ -257,7 +344,7 @@ pub(super) fn reader_session_from_handover(
         engagement,
         &Handover::Nfc {
             select: handover_select,
-            request: None,
+            request: handover_request,
         },
     )?)
 }

@@ -325,7 +325,20 @@ impl MdocReader {
         requests: Vec<DocumentRequest>,
     ) -> Result<Arc<MdocReaderSession>, WalletError> {
         check_requests(&requests)?;
-        let session = super::proximity::reader_session_from_handover(handover_select)?;
+        let session = super::proximity::reader_session_from_handover(handover_select, None)?;
+        self.open_session(session, requests)
+    }
+
+    /// Starts a session from what an NFC tap gave (`NfcEngagementReader.handover`): static or
+    /// negotiated handover, both messages into the session transcript.
+    pub fn start_nfc_handover_session(
+        &self,
+        handover: super::NfcHandover,
+        requests: Vec<DocumentRequest>,
+    ) -> Result<Arc<MdocReaderSession>, WalletError> {
+        check_requests(&requests)?;
+        let session =
+            super::proximity::reader_session_from_handover(handover.select, handover.request)?;
         self.open_session(session, requests)
     }
 }

@@ -540,6 +540,104 @@ pub fn handover_select(engagement: &[u8], ble: Option<&BleOob>) -> Result<Vec<u8
     .encode_select()
 }
 
+/// The TNEP service name of connection handover (NFC Forum TNEP 1.0, negotiated handover).
+pub const HANDOVER_SERVICE: &[u8] = b"urn:nfc:sn:handover";
+/// TNEP version 1.0.
+const TNEP_VERSION: u8 = 0x10;
+
+/// The TNEP Service Parameter record (`Tp`) a tag offering negotiated handover shows first:
+/// version, service name, single-response mode, the minimum waiting time, no extensions, and
+/// the largest NDEF message it takes.
+pub fn service_parameter(max_message: u16) -> Record {
+    let mut payload = vec![TNEP_VERSION, HANDOVER_SERVICE.len() as u8];
+    payload.extend_from_slice(HANDOVER_SERVICE);
+    payload.extend_from_slice(&[0x00, 0x00, 0x00]);
+    payload.extend_from_slice(&max_message.to_be_bytes());
+    Record::new(TNF_WELL_KNOWN, b"Tp", b"", payload)
+}
+
+/// Whether a message is a TNEP Service Parameter offer of connection handover.
+pub fn offers_handover_service(records: &[Record]) -> bool {
+    records.iter().any(|r| {
+        r.is(TNF_WELL_KNOWN, b"Tp")
+            && matches!(r.payload.as_slice(), [TNEP_VERSION, len, rest @ ..]
+                if usize::from(*len) <= rest.len()
+                    && rest.get(..usize::from(*len)) == Some(HANDOVER_SERVICE))
+    })
+}
+
+/// The TNEP Service Select record (`Ts`) for connection handover.
+pub fn service_select() -> Record {
+    let mut payload = vec![HANDOVER_SERVICE.len() as u8];
+    payload.extend_from_slice(HANDOVER_SERVICE);
+    Record::new(TNF_WELL_KNOWN, b"Ts", b"", payload)
+}
+
+/// Whether a message selects the connection handover service.
+pub fn selects_handover_service(records: &[Record]) -> bool {
+    records.iter().any(|r| {
+        r.is(TNF_WELL_KNOWN, b"Ts")
+            && matches!(r.payload.split_first(), Some((len, name))
+                if usize::from(*len) == name.len() && name == HANDOVER_SERVICE)
+    })
+}
+
+/// A TNEP Status record (`Te`): 0 for success.
+pub fn tnep_status(status: u8) -> Record {
+    Record::new(TNF_WELL_KNOWN, b"Te", b"", vec![status])
+}
+
+/// The TNEP status a message carries, if it is a Status record.
+pub fn tnep_status_of(records: &[Record]) -> Option<u8> {
+    records
+        .iter()
+        .find(|r| r.is(TNF_WELL_KNOWN, b"Te"))
+        .and_then(|r| r.payload.first().copied())
+}
+
+/// A reader's Handover Request (negotiated handover): its collision resolution number and
+/// the carriers it can use: Bluetooth LE (reference `0`) and NFC (reference `nfc`, the
+/// 18013-5 NFC carrier record, version 1).
+pub fn handover_request(
+    random: u16,
+    ble: Option<&BleOob>,
+    nfc: bool,
+) -> Result<Vec<u8>, MdocError> {
+    let mut carriers = Vec::new();
+    let mut records = Vec::new();
+    if let Some(ble) = ble {
+        carriers.push(AlternativeCarrier {
+            power_state: 1,
+            carrier_data_reference: b"0".to_vec(),
+            auxiliary_data_references: vec![],
+        });
+        records.push(Record::new(TNF_MEDIA, BLE_OOB_TYPE, b"0", ble.encode()?));
+    }
+    if nfc {
+        carriers.push(AlternativeCarrier {
+            power_state: 1,
+            carrier_data_reference: b"nfc".to_vec(),
+            auxiliary_data_references: vec![],
+        });
+        records.push(Record::new(
+            TNF_EXTERNAL,
+            NFC_CARRIER_TYPE,
+            b"nfc",
+            vec![0x01],
+        ));
+    }
+    if carriers.is_empty() {
+        return Err(malformed("a Handover Request offers at least one carrier"));
+    }
+    HandoverMessage {
+        version: HANDOVER_VERSION,
+        collision_resolution: Some(random),
+        carriers,
+        records,
+    }
+    .encode_request()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,7 @@ const SW_DATA: [u8; 2] = [0x6a, 0x80];
 
 const INS_SELECT: u8 = 0xa4;
 const INS_READ_BINARY: u8 = 0xb0;
+const INS_UPDATE_BINARY: u8 = 0xd6;
 const INS_ENVELOPE: u8 = 0xc3;
 const INS_GET_RESPONSE: u8 = 0xc0;
 const CLA_CHAINING: u8 = 0x10;
@@ -231,9 +232,131 @@ pub struct NfcHolder {
     awaiting: Option<usize>,
     max_command: usize,
     max_response: usize,
+    negotiation: Option<HolderNegotiation>,
+    /// What the reader has written into the NDEF file so far.
+    written: Vec<u8>,
+}
+
+/// The holder's side of negotiated handover (TNEP): what it answers a Handover Request with.
+#[derive(Debug)]
+struct HolderNegotiation {
+    engagement: Vec<u8>,
+    ble: Option<super::ndef::BleOob>,
+    phase: HolderPhase,
+    handover: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HolderPhase {
+    AwaitSelect,
+    AwaitRequest,
+    Done,
+}
+
+/// The largest NDEF file a negotiating tag announces (a Handover Request is written into it).
+const NEGOTIATION_FILE: usize = 8 * 1024;
+
+fn ndef_file_of(message: &[u8]) -> Result<Vec<u8>, MdocError> {
+    let len = u16::try_from(message.len())
+        .ok()
+        .filter(|l| *l <= 0x7ffd)
+        .ok_or_else(|| malformed("NDEF message too large for a Type 4 Tag"))?;
+    let mut file = len.to_be_bytes().to_vec();
+    file.extend_from_slice(message);
+    Ok(file)
 }
 
 impl NfcHolder {
+    /// A holder offering negotiated handover (TNEP, 18013-5 8.2.2.1): the tag shows the
+    /// handover service; the reader selects it and writes its Handover Request, and the tag
+    /// answers with a Handover Select carrying `engagement` (and `ble`, when the reader offered
+    /// BLE too). Then [`NfcHolder::take_handover`] gives both messages for the transcript.
+    pub fn negotiated(
+        engagement: Vec<u8>,
+        ble: Option<super::ndef::BleOob>,
+        max_command: usize,
+        max_response: usize,
+    ) -> Result<Self, MdocError> {
+        let offer =
+            super::ndef::encode(&[super::ndef::service_parameter(NEGOTIATION_FILE as u16 - 2)])?;
+        let mut holder = Self::new(offer, max_command, max_response)?;
+        holder.negotiation = Some(HolderNegotiation {
+            engagement,
+            ble,
+            phase: HolderPhase::AwaitSelect,
+            handover: None,
+        });
+        Ok(holder)
+    }
+
+    /// Once negotiated handover is complete: the Handover Select and the Handover Request,
+    /// as they go into the session transcript (once).
+    pub fn take_handover(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.negotiation.as_mut().and_then(|n| n.handover.take())
+    }
+
+    fn update_binary(&mut self, command: &Command) -> [u8; 2] {
+        if self.application != Application::Ndef || self.file != Some(NDEF_FILE) {
+            return SW_NOT_ALLOWED;
+        }
+        if self.negotiation.is_none() {
+            return SW_NOT_ALLOWED;
+        }
+        let offset = usize::from(u16::from_be_bytes([command.p1 & 0x7f, command.p2]));
+        let end = offset + command.data.len();
+        if end > NEGOTIATION_FILE {
+            return SW_WRONG_LENGTH;
+        }
+        if self.written.len() < end {
+            self.written.resize(end, 0);
+        }
+        if let Some(target) = self.written.get_mut(offset..end) {
+            target.copy_from_slice(&command.data);
+        }
+        let nlen = match self.written.as_slice() {
+            [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
+            _ => 0,
+        };
+        if offset != 0 || command.data.len() != 2 || nlen == 0 {
+            return SW_OK;
+        }
+        let written = std::mem::take(&mut self.written);
+        let Some(message) = written.get(2..2 + nlen) else {
+            return SW_WRONG_LENGTH;
+        };
+        match self.negotiate(message) {
+            Ok(()) => SW_OK,
+            Err(_) => SW_DATA,
+        }
+    }
+
+    fn negotiate(&mut self, message: &[u8]) -> Result<(), MdocError> {
+        use super::ndef;
+        let negotiation = self
+            .negotiation
+            .as_mut()
+            .ok_or_else(|| malformed("not negotiating"))?;
+        let reply = match negotiation.phase {
+            HolderPhase::AwaitSelect => {
+                if !ndef::selects_handover_service(&ndef::parse(message)?) {
+                    return Err(malformed("not a selection of the handover service"));
+                }
+                negotiation.phase = HolderPhase::AwaitRequest;
+                ndef::encode(&[ndef::tnep_status(0)])?
+            }
+            HolderPhase::AwaitRequest => {
+                let request = ndef::HandoverMessage::parse_request(message)?;
+                let ble = negotiation.ble.as_ref().filter(|_| request.ble().is_some());
+                let select = ndef::handover_select(&negotiation.engagement, ble)?;
+                negotiation.phase = HolderPhase::Done;
+                negotiation.handover = Some((select.clone(), message.to_vec()));
+                select
+            }
+            HolderPhase::Done => return Err(malformed("the handover is already negotiated")),
+        };
+        self.ndef_file = ndef_file_of(&reply)?;
+        Ok(())
+    }
     /// A holder serving `handover_select` (an NDEF message) and accepting command data up to
     /// `max_command` bytes and sending response data up to `max_response` bytes per APDU (the
     /// NFC retrieval options of its DeviceEngagement).
@@ -258,13 +381,20 @@ impl NfcHolder {
             awaiting: None,
             max_command: max_command.clamp(255, 65_535),
             max_response: max_response.clamp(256, 65_536),
+            negotiation: None,
+            written: Vec::new(),
         })
     }
 
     fn capability_container(&self) -> Vec<u8> {
         let mle = (self.max_response.min(0xffff) as u16).to_be_bytes();
         let mlc = (self.max_command.min(0xffff) as u16).to_be_bytes();
-        let size = (self.ndef_file.len() as u16).to_be_bytes();
+        let (size, write) = if self.negotiation.is_some() {
+            (NEGOTIATION_FILE as u16, 0x00)
+        } else {
+            (self.ndef_file.len() as u16, 0xff)
+        };
+        let size = size.to_be_bytes();
         vec![
             0x00,
             0x0f,
@@ -280,7 +410,7 @@ impl NfcHolder {
             size[0],
             size[1],
             0x00,
-            0xff,
+            write,
         ]
     }
 
@@ -299,6 +429,7 @@ impl NfcHolder {
         match command.ins {
             INS_SELECT => HolderStep::Respond(self.select(&command).to_vec()),
             INS_READ_BINARY => HolderStep::Respond(self.read_binary(&command)),
+            INS_UPDATE_BINARY => HolderStep::Respond(self.update_binary(&command).to_vec()),
             INS_ENVELOPE => self.envelope(command),
             INS_GET_RESPONSE => HolderStep::Respond(self.get_response(&command)),
             _ => HolderStep::Respond(SW_INS.to_vec()),
@@ -461,30 +592,79 @@ enum TagStep {
     SelectNdef,
     ReadLength,
     ReadNdef,
+    /// Writing a message; the queue holds the rest of its UPDATE BINARY commands.
+    Writing,
     Done,
 }
 
-/// The reader's side of NFC engagement: reads the Handover Select from the holder's Type 4 Tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Negotiation {
+    /// Static handover, or not yet known.
+    None,
+    /// Service Select written; the TNEP status comes next.
+    SelectSent,
+    /// Handover Request written; the Handover Select comes next.
+    RequestSent,
+}
+
+/// The reader's side of NFC engagement: reads the Handover Select from the holder's Type 4
+/// Tag (static handover) or, when the tag offers the TNEP handover service and the reader
+/// has a Handover Request to send, negotiates it (negotiated handover).
 #[derive(Debug)]
 pub struct TagReader {
     step: TagStep,
     max_read: usize,
+    max_write: usize,
     length: usize,
     ndef: Vec<u8>,
+    request: Option<Vec<u8>>,
+    negotiation: Negotiation,
+    writes: std::collections::VecDeque<Vec<u8>>,
 }
 
 impl TagReader {
     /// Starts reading; `extended` when the reader's NFC stack can send extended-length APDUs.
     /// Returns the reader and the first command (SELECT the NDEF application).
     pub fn start(extended: bool) -> Result<(Self, Vec<u8>), MdocError> {
+        Self::with_request(extended, None)
+    }
+
+    /// Starts an engagement that negotiates with this Handover Request when the tag offers
+    /// the handover service (and reads a static Handover Select otherwise).
+    pub fn start_negotiated(
+        extended: bool,
+        handover_request: Vec<u8>,
+    ) -> Result<(Self, Vec<u8>), MdocError> {
+        super::ndef::HandoverMessage::parse_request(&handover_request)?;
+        Self::with_request(extended, Some(handover_request))
+    }
+
+    fn with_request(
+        extended: bool,
+        request: Option<Vec<u8>>,
+    ) -> Result<(Self, Vec<u8>), MdocError> {
+        let limit = if extended { 65_535 } else { 255 };
         let reader = Self {
             step: TagStep::SelectApp,
-            max_read: if extended { 65_535 } else { 255 },
+            max_read: limit,
+            max_write: limit,
             length: 0,
             ndef: Vec::new(),
+            request,
+            negotiation: Negotiation::None,
+            writes: std::collections::VecDeque::new(),
         };
         let first = select_aid(&NDEF_AID)?;
         Ok((reader, first))
+    }
+
+    /// The Handover Request that went into the handover, once negotiated: with the Handover
+    /// Select it belongs in the session transcript.
+    pub fn negotiated_request(&self) -> Option<&[u8]> {
+        match (self.step, self.negotiation) {
+            (TagStep::Done, Negotiation::RequestSent) => self.request.as_deref(),
+            _ => None,
+        }
     }
 
     fn read(&self, offset: usize, n: usize) -> Result<Vec<u8>, MdocError> {
@@ -502,6 +682,74 @@ impl TagReader {
             ne: n,
         }
         .encode()
+    }
+
+    /// The UPDATE BINARY commands that write `message` into the NDEF file: the length zeroed
+    /// with the message, then the length set.
+    fn write_message(&mut self, message: &[u8]) -> Result<Vec<u8>, MdocError> {
+        let nlen = u16::try_from(message.len())
+            .map_err(|_| malformed("NDEF message too long for the tag"))?;
+        let mut file = vec![0, 0];
+        file.extend_from_slice(message);
+        let update = |offset: usize, data: &[u8]| -> Result<Vec<u8>, MdocError> {
+            let offset = u16::try_from(offset)
+                .ok()
+                .filter(|o| *o <= 0x7fff)
+                .ok_or_else(|| malformed("NDEF file offset"))?;
+            let [p1, p2] = offset.to_be_bytes();
+            Command {
+                cla: 0,
+                ins: INS_UPDATE_BINARY,
+                p1,
+                p2,
+                data: data.to_vec(),
+                ne: 0,
+            }
+            .encode()
+        };
+        let mut commands = std::collections::VecDeque::new();
+        for (i, chunk) in file.chunks(self.max_write).enumerate() {
+            commands.push_back(update(i * self.max_write, chunk)?);
+        }
+        commands.push_back(update(0, &nlen.to_be_bytes())?);
+        self.writes = commands;
+        self.step = TagStep::Writing;
+        self.writes
+            .pop_front()
+            .ok_or_else(|| malformed("nothing to write"))
+    }
+
+    /// A whole NDEF message read: done, or the next negotiation step.
+    fn on_message(&mut self, message: Vec<u8>) -> Result<ReaderStep, MdocError> {
+        use super::ndef;
+        let records = ndef::parse(&message)?;
+        match self.negotiation {
+            Negotiation::None if ndef::offers_handover_service(&records) => {
+                if self.request.is_none() {
+                    return Err(MdocError::Unsupported(
+                        "the tag offers only negotiated handover".into(),
+                    ));
+                }
+                self.negotiation = Negotiation::SelectSent;
+                let select = ndef::encode(&[ndef::service_select()])?;
+                Ok(ReaderStep::Send(self.write_message(&select)?))
+            }
+            Negotiation::SelectSent => match ndef::tnep_status_of(&records) {
+                Some(0) => {
+                    self.negotiation = Negotiation::RequestSent;
+                    let request = self.request.clone().unwrap_or_default();
+                    Ok(ReaderStep::Send(self.write_message(&request)?))
+                }
+                other => Err(malformed(format!(
+                    "the tag refused the handover service (TNEP status {other:?})"
+                ))),
+            },
+            Negotiation::None | Negotiation::RequestSent => {
+                ndef::HandoverMessage::parse_select(&message)?;
+                self.step = TagStep::Done;
+                Ok(ReaderStep::Done(message))
+            }
+        }
     }
 
     /// Takes the holder's response to the last command.
@@ -531,17 +779,20 @@ impl TagReader {
                 Ok(ReaderStep::Send(self.read(0, 15)?))
             }
             TagStep::ReadCc => {
-                let [_, _, version, mle_hi, mle_lo, _, _, 0x04, 0x06, f1, f2, ..] = data else {
+                let [_, _, version, mle_hi, mle_lo, mlc_hi, mlc_lo, 0x04, 0x06, f1, f2, ..] = data
+                else {
                     return Err(malformed("Type 4 Tag capability container"));
                 };
                 if version >> 4 < 2 || [*f1, *f2] != NDEF_FILE {
                     return Err(malformed("Type 4 Tag capability container"));
                 }
                 let mle = usize::from(u16::from_be_bytes([*mle_hi, *mle_lo]));
-                if mle < 0x0f {
-                    return Err(malformed("Type 4 Tag MLe"));
+                let mlc = usize::from(u16::from_be_bytes([*mlc_hi, *mlc_lo]));
+                if mle < 0x0f || mlc == 0 {
+                    return Err(malformed("Type 4 Tag MLe or MLc"));
                 }
                 self.max_read = self.max_read.min(mle);
+                self.max_write = self.max_write.min(mlc);
                 self.step = TagStep::SelectNdef;
                 Ok(ReaderStep::Send(select_file(NDEF_FILE)?))
             }
@@ -557,6 +808,7 @@ impl TagReader {
                 if self.length == 0 || self.length > super::ndef::MAX_NDEF_BYTES {
                     return Err(malformed("NDEF file length"));
                 }
+                self.ndef.clear();
                 self.step = TagStep::ReadNdef;
                 let n = self.length.min(self.max_read);
                 Ok(ReaderStep::Send(self.read(2, n)?))
@@ -567,12 +819,20 @@ impl TagReader {
                 }
                 self.ndef.extend_from_slice(data);
                 if self.ndef.len() == self.length {
-                    self.step = TagStep::Done;
-                    return Ok(ReaderStep::Done(std::mem::take(&mut self.ndef)));
+                    let message = std::mem::take(&mut self.ndef);
+                    return self.on_message(message);
                 }
                 let n = (self.length - self.ndef.len()).min(self.max_read);
                 Ok(ReaderStep::Send(self.read(2 + self.ndef.len(), n)?))
             }
+            TagStep::Writing => match self.writes.pop_front() {
+                Some(next) => Ok(ReaderStep::Send(next)),
+                None => {
+                    // Written: read the tag's answer.
+                    self.step = TagStep::ReadLength;
+                    Ok(ReaderStep::Send(self.read(0, 2)?))
+                }
+            },
             TagStep::Done => Err(malformed("NFC engagement already read")),
         }
     }
