@@ -980,3 +980,119 @@ fn by_nfc_tap_with_negotiated_handover_through_the_api() {
     let report = report(session.receive(answer).unwrap());
     assert_eq!(report.documents[0].elements[0].identifier, "age_over_19");
 }
+
+/// The mDL and the resident card asked for together, each with its own consent, then a second
+/// request in the same session, answered and verified over the same transcript.
+#[test]
+fn two_documents_with_their_own_consent_then_a_second_request_in_one_session() {
+    let s = setup();
+    let key = s.wallet.create_device_key().unwrap();
+    let card = s
+        .authority
+        .issue_resident_card(
+            key.public_key.clone(),
+            ResidentCardClaims {
+                name_ko: "홍길동".into(),
+                resident_registration_number: "000229-3234567".into(),
+                birth_date: "2000-02-29".into(),
+                address: "서울특별시 종로구".into(),
+                issuing_authority: "종로구청".into(),
+                portrait: vec![0xff, 0xd8, 0xff, 0xd9],
+                valid_days: 365,
+                status: None,
+            },
+        )
+        .unwrap();
+    let card_id = s.wallet.add_mdoc(card, key.alias).unwrap();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    let card_ns = "kr.jigap.mdoc.resident-registration.1";
+    let session = reader(&s.authority, true)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![
+                mdl_request(&["age_over_19", "family_name"]),
+                DocumentRequest {
+                    doc_type: card_ns.into(),
+                    items: vec![RequestedItem {
+                        namespace: card_ns.into(),
+                        identifier: "name_ko".into(),
+                        intent_to_retain: false,
+                    }],
+                },
+            ],
+        )
+        .unwrap();
+    let PresentationEvent::Request { disclosure, .. } =
+        holder.receive(session.request_message()).unwrap()
+    else {
+        panic!("expected a request")
+    };
+    // One consent screen, a decision per document: the mDL's age, the card's name.
+    assert_eq!(disclosure.documents.len(), 2);
+    assert_eq!(
+        disclosure.documents[1].credential_ids,
+        vec![card_id.clone()]
+    );
+    let answer = holder
+        .respond_to(DisclosureDecision {
+            approved: vec![
+                DocumentApproval {
+                    id: disclosure.documents[0].id.clone(),
+                    credential_id: s.mdl_id.clone(),
+                    items: vec!["org.iso.18013.5.1/age_over_19".into()],
+                },
+                DocumentApproval {
+                    id: disclosure.documents[1].id.clone(),
+                    credential_id: card_id.clone(),
+                    items: vec![format!("{card_ns}/name_ko")],
+                },
+            ],
+            remember_days: 0,
+        })
+        .unwrap();
+    let first = report(session.receive(answer).unwrap());
+    let released: Vec<(&str, &str)> = first
+        .documents
+        .iter()
+        .flat_map(|d| {
+            d.elements
+                .iter()
+                .map(move |e| (d.doc_type.as_str(), e.identifier.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        released,
+        [
+            ("org.iso.18013.5.1.mDL", "age_over_19"),
+            (card_ns, "name_ko")
+        ]
+    );
+
+    // A second request in the same session: only the mDL's family name this time.
+    let more = session
+        .request_more(vec![mdl_request(&["family_name"])])
+        .unwrap();
+    let docs = documents(holder.receive(more).unwrap());
+    assert_eq!(docs.len(), 1);
+    assert!(docs[0].reader.as_ref().unwrap().trusted, "signed again");
+    let answer = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: vec![ElementRef {
+                namespace: "org.iso.18013.5.1".into(),
+                identifier: "family_name".into(),
+            }],
+        }])
+        .unwrap();
+    let second = report(session.receive(answer).unwrap());
+    assert_eq!(second.documents.len(), 1);
+    assert_eq!(second.documents[0].elements[0].identifier, "family_name");
+    assert!(session.request_more(vec![]).is_err());
+    let end = holder.terminate().unwrap();
+    assert_eq!(session.receive(end).unwrap(), ReaderEvent::Terminated);
+}

@@ -157,7 +157,7 @@ pub enum ReaderEvent {
 pub struct MdocReader {
     iaca: Vec<ParsedCertificate>,
     status_anchors: Vec<ParsedCertificate>,
-    identity: Option<(SoftwareKey, Vec<Vec<u8>>)>,
+    identity: Option<Arc<(SoftwareKey, Vec<Vec<u8>>)>>,
     clock: Arc<dyn Clock>,
     statuses: Arc<VerifierStatuses>,
     state_key: Option<Arc<SymmetricKey>>,
@@ -205,7 +205,7 @@ impl MdocReader {
                         "the reader private key does not match the reader certificate",
                     ));
                 }
-                Some((key, config.reader_certificate_chain))
+                Some(Arc::new((key, config.reader_certificate_chain)))
             }
             _ => {
                 return Err(WalletError::invalid(
@@ -301,6 +301,7 @@ impl MdocReader {
             clock: self.clock.clone(),
             first_message: Vec::new(),
             state_key: self.state_key.clone(),
+            identity: self.identity.clone(),
             session: Mutex::new(session),
             last_response: Mutex::new(None),
         }))
@@ -363,16 +364,17 @@ impl MdocReader {
         requests: Vec<DocumentRequest>,
     ) -> Result<Arc<MdocReaderSession>, WalletError> {
         let items = items_requests(&requests);
-        let identity = self
-            .identity
-            .as_ref()
-            .map(|(key, chain)| ReaderIdentity { key, chain });
+        let identity = self.identity.as_ref().map(|i| ReaderIdentity {
+            key: &i.0,
+            chain: &i.1,
+        });
         let first_message = session.request(items, identity)?;
         Ok(Arc::new(MdocReaderSession {
             statuses: self.statuses.clone(),
             iaca: self.iaca.clone(),
             clock: self.clock.clone(),
             state_key: self.state_key.clone(),
+            identity: self.identity.clone(),
             first_message,
             session: Mutex::new(session),
             last_response: Mutex::new(None),
@@ -388,6 +390,7 @@ pub struct MdocReaderSession {
     clock: Arc<dyn Clock>,
     first_message: Vec<u8>,
     state_key: Option<Arc<SymmetricKey>>,
+    identity: Option<Arc<(SoftwareKey, Vec<Vec<u8>>)>>,
     session: Mutex<ReaderSession>,
     last_response: Mutex<Option<Vec<u8>>>,
 }
@@ -398,6 +401,20 @@ impl MdocReaderSession {
     /// (empty for a resumed session, whose request was already sent).
     pub fn request_message(&self) -> Vec<u8> {
         self.first_message.clone()
+    }
+
+    /// Asks the holder for more in the same session, signed like the first request: the
+    /// SessionData to send. The answer is checked against this request.
+    pub fn request_more(&self, requests: Vec<DocumentRequest>) -> Result<Vec<u8>, WalletError> {
+        check_requests(&requests)?;
+        let mut session = self.session.lock().map_err(|_| WalletError::Internal {
+            reason: "reader session poisoned".into(),
+        })?;
+        let identity = self.identity.as_ref().map(|i| ReaderIdentity {
+            key: &i.0,
+            chain: &i.1,
+        });
+        Ok(session.request(items_requests(&requests), identity)?)
     }
 
     /// Decrypts and verifies the holder's answer. Any failed check is a `Verification` error
