@@ -11,6 +11,9 @@ use crate::store::journal::{JournalQuery, JournalWrite};
 
 const META_JOURNAL_KEY: &str = crate::store::journal::META_KEY;
 
+/// The whole log as read at one moment: its entries and its signed head.
+type Snapshot = (Vec<journal::Entry>, Option<journal::Head>);
+
 impl From<JournalError> for WalletError {
     fn from(e: JournalError) -> Self {
         WalletError::JournalTampered {
@@ -201,24 +204,73 @@ impl Wallet {
     pub fn verify_journal(&self) -> Result<JournalCheck, WalletError> {
         self.require_unlocked()?;
         let (_, public_key) = self.journal_key()?;
-        let result = (|| -> Result<u64, WalletError> {
-            let entries = self.store.journal_all()?;
-            match self.store.journal_head()? {
-                None if entries.is_empty() => Ok(0),
-                None => Err(WalletError::JournalTampered {
-                    reason: "entries without a signed head".into(),
-                }),
-                Some(head) => {
-                    journal::verify(&entries, &head, &public_key)?;
-                    Ok(entries.len() as u64)
+        self.verify_snapshot(
+            self.store.journal_snapshot().map_err(Into::into),
+            public_key,
+        )
+        .map(|(check, _)| check)
+    }
+
+    /// The whole record as JSON lines, oldest first, the signed head and its key last; check
+    /// it with `verify_journal_export`.
+    pub fn export_journal(&self) -> Result<String, WalletError> {
+        self.require_unlocked()?;
+        let (_, public_key) = self.journal_key()?;
+        // What is exported is what was checked: one snapshot for both.
+        let (check, (entries, head)) = self.verify_snapshot(
+            self.store.journal_snapshot().map_err(Into::into),
+            public_key,
+        )?;
+        let mut lines: Vec<String> = entries.iter().map(journal::export_line).collect();
+        if let Some(head) = head {
+            lines.push(journal::export_head(&head, &check.public_key)?);
+        }
+        Ok(lines.join("\n"))
+    }
+}
+
+/// Checks an exported record: every entry in its place and unchanged, and the head signed —
+/// by `expected_public_key` when given (from `JournalCheck.public_key`), else by the key the
+/// export names. Returns the number of entries.
+#[uniffi::export]
+pub fn verify_journal_export(
+    export: String,
+    expected_public_key: Option<Vec<u8>>,
+) -> Result<u64, WalletError> {
+    Ok(journal::verify_export(&export, expected_public_key.as_deref())?.len() as u64)
+}
+
+impl Wallet {
+    /// Checks entries and head read together, telling the listener when they do not hold.
+    fn verify_snapshot(
+        &self,
+        snapshot: Result<Snapshot, WalletError>,
+        public_key: Vec<u8>,
+    ) -> Result<(JournalCheck, Snapshot), WalletError> {
+        let result = (|| -> Result<(u64, Snapshot), WalletError> {
+            let (entries, head) = snapshot?;
+            let count = match &head {
+                None if entries.is_empty() => 0,
+                None => {
+                    return Err(WalletError::JournalTampered {
+                        reason: "entries without a signed head".into(),
+                    })
                 }
-            }
+                Some(head) => {
+                    journal::verify(&entries, head, &public_key)?;
+                    entries.len() as u64
+                }
+            };
+            Ok((count, (entries, head)))
         })();
         match result {
-            Ok(entries) => Ok(JournalCheck {
-                entries,
-                public_key,
-            }),
+            Ok((entries, snapshot)) => Ok((
+                JournalCheck {
+                    entries,
+                    public_key,
+                },
+                snapshot,
+            )),
             Err(e) => {
                 let reason = match &e {
                     WalletError::StoreCorrupt { reason } => {
@@ -236,31 +288,4 @@ impl Wallet {
             }
         }
     }
-
-    /// The whole record as JSON lines, oldest first, the signed head and its key last; check
-    /// it with `verify_journal_export`.
-    pub fn export_journal(&self) -> Result<String, WalletError> {
-        let check = self.verify_journal()?;
-        let mut lines: Vec<String> = self
-            .store
-            .journal_all()?
-            .iter()
-            .map(journal::export_line)
-            .collect();
-        if let Some(head) = self.store.journal_head()? {
-            lines.push(journal::export_head(&head, &check.public_key)?);
-        }
-        Ok(lines.join("\n"))
-    }
-}
-
-/// Checks an exported record: every entry in its place and unchanged, and the head signed —
-/// by `expected_public_key` when given (from `JournalCheck.public_key`), else by the key the
-/// export names. Returns the number of entries.
-#[uniffi::export]
-pub fn verify_journal_export(
-    export: String,
-    expected_public_key: Option<Vec<u8>>,
-) -> Result<u64, WalletError> {
-    Ok(journal::verify_export(&export, expected_public_key.as_deref())?.len() as u64)
 }

@@ -255,9 +255,21 @@ impl Store {
         })
     }
 
+    /// Every entry, oldest first, and the signed head, read together: no write lands between
+    /// the two (checking them read apart would report a log that grew as one tampered with).
+    pub fn journal_snapshot(&self) -> Result<(Vec<Entry>, Option<Head>), StoreError> {
+        self.with(|conn, keys| Ok((all_in(conn, keys)?, head_in(conn, keys)?)))
+    }
+
     /// Every entry, oldest first (for checking and exporting the whole log).
     pub fn journal_all(&self) -> Result<Vec<Entry>, StoreError> {
-        self.with(|conn, keys| {
+        self.with(|conn, keys| all_in(conn, keys))
+    }
+}
+
+fn all_in(conn: &Connection, keys: &Keys) -> Result<Vec<Entry>, StoreError> {
+    {
+        {
             let mut stmt =
                 conn.prepare("SELECT seq, at, kind, details, chain FROM journal ORDER BY seq")?;
             let rows = stmt.query_map([], |r| {
@@ -275,6 +287,6 @@ impl Store {
                 out.push(read_entry(keys, seq, at, kind, &details, &chain)?);
             }
             Ok(out)
-        })
+        }
     }
 }
