@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 6;
+pub const CURRENT_VERSION: u32 = 7;
 
 /// The complete current schema. Every sensitive column holds a value sealed with AES-256-GCM
 /// (see `store::envelope`); `*_idx` columns hold keyed blind indexes for equality filters.
@@ -30,6 +30,8 @@ CREATE TABLE credentials (
     raw BLOB NOT NULL
 ) STRICT;
 CREATE INDEX credentials_by_added ON credentials (added_at, id);
+CREATE INDEX credentials_by_issuer ON credentials (issuer_idx, added_at, id);
+CREATE INDEX credentials_by_doc_type ON credentials (doc_type_idx, added_at, id);
 CREATE TABLE software_keys (
     alias TEXT PRIMARY KEY NOT NULL,
     public_key BLOB NOT NULL,
@@ -124,6 +126,12 @@ pub fn upgrade_from(tx: &Transaction<'_>, version: u32) -> Result<(), StoreError
                 chain BLOB NOT NULL
             ) STRICT;
             CREATE INDEX journal_by_kind ON journal (kind, seq);",
+        )?,
+        // Version 7 added indexes for the filtered credential pages (by keyed blind index of
+        // the issuer and of the docType, in the order they were added).
+        6 => tx.execute_batch(
+            "CREATE INDEX credentials_by_issuer ON credentials (issuer_idx, added_at, id);
+            CREATE INDEX credentials_by_doc_type ON credentials (doc_type_idx, added_at, id);",
         )?,
         other => {
             return Err(StoreError::Corrupt(format!(
@@ -349,12 +357,68 @@ CREATE TABLE credential_copies (
 PRAGMA user_version = 5;
 ";
 
+    const SCHEMA_V6: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY NOT NULL,
+    format INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    added_at INTEGER NOT NULL,
+    doc_type_idx BLOB NOT NULL,
+    issuer_idx BLOB NOT NULL,
+    metadata BLOB NOT NULL,
+    raw BLOB NOT NULL
+) STRICT;
+CREATE INDEX credentials_by_added ON credentials (added_at, id);
+CREATE TABLE software_keys (
+    alias TEXT PRIMARY KEY NOT NULL,
+    public_key BLOB NOT NULL,
+    private_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE trust_anchors (
+    id TEXT PRIMARY KEY NOT NULL,
+    role INTEGER NOT NULL,
+    certificate BLOB NOT NULL
+) STRICT;
+CREATE INDEX trust_anchors_by_role ON trust_anchors (role);
+CREATE TABLE documents (
+    kind INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT;
+CREATE TABLE credential_copies (
+    credential_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    key_alias BLOB NOT NULL,
+    raw BLOB NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (credential_id, n)
+) STRICT;
+CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    at INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    details BLOB NOT NULL,
+    chain BLOB NOT NULL
+) STRICT;
+CREATE INDEX journal_by_kind ON journal (kind, seq);
+PRAGMA user_version = 6;
+";
+
     const OLD_SCHEMAS: &[(u32, &str)] = &[
         (1, SCHEMA_V1),
         (2, SCHEMA_V2),
         (3, SCHEMA_V3),
         (4, SCHEMA_V4),
         (5, SCHEMA_V5),
+        (6, SCHEMA_V6),
     ];
 
     /// The schema as SQLite reports it: (type, name, table, normalised SQL), sorted.
