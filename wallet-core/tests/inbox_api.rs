@@ -473,3 +473,129 @@ fn expired_notifications_are_purged_and_expiring_credentials_remind() {
     assert_eq!(inbox.items[0].sender, "Jigap");
     assert!(inbox.items[0].title_ko.contains("납세증명서"));
 }
+
+/// Pages of the inbox are read in SQL (order, category, state), and notifications stored
+/// before placements existed (a store from before schema 8) are placed on first listing.
+#[test]
+fn inbox_pages_in_order_and_an_upgraded_store_is_placed_on_first_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("inbox.jigap")
+        .to_string_lossy()
+        .into_owned();
+    let open = || {
+        Wallet::open_blocking(WalletConfig {
+            allow_loopback_http: false,
+            path: Some(path.clone()),
+            create_if_missing: true,
+            key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+            secure_area: None,
+            clock: Some(fixed_clock(NOW)),
+            listener: None,
+        })
+        .unwrap()
+    };
+    let wallet = open();
+    let authority =
+        TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    wallet
+        .add_trust_anchor(
+            TrustRole::Sender,
+            authority.root_certificate(TrustRole::Sender).unwrap(),
+        )
+        .unwrap();
+    let categories = [
+        NotificationCategory::Tax,
+        NotificationCategory::HealthCheckup,
+    ];
+    for i in 0..30 {
+        let mut draft = notice(&format!("N-{i:02}"), "검진 기간입니다.");
+        draft.category = categories[i % 2];
+        wallet
+            .add_notification(authority.sign_notification(draft).unwrap())
+            .unwrap();
+    }
+    wallet.archive_notification("N-03".into()).unwrap();
+    wallet.mark_notification_read("N-05".into()).unwrap();
+    let listing = |wallet: &Wallet, filter: NotificationFilter| -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = wallet
+                .list_notifications(filter.clone(), offset, 7)
+                .unwrap();
+            let total = page.total;
+            ids.extend(page.items.into_iter().map(|n| n.id));
+            match page.next_offset {
+                Some(next) => offset = next,
+                None => {
+                    // The total the pages announce is what they hold.
+                    assert_eq!(total, ids.len() as u64, "{filter:?}");
+                    return ids;
+                }
+            }
+        }
+    };
+    let check = |wallet: &Wallet| {
+        // Same issue time: by id. The archived one only when asked for.
+        let all = listing(wallet, NotificationFilter::default());
+        assert_eq!(all.len(), 29);
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        assert!(!all.contains(&"N-03".to_string()));
+        let with_archived = listing(
+            wallet,
+            NotificationFilter {
+                include_archived: true,
+                ..NotificationFilter::default()
+            },
+        );
+        assert_eq!(with_archived.len(), 30);
+        let tax = listing(
+            wallet,
+            NotificationFilter {
+                category: Some(NotificationCategory::Tax),
+                ..NotificationFilter::default()
+            },
+        );
+        assert_eq!(tax.len(), 15, "{tax:?}");
+        let unread = listing(
+            wallet,
+            NotificationFilter {
+                unread_only: true,
+                ..NotificationFilter::default()
+            },
+        );
+        assert_eq!(unread.len(), 28);
+        assert!(!unread.contains(&"N-05".to_string()));
+        let found = listing(
+            wallet,
+            NotificationFilter {
+                query: Some("검진".into()),
+                category: Some(NotificationCategory::HealthCheckup),
+                ..NotificationFilter::default()
+            },
+        );
+        assert_eq!(
+            found.len(),
+            14,
+            "15 checkup notices, one archived: {found:?}"
+        );
+    };
+    check(&wallet);
+    wallet.close_store().unwrap();
+
+    // As a store from before placements: none placed, and the marker a migration leaves.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute("DELETE FROM document_order", []).unwrap();
+        conn.execute("DELETE FROM document_counts", []).unwrap();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('document_order_pending', x'01')",
+            [],
+        )
+        .unwrap();
+    }
+    let wallet = open();
+    check(&wallet);
+}

@@ -10,7 +10,7 @@ use crate::documents::signed::{self, SignedPayloadError};
 use crate::inbox::notifications::{
     self, InboxState, Notification, NotificationCategory, NotificationError, Priority, Selection,
 };
-use crate::store::documents::StoredDocument;
+use crate::store::documents::{DocumentQuery, Placement, StoredDocument, META_PLACEMENT_PENDING};
 use crate::time;
 use crate::trust::x509::ParsedCertificate;
 use crate::trust::x509::TrustRole;
@@ -250,18 +250,43 @@ impl Wallet {
             received_at: self.now()?,
             body: encode(n)?,
         };
+        let placement = placement_of(n);
         if received {
             let details = serde_json::json!({ "id": n.id, "sender": n.sender, "category": n.category.name() });
             self.recorded(crate::journal::JournalKind::Notice, details, |record| {
-                Ok(self
-                    .store
-                    .put_document_recorded(KIND_NOTIFICATION, &doc, Some(record))?)
+                Ok(self.store.put_document_placed(
+                    KIND_NOTIFICATION,
+                    &doc,
+                    Some(&placement),
+                    Some(record),
+                )?)
             })?;
         } else {
-            self.store.put_document(KIND_NOTIFICATION, &doc)?;
+            self.store
+                .put_document_placed(KIND_NOTIFICATION, &doc, Some(&placement), None)?;
         }
         self.emit(WalletEvent::NotificationAdded { id: n.id.clone() });
         Ok(true)
+    }
+
+    /// Notifications stored before placements existed get theirs, once (after an upgrade).
+    fn place_stored_notifications(&self) -> Result<(), WalletError> {
+        if !self.store.has_meta(META_PLACEMENT_PENDING)? {
+            return Ok(());
+        }
+        let docs = self.store.unplaced_documents(KIND_NOTIFICATION)?;
+        let mut notices = Vec::with_capacity(docs.len());
+        for doc in docs {
+            let n: Notification = decode(&doc.body)?;
+            notices.push((doc.id, n, doc.state));
+        }
+        let placements: Vec<(String, Placement<'_>, i64)> = notices
+            .iter()
+            .map(|(id, n, state)| (id.clone(), placement_of(n), *state))
+            .collect();
+        self.store.place_documents(KIND_NOTIFICATION, &placements)?;
+        self.store.delete_meta(META_PLACEMENT_PENDING)?;
+        Ok(())
     }
 
     /// A reminder from the wallet itself (deduplicated by id).
@@ -289,6 +314,14 @@ impl Wallet {
             },
             false,
         )
+    }
+}
+
+/// Where a notification sits in the inbox: by the time it was issued, filtered by category.
+fn placement_of(n: &Notification) -> Placement<'static> {
+    Placement {
+        sort_at: n.issued_at,
+        tag: n.category.name(),
     }
 }
 
@@ -449,32 +482,57 @@ impl Wallet {
                 super::MAX_PAGE_SIZE
             )));
         }
+        self.place_stored_notifications()?;
         let selection = Selection {
             category: filter.category,
             unread_only: filter.unread_only,
             include_archived: filter.include_archived,
             query: filter.query,
         };
-        let mut kept = Vec::new();
-        for doc in self.store.list_documents(KIND_NOTIFICATION)? {
-            let n: Notification = decode(&doc.body)?;
-            let state = InboxState::from_code(doc.state);
-            if selection.keeps(&n, state) {
-                kept.push((n, state));
+        // The order, the category and the state are read in SQL; only a text search has to
+        // open every candidate.
+        let excluded = selection.excluded_states();
+        let excluded: Vec<i64> = excluded.iter().map(|s| s.code()).collect();
+        let query = DocumentQuery {
+            tag: selection.category.map(|c| c.name()),
+            exclude_states: &excluded,
+        };
+        let (items, total) = match &selection.query {
+            None => {
+                let (docs, total) =
+                    self.store
+                        .page_documents(KIND_NOTIFICATION, &query, offset, limit)?;
+                let mut items = Vec::with_capacity(docs.len());
+                for doc in docs {
+                    let n: Notification = decode(&doc.body)?;
+                    items.push(notification_record(n, InboxState::from_code(doc.state)));
+                }
+                (items, total)
             }
-        }
-        kept.sort_by(|(a, _), (b, _)| notifications::newest_first(a, b));
-        let all: Vec<NotificationRecord> = kept
-            .into_iter()
-            .map(|(n, state)| notification_record(n, state))
-            .collect();
-        let total = all.len() as u64;
-        let start = (offset as usize).min(all.len());
-        let items: Vec<NotificationRecord> =
-            all.into_iter().skip(start).take(limit as usize).collect();
-        let end = start + items.len();
+            Some(_) => {
+                let mut kept = Vec::new();
+                for doc in self.store.placed_documents(KIND_NOTIFICATION, &query)? {
+                    let n: Notification = decode(&doc.body)?;
+                    let state = InboxState::from_code(doc.state);
+                    if selection.keeps(&n, state) {
+                        kept.push(notification_record(n, state));
+                    }
+                }
+                let total = kept.len() as u64;
+                let items = kept
+                    .into_iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .collect();
+                (items, total)
+            }
+        };
+        let end = u64::from(offset) + items.len() as u64;
         Ok(NotificationPage {
-            next_offset: ((end as u64) < total).then_some(end as u32),
+            // An empty page never points further (a host paging to the end always stops).
+            next_offset: (!items.is_empty() && end < total)
+                .then(|| u32::try_from(end).ok())
+                .flatten(),
             items,
             total,
         })

@@ -190,6 +190,19 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The states a listing leaves out (an unknown state code reads as unread, so it is
+    /// shown unless unread ones are left out too).
+    pub fn excluded_states(&self) -> Vec<InboxState> {
+        let mut out = Vec::new();
+        if !self.include_archived || self.unread_only {
+            out.push(InboxState::Archived);
+        }
+        if self.unread_only {
+            out.push(InboxState::Read);
+        }
+        out
+    }
+
     /// Whether `n`, in `state`, belongs in the listing.
     pub fn keeps(&self, n: &Notification, state: InboxState) -> bool {
         (self.include_archived || state != InboxState::Archived)

@@ -212,6 +212,12 @@ impl Store {
         })
     }
 
+    /// Whether a meta record exists, without opening it (for markers a migration leaves,
+    /// written before the data key is at hand).
+    pub fn has_meta(&self, key: &str) -> Result<bool, StoreError> {
+        self.with(|conn, _| Ok(get_meta_raw(conn, key)?.is_some()))
+    }
+
     /// Deletes a meta record.
     pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
         self.with(|conn, _| {
@@ -249,6 +255,8 @@ impl Store {
             tx.execute("DELETE FROM credential_copies", [])?;
             tx.execute("DELETE FROM software_keys", [])?;
             tx.execute("DELETE FROM documents", [])?;
+            tx.execute("DELETE FROM document_order", [])?;
+            tx.execute("DELETE FROM document_counts", [])?;
             tx.execute("DELETE FROM journal", [])?;
             for key in meta_keys.iter().chain(journal::META_KEYS) {
                 tx.execute(
@@ -283,8 +291,10 @@ impl Store {
             trust_anchors: tx.execute("DELETE FROM trust_anchors", [])? as u64,
             documents: tx.execute("DELETE FROM documents", [])? as u64,
         };
+        tx.execute("DELETE FROM document_order", [])?;
+        tx.execute("DELETE FROM document_counts", [])?;
         tx.execute_batch(
-            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE journal; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE meta; PRAGMA user_version = 0;",
+            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE journal; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE document_order; DROP TABLE document_counts; DROP TABLE meta; PRAGMA user_version = 0;",
         )?;
         tx.commit()?;
         open.conn.execute_batch("VACUUM")?;
