@@ -3,7 +3,7 @@
 //! Public keys travel as SEC1 uncompressed points (65 bytes, `0x04 || x || y`); signatures are
 //! the fixed-length `r || s` form (64 bytes) that COSE (RFC 9053) and JOSE (RFC 7518) both use.
 //! Signing and verification go through `ring` (fast); ECDH with static keys uses `p256`, since
-//! `ring` only offers ephemeral agreement.
+//! `ring` only offers ephemeral agreement, which [`EphemeralAgreementKey`] uses for one-use keys.
 
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use ring::rand::SystemRandom;
@@ -16,6 +16,59 @@ use super::CryptoError;
 pub const PUBLIC_KEY_LEN: usize = 65;
 /// Length of a fixed-size ECDSA P-256 signature.
 pub const SIGNATURE_LEN: usize = 64;
+
+/// A one-use P-256 ECDH key (the holder's session key): generated, its public key shown, and
+/// agreed exactly once, through `ring` (constant time and assembly-optimised; the private key
+/// never leaves ring and is gone after the agreement).
+pub struct EphemeralAgreementKey {
+    private: Option<ring::agreement::EphemeralPrivateKey>,
+    public: Vec<u8>,
+}
+
+impl std::fmt::Debug for EphemeralAgreementKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EphemeralAgreementKey")
+            .field("used", &self.private.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EphemeralAgreementKey {
+    /// A fresh key.
+    pub fn generate() -> Result<Self, CryptoError> {
+        let private = ring::agreement::EphemeralPrivateKey::generate(
+            &ring::agreement::ECDH_P256,
+            &SystemRandom::new(),
+        )
+        .map_err(|_| CryptoError::Rng)?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| CryptoError::Rng)?
+            .as_ref()
+            .to_vec();
+        Ok(Self {
+            private: Some(private),
+            public,
+        })
+    }
+
+    /// The public key, SEC1 uncompressed.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// ECDH with `peer_public_key` (SEC1 uncompressed, checked to be on the curve): the
+    /// shared secret. Once only: a second call is an error.
+    pub fn agree(&mut self, peer_public_key: &[u8]) -> Result<SecretBytes, CryptoError> {
+        let private = self.private.take().ok_or(CryptoError::InvalidParameter(
+            "an ephemeral key agrees once",
+        ))?;
+        let peer =
+            ring::agreement::UnparsedPublicKey::new(&ring::agreement::ECDH_P256, peer_public_key);
+        ring::agreement::agree_ephemeral(private, &peer, |shared| SecretBytes::new(shared.to_vec()))
+            .map_err(|_| CryptoError::Malformed("P-256 public key"))
+    }
+}
 
 /// A P-256 key pair in software. The private scalar is zeroized on drop.
 pub struct SoftwareKey {
@@ -153,6 +206,21 @@ pub fn verify(public_key: &[u8], message: &[u8], signature_rs: &[u8]) -> Result<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_ephemeral_key_agrees_once_and_matches_the_static_side() {
+        let static_key = SoftwareKey::generate().unwrap();
+        let mut ephemeral = EphemeralAgreementKey::generate().unwrap();
+        let ours = ephemeral.agree(static_key.public_key()).unwrap();
+        let theirs = static_key.agree(ephemeral.public_key()).unwrap();
+        assert_eq!(ours.expose(), theirs.expose());
+        assert!(ephemeral.agree(static_key.public_key()).is_err(), "once");
+        let mut other = EphemeralAgreementKey::generate().unwrap();
+        let mut off_curve = static_key.public_key().to_vec();
+        off_curve[40] ^= 1;
+        assert!(other.agree(&off_curve).is_err());
+        assert!(!format!("{other:?}").contains("private"));
+    }
     use super::*;
 
     #[test]

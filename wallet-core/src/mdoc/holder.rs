@@ -15,7 +15,7 @@ use super::session::{
 use super::MdocError;
 use crate::cose::cbor::Value;
 use crate::cose::{self, cbor};
-use crate::crypto::ec::SoftwareKey;
+use crate::crypto::ec::EphemeralAgreementKey;
 use crate::crypto::secret::SecretBytes;
 
 /// What the reader sent.
@@ -35,7 +35,7 @@ struct Established {
 
 /// A presentation in progress.
 pub struct Presentment {
-    ephemeral: SoftwareKey,
+    ephemeral: EphemeralAgreementKey,
     engagement: DeviceEngagement,
     session: Option<Established>,
     terminated: bool,
@@ -56,7 +56,7 @@ pub enum DeviceAuthentication<'a, E> {
 impl Presentment {
     /// Starts a QR-engaged presentation with the host's retrieval methods.
     pub fn new(retrieval_methods: Vec<RetrievalMethod>) -> Result<Self, MdocError> {
-        let ephemeral = SoftwareKey::generate()?;
+        let ephemeral = EphemeralAgreementKey::generate()?;
         let engagement = DeviceEngagement::new(ephemeral.public_key(), retrieval_methods)?;
         Ok(Presentment {
             ephemeral,
