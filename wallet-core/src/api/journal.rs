@@ -202,25 +202,14 @@ impl Wallet {
     /// Checks the whole record: every entry in its place, unchanged, and the signed head
     /// naming the last one (`JournalTampered` otherwise; the listener hears of it too).
     pub fn verify_journal(&self) -> Result<JournalCheck, WalletError> {
-        self.require_unlocked()?;
-        let (_, public_key) = self.journal_key()?;
-        self.verify_snapshot(
-            self.store.journal_snapshot().map_err(Into::into),
-            public_key,
-        )
-        .map(|(check, _)| check)
+        self.checked_snapshot().map(|(check, _)| check)
     }
 
     /// The whole record as JSON lines, oldest first, the signed head and its key last; check
     /// it with `verify_journal_export`.
     pub fn export_journal(&self) -> Result<String, WalletError> {
-        self.require_unlocked()?;
-        let (_, public_key) = self.journal_key()?;
         // What is exported is what was checked: one snapshot for both.
-        let (check, (entries, head)) = self.verify_snapshot(
-            self.store.journal_snapshot().map_err(Into::into),
-            public_key,
-        )?;
+        let (check, (entries, head)) = self.checked_snapshot()?;
         let mut lines: Vec<String> = entries.iter().map(journal::export_line).collect();
         if let Some(head) = head {
             lines.push(journal::export_head(&head, &check.public_key)?);
@@ -242,13 +231,11 @@ pub fn verify_journal_export(
 
 impl Wallet {
     /// Checks entries and head read together, telling the listener when they do not hold.
-    fn verify_snapshot(
-        &self,
-        snapshot: Result<Snapshot, WalletError>,
-        public_key: Vec<u8>,
-    ) -> Result<(JournalCheck, Snapshot), WalletError> {
+    fn checked_snapshot(&self) -> Result<(JournalCheck, Snapshot), WalletError> {
+        self.require_unlocked()?;
+        let (_, public_key) = self.journal_key()?;
         let result = (|| -> Result<(u64, Snapshot), WalletError> {
-            let (entries, head) = snapshot?;
+            let (entries, head) = self.store.journal_snapshot()?;
             let count = match &head {
                 None if entries.is_empty() => 0,
                 None => {

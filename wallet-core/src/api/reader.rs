@@ -157,7 +157,7 @@ pub enum ReaderEvent {
 pub struct MdocReader {
     iaca: Vec<ParsedCertificate>,
     status_anchors: Vec<ParsedCertificate>,
-    identity: Option<Arc<(SoftwareKey, Vec<Vec<u8>>)>>,
+    identity: Identity,
     clock: Arc<dyn Clock>,
     statuses: Arc<VerifierStatuses>,
     state_key: Option<Arc<SymmetricKey>>,
@@ -344,6 +344,16 @@ impl MdocReader {
     }
 }
 
+/// The reader's signing key and chain: what signs each request of a session.
+type Identity = Option<Arc<(SoftwareKey, Vec<Vec<u8>>)>>;
+
+fn identity_of(identity: &Identity) -> Option<ReaderIdentity<'_>> {
+    identity.as_ref().map(|i| ReaderIdentity {
+        key: &i.0,
+        chain: &i.1,
+    })
+}
+
 fn check_requests(requests: &[DocumentRequest]) -> Result<(), WalletError> {
     if requests.is_empty()
         || requests
@@ -364,11 +374,7 @@ impl MdocReader {
         requests: Vec<DocumentRequest>,
     ) -> Result<Arc<MdocReaderSession>, WalletError> {
         let items = items_requests(&requests);
-        let identity = self.identity.as_ref().map(|i| ReaderIdentity {
-            key: &i.0,
-            chain: &i.1,
-        });
-        let first_message = session.request(items, identity)?;
+        let first_message = session.request(items, identity_of(&self.identity))?;
         Ok(Arc::new(MdocReaderSession {
             statuses: self.statuses.clone(),
             iaca: self.iaca.clone(),
@@ -390,7 +396,7 @@ pub struct MdocReaderSession {
     clock: Arc<dyn Clock>,
     first_message: Vec<u8>,
     state_key: Option<Arc<SymmetricKey>>,
-    identity: Option<Arc<(SoftwareKey, Vec<Vec<u8>>)>>,
+    identity: Identity,
     session: Mutex<ReaderSession>,
     last_response: Mutex<Option<Vec<u8>>>,
 }
@@ -410,11 +416,7 @@ impl MdocReaderSession {
         let mut session = self.session.lock().map_err(|_| WalletError::Internal {
             reason: "reader session poisoned".into(),
         })?;
-        let identity = self.identity.as_ref().map(|i| ReaderIdentity {
-            key: &i.0,
-            chain: &i.1,
-        });
-        Ok(session.request(items_requests(&requests), identity)?)
+        Ok(session.request(items_requests(&requests), identity_of(&self.identity))?)
     }
 
     /// Decrypts and verifies the holder's answer. Any failed check is a `Verification` error

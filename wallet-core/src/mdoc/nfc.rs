@@ -668,20 +668,7 @@ impl TagReader {
     }
 
     fn read(&self, offset: usize, n: usize) -> Result<Vec<u8>, MdocError> {
-        let offset = u16::try_from(offset)
-            .ok()
-            .filter(|o| *o <= 0x7fff)
-            .ok_or_else(|| malformed("NDEF file offset"))?;
-        let [p1, p2] = offset.to_be_bytes();
-        Command {
-            cla: 0,
-            ins: INS_READ_BINARY,
-            p1,
-            p2,
-            data: Vec::new(),
-            ne: n,
-        }
-        .encode()
+        file_command(INS_READ_BINARY, offset, Vec::new(), n)
     }
 
     /// The UPDATE BINARY commands that write `message` into the NDEF file: the length zeroed
@@ -691,22 +678,8 @@ impl TagReader {
             .map_err(|_| malformed("NDEF message too long for the tag"))?;
         let mut file = vec![0, 0];
         file.extend_from_slice(message);
-        let update = |offset: usize, data: &[u8]| -> Result<Vec<u8>, MdocError> {
-            let offset = u16::try_from(offset)
-                .ok()
-                .filter(|o| *o <= 0x7fff)
-                .ok_or_else(|| malformed("NDEF file offset"))?;
-            let [p1, p2] = offset.to_be_bytes();
-            Command {
-                cla: 0,
-                ins: INS_UPDATE_BINARY,
-                p1,
-                p2,
-                data: data.to_vec(),
-                ne: 0,
-            }
-            .encode()
-        };
+        let update =
+            |offset: usize, data: &[u8]| file_command(INS_UPDATE_BINARY, offset, data.to_vec(), 0);
         let mut commands = std::collections::VecDeque::new();
         for (i, chunk) in file.chunks(self.max_write).enumerate() {
             commands.push_back(update(i * self.max_write, chunk)?);
@@ -836,6 +809,24 @@ impl TagReader {
             TagStep::Done => Err(malformed("NFC engagement already read")),
         }
     }
+}
+
+/// READ BINARY or UPDATE BINARY at `offset` of the selected file (at most 0x7FFF).
+fn file_command(ins: u8, offset: usize, data: Vec<u8>, ne: usize) -> Result<Vec<u8>, MdocError> {
+    let offset = u16::try_from(offset)
+        .ok()
+        .filter(|o| *o <= 0x7fff)
+        .ok_or_else(|| malformed("NDEF file offset"))?;
+    let [p1, p2] = offset.to_be_bytes();
+    Command {
+        cla: 0,
+        ins,
+        p1,
+        p2,
+        data,
+        ne,
+    }
+    .encode()
 }
 
 fn select_aid(aid: &[u8]) -> Result<Vec<u8>, MdocError> {

@@ -115,20 +115,23 @@ fn place_in(
     count_in(tx, kind, &tag_idx, state, 1)
 }
 
+/// The WHERE clause of `query` over a table with `kind`, `tag_idx` and `state` columns (named
+/// with `prefix`, e.g. `o.`): placements and counts are filtered alike.
 fn query_clause(
     keys: &super::envelope::Keys,
     kind: i64,
     query: &DocumentQuery<'_>,
+    prefix: &str,
 ) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut clause = String::from(" WHERE o.kind = ?");
+    let mut clause = format!(" WHERE {prefix}kind = ?");
     let mut params = vec![Value::Integer(kind)];
     if let Some(tag) = query.tag {
-        clause.push_str(" AND o.tag_idx = ?");
+        clause.push_str(&format!(" AND {prefix}tag_idx = ?"));
         params.push(Value::Blob(keys.blind_index("document_tag", tag)));
     }
     for state in query.exclude_states {
-        clause.push_str(" AND o.state != ?");
+        clause.push_str(&format!(" AND {prefix}state != ?"));
         params.push(Value::Integer(*state));
     }
     (clause, params)
@@ -234,14 +237,7 @@ impl Store {
             let mut stmt = conn.prepare(
                 "SELECT id, state, received_at, body FROM documents WHERE kind = ?1 ORDER BY received_at DESC, id",
             )?;
-            let rows = stmt.query_map([kind], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, Vec<u8>>(3)?)))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, state, received_at, sealed) = row?;
-                let body = keys.open(TABLE, &row_key(kind, &id), "body", &sealed)?;
-                out.push(StoredDocument { id, state, received_at, body });
-            }
-            Ok(out)
+            read_rows(keys, kind, &mut stmt, &[rusqlite::types::Value::Integer(kind)])
         })
     }
 
@@ -313,26 +309,13 @@ impl Store {
     ) -> Result<(Vec<StoredDocument>, u64), StoreError> {
         self.with(|conn, keys| {
             // The total comes from the counts kept per tag and state, not from a scan.
-            let (count_clause, count_params) = {
-                use rusqlite::types::Value;
-                let mut clause = String::from(" WHERE kind = ?");
-                let mut params = vec![Value::Integer(kind)];
-                if let Some(tag) = query.tag {
-                    clause.push_str(" AND tag_idx = ?");
-                    params.push(Value::Blob(keys.blind_index("document_tag", tag)));
-                }
-                for state in query.exclude_states {
-                    clause.push_str(" AND state != ?");
-                    params.push(Value::Integer(*state));
-                }
-                (clause, params)
-            };
+            let (count_clause, count_params) = query_clause(keys, kind, query, "");
             let total: i64 = conn.query_row(
                 &format!("SELECT coalesce(sum(n), 0) FROM document_counts{count_clause}"),
                 rusqlite::params_from_iter(count_params.iter()),
                 |r| r.get(0),
             )?;
-            let (clause, mut params) = query_clause(keys, kind, query);
+            let (clause, mut params) = query_clause(keys, kind, query, "o.");
             let join = "FROM document_order o JOIN documents d ON d.kind = o.kind AND d.id = o.id";
             params.push(rusqlite::types::Value::Integer(i64::from(limit)));
             params.push(rusqlite::types::Value::Integer(i64::from(offset)));
@@ -353,7 +336,7 @@ impl Store {
         query: &DocumentQuery<'_>,
     ) -> Result<Vec<StoredDocument>, StoreError> {
         self.with(|conn, keys| {
-            let (clause, params) = query_clause(keys, kind, query);
+            let (clause, params) = query_clause(keys, kind, query, "o.");
             let mut stmt = conn.prepare(&format!(
                 "SELECT d.id, d.state, d.received_at, d.body
                  FROM document_order o JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause}

@@ -191,11 +191,6 @@ impl Store {
         self.with(|conn, keys| Ok(end_of(head_in(conn, keys)?.as_ref())))
     }
 
-    /// The signed head, if anything was recorded.
-    pub fn journal_head(&self) -> Result<Option<Head>, StoreError> {
-        self.with(|conn, keys| head_in(conn, keys))
-    }
-
     /// Entries matching `query`, newest first, `limit` at a time after `offset`, with the
     /// number matching in all.
     pub fn journal_page(
@@ -234,23 +229,12 @@ impl Store {
             )?;
             params.push(rusqlite::types::Value::Integer(i64::from(limit)));
             params.push(rusqlite::types::Value::Integer(i64::from(offset)));
-            let mut stmt = conn.prepare(&format!(
-                "SELECT seq, at, kind, details, chain FROM journal{clause} ORDER BY seq DESC LIMIT ? OFFSET ?"
-            ))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, at, kind, details, chain) = row?;
-                out.push(read_entry(keys, seq, at, kind, &details, &chain)?);
-            }
+            let out = entries_in(
+                conn,
+                keys,
+                &format!("SELECT seq, at, kind, details, chain FROM journal{clause} ORDER BY seq DESC LIMIT ? OFFSET ?"),
+                &params,
+            )?;
             Ok((out, u64::try_from(total).unwrap_or(0)))
         })
     }
@@ -260,33 +244,39 @@ impl Store {
     pub fn journal_snapshot(&self) -> Result<(Vec<Entry>, Option<Head>), StoreError> {
         self.with(|conn, keys| Ok((all_in(conn, keys)?, head_in(conn, keys)?)))
     }
-
-    /// Every entry, oldest first (for checking and exporting the whole log).
-    pub fn journal_all(&self) -> Result<Vec<Entry>, StoreError> {
-        self.with(|conn, keys| all_in(conn, keys))
-    }
 }
 
+/// Every entry, oldest first.
 fn all_in(conn: &Connection, keys: &Keys) -> Result<Vec<Entry>, StoreError> {
-    {
-        {
-            let mut stmt =
-                conn.prepare("SELECT seq, at, kind, details, chain FROM journal ORDER BY seq")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, at, kind, details, chain) = row?;
-                out.push(read_entry(keys, seq, at, kind, &details, &chain)?);
-            }
-            Ok(out)
-        }
+    entries_in(
+        conn,
+        keys,
+        "SELECT seq, at, kind, details, chain FROM journal ORDER BY seq",
+        &[],
+    )
+}
+
+/// The entries a `SELECT seq, at, kind, details, chain …` statement returns, opened.
+fn entries_in(
+    conn: &Connection,
+    keys: &Keys,
+    sql: &str,
+    params: &[rusqlite::types::Value],
+) -> Result<Vec<Entry>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Vec<u8>>(3)?,
+            r.get::<_, Vec<u8>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, kind, details, chain) = row?;
+        out.push(read_entry(keys, seq, at, kind, &details, &chain)?);
     }
+    Ok(out)
 }
