@@ -147,6 +147,30 @@ fn main() {
         .summary
         .issuer;
     wallet.close_store().unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let tokens: i64 = conn
+            .query_row("SELECT count(*) FROM search_tokens", [], |r| r.get(0))
+            .unwrap();
+        let file = std::fs::metadata(&path).unwrap().len();
+        // What the search tokens cost on disk: a copy without them, vacuumed.
+        let copy = format!("{path}.without-tokens");
+        conn.execute("VACUUM INTO ?1", [&copy]).unwrap();
+        let full = std::fs::metadata(&copy).unwrap().len();
+        let without = rusqlite::Connection::open(&copy).unwrap();
+        without
+            .execute_batch("DELETE FROM search_tokens; VACUUM;")
+            .unwrap();
+        drop(without);
+        let bare = std::fs::metadata(&copy).unwrap().len();
+        std::fs::remove_file(&copy).unwrap();
+        println!(
+            "store file {:.1} MiB ({:.1} MiB vacuumed); {tokens} search tokens take {:.1} MiB of it\n",
+            file as f64 / 1_048_576.0,
+            full as f64 / 1_048_576.0,
+            full.saturating_sub(bare) as f64 / 1_048_576.0
+        );
+    }
 
     println!("{credentials} credentials, {notifications} notifications and their record entries\n");
     println!("| operation | median | fastest–slowest |");
@@ -237,6 +261,48 @@ fn main() {
                 )
                 .unwrap()
         }),
+    );
+    let search = |query: &str| {
+        time(10, || {
+            wallet
+                .list_notifications(
+                    NotificationFilter {
+                        query: Some(query.into()),
+                        ..NotificationFilter::default()
+                    },
+                    0,
+                    50,
+                )
+                .unwrap()
+        })
+    };
+    report(
+        "an inbox search for one word (결과, 100 found)",
+        search("결과"),
+    );
+    report(
+        "an inbox search that finds 1 in 1,000 of one category",
+        time(10, || {
+            wallet
+                .list_notifications(
+                    NotificationFilter {
+                        query: Some("건강검진".into()),
+                        category: Some(NotificationCategory::HealthCheckup),
+                        ..NotificationFilter::default()
+                    },
+                    0,
+                    50,
+                )
+                .unwrap()
+        }),
+    );
+    report(
+        "an inbox search that finds nearly all (번째 안내)",
+        search("번째 안내"),
+    );
+    report(
+        "an inbox search for one character (결: no tokens, every row opened)",
+        search("결"),
     );
     report(
         "first page of 50 record entries",

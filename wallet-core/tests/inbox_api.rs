@@ -590,6 +590,7 @@ fn inbox_pages_in_order_and_an_upgraded_store_is_placed_on_first_listing() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute("DELETE FROM document_order", []).unwrap();
         conn.execute("DELETE FROM document_counts", []).unwrap();
+        conn.execute("DELETE FROM search_tokens", []).unwrap();
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('document_order_pending', x'01')",
             [],
@@ -598,4 +599,135 @@ fn inbox_pages_in_order_and_an_upgraded_store_is_placed_on_first_listing() {
     }
     let wallet = open();
     check(&wallet);
+}
+
+/// A text search finds exactly what reading every notification would (the search tokens only
+/// narrow what is opened), keeps up with archiving and purging, and leaves no text in the file.
+#[test]
+fn a_text_search_finds_exactly_what_a_full_scan_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("search.jigap");
+    let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
+        path: Some(path.to_string_lossy().into_owned()),
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(fixed_clock(NOW)),
+        listener: None,
+    })
+    .unwrap();
+    let authority =
+        TestAuthority::create("Gov".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    wallet
+        .add_trust_anchor(
+            TrustRole::Sender,
+            authority.root_certificate(TrustRole::Sender).unwrap(),
+        )
+        .unwrap();
+    let bodies = [
+        "건강검진 결과가 도착했습니다.",
+        "검진 기간은 12월 31일까지입니다.",
+        "Your tax refund is ready.",
+        "종합소득세 신고 기간입니다.",
+        "결과를 확인하세요. RESULT",
+        "진건강 검사",
+    ];
+    let mut drafts = Vec::new();
+    for i in 0..48 {
+        let mut draft = notice(&format!("S-{i:02}"), bodies[i % bodies.len()]);
+        draft.title_ko = format!("안내 {i}");
+        draft.title_en = (i % 4 == 0).then(|| "Health notice".to_string());
+        draft.category = [
+            NotificationCategory::HealthCheckup,
+            NotificationCategory::Tax,
+        ][i % 2];
+        // Some expire before the others, to be purged below.
+        draft.expires_at = Some(if i % 5 == 0 { NOW - 1 } else { NOW + 86_400 });
+        wallet
+            .add_notification(authority.sign_notification(draft.clone()).unwrap())
+            .unwrap();
+        drafts.push(draft);
+    }
+    for i in (0..48).step_by(7) {
+        wallet.archive_notification(format!("S-{i:02}")).unwrap();
+    }
+    let queries = [
+        "검진",
+        "건강검진 결과",
+        "강검",
+        "진건",
+        "결과",
+        "result",
+        "TAX REF",
+        "notice",
+        "안내 1",
+        "세",
+        "x",
+        "없는 말",
+        "다.",
+    ];
+    let check = |wallet: &Wallet, purged: bool| {
+        for query in queries {
+            for category in [None, Some(NotificationCategory::Tax)] {
+                let filter = NotificationFilter {
+                    query: Some(query.into()),
+                    category,
+                    include_archived: true,
+                    ..NotificationFilter::default()
+                };
+                let mut found = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let page = wallet
+                        .list_notifications(filter.clone(), offset, 5)
+                        .unwrap();
+                    found.extend(page.items.iter().map(|n| n.id.clone()));
+                    match page.next_offset {
+                        Some(next) => offset = next,
+                        None => {
+                            assert_eq!(page.total, found.len() as u64, "{query}");
+                            break;
+                        }
+                    }
+                }
+                found.sort();
+                let q = query.to_lowercase();
+                let expected: Vec<String> = drafts
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, d)| {
+                        !(purged && i % 5 == 0)
+                            && category.is_none_or(|c| c == d.category)
+                            && [Some(&d.title_ko), Some(&d.body_ko), d.title_en.as_ref()]
+                                .into_iter()
+                                .flatten()
+                                .any(|t| t.to_lowercase().contains(&q))
+                    })
+                    .map(|(_, d)| d.id.clone())
+                    .collect();
+                assert_eq!(found, expected, "{query} in {category:?}");
+            }
+        }
+    };
+    check(&wallet, false);
+    assert_eq!(wallet.purge_expired_notifications().unwrap(), 10);
+    check(&wallet, true);
+    wallet.close_store().unwrap();
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let placed: i64 = conn
+        .query_row("SELECT count(DISTINCT seq) FROM search_tokens", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(placed, 38, "purged notifications leave no tokens behind");
+    drop(conn);
+    let file = std::fs::read(&path).unwrap();
+    for text in ["건강검진", "result", "종합소득세"] {
+        assert!(
+            !file.windows(text.len()).any(|w| w == text.as_bytes()),
+            "{text} is in the file"
+        );
+    }
 }

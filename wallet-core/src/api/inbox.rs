@@ -318,10 +318,11 @@ impl Wallet {
 }
 
 /// Where a notification sits in the inbox: by the time it was issued, filtered by category.
-fn placement_of(n: &Notification) -> Placement<'static> {
+fn placement_of(n: &Notification) -> Placement<'_> {
     Placement {
         sort_at: n.issued_at,
         tag: n.category.name(),
+        text: n.searched_text().collect(),
     }
 }
 
@@ -489,8 +490,9 @@ impl Wallet {
             include_archived: filter.include_archived,
             query: filter.query,
         };
-        // The order, the category and the state are read in SQL; only a text search has to
-        // open every candidate.
+        // The order, the category and the state are read in SQL. A text search opens only the
+        // notifications whose search tokens include the query's (every one for a query of a
+        // single character, which has none), and confirms each on its text.
         let excluded = selection.excluded_states();
         let excluded: Vec<i64> = excluded.iter().map(|s| s.code()).collect();
         let query = DocumentQuery {
@@ -509,9 +511,17 @@ impl Wallet {
                 }
                 (items, total)
             }
-            Some(_) => {
+            Some(text) => {
+                let candidates =
+                    match self
+                        .store
+                        .search_documents(KIND_NOTIFICATION, &query, text)?
+                    {
+                        Some(found) => found,
+                        None => self.store.placed_documents(KIND_NOTIFICATION, &query)?,
+                    };
                 let mut kept = Vec::new();
-                for doc in self.store.placed_documents(KIND_NOTIFICATION, &query)? {
+                for doc in candidates {
                     let n: Notification = decode(&doc.body)?;
                     let state = InboxState::from_code(doc.state);
                     if selection.keeps(&n, state) {

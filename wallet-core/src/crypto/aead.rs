@@ -84,6 +84,28 @@ pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> Result<SymmetricKey,
     Ok(SymmetricKey::from_bytes(out))
 }
 
+/// An HMAC-SHA-256 key prepared once, for many MACs under it (the padded key blocks are
+/// hashed once, not per message).
+pub struct HmacSha256(hmac::Key);
+
+impl HmacSha256 {
+    /// Prepares `key`.
+    pub fn new(key: &SymmetricKey) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, key.expose()))
+    }
+
+    /// The MAC of the concatenation of `parts`.
+    pub fn sign(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        for part in parts {
+            ctx.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+}
+
 /// HMAC-SHA-256 of the concatenation of `parts` under `key`.
 pub fn hmac_sha256(key: &SymmetricKey, parts: &[&[u8]]) -> [u8; 32] {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key.expose());

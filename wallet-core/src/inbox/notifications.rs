@@ -130,9 +130,8 @@ impl Notification {
         Ok(())
     }
 
-    /// Whether `query` appears in its text (case-insensitive).
-    pub fn matches(&self, query: &str) -> bool {
-        let q = query.to_lowercase();
+    /// The texts a search looks in: the titles and bodies.
+    pub fn searched_text(&self) -> impl Iterator<Item = &str> {
         [
             Some(&self.title_ko),
             Some(&self.body_ko),
@@ -141,7 +140,13 @@ impl Notification {
         ]
         .into_iter()
         .flatten()
-        .any(|t| t.to_lowercase().contains(&q))
+        .map(String::as_str)
+    }
+
+    /// Whether `query` appears in its text (case-insensitive).
+    pub fn matches(&self, query: &str) -> bool {
+        let q = query.to_lowercase();
+        self.searched_text().any(|t| t.to_lowercase().contains(&q))
     }
 }
 

@@ -2,7 +2,11 @@
 //! a small state code and the time of receipt are in the clear, for paging and dedup. A
 //! document listed in pages (notifications) also has a placement: the time it is ordered by
 //! and a keyed blind index of its tag (the category), so that a page is read in SQL and only
-//! its own rows are opened.
+//! its own rows are opened. A placement also carries the search tokens of the document's text
+//! (keyed blind indexes of character pairs, see [`Keys::search_tokens`]), so that a text search
+//! opens only the documents whose tokens include all of the query's.
+//!
+//! [`Keys::search_tokens`]: super::Keys::search_tokens
 
 use rusqlite::OptionalExtension;
 
@@ -43,12 +47,38 @@ fn row_key(kind: i64, id: &str) -> String {
 }
 
 /// Where a document sits in its listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement<'a> {
     /// The time it is ordered by, newest first (then by id).
     pub sort_at: i64,
     /// The tag it is filtered by; stored only as a keyed blind index.
     pub tag: &'a str,
+    /// The texts a search looks in; stored only as search tokens.
+    pub text: Vec<&'a str>,
+}
+
+/// At most this many of a query's tokens are matched in SQL (the rarest ones); the opened
+/// text confirms the rest.
+const MAX_QUERY_TOKENS: usize = 8;
+
+/// A token found this many times or more counts as common when choosing which tokens of a
+/// query to match first.
+const COMMON_TOKEN: i64 = 4_096;
+
+fn pack_tokens(tokens: &[u32]) -> Vec<u8> {
+    tokens.iter().flat_map(|t| t.to_be_bytes()).collect()
+}
+
+/// Removes the search tokens of the placement `seq`, whose packed list is `packed`.
+fn unindex_in(tx: &rusqlite::Transaction<'_>, seq: i64, packed: &[u8]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached("DELETE FROM search_tokens WHERE token = ?1 AND seq = ?2")?;
+    for chunk in packed.chunks_exact(4) {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(chunk);
+        let token = u32::from_be_bytes(bytes);
+        stmt.execute(rusqlite::params![i64::from(token), seq])?;
+    }
+    Ok(())
 }
 
 /// Which placed documents a page holds.
@@ -64,17 +94,31 @@ pub struct DocumentQuery<'a> {
 /// presence is the signal: it is written unsealed, before the data key is at hand).
 pub const META_PLACEMENT_PENDING: &str = "document_order_pending";
 
-/// The placement row of a document: its tag index and state.
+/// The placement row of a document.
+struct Placed {
+    seq: i64,
+    tag_idx: Vec<u8>,
+    state: i64,
+    tokens: Vec<u8>,
+}
+
 fn placed_in(
     tx: &rusqlite::Transaction<'_>,
     kind: i64,
     id: &str,
-) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+) -> Result<Option<Placed>, StoreError> {
     Ok(tx
         .query_row(
-            "SELECT tag_idx, state FROM document_order WHERE kind = ?1 AND id = ?2",
+            "SELECT seq, tag_idx, state, tokens FROM document_order WHERE kind = ?1 AND id = ?2",
             rusqlite::params![kind, id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok(Placed {
+                    seq: r.get(0)?,
+                    tag_idx: r.get(1)?,
+                    state: r.get(2)?,
+                    tokens: r.get(3)?,
+                })
+            },
         )
         .optional()?)
 }
@@ -103,15 +147,23 @@ fn place_in(
     placement: &Placement<'_>,
     state: i64,
 ) -> Result<(), StoreError> {
-    if let Some((tag_idx, old_state)) = placed_in(tx, kind, id)? {
-        count_in(tx, kind, &tag_idx, old_state, -1)?;
+    if let Some(old) = placed_in(tx, kind, id)? {
+        count_in(tx, kind, &old.tag_idx, old.state, -1)?;
+        unindex_in(tx, old.seq, &old.tokens)?;
     }
     let tag_idx = keys.blind_index("document_tag", placement.tag);
-    tx.execute(
-        "INSERT INTO document_order (kind, id, sort_at, tag_idx, state) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (kind, id) DO UPDATE SET sort_at = excluded.sort_at, tag_idx = excluded.tag_idx, state = excluded.state",
-        rusqlite::params![kind, id, placement.sort_at, tag_idx, state],
+    let tokens = keys.search_tokens(placement.text.iter().copied());
+    let seq: i64 = tx.query_row(
+        "INSERT INTO document_order (kind, id, sort_at, tag_idx, state, tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (kind, id) DO UPDATE SET sort_at = excluded.sort_at, tag_idx = excluded.tag_idx, state = excluded.state, tokens = excluded.tokens
+         RETURNING seq",
+        rusqlite::params![kind, id, placement.sort_at, tag_idx, state, pack_tokens(&tokens)],
+        |r| r.get(0),
     )?;
+    let mut stmt = tx.prepare_cached("INSERT INTO search_tokens (token, seq) VALUES (?1, ?2)")?;
+    for token in tokens {
+        stmt.execute(rusqlite::params![i64::from(token), seq])?;
+    }
     count_in(tx, kind, &tag_idx, state, 1)
 }
 
@@ -249,9 +301,9 @@ impl Store {
                 "UPDATE documents SET state = ?1 WHERE kind = ?2 AND id = ?3",
                 rusqlite::params![state, kind, id],
             )? == 1;
-            if let Some((tag_idx, old_state)) = placed_in(&tx, kind, id)? {
-                count_in(&tx, kind, &tag_idx, old_state, -1)?;
-                count_in(&tx, kind, &tag_idx, state, 1)?;
+            if let Some(placed) = placed_in(&tx, kind, id)? {
+                count_in(&tx, kind, &placed.tag_idx, placed.state, -1)?;
+                count_in(&tx, kind, &placed.tag_idx, state, 1)?;
                 tx.execute(
                     "UPDATE document_order SET state = ?1 WHERE kind = ?2 AND id = ?3",
                     rusqlite::params![state, kind, id],
@@ -281,8 +333,9 @@ impl Store {
                 "DELETE FROM documents WHERE kind = ?1 AND id = ?2",
                 rusqlite::params![kind, id],
             )? == 1;
-            if let Some((tag_idx, state)) = placed_in(&tx, kind, id)? {
-                count_in(&tx, kind, &tag_idx, state, -1)?;
+            if let Some(placed) = placed_in(&tx, kind, id)? {
+                count_in(&tx, kind, &placed.tag_idx, placed.state, -1)?;
+                unindex_in(&tx, placed.seq, &placed.tokens)?;
                 tx.execute(
                     "DELETE FROM document_order WHERE kind = ?1 AND id = ?2",
                     rusqlite::params![kind, id],
@@ -328,8 +381,64 @@ impl Store {
         })
     }
 
-    /// Every placed document matching `query`, newest first (for a text search, which must
-    /// open them).
+    /// Every placed document matching `query` whose search tokens include those of `text`,
+    /// newest first; `None` when `text` is too short to have tokens (under two characters).
+    /// What is returned may still not contain `text` (tokens collide, pairs may sit apart): the
+    /// caller confirms on the opened text.
+    pub fn search_documents(
+        &self,
+        kind: i64,
+        query: &DocumentQuery<'_>,
+        text: &str,
+    ) -> Result<Option<Vec<StoredDocument>>, StoreError> {
+        self.with(|conn, keys| {
+            let tokens = keys.search_tokens([text]);
+            if tokens.is_empty() {
+                return Ok(None);
+            }
+            // The rarest tokens first: the rarest drives the scan, the next few narrow it.
+            let mut counted = Vec::with_capacity(tokens.len());
+            {
+                let mut count = conn.prepare_cached(
+                    "SELECT count(*) FROM (SELECT 1 FROM search_tokens WHERE token = ?1 LIMIT ?2)",
+                )?;
+                for token in tokens {
+                    let n: i64 =
+                        count.query_row(rusqlite::params![i64::from(token), COMMON_TOKEN], |r| {
+                            r.get(0)
+                        })?;
+                    if n == 0 {
+                        return Ok(Some(Vec::new()));
+                    }
+                    counted.push((n, token));
+                }
+            }
+            counted.sort_unstable();
+            counted.truncate(MAX_QUERY_TOKENS);
+            let (clause, mut params) = query_clause(keys, kind, query, "o.");
+            let mut sql = format!(
+                "SELECT d.id, d.state, d.received_at, d.body
+                 FROM search_tokens s CROSS JOIN document_order o ON o.seq = s.seq
+                 JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause} AND s.token = ?"
+            );
+            let mut rarest_first = counted.iter().map(|(_, token)| i64::from(*token));
+            if let Some(token) = rarest_first.next() {
+                params.push(rusqlite::types::Value::Integer(token));
+            }
+            for token in rarest_first {
+                sql.push_str(
+                    " AND EXISTS (SELECT 1 FROM search_tokens t WHERE t.token = ? AND t.seq = s.seq)",
+                );
+                params.push(rusqlite::types::Value::Integer(token));
+            }
+            sql.push_str(" ORDER BY o.sort_at DESC, o.id ASC");
+            let mut stmt = conn.prepare(&sql)?;
+            read_rows(keys, kind, &mut stmt, &params).map(Some)
+        })
+    }
+
+    /// Every placed document matching `query`, newest first (for a search too short to use
+    /// the tokens, which must open them all).
     pub fn placed_documents(
         &self,
         kind: i64,

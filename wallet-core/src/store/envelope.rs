@@ -65,6 +65,35 @@ impl Keys {
         let mac = aead::hmac_sha256(&self.index, &[column.as_bytes(), &[0], value.as_bytes()]);
         mac[..INDEX_LEN].to_vec()
     }
+
+    /// The search tokens of `texts`: a keyed 32-bit blind index of every pair of adjacent
+    /// characters of each text, lowercased, deduplicated and sorted. A text contains a query only
+    /// if its tokens include all of the query's; the converse does not hold (a token may collide,
+    /// and pairs may sit apart), so whatever the tokens find is confirmed on the opened text.
+    pub fn search_tokens<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
+        let mac = aead::HmacSha256::new(&self.index);
+        let mut tokens = Vec::new();
+        for text in texts {
+            let lower = text.to_lowercase();
+            let mut chars = lower.chars();
+            let Some(mut prev) = chars.next() else {
+                continue;
+            };
+            for c in chars {
+                let (mut first, mut second) = ([0u8; 4], [0u8; 4]);
+                let tag = mac.sign(&[
+                    b"search_pair\0",
+                    prev.encode_utf8(&mut first).as_bytes(),
+                    c.encode_utf8(&mut second).as_bytes(),
+                ]);
+                tokens.push(u32::from_be_bytes([tag[0], tag[1], tag[2], tag[3]]));
+                prev = c;
+            }
+        }
+        tokens.sort_unstable();
+        tokens.dedup();
+        tokens
+    }
 }
 
 fn aad(table: &str, row: &str, column: &str) -> Vec<u8> {
@@ -111,5 +140,31 @@ mod tests {
         assert_eq!(a.blind_index("issuer", "x"), a.blind_index("issuer", "x"));
         assert_ne!(a.blind_index("issuer", "x"), b.blind_index("issuer", "x"));
         assert_ne!(a.blind_index("issuer", "x"), a.blind_index("doc_type", "x"));
+    }
+
+    #[test]
+    fn search_tokens_cover_every_substring_of_two_characters_or_more() {
+        let a = Keys::new(SymmetricKey::from_bytes([3; 32])).unwrap();
+        let b = Keys::new(SymmetricKey::from_bytes([4; 32])).unwrap();
+        let text = a.search_tokens(["2026년 건강검진 결과 안내", "Tax NOTICE"]);
+        let has_all = |q: &str| {
+            a.search_tokens([q])
+                .iter()
+                .all(|t| text.binary_search(t).is_ok())
+        };
+        for q in ["검진", "건강검진 결과", "결과 안", "notice", "x no", "TAX"] {
+            assert!(has_all(q), "{q}");
+        }
+        assert!(!has_all("검사"));
+        assert!(
+            a.search_tokens(["검"]).is_empty(),
+            "one character has no pair"
+        );
+        assert_ne!(
+            a.search_tokens(["검진"]),
+            b.search_tokens(["검진"]),
+            "keyed"
+        );
+        assert_eq!(a.search_tokens(["검진", "검진"]).len(), 1, "deduplicated");
     }
 }

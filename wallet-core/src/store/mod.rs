@@ -257,6 +257,7 @@ impl Store {
             tx.execute("DELETE FROM documents", [])?;
             tx.execute("DELETE FROM document_order", [])?;
             tx.execute("DELETE FROM document_counts", [])?;
+            tx.execute("DELETE FROM search_tokens", [])?;
             tx.execute("DELETE FROM journal", [])?;
             for key in meta_keys.iter().chain(journal::META_KEYS) {
                 tx.execute(
@@ -293,8 +294,9 @@ impl Store {
         };
         tx.execute("DELETE FROM document_order", [])?;
         tx.execute("DELETE FROM document_counts", [])?;
+        tx.execute("DELETE FROM search_tokens", [])?;
         tx.execute_batch(
-            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE journal; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE document_order; DROP TABLE document_counts; DROP TABLE meta; PRAGMA user_version = 0;",
+            "DROP TABLE credentials; DROP TABLE credential_copies; DROP TABLE journal; DROP TABLE software_keys; DROP TABLE trust_anchors; DROP TABLE documents; DROP TABLE document_order; DROP TABLE document_counts; DROP TABLE search_tokens; DROP TABLE meta; PRAGMA user_version = 0;",
         )?;
         tx.commit()?;
         open.conn.execute_batch("VACUUM")?;
