@@ -314,6 +314,9 @@ struct Pending {
     request: DeviceRequest,
     party: Party,
     disclosure: DisclosureRequest,
+    /// The credentials offered for the request, read and parsed once when it came in, so
+    /// that the answer does not read or parse them again.
+    held: Vec<(super::Credential, Arc<IssuerSigned>)>,
 }
 
 /// A presentation in progress. Feed it the reader's messages with [`PresentationSession::receive`]
@@ -434,7 +437,18 @@ impl PresentationSession {
                 document_errors.push((doc_type.clone(), ERROR_DATA_NOT_RETURNED));
                 continue;
             };
-            let credential = self.wallet.get_credential(approval.credential_id.clone())?;
+            let (credential, held) = match pending
+                .held
+                .iter()
+                .find(|(c, _)| c.summary.id == approval.credential_id)
+            {
+                Some((credential, held)) => (credential.clone(), held.clone()),
+                None => {
+                    let credential = self.wallet.get_credential(approval.credential_id.clone())?;
+                    let held = Arc::new(IssuerSigned::parse(&credential.raw)?);
+                    (credential, held)
+                }
+            };
             if credential.summary.format != CredentialFormat::MsoMdoc
                 || &credential.summary.doc_type != doc_type
             {
@@ -443,7 +457,6 @@ impl PresentationSession {
                     approval.credential_id
                 )));
             }
-            let held = IssuerSigned::parse(&credential.raw)?;
             let items = self.wallet.decide(
                 &policy,
                 &pending.party,
@@ -456,13 +469,13 @@ impl PresentationSession {
                 .map(|e| format!("{}/{}", e.namespace, e.identifier))
                 .collect();
             let released = release(&items, Some(&named))?;
-            plan.push((doc, credential, released));
+            plan.push((doc, credential, held, released));
         }
         let mut documents = Vec::new();
         let mut recorded = Vec::new();
         let mut remembered = Vec::new();
         let area = CheckedSecureArea(&*self.wallet.secure_area);
-        for (doc, credential, released) in &plan {
+        for (doc, credential, held, released) in &plan {
             let doc_type = &doc.items_request.doc_type;
             let requested = requested_elements(&doc.items_request);
             let approved: Vec<(String, String)> = released
@@ -471,7 +484,13 @@ impl PresentationSession {
                 .filter_map(|p| split_path(p))
                 .collect();
             let (raw, alias) = self.wallet.presentation_copy(credential)?;
-            let stored = IssuerSigned::parse(&raw)?;
+            // A batch gives a copy of its own, parsed here; a single credential is the one
+            // already parsed.
+            let stored = if raw == credential.raw {
+                held.clone()
+            } else {
+                Arc::new(IssuerSigned::parse(&raw)?)
+            };
             let device_key = stored.mso()?.device_key;
             let document = match state.device_auth {
                 DeviceAuthMode::Signature => {
@@ -806,6 +825,7 @@ impl PresentationSession {
         let (party, readers) = self.party(&request, &transcript, &policy)?;
         let mut documents = Vec::with_capacity(request.doc_requests.len());
         let mut disclosed = Vec::with_capacity(request.doc_requests.len());
+        let mut offered = Vec::new();
         for ((index, doc), reader) in request.doc_requests.iter().enumerate().zip(readers) {
             let doc_type = doc.items_request.doc_type.clone();
             let matches = self.wallet.list_credentials(
@@ -822,7 +842,7 @@ impl PresentationSession {
             for summary in &matches.items {
                 let credential = self.wallet.get_credential(summary.id.clone())?;
                 if let Ok(parsed) = IssuerSigned::parse(&credential.raw) {
-                    held.push((summary.id.clone(), parsed));
+                    held.push((credential, Arc::new(parsed)));
                 }
             }
             let elements = doc
@@ -854,12 +874,12 @@ impl PresentationSession {
                 display_name_ko,
                 display_name_en,
                 required: true,
-                credential_ids: held.iter().map(|(id, _)| id.clone()).collect(),
+                credential_ids: held.iter().map(|(c, _)| c.summary.id.clone()).collect(),
                 items: self.wallet.decide(
                     &policy,
                     &party,
                     &doc_type,
-                    asked_items(doc, held.first().map(|(_, h)| h)),
+                    asked_items(doc, held.first().map(|(_, h)| &**h)),
                 )?,
             });
             documents.push(RequestedDocument {
@@ -869,6 +889,7 @@ impl PresentationSession {
                 reader,
                 matching_credentials: matches.items.into_iter().map(|c| c.id).collect(),
             });
+            offered.extend(held);
         }
         let first_info = request
             .doc_requests
@@ -887,6 +908,7 @@ impl PresentationSession {
             request,
             party,
             disclosure: disclosure.clone(),
+            held: offered,
         });
         Ok(PresentationEvent::Request {
             documents,
