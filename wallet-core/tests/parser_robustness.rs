@@ -499,18 +499,25 @@ fn committed_seeds_pass_the_verifiers_they_are_for() {
 /// holder's NFC service answers every command with a status word.
 fn every_proximity_parser(bytes: &[u8]) {
     use wallet_core::mdoc::ble::BleLink;
-    use wallet_core::mdoc::ndef::{self, BleOob, HandoverMessage};
+    use wallet_core::mdoc::ndef::{self, BleOob, HandoverMessage, NfcCarrier};
     use wallet_core::mdoc::nfc::{Command, HolderStep, NfcHolder, TagReader, TransferReader};
 
     let _ = ndef::parse(bytes);
     if let Ok(select) = HandoverMessage::parse_select(bytes) {
         let _ = select.ble();
+        let _ = select.nfc();
         let _ = select.device_engagement().map(DeviceEngagement::parse);
         let _ = select.encode_select();
     }
     if let Ok(request) = HandoverMessage::parse_request(bytes) {
         let _ = request.offers_nfc();
         let _ = request.encode_request();
+    }
+    if let Ok(carrier) = NfcCarrier::parse(bytes) {
+        // What is read writes back to something that reads the same.
+        if let Ok(written) = carrier.encode() {
+            assert_eq!(NfcCarrier::parse(&written).ok(), Some(carrier));
+        }
     }
     if let Ok(oob) = BleOob::parse(bytes) {
         let _ = (oob.uuid(), oob.role(), oob.address(), oob.encode());

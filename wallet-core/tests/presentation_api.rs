@@ -669,12 +669,18 @@ fn by_nfc_tap_engagement_and_transfer_through_the_api() {
     };
     assert_eq!(select, link.handover_select().unwrap());
     assert_eq!(ble_carrier_of(select.clone()).unwrap(), None);
+    // The tag announces NFC data transfer with the limits its host gave.
+    let limits = nfc_carrier_of(select.clone()).unwrap().unwrap();
+    assert_eq!(
+        (limits.max_command_data, limits.max_response_data),
+        (255, 256)
+    );
     let session = reader(&s.authority, true)
         .start_nfc_session(select, vec![mdl_request(&["age_over_19", "family_name"])])
         .unwrap();
 
     // The transfer, on NFC: the request goes in ENVELOPEs, the answer comes back in chunks.
-    let transfer = NfcTransferReader::new(false, 255).unwrap();
+    let transfer = NfcTransferReader::new(false, limits.max_command_data).unwrap();
     let NfcHolderStep::Respond { apdu } = link.process_apdu(transfer.select_command()).unwrap()
     else {
         panic!()
@@ -942,6 +948,14 @@ fn by_nfc_tap_with_negotiated_handover_through_the_api() {
             .unwrap()
             .uuid,
         uuid
+    );
+    // The reader offered NFC too, so the negotiated Handover Select carries it with its limits.
+    assert_eq!(
+        nfc_carrier_of(handover.select.clone()).unwrap(),
+        Some(NfcCarrierLimits {
+            max_command_data: 255,
+            max_response_data: 256
+        })
     );
     let session = reader(&s.authority, true)
         .start_nfc_handover_session(handover, vec![mdl_request(&["age_over_19"])])

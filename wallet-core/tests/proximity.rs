@@ -11,7 +11,7 @@ use wallet_core::mdoc::ble::{self, BleLink, StateChange};
 use wallet_core::mdoc::engagement::{DeviceEngagement, RetrievalMethod};
 use wallet_core::mdoc::holder::{build_document, DeviceAuthentication, Incoming, Presentment};
 use wallet_core::mdoc::issuer_signed::{IssuerSigned, ValidityInfo};
-use wallet_core::mdoc::ndef::{self, BleOob, HandoverMessage, LeRole};
+use wallet_core::mdoc::ndef::{self, BleOob, HandoverMessage, LeRole, NfcCarrier};
 use wallet_core::mdoc::nfc::{HolderStep, NfcHolder, ReaderStep, TagReader, TransferReader};
 use wallet_core::mdoc::reader::ReaderSession;
 use wallet_core::mdoc::request::ItemsRequest;
@@ -75,6 +75,7 @@ fn annex_d_nfc_handover_is_rebuilt_byte_for_byte() {
             None,
             Some([0x28, 0x12, 0x8b, 0x37, 0x28, 0x28, 0x01]),
         )),
+        None,
     )
     .unwrap();
     assert_eq!(built, select);
@@ -86,6 +87,14 @@ fn annex_d_nfc_handover_is_rebuilt_byte_for_byte() {
     assert_eq!(hr.collision_resolution, Some(0x0102));
     assert_eq!(hr.carriers.len(), 3);
     assert!(hr.offers_nfc());
+    // The reader's NFC carrier record is the version alone.
+    assert_eq!(
+        hr.nfc().unwrap(),
+        Some(NfcCarrier {
+            max_command: None,
+            max_response: None
+        })
+    );
     let reader_ble = hr.ble().unwrap();
     assert_eq!(reader_ble.role(), Some(LeRole::PeripheralPreferred));
     // UUIDs are little-endian on air (c8 32 … 82 3a), big-endian here.
@@ -264,7 +273,7 @@ fn nfc_session(extended: bool, negotiated: bool) -> (usize, usize) {
         )
         .unwrap()
     } else {
-        let select = ndef::handover_select(&holder.engagement().bytes, None).unwrap();
+        let select = ndef::handover_select(&holder.engagement().bytes, None, None).unwrap();
         holder
             .set_handover(Handover::Nfc {
                 select: select.clone(),

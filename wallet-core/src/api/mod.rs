@@ -83,9 +83,9 @@ pub use presentation::{
     RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
 };
 pub use proximity::{
-    ble_carrier_of, ble_ident, check_ble_ident, BleCarrier, BleStateChange, BleTransport,
-    NfcEngagementReader, NfcHandover, NfcHolderLink, NfcHolderStep, NfcReaderStep,
-    NfcTransferReader,
+    ble_carrier_of, ble_ident, check_ble_ident, nfc_carrier_of, BleCarrier, BleStateChange,
+    BleTransport, NfcCarrierLimits, NfcEngagementReader, NfcHandover, NfcHolderLink, NfcHolderStep,
+    NfcReaderStep, NfcTransferReader,
 };
 pub use reader::{
     DocumentError, DocumentRequest, MdocReader, MdocReaderSession, NotReturned, ReaderConfig,

@@ -77,7 +77,8 @@ impl PresentationSession {
     ) -> Result<Arc<NfcHolderLink>, WalletError> {
         let oob = ble.map(oob_of).transpose()?;
         let handover_select = self.with_handover(|engagement| {
-            let select = ndef::handover_select(engagement, oob.as_ref())?;
+            let nfc = NfcHolder::carrier(max_command_data as usize, max_response_data as usize);
+            let select = ndef::handover_select(engagement, oob.as_ref(), Some(&nfc))?;
             Ok((
                 Handover::Nfc {
                     select: select.clone(),
@@ -347,6 +348,38 @@ pub(super) fn reader_session_from_handover(
             request: handover_request,
         },
     )?)
+}
+
+/// The NFC data transfer an mdoc offers in its Handover Select: the largest command and
+/// response data fields it takes and sends per APDU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct NfcCarrierLimits {
+    /// The largest command data field the holder accepts (give it to [`NfcTransferReader::new`]).
+    pub max_command_data: u32,
+    /// The largest response data field the holder sends.
+    pub max_response_data: u32,
+}
+
+/// The NFC carrier in a Handover Select, as the reader reads it: `None` when the mdoc offers no
+/// NFC data transfer. A carrier record that is malformed, or that does not give both limits,
+/// is an error.
+#[uniffi::export]
+pub fn nfc_carrier_of(handover_select: Vec<u8>) -> Result<Option<NfcCarrierLimits>, WalletError> {
+    let select = HandoverMessage::parse_select(&handover_select)?;
+    select
+        .nfc()?
+        .map(
+            |carrier| match (carrier.max_command, carrier.max_response) {
+                (Some(max_command_data), Some(max_response_data)) => Ok(NfcCarrierLimits {
+                    max_command_data,
+                    max_response_data,
+                }),
+                _ => Err(WalletError::invalid(
+                    "the NFC carrier of a Handover Select gives no APDU limits",
+                )),
+            },
+        )
+        .transpose()
 }
 
 /// A BLE carrier in a Handover Select, as the reader reads it.

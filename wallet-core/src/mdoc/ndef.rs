@@ -503,18 +503,112 @@ impl HandoverMessage {
 
     /// Whether an alternative carrier names an NFC carrier configuration.
     pub fn offers_nfc(&self) -> bool {
-        self.carriers.iter().any(|carrier| {
-            self.records.iter().any(|r| {
+        self.nfc_record().is_some()
+    }
+
+    /// The NFC carrier configuration an alternative carrier names, read.
+    pub fn nfc(&self) -> Result<Option<NfcCarrier>, MdocError> {
+        self.nfc_record()
+            .map(|r| NfcCarrier::parse(&r.payload))
+            .transpose()
+    }
+
+    fn nfc_record(&self) -> Option<&Record> {
+        self.carriers.iter().find_map(|carrier| {
+            self.records.iter().find(|r| {
                 r.id == carrier.carrier_data_reference && r.is(TNF_EXTERNAL, NFC_CARRIER_TYPE)
             })
         })
     }
 }
 
+/// The 18013-5 NFC carrier configuration (record type `iso.org:18013:nfc`, ID `nfc`): version
+/// 1, then, in an mdoc's Handover Select, the largest command data field it accepts and the
+/// largest response data field it sends. Each limit is written as a length (of the type and
+/// value), a type (1 command, 2 response) and a big-endian value in as few bytes as it needs.
+/// A reader's Handover Request may carry the version alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NfcCarrier {
+    /// The largest command data field, in bytes (at most 65,535).
+    pub max_command: Option<u32>,
+    /// The largest response data field, in bytes (at most 16,777,215).
+    pub max_response: Option<u32>,
+}
+
+impl NfcCarrier {
+    const VERSION: u8 = 0x01;
+    const COMMAND: u8 = 0x01;
+    const RESPONSE: u8 = 0x02;
+
+    /// Reads a carrier configuration payload. An unknown version, a limit written twice or
+    /// too wide for its kind, or bytes past the end are refused; a field of an unknown type is
+    /// skipped.
+    pub fn parse(payload: &[u8]) -> Result<Self, MdocError> {
+        let (&version, mut rest) = payload
+            .split_first()
+            .ok_or_else(|| malformed("empty NFC carrier configuration"))?;
+        if version != Self::VERSION {
+            return Err(MdocError::Unsupported(format!(
+                "NFC carrier configuration version {version:#04x}"
+            )));
+        }
+        let mut carrier = Self {
+            max_command: None,
+            max_response: None,
+        };
+        while let Some((&len, tail)) = rest.split_first() {
+            let len = usize::from(len);
+            if len < 2 || tail.len() < len {
+                return Err(malformed("NFC carrier field past the end"));
+            }
+            let (field, after) = tail.split_at(len);
+            rest = after;
+            let Some((&kind, value)) = field.split_first() else {
+                return Err(malformed("empty NFC carrier field"));
+            };
+            let (slot, widest) = match kind {
+                Self::COMMAND => (&mut carrier.max_command, 2),
+                Self::RESPONSE => (&mut carrier.max_response, 3),
+                _ => continue,
+            };
+            if value.len() > widest || slot.is_some() {
+                return Err(malformed("NFC carrier limit too wide or repeated"));
+            }
+            *slot = Some(value.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)));
+        }
+        Ok(carrier)
+    }
+
+    /// Writes the payload.
+    pub fn encode(&self) -> Result<Vec<u8>, MdocError> {
+        let mut out = vec![Self::VERSION];
+        for (kind, limit, widest) in [
+            (Self::COMMAND, self.max_command, 2usize),
+            (Self::RESPONSE, self.max_response, 3),
+        ] {
+            let Some(limit) = limit else { continue };
+            let bytes = limit.to_be_bytes();
+            let skip = bytes.iter().take(3).take_while(|b| **b == 0).count();
+            let value = bytes.get(skip..).unwrap_or_default();
+            if value.len() > widest {
+                return Err(malformed("NFC carrier limit too large"));
+            }
+            out.push(u8::try_from(value.len() + 1).map_err(|_| malformed("NFC carrier field"))?);
+            out.push(kind);
+            out.extend_from_slice(value);
+        }
+        Ok(out)
+    }
+}
+
 /// The Handover Select an mdoc shows for static handover (or answers a Handover Request with):
-/// the DeviceEngagement and, when given, a Bluetooth LE carrier (ID `0`, active) whose auxiliary
-/// data is the engagement.
-pub fn handover_select(engagement: &[u8], ble: Option<&BleOob>) -> Result<Vec<u8>, MdocError> {
+/// the DeviceEngagement and, when given, a Bluetooth LE carrier (ID `0`, active) and an NFC
+/// carrier (ID `nfc`, active), each with the engagement as auxiliary data.
+pub fn handover_select(
+    engagement: &[u8],
+    ble: Option<&BleOob>,
+    nfc: Option<&NfcCarrier>,
+) -> Result<Vec<u8>, MdocError> {
     let mut carriers = Vec::new();
     let mut records = Vec::new();
     if let Some(ble) = ble {
@@ -524,6 +618,19 @@ pub fn handover_select(engagement: &[u8], ble: Option<&BleOob>) -> Result<Vec<u8
             auxiliary_data_references: vec![DEVICE_ENGAGEMENT_ID.to_vec()],
         });
         records.push(Record::new(TNF_MEDIA, BLE_OOB_TYPE, b"0", ble.encode()?));
+    }
+    if let Some(nfc) = nfc {
+        carriers.push(AlternativeCarrier {
+            power_state: 1,
+            carrier_data_reference: b"nfc".to_vec(),
+            auxiliary_data_references: vec![DEVICE_ENGAGEMENT_ID.to_vec()],
+        });
+        records.push(Record::new(
+            TNF_EXTERNAL,
+            NFC_CARRIER_TYPE,
+            b"nfc",
+            nfc.encode()?,
+        ));
     }
     records.push(Record::new(
         TNF_EXTERNAL,
@@ -619,11 +726,15 @@ pub fn handover_request(
             carrier_data_reference: b"nfc".to_vec(),
             auxiliary_data_references: vec![],
         });
+        let version_only = NfcCarrier {
+            max_command: None,
+            max_response: None,
+        };
         records.push(Record::new(
             TNF_EXTERNAL,
             NFC_CARRIER_TYPE,
             b"nfc",
-            vec![0x01],
+            version_only.encode()?,
         ));
     }
     if carriers.is_empty() {
@@ -655,6 +766,55 @@ mod tests {
     }
 
     #[test]
+    fn nfc_carrier_limits_are_written_in_as_few_bytes_as_they_need() {
+        let carrier = NfcCarrier {
+            max_command: Some(0xffff),
+            max_response: Some(0xffff),
+        };
+        assert_eq!(
+            carrier.encode().unwrap(),
+            [1, 3, 1, 0xff, 0xff, 3, 2, 0xff, 0xff]
+        );
+        let short = NfcCarrier {
+            max_command: Some(255),
+            max_response: Some(0x01_0000),
+        };
+        let bytes = short.encode().unwrap();
+        assert_eq!(bytes, [1, 2, 1, 0xff, 4, 2, 1, 0, 0]);
+        assert_eq!(NfcCarrier::parse(&bytes).unwrap(), short);
+        assert_eq!(
+            NfcCarrier::parse(&[1]).unwrap(),
+            NfcCarrier {
+                max_command: None,
+                max_response: None
+            }
+        );
+        // An unknown field is skipped.
+        assert_eq!(
+            NfcCarrier::parse(&[1, 2, 9, 0, 3, 1, 1, 0])
+                .unwrap()
+                .max_command,
+            Some(256)
+        );
+        let too_wide = NfcCarrier {
+            max_command: Some(0x01_0000),
+            max_response: None,
+        };
+        assert!(too_wide.encode().is_err());
+        for bad in [
+            &[][..],
+            &[2],
+            &[1, 3, 1, 0xff],
+            &[1, 1, 1],
+            &[1, 4, 1, 1, 0, 0],
+            &[1, 2, 1, 5, 2, 1, 6],
+            &[1, 5, 2, 1, 0, 0, 0],
+        ] {
+            assert!(NfcCarrier::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn malformed_messages_are_typed_errors() {
         let good = encode(&[Record::new(TNF_WELL_KNOWN, b"T", b"", vec![1, 2, 3])]).unwrap();
         for cut in 0..good.len() {
@@ -679,7 +839,7 @@ mod tests {
     #[test]
     fn a_select_names_only_records_it_has() {
         let ble = BleOob::new(LeRole::CentralOnly, Some([9; 16]), None);
-        let select = handover_select(b"\xa0", Some(&ble)).unwrap();
+        let select = handover_select(b"\xa0", Some(&ble), None).unwrap();
         let read = HandoverMessage::parse_select(&select).unwrap();
         assert_eq!(read.device_engagement(), Some(&b"\xa0"[..]));
         assert_eq!(read.ble().unwrap().uuid(), Some([9; 16]));

@@ -347,7 +347,10 @@ impl NfcHolder {
             HolderPhase::AwaitRequest => {
                 let request = ndef::HandoverMessage::parse_request(message)?;
                 let ble = negotiation.ble.as_ref().filter(|_| request.ble().is_some());
-                let select = ndef::handover_select(&negotiation.engagement, ble)?;
+                let nfc = request
+                    .offers_nfc()
+                    .then(|| Self::carrier(self.max_command, self.max_response));
+                let select = ndef::handover_select(&negotiation.engagement, ble, nfc.as_ref())?;
                 negotiation.phase = HolderPhase::Done;
                 negotiation.handover = Some((select.clone(), message.to_vec()));
                 select
@@ -357,6 +360,15 @@ impl NfcHolder {
         self.ndef_file = ndef_file_of(&reply)?;
         Ok(())
     }
+    /// The NFC carrier configuration a holder with these limits announces in its Handover
+    /// Select (the limits as [`NfcHolder::new`] applies them).
+    pub fn carrier(max_command: usize, max_response: usize) -> super::ndef::NfcCarrier {
+        super::ndef::NfcCarrier {
+            max_command: Some(max_command.clamp(255, 65_535) as u32),
+            max_response: Some(max_response.clamp(256, 65_536) as u32),
+        }
+    }
+
     /// A holder serving `handover_select` (an NDEF message) and accepting command data up to
     /// `max_command` bytes and sending response data up to `max_response` bytes per APDU (the
     /// NFC retrieval options of its DeviceEngagement).
