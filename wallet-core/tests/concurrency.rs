@@ -1,12 +1,12 @@
 //! Many threads on one `Wallet`: writers adding credentials and notifications, readers paging
-//! and checking the record while it grows, in-person presentations start to finish, and a wipe
-//! at the end. No deadlock (a deadline watches), no busy error reaching a caller (every call
+//! and checking the record while it grows, in-person presentations start to finish, status
+//! refreshes through the host's HTTP client while the list changes, and a wipe at the end. No deadlock (a deadline watches), no busy error reaching a caller (every call
 //! is unwrapped), and results consistent with what was written.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wallet_core::*;
@@ -15,6 +15,24 @@ const WRITERS: usize = 4;
 const PER_WRITER: usize = 15;
 const READERS: usize = 2;
 const PRESENTATIONS: usize = 8;
+const REFRESHES: usize = 4;
+const STATUS_URI: &str = "https://status.jigap.example/lists/threads";
+
+/// The host's HTTP client, serving the status list the issuer currently publishes.
+struct Published(Mutex<Vec<u8>>);
+
+#[async_trait::async_trait]
+impl HttpClient for Published {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, WalletError> {
+        assert_eq!(request.url, STATUS_URI);
+        Ok(HttpResponse {
+            status: 200,
+            content_type: Some("application/statuslist+jwt".into()),
+            headers: vec![],
+            body: self.0.lock().unwrap().clone(),
+        })
+    }
+}
 
 fn now() -> i64 {
     SystemTime::now()
@@ -125,6 +143,46 @@ fn many_threads_on_one_wallet_then_a_wipe() {
             key.alias,
         )
         .unwrap();
+    // A credential with a status list entry, suspended and reinstated while the others work.
+    wallet
+        .add_trust_anchor(
+            TrustRole::StatusListIssuer,
+            authority
+                .root_certificate(TrustRole::StatusListIssuer)
+                .unwrap(),
+        )
+        .unwrap();
+    let publish = {
+        let authority = authority.clone();
+        move |suspended: bool| {
+            let statuses = if suspended {
+                vec![StatusValue {
+                    index: 3,
+                    status: 2,
+                }]
+            } else {
+                vec![]
+            };
+            authority
+                .status_list_token(STATUS_URI.into(), 16, statuses, StatusListFormat::Jwt, 0)
+                .unwrap()
+        }
+    };
+    let http = Arc::new(Published(Mutex::new(publish(false))));
+    let watched_key = wallet.create_device_key().unwrap();
+    let mut watched_claims = claims("상태");
+    watched_claims.status = Some(StatusListEntry {
+        index: 3,
+        uri: STATUS_URI.into(),
+    });
+    let watched = wallet
+        .add_mdoc(
+            authority
+                .issue_mdl(watched_key.public_key, watched_claims)
+                .unwrap(),
+            watched_key.alias,
+        )
+        .unwrap();
     let reader = MdocReader::new(ReaderConfig {
         iaca_certificates: vec![authority.root_certificate(TrustRole::MdocIssuer).unwrap()],
         status_list_certificates: vec![],
@@ -201,8 +259,46 @@ fn many_threads_on_one_wallet_then_a_wipe() {
                         }
                     })
                 };
+                let refresher = {
+                    let wallet = &wallet;
+                    let http = &http;
+                    let publish = &publish;
+                    let watched = &watched;
+                    scope.spawn(move || {
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
+                        for round in 0..REFRESHES {
+                            // The list may be cached for the second it was fetched in (its
+                            // time to live is 0): the next one comes a second later.
+                            if round > 0 {
+                                std::thread::sleep(Duration::from_millis(1_100));
+                            }
+                            let suspended = round % 2 == 0;
+                            *http.0.lock().unwrap() = publish(suspended);
+                            let report = rt
+                                .block_on(wallet.clone().refresh_status(http.clone()))
+                                .unwrap();
+                            assert!(report.failures.is_empty(), "{:?}", report.failures);
+                            assert_eq!(report.checked, 1);
+                            let state = wallet
+                                .get_credential(watched.clone())
+                                .unwrap()
+                                .summary
+                                .state;
+                            let expected = if suspended {
+                                CredentialState::Suspended
+                            } else {
+                                CredentialState::Valid
+                            };
+                            assert_eq!(state, expected, "round {round}");
+                        }
+                    })
+                };
                 let written = writers.into_iter().map(|w| w.join().unwrap()).collect();
                 presenter.join().unwrap();
+                refresher.join().unwrap();
                 writing.store(false, Ordering::SeqCst);
                 written
             });
@@ -223,15 +319,21 @@ fn many_threads_on_one_wallet_then_a_wipe() {
     let listed = wallet
         .list_credentials(CredentialFilter::default(), 0, 500)
         .unwrap();
-    assert_eq!(listed.total as usize, WRITERS * PER_WRITER + 1);
+    assert_eq!(listed.total as usize, WRITERS * PER_WRITER + 2);
     for id in &credentials {
         wallet.get_credential(id.clone()).unwrap();
     }
     let page = wallet
         .list_notifications(NotificationFilter::default(), 0, 500)
         .unwrap();
-    let present: BTreeSet<String> = page.items.into_iter().map(|n| n.id).collect();
+    let (changes, present): (BTreeSet<String>, BTreeSet<String>) = page
+        .items
+        .into_iter()
+        .map(|n| n.id)
+        .partition(|id| id.starts_with("local:status:"));
     assert_eq!(present, notices);
+    // Each state change the refreshes made told the citizen once.
+    assert_eq!(changes.len(), REFRESHES, "{changes:?}");
     let record = wallet.verify_journal().unwrap();
     assert!(record.entries as usize >= 2 * WRITERS * PER_WRITER + PRESENTATIONS);
 
@@ -239,7 +341,7 @@ fn many_threads_on_one_wallet_then_a_wipe() {
     let report = wallet.wipe_blocking().unwrap();
     assert_eq!(
         report.credentials_removed as usize,
-        WRITERS * PER_WRITER + 1
+        WRITERS * PER_WRITER + 2
     );
     assert!(matches!(
         wallet.list_credentials(CredentialFilter::default(), 0, 10),
