@@ -513,6 +513,11 @@ fn every_proximity_parser(bytes: &[u8]) {
         let _ = request.offers_nfc();
         let _ = request.encode_request();
     }
+    let _ = wallet_core::mdoc::ble::l2cap_psm(bytes);
+    let mut channel = wallet_core::mdoc::ble::L2capChannel::new();
+    if let Ok(messages) = channel.on_bytes(bytes) {
+        assert!(messages.iter().all(|m| !m.is_empty()));
+    }
     if let Ok(carrier) = NfcCarrier::parse(bytes) {
         // What is read writes back to something that reads the same.
         if let Ok(written) = carrier.encode() {

@@ -830,6 +830,170 @@ fn by_nfc_tap_then_ble_through_the_api() {
     assert!(holder_side.on_data(vec![0, 1]).is_err());
 }
 
+/// A session over a BLE L2CAP channel: the reader reads the PSM, both sides frame messages
+/// with their length, and the host's socket returns the bytes in whatever chunks it likes.
+#[test]
+fn over_a_ble_l2cap_channel_through_the_api() {
+    let s = setup();
+    let holder = s
+        .wallet
+        .clone()
+        .start_presentation(
+            vec![RetrievalMethod::Ble {
+                peripheral_server_uuid: Some(vec![7; 16]),
+                central_client_uuid: None,
+            }],
+            DeviceAuthMode::Signature,
+        )
+        .unwrap();
+    let session = reader(&s.authority, true)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_19", "family_name", "portrait"])],
+        )
+        .unwrap();
+    // The holder publishes its PSM; the reader reads it and opens the channel.
+    let psm = l2cap_psm_of(l2cap_psm_value(0x80).unwrap()).unwrap();
+    assert_eq!(psm, 0x80);
+    assert!(l2cap_psm_of(vec![0x80, 0x00]).is_err());
+    let (reader_side, holder_side) = (BleL2capChannel::new(), BleL2capChannel::new());
+    // The socket hands over 7 bytes at a time.
+    let carry = |from: &BleL2capChannel, to: &BleL2capChannel, message: Vec<u8>| {
+        let bytes = from.outgoing(message).unwrap();
+        let mut got = Vec::new();
+        for chunk in bytes.chunks(7) {
+            got.extend(to.on_bytes(chunk.to_vec()).unwrap());
+        }
+        assert_eq!(got.len(), 1);
+        got.remove(0)
+    };
+    let request = carry(&reader_side, &holder_side, session.request_message());
+    documents(holder.receive(request).unwrap());
+    let reply = holder
+        .respond(vec![Approval {
+            document_index: 0,
+            credential_id: s.mdl_id.clone(),
+            elements: ["age_over_19", "family_name", "portrait"]
+                .iter()
+                .map(|e| ElementRef {
+                    namespace: "org.iso.18013.5.1".into(),
+                    identifier: (*e).into(),
+                })
+                .collect(),
+        }])
+        .unwrap();
+    let answer = carry(&holder_side, &reader_side, reply);
+    let report = report(session.receive(answer).unwrap());
+    assert_eq!(report.documents[0].elements.len(), 3);
+    // No State characteristic on L2CAP: the session ends with its status, then the channel.
+    let end = carry(&holder_side, &reader_side, holder.terminate().unwrap());
+    assert_eq!(session.receive(end).unwrap(), ReaderEvent::Terminated);
+    reader_side.close().unwrap();
+    assert!(reader_side.outgoing(vec![1]).is_err(), "closed");
+    // A channel that closes inside a message says so.
+    let cut = BleL2capChannel::new();
+    assert!(cut.on_bytes(vec![0, 0, 0, 9, 1, 2]).unwrap().is_empty());
+    assert!(cut.close().is_err());
+}
+
+/// A clock the test moves.
+struct MovingClock(std::sync::atomic::AtomicI64);
+
+impl Clock for MovingClock {
+    fn now_unix_seconds(&self) -> Result<i64, WalletError> {
+        Ok(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+/// The host sets a time limit; once it has passed, the session ends with status 20 for the
+/// reader, the waiting request is recorded as declined, and nothing more is answered.
+#[test]
+fn a_session_ends_when_the_hosts_time_limit_passes() {
+    use std::sync::atomic::Ordering;
+    let clock = Arc::new(MovingClock(std::sync::atomic::AtomicI64::new(NOW)));
+    let wallet = Wallet::open_blocking(WalletConfig {
+        allow_loopback_http: false,
+        path: None,
+        create_if_missing: true,
+        key_protector: passphrase_key_protector_with_cost("pw".into(), 10_000).unwrap(),
+        secure_area: None,
+        clock: Some(clock.clone()),
+        listener: None,
+    })
+    .unwrap();
+    let authority = authority();
+    let key = wallet.create_device_key().unwrap();
+    let mdl_id = wallet
+        .add_mdoc(
+            authority.issue_mdl(key.public_key, mdl_claims()).unwrap(),
+            key.alias,
+        )
+        .unwrap();
+    let approval = || Approval {
+        document_index: 0,
+        credential_id: mdl_id.clone(),
+        elements: vec![ElementRef {
+            namespace: "org.iso.18013.5.1".into(),
+            identifier: "age_over_19".into(),
+        }],
+    };
+
+    // Within the limit, everything works.
+    let holder = wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    holder.set_time_limit(30).unwrap();
+    let session = reader(&authority, false)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_19"])],
+        )
+        .unwrap();
+    clock.0.store(NOW + 20, Ordering::SeqCst);
+    documents(holder.receive(session.request_message()).unwrap());
+    report(
+        session
+            .receive(holder.respond(vec![approval()]).unwrap())
+            .unwrap(),
+    );
+
+    // Past it, the answer is refused and the reader gets the termination.
+    let holder = wallet
+        .clone()
+        .start_presentation(vec![], DeviceAuthMode::Signature)
+        .unwrap();
+    holder.set_time_limit(30).unwrap();
+    let session = reader(&authority, false)
+        .start_session(
+            holder.engagement().unwrap().qr_uri,
+            vec![mdl_request(&["age_over_19"])],
+        )
+        .unwrap();
+    documents(holder.receive(session.request_message()).unwrap());
+    clock.0.store(NOW + 20 + 31, Ordering::SeqCst);
+    assert!(matches!(
+        holder.respond(vec![approval()]),
+        Err(WalletError::Timeout { .. })
+    ));
+    let end = holder.failure_message().unwrap().expect("the termination");
+    assert_eq!(session.receive(end).unwrap(), ReaderEvent::Terminated);
+    assert_eq!(holder.failure_message().unwrap(), None, "given once");
+    assert!(
+        holder.respond(vec![approval()]).is_err(),
+        "nothing more is answered"
+    );
+    assert!(holder.set_time_limit(30).is_err(), "the session is over");
+    let declined = wallet
+        .list_journal(JournalFilter::default(), 0, 50)
+        .unwrap()
+        .entries
+        .into_iter()
+        .filter(|e| e.details_json.contains("time limit"))
+        .count();
+    assert_eq!(declined, 1, "the unanswered request is recorded");
+}
+
 /// A reader message that does not decrypt or does not decode ends the holder's session with
 /// the status the reader must get (10 or 11); nothing stays half open.
 #[test]

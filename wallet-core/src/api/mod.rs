@@ -83,9 +83,10 @@ pub use presentation::{
     RequestedDocument, RequestedElement, RetrievalMethod, TrustAnchor,
 };
 pub use proximity::{
-    ble_carrier_of, ble_ident, check_ble_ident, nfc_carrier_of, BleCarrier, BleStateChange,
-    BleTransport, NfcCarrierLimits, NfcEngagementReader, NfcHandover, NfcHolderLink, NfcHolderStep,
-    NfcReaderStep, NfcTransferReader,
+    ble_carrier_of, ble_ident, check_ble_ident, l2cap_psm_of, l2cap_psm_value, nfc_carrier_of,
+    BleCarrier, BleL2capChannel, BleStateChange, BleTransport, NfcCarrierLimits,
+    NfcEngagementReader, NfcHandover, NfcHolderLink, NfcHolderStep, NfcReaderStep,
+    NfcTransferReader,
 };
 pub use reader::{
     DocumentError, DocumentRequest, MdocReader, MdocReaderSession, NotReturned, ReaderConfig,

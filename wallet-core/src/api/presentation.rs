@@ -275,6 +275,7 @@ impl Wallet {
                 pending: None,
                 device_auth,
                 failure: None,
+                deadline: None,
             }),
         }))
     }
@@ -306,6 +307,8 @@ struct HolderState {
     device_auth: DeviceAuthMode,
     /// The status message to send after a reader's message failed, until taken.
     failure: Option<Vec<u8>>,
+    /// When the session must be over (the wallet clock's Unix seconds), if the host set it.
+    deadline: Option<i64>,
 }
 
 /// A request waiting for the citizen.
@@ -377,6 +380,35 @@ impl PresentationSession {
 }
 
 impl PresentationSession {
+    /// Ends the session when the host's time limit has passed: the pending request (if any)
+    /// is dropped and recorded as declined, the termination (status 20) waits in
+    /// `failure_message`, and the caller gets a timeout.
+    fn check_deadline(&self, state: &mut HolderState) -> Result<(), WalletError> {
+        let Some(deadline) = state.deadline else {
+            return Ok(());
+        };
+        if self.wallet.now()? <= deadline {
+            return Ok(());
+        }
+        state.deadline = None;
+        if !state.presentment.is_terminated() {
+            state.failure = Some(state.presentment.terminate());
+        }
+        if let Some(pending) = state.pending.take() {
+            self.wallet.record(
+                crate::journal::JournalKind::PresentationDeclined,
+                serde_json::json!({
+                    "channel": "in_person",
+                    "relying_party": pending.party.record_json(),
+                    "reason": "the session's time limit passed",
+                }),
+            )?;
+        }
+        Err(WalletError::Timeout {
+            what: "the end of the session (its time limit passed; send failure_message)".into(),
+        })
+    }
+
     /// Answers the pending request: `approvals` name the citizen's elements; the policy's
     /// verdicts for the chosen credential decide what actually leaves.
     fn answer_with(
@@ -386,6 +418,7 @@ impl PresentationSession {
     ) -> Result<Vec<u8>, WalletError> {
         self.wallet.require_unlocked()?;
         let mut state = self.state()?;
+        self.check_deadline(&mut state)?;
         let pending = state
             .pending
             .take()
@@ -779,9 +812,23 @@ impl PresentationSession {
         })
     }
 
+    /// Sets how long, from now, the session may last (the host's choice, by its link and its
+    /// screen). Once it has passed, the next `receive` or answer ends the session: the pending
+    /// request is recorded as declined, the call fails with a timeout, and `failure_message`
+    /// holds the termination (status 20) to send before closing the link.
+    pub fn set_time_limit(&self, seconds: u32) -> Result<(), WalletError> {
+        let deadline = self.wallet.now()?.saturating_add(i64::from(seconds));
+        let mut state = self.state()?;
+        if state.presentment.is_terminated() {
+            return Err(WalletError::invalid("the session is over"));
+        }
+        state.deadline = Some(deadline);
+        Ok(())
+    }
+
     /// After `receive` failed on a message that did not decrypt, came out of order or did not
-    /// decode: the SessionData with the status for the reader (10 or 11), once. The session
-    /// is then over; send it and close the link.
+    /// decode (status 10 or 11), or after the time limit passed (status 20): the SessionData
+    /// for the reader, once. The session is then over; send it and close the link.
     pub fn failure_message(&self) -> Result<Option<Vec<u8>>, WalletError> {
         Ok(self.state()?.failure.take())
     }
@@ -792,6 +839,7 @@ impl PresentationSession {
     pub fn receive(&self, message: Vec<u8>) -> Result<PresentationEvent, WalletError> {
         self.wallet.require_unlocked()?;
         let mut state = self.state()?;
+        self.check_deadline(&mut state)?;
         let incoming = match state.presentment.receive(&message) {
             Ok(incoming) => incoming,
             Err(e) => {

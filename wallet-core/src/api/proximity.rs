@@ -461,6 +461,54 @@ impl BleTransport {
     }
 }
 
+/// One side of a session over a BLE L2CAP connection-oriented channel (where both sides offer
+/// one, instead of the data characteristics): each message goes with a four-byte big-endian
+/// length, and what the host's socket returns, in whatever chunks, is cut back into messages.
+/// The session ends with a SessionData status; then the host closes the channel.
+#[derive(uniffi::Object)]
+pub struct BleL2capChannel {
+    inner: Mutex<ble::L2capChannel>,
+}
+
+#[uniffi::export]
+impl BleL2capChannel {
+    /// A channel the host has just opened.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(ble::L2capChannel::new()),
+        })
+    }
+
+    /// The bytes to write for a session message.
+    pub fn outgoing(&self, message: Vec<u8>) -> Result<Vec<u8>, WalletError> {
+        Ok(lock(&self.inner, "L2CAP")?.outgoing(&message)?)
+    }
+
+    /// Bytes the host read from the channel: every session message they complete, in order.
+    /// After an error the framing is lost: close the channel.
+    pub fn on_bytes(&self, bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, WalletError> {
+        Ok(lock(&self.inner, "L2CAP")?.on_bytes(&bytes)?)
+    }
+
+    /// The channel closed: an error when a message was cut short.
+    pub fn close(&self) -> Result<(), WalletError> {
+        Ok(lock(&self.inner, "L2CAP")?.close()?)
+    }
+}
+
+/// The PSM in the value of an L2CAP PSM characteristic (four bytes, big-endian, 1 to 255).
+#[uniffi::export]
+pub fn l2cap_psm_of(value: Vec<u8>) -> Result<u16, WalletError> {
+    Ok(ble::l2cap_psm(&value)?)
+}
+
+/// The value of the L2CAP PSM characteristic for `psm`.
+#[uniffi::export]
+pub fn l2cap_psm_value(psm: u16) -> Result<Vec<u8>, WalletError> {
+    Ok(ble::l2cap_psm_value(psm)?.to_vec())
+}
+
 /// The Ident characteristic's value for an engagement (mdoc peripheral server mode): the
 /// holder serves it, the reader compares it with [`check_ble_ident`].
 #[uniffi::export]

@@ -198,6 +198,108 @@ impl BleLink {
     }
 }
 
+/// The L2CAP PSM characteristic of mdoc peripheral server mode (18013-5 Table A.1): the mdoc
+/// publishes the PSM of its L2CAP channel there.
+pub const L2CAP_PSM_PERIPHERAL_SERVER: &str = "0000000a-a123-48ce-896b-4c76973373e6";
+/// The L2CAP PSM characteristic of mdoc central client mode: the reader publishes its PSM.
+pub const L2CAP_PSM_CENTRAL_CLIENT: &str = "0000000b-a123-48ce-896b-4c76973373e6";
+
+/// Reads the value of an L2CAP PSM characteristic: four bytes, big-endian, naming a PSM in the
+/// LE range (1 to 255). Any other length or value is refused rather than guessed at: the
+/// 2021 edition does not fix the encoding, and this is the one the open implementations that
+/// interoperate over L2CAP use.
+pub fn l2cap_psm(value: &[u8]) -> Result<u16, MdocError> {
+    let bytes: [u8; 4] = value
+        .try_into()
+        .map_err(|_| malformed("an L2CAP PSM is four bytes"))?;
+    u16::try_from(u32::from_be_bytes(bytes))
+        .ok()
+        .filter(|psm| (1..=0xff).contains(psm))
+        .ok_or_else(|| malformed("L2CAP PSM outside the LE range"))
+}
+
+/// The value of an L2CAP PSM characteristic for `psm`.
+pub fn l2cap_psm_value(psm: u16) -> Result<[u8; 4], MdocError> {
+    if !(1..=0xff).contains(&psm) {
+        return Err(malformed("L2CAP PSM outside the LE range"));
+    }
+    Ok(u32::from(psm).to_be_bytes())
+}
+
+/// The session's messages on an L2CAP connection-oriented channel. The channel is a byte
+/// stream with no message boundaries of its own, so each message goes with a four-byte
+/// big-endian length before it; what arrives is cut back into messages whatever the chunks
+/// the host's socket returns. A length of zero or above [`MAX_MESSAGE_BYTES`] is refused, and
+/// a message cut short is reported when the channel closes. There is no State characteristic
+/// on L2CAP: the session ends with a SessionData status, then the host closes the channel.
+#[derive(Debug, Default)]
+pub struct L2capChannel {
+    incoming: Vec<u8>,
+    closed: bool,
+}
+
+impl L2capChannel {
+    const PREFIX: usize = 4;
+
+    /// A channel just opened.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The bytes to write for `message`.
+    pub fn outgoing(&self, message: &[u8]) -> Result<Vec<u8>, MdocError> {
+        if self.closed {
+            return Err(MdocError::SessionTerminated);
+        }
+        if message.is_empty() || message.len() > MAX_MESSAGE_BYTES {
+            return Err(malformed("L2CAP message empty or too large"));
+        }
+        let len = u32::try_from(message.len()).map_err(|_| malformed("L2CAP message too large"))?;
+        let mut out = Vec::with_capacity(Self::PREFIX + message.len());
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(message);
+        Ok(out)
+    }
+
+    /// Bytes read from the channel: every message they complete, in order. After an error the
+    /// channel is unusable (its framing is lost) and should be closed.
+    pub fn on_bytes(&mut self, bytes: &[u8]) -> Result<Vec<Vec<u8>>, MdocError> {
+        if self.closed {
+            return Err(MdocError::SessionTerminated);
+        }
+        self.incoming.extend_from_slice(bytes);
+        let mut messages = Vec::new();
+        while let Some(prefix) = self.incoming.get(..Self::PREFIX) {
+            let mut len = [0u8; 4];
+            len.copy_from_slice(prefix);
+            let len = u32::from_be_bytes(len) as usize;
+            if len == 0 || len > MAX_MESSAGE_BYTES {
+                self.closed = true;
+                self.incoming.clear();
+                return Err(malformed("L2CAP message length out of bounds"));
+            }
+            if self.incoming.len() < Self::PREFIX + len {
+                break;
+            }
+            let rest = self.incoming.split_off(Self::PREFIX + len);
+            let mut framed = std::mem::replace(&mut self.incoming, rest);
+            messages.push(framed.split_off(Self::PREFIX));
+        }
+        Ok(messages)
+    }
+
+    /// The channel closed: an error when a message was cut short.
+    pub fn close(&mut self) -> Result<(), MdocError> {
+        self.closed = true;
+        if self.incoming.is_empty() {
+            Ok(())
+        } else {
+            self.incoming.clear();
+            Err(malformed("the L2CAP channel closed inside a message"))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +362,55 @@ mod tests {
         check_ident(key, &id).unwrap();
         assert!(check_ident(b"other", &id).is_err());
         assert!(check_ident(key, &id[..15]).is_err());
+    }
+
+    #[test]
+    fn l2cap_messages_come_back_whatever_the_chunks() {
+        let sender = L2capChannel::new();
+        let messages: Vec<Vec<u8>> = (1..40).map(|n| vec![n as u8; n * 97]).collect();
+        let mut stream = Vec::new();
+        for m in &messages {
+            stream.extend(sender.outgoing(m).unwrap());
+        }
+        for chunk in [1usize, 3, 4, 5, 512, 4096, stream.len()] {
+            let mut receiver = L2capChannel::new();
+            let mut got = Vec::new();
+            for piece in stream.chunks(chunk) {
+                got.extend(receiver.on_bytes(piece).unwrap());
+            }
+            assert_eq!(got, messages, "chunks of {chunk}");
+            receiver.close().unwrap();
+        }
+        // Cut short, then closed: reported.
+        let mut receiver = L2capChannel::new();
+        assert!(receiver.on_bytes(&stream[..10]).unwrap().is_empty());
+        assert!(receiver.close().is_err());
+        // A length of zero or beyond the bound ends the channel.
+        let mut receiver = L2capChannel::new();
+        assert!(receiver.on_bytes(&[0, 0, 0, 0]).is_err());
+        assert!(
+            receiver.on_bytes(&[0, 0, 0, 1, 7]).is_err(),
+            "closed after an error"
+        );
+        let mut receiver = L2capChannel::new();
+        assert!(receiver.on_bytes(&[0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(sender.outgoing(&[]).is_err());
+    }
+
+    #[test]
+    fn l2cap_psm_is_four_big_endian_bytes_in_the_le_range() {
+        assert_eq!(l2cap_psm(&[0, 0, 0, 0x80]).unwrap(), 0x80);
+        assert_eq!(l2cap_psm_value(0x80).unwrap(), [0, 0, 0, 0x80]);
+        for bad in [
+            &[0x80][..],
+            &[0x80, 0],
+            &[0, 0, 0, 0],
+            &[0, 0, 1, 0],
+            &[0, 0, 0, 0x80, 0],
+        ] {
+            assert!(l2cap_psm(bad).is_err(), "{bad:?}");
+        }
+        assert!(l2cap_psm_value(0).is_err());
+        assert!(l2cap_psm_value(0x100).is_err());
     }
 }
