@@ -511,3 +511,17 @@ fn a_signed_mso_with_a_non_ascii_date_is_a_typed_error() {
         );
     }
 }
+
+/// The holder parses its credential's MSO once and keeps it; the kept one is the MSO, and a
+/// copy or a comparison does not depend on whether it was read yet.
+#[test]
+fn the_held_mso_is_parsed_once_and_is_the_mso() {
+    let w = world();
+    let stored = IssuerSigned::parse(&w.mdl).unwrap();
+    let fresh = IssuerSigned::parse(&w.mdl).unwrap();
+    let first = stored.held_mso().unwrap();
+    assert_eq!(first, &stored.mso().unwrap());
+    assert!(std::ptr::eq(first, stored.held_mso().unwrap()), "kept");
+    assert_eq!(stored, fresh, "equal whether or not the MSO was read");
+    assert_eq!(stored.clone().held_mso().unwrap(), first);
+}

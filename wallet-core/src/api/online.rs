@@ -963,7 +963,7 @@ impl OnlinePresentation {
                             .collect();
                         let (raw, alias) = wallet.presentation_copy(&credential)?;
                         let stored = IssuerSigned::parse(&raw)?;
-                        let device_key = stored.mso()?.device_key;
+                        let device_key = stored.held_mso()?.device_key.clone();
                         let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);
                         let document = build_document(
                             &stored,

@@ -524,7 +524,7 @@ impl PresentationSession {
             } else {
                 Arc::new(IssuerSigned::parse(&raw)?)
             };
-            let device_key = stored.mso()?.device_key;
+            let device_key = stored.held_mso()?.device_key.clone();
             let document = match state.device_auth {
                 DeviceAuthMode::Signature => {
                     let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);

@@ -224,7 +224,7 @@ pub fn build_document<E: From<MdocError>>(
     transcript: &SessionTranscript,
     auth: DeviceAuthentication<'_, E>,
 ) -> Result<Value, E> {
-    let doc_type = stored.mso()?.doc_type;
+    let doc_type = &stored.held_mso()?.doc_type;
     let is_approved = |ns: &str, e: &str| approved.iter().any(|(a, b)| a == ns && b == e);
     let issuer_signed = stored.to_value_filtered(is_approved)?;
     let mut errors: Vec<(String, Vec<(String, i64)>)> = Vec::new();
@@ -238,7 +238,7 @@ pub fn build_document<E: From<MdocError>>(
         }
     }
     let namespaces_bytes = cbor::encode(&Value::Map(Vec::new()));
-    let payload = device_authentication_bytes(transcript, &doc_type, &namespaces_bytes);
+    let payload = device_authentication_bytes(transcript, doc_type, &namespaces_bytes);
     let device_auth = match auth {
         DeviceAuthentication::Signature(sign) => {
             DeviceAuth::Signature(cose::create_sign1(&payload, true, &[], |tbs| sign(tbs))?)
@@ -268,7 +268,7 @@ pub fn build_document<E: From<MdocError>>(
         device_auth,
     };
     Ok(DeviceResponse::document_value(
-        &doc_type,
+        doc_type,
         issuer_signed,
         &device_signed,
         &errors,

@@ -319,12 +319,20 @@ impl MobileSecurityObject {
 /// The MSO is not parsed with the rest: it is signed data, read only through
 /// [`IssuerSigned::mso`] once the signature over it has been checked (or for a document the
 /// wallet checked when it stored it).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct IssuerSigned {
     /// Items per namespace, in the order received.
     pub namespaces: Vec<(String, Vec<IssuerSignedItem>)>,
     /// issuerAuth: COSE_Sign1 whose payload is MobileSecurityObjectBytes.
     pub issuer_auth: CoseSign1,
+    /// The MSO of a document the wallet holds, parsed once (see [`IssuerSigned::held_mso`]).
+    held_mso: std::sync::OnceLock<MobileSecurityObject>,
+}
+
+impl PartialEq for IssuerSigned {
+    fn eq(&self, other: &Self) -> bool {
+        self.namespaces == other.namespaces && self.issuer_auth == other.issuer_auth
+    }
 }
 
 impl IssuerSigned {
@@ -353,6 +361,7 @@ impl IssuerSigned {
         Ok(IssuerSigned {
             namespaces,
             issuer_auth,
+            held_mso: std::sync::OnceLock::new(),
         })
     }
 
@@ -378,6 +387,17 @@ impl IssuerSigned {
             .ok_or_else(|| MdocError::Malformed("issuerAuth: no payload".into()))?;
         let outer = cbor::decode(payload)?;
         MobileSecurityObject::parse(cbor::untag_bytes(&outer, "MobileSecurityObjectBytes")?)
+    }
+
+    /// The MSO of a document the wallet holds (checked when it was stored), parsed on first
+    /// use and kept: the holder reads its docType and device key for every answer. A verifier
+    /// reads [`IssuerSigned::mso`] instead, after checking issuerAuth.
+    pub fn held_mso(&self) -> Result<&MobileSecurityObject, MdocError> {
+        if let Some(mso) = self.held_mso.get() {
+            return Ok(mso);
+        }
+        let parsed = self.mso()?;
+        Ok(self.held_mso.get_or_init(|| parsed))
     }
 
     /// Parses encoded IssuerSigned bytes (how the wallet stores an mdoc).
