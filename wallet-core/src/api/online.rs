@@ -277,18 +277,57 @@ fn path_text(format: &str, path: &[dcql::Segment]) -> String {
 
 impl Wallet {
     /// Every valid credential as a query sees it.
-    fn held_credentials(&self) -> Result<Vec<Held>, WalletError> {
+    /// The valid credentials a DCQL query could match, read and parsed. Every credential query
+    /// names its docType or its vcts, so only credentials of those (found through the keyed
+    /// blind index of the type) are opened; a query of another format sees them all.
+    fn held_credentials(&self, dcql: &dcql::DcqlQuery) -> Result<Vec<Held>, WalletError> {
+        let mut kinds: Vec<(CredentialFormat, String)> = Vec::new();
+        let mut every = false;
+        for query in &dcql.credentials {
+            match &query.meta {
+                dcql::Meta::MsoMdoc { doctype } => {
+                    kinds.push((CredentialFormat::MsoMdoc, doctype.clone()));
+                }
+                dcql::Meta::SdJwtVc { vcts } => kinds.extend(
+                    vcts.iter()
+                        .map(|vct| (CredentialFormat::SdJwtVc, vct.clone())),
+                ),
+                dcql::Meta::Other(_) => every = true,
+            }
+        }
+        kinds.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
+        kinds.dedup();
+        let filters: Vec<CredentialFilter> = if every {
+            vec![CredentialFilter {
+                state: Some(CredentialState::Valid),
+                ..Default::default()
+            }]
+        } else {
+            kinds
+                .into_iter()
+                .map(|(format, doc_type)| CredentialFilter {
+                    format: Some(format),
+                    doc_type: Some(doc_type),
+                    issuer: None,
+                    state: Some(CredentialState::Valid),
+                })
+                .collect()
+        };
         let mut held = Vec::new();
+        for filter in filters {
+            self.held_matching(filter, &mut held)?;
+        }
+        Ok(held)
+    }
+
+    fn held_matching(
+        &self,
+        filter: CredentialFilter,
+        held: &mut Vec<Held>,
+    ) -> Result<(), WalletError> {
         let mut offset = Some(0);
         while let Some(o) = offset {
-            let page = self.list_credentials(
-                CredentialFilter {
-                    state: Some(CredentialState::Valid),
-                    ..Default::default()
-                },
-                o,
-                super::MAX_PAGE_SIZE,
-            )?;
+            let page = self.list_credentials(filter.clone(), o, super::MAX_PAGE_SIZE)?;
             for summary in page.items {
                 let credential = self.get_credential(summary.id.clone())?;
                 let chain_aki = |leaf: Option<&[u8]>| -> Vec<Vec<u8>> {
@@ -362,7 +401,7 @@ impl Wallet {
             }
             offset = page.next_offset;
         }
-        Ok(held)
+        Ok(())
     }
 
     fn read_options<'a>(
@@ -411,11 +450,11 @@ impl Wallet {
         http: Option<Arc<dyn HttpClient>>,
     ) -> Result<Arc<OnlinePresentation>, WalletError> {
         let policy = self.policy()?;
-        let held = self.held_credentials()?;
         let (dcql, transaction_data) = match &protocol {
             Protocol::OpenId4Vp(r) => (&r.dcql, r.transaction_data.clone()),
             Protocol::Mdoc(r) => (&r.dcql, Vec::new()),
         };
+        let held = self.held_credentials(dcql)?;
         let candidates: Vec<Candidate> = held.iter().map(|h| h.candidate.clone()).collect();
         let answerable = dcql::evaluate(dcql, &candidates).map_err(|e| e.to_string());
         let queries = match &answerable {
