@@ -888,12 +888,12 @@ fn over_a_ble_l2cap_channel_through_the_api() {
     // No State characteristic on L2CAP: the session ends with its status, then the channel.
     let end = carry(&holder_side, &reader_side, holder.terminate().unwrap());
     assert_eq!(session.receive(end).unwrap(), ReaderEvent::Terminated);
-    reader_side.close().unwrap();
+    reader_side.on_channel_closed().unwrap();
     assert!(reader_side.outgoing(vec![1]).is_err(), "closed");
     // A channel that closes inside a message says so.
     let cut = BleL2capChannel::new();
     assert!(cut.on_bytes(vec![0, 0, 0, 9, 1, 2]).unwrap().is_empty());
-    assert!(cut.close().is_err());
+    assert!(cut.on_channel_closed().is_err());
 }
 
 /// A clock the test moves.

@@ -491,8 +491,9 @@ impl BleL2capChannel {
         Ok(lock(&self.inner, "L2CAP")?.on_bytes(&bytes)?)
     }
 
-    /// The channel closed: an error when a message was cut short.
-    pub fn close(&self) -> Result<(), WalletError> {
+    /// The host's channel closed: an error when a message was cut short. (Named so that it
+    /// does not clash with `close` of the bindings' own resource handling.)
+    pub fn on_channel_closed(&self) -> Result<(), WalletError> {
         Ok(lock(&self.inner, "L2CAP")?.close()?)
     }
 }
