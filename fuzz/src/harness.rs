@@ -125,6 +125,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("openid4vp_response", openid4vp_response),
     ("openid4vci_offer", openid4vci_offer),
     ("openid4vci_messages", openid4vci_messages),
+    ("proximity", proximity),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1031,4 +1032,86 @@ pub fn openid4vci_messages(data: &[u8]) {
         let _ = messages::check_notification(&response);
         let _ = response.media_type();
     }
+}
+
+/// NDEF, handover, APDU and BLE input: parsers return a value or a typed error, and the
+/// holder's NFC service answers every command with a status word.
+pub fn proximity(bytes: &[u8]) {
+    use wallet_core::mdoc::ble::BleLink;
+    use wallet_core::mdoc::ndef::{self, BleOob, HandoverMessage, NfcCarrier};
+    use wallet_core::mdoc::nfc::{Command, HolderStep, NfcHolder, TagReader, TransferReader};
+
+    let _ = ndef::parse(bytes);
+    if let Ok(select) = HandoverMessage::parse_select(bytes) {
+        let _ = select.ble();
+        let _ = select.nfc();
+        let _ = select.device_engagement().map(DeviceEngagement::parse);
+        let _ = select.encode_select();
+    }
+    if let Ok(request) = HandoverMessage::parse_request(bytes) {
+        let _ = request.offers_nfc();
+        let _ = request.encode_request();
+    }
+    let _ = wallet_core::mdoc::ble::l2cap_psm(bytes);
+    let mut channel = wallet_core::mdoc::ble::L2capChannel::new();
+    if let Ok(messages) = channel.on_bytes(bytes) {
+        assert!(messages.iter().all(|m| !m.is_empty()));
+    }
+    if let Ok(carrier) = NfcCarrier::parse(bytes) {
+        // What is read writes back to something that reads the same.
+        if let Ok(written) = carrier.encode() {
+            assert_eq!(NfcCarrier::parse(&written).ok(), Some(carrier));
+        }
+    }
+    if let Ok(oob) = BleOob::parse(bytes) {
+        let _ = (oob.uuid(), oob.role(), oob.address(), oob.encode());
+    }
+    if let Ok(command) = Command::parse(bytes) {
+        let _ = command.encode();
+    }
+    let mut holder = NfcHolder::new(vec![0xd0, 0, 0], 255, 256).unwrap();
+    for command in [
+        &[
+            0x00, 0xa4, 0x04, 0x0c, 0x07, 0xa0, 0x00, 0x00, 0x02, 0x48, 0x04, 0x00,
+        ][..],
+        bytes,
+        bytes,
+    ] {
+        if let HolderStep::Message(_) = holder.process(command) {
+            let _ = holder.reply(bytes);
+        }
+    }
+    // A negotiating tag takes the bytes as what the reader writes (Service Select, then
+    // Handover Request), through UPDATE BINARY.
+    let mut negotiating = NfcHolder::negotiated(vec![0xa0], None, 255, 256).unwrap();
+    negotiating.process(&[
+        0x00, 0xa4, 0x04, 0x0c, 0x07, 0xd2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
+    ]);
+    negotiating.process(&[0x00, 0xa4, 0x00, 0x0c, 0x02, 0xe1, 0x04]);
+    let select =
+        wallet_core::mdoc::ndef::encode(&[wallet_core::mdoc::ndef::service_select()]).unwrap();
+    for message in [&select[..], bytes, bytes] {
+        let chunk = &message[..message.len().min(200)];
+        let mut update = vec![0x00, 0xd6, 0x00, 0x00, (chunk.len() + 2) as u8, 0, 0];
+        update.extend_from_slice(chunk);
+        negotiating.process(&update);
+        let [hi, lo] = (chunk.len() as u16).to_be_bytes();
+        negotiating.process(&[0x00, 0xd6, 0x00, 0x00, 0x02, hi, lo]);
+        let _ = negotiating.take_handover();
+    }
+    negotiating.process(bytes);
+    let (mut tag, _) = TagReader::start(false).unwrap();
+    let _ = tag.on_response(&[0x90, 0x00]);
+    let _ = tag.on_response(&[0x90, 0x00]);
+    let _ = tag.on_response(bytes);
+    let (mut transfer, _) = TransferReader::start(true, 1000).unwrap();
+    let _ = transfer.on_selected(&[0x90, 0x00]);
+    let _ = transfer.send(b"\xa0");
+    let _ = transfer.on_response(bytes);
+    let mut link = BleLink::new(23 + bytes.len() % 500).unwrap();
+    let _ = link.on_state(&[1]);
+    for chunk in bytes.chunks(7) {
+        let _ = link.on_data(chunk);
+    }
+    let _ = link.on_state(bytes);
 }
