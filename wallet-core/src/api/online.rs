@@ -281,22 +281,26 @@ impl Wallet {
     /// names its docType or its vcts, so only credentials of those (found through the keyed
     /// blind index of the type) are opened; a query of another format sees them all.
     fn held_credentials(&self, dcql: &dcql::DcqlQuery) -> Result<Vec<Held>, WalletError> {
-        let mut kinds: Vec<(CredentialFormat, String)> = Vec::new();
+        let mut kinds: Vec<(CredentialFormat, &str)> = Vec::new();
         let mut every = false;
         for query in &dcql.credentials {
-            match &query.meta {
-                dcql::Meta::MsoMdoc { doctype } => {
-                    kinds.push((CredentialFormat::MsoMdoc, doctype.clone()));
+            let named: Vec<(CredentialFormat, &str)> = match &query.meta {
+                dcql::Meta::MsoMdoc { doctype } => vec![(CredentialFormat::MsoMdoc, doctype)],
+                dcql::Meta::SdJwtVc { vcts } => vcts
+                    .iter()
+                    .map(|vct| (CredentialFormat::SdJwtVc, vct.as_str()))
+                    .collect(),
+                dcql::Meta::Other(_) => {
+                    every = true;
+                    Vec::new()
                 }
-                dcql::Meta::SdJwtVc { vcts } => kinds.extend(
-                    vcts.iter()
-                        .map(|vct| (CredentialFormat::SdJwtVc, vct.clone())),
-                ),
-                dcql::Meta::Other(_) => every = true,
+            };
+            for kind in named {
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
             }
         }
-        kinds.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
-        kinds.dedup();
         let filters: Vec<CredentialFilter> = if every {
             vec![CredentialFilter {
                 state: Some(CredentialState::Valid),
@@ -307,7 +311,7 @@ impl Wallet {
                 .into_iter()
                 .map(|(format, doc_type)| CredentialFilter {
                     format: Some(format),
-                    doc_type: Some(doc_type),
+                    doc_type: Some(doc_type.to_owned()),
                     issuer: None,
                     state: Some(CredentialState::Valid),
                 })

@@ -108,14 +108,7 @@ impl HmacSha256 {
 
 /// HMAC-SHA-256 of the concatenation of `parts` under `key`.
 pub fn hmac_sha256(key: &SymmetricKey, parts: &[&[u8]]) -> [u8; 32] {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, key.expose());
-    let mut ctx = hmac::Context::with_key(&key);
-    for part in parts {
-        ctx.update(part);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.sign().as_ref());
-    out
+    HmacSha256::new(key).sign(parts)
 }
 
 #[cfg(test)]

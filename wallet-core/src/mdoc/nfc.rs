@@ -363,9 +363,10 @@ impl NfcHolder {
     /// The NFC carrier configuration a holder with these limits announces in its Handover
     /// Select (the limits as [`NfcHolder::new`] applies them).
     pub fn carrier(max_command: usize, max_response: usize) -> super::ndef::NfcCarrier {
+        let (max_command, max_response) = apdu_limits(max_command, max_response);
         super::ndef::NfcCarrier {
-            max_command: Some(max_command.clamp(255, 65_535) as u32),
-            max_response: Some(max_response.clamp(256, 65_536) as u32),
+            max_command: Some(max_command as u32),
+            max_response: Some(max_response as u32),
         }
     }
 
@@ -381,6 +382,7 @@ impl NfcHolder {
             .ok()
             .filter(|l| *l <= 0xfffe)
             .ok_or_else(|| malformed("Handover Select too large for a Type 4 Tag"))?;
+        let (max_command, max_response) = apdu_limits(max_command, max_response);
         let mut ndef_file = len.to_be_bytes().to_vec();
         ndef_file.extend(handover_select);
         Ok(Self {
@@ -391,8 +393,8 @@ impl NfcHolder {
             outgoing: Vec::new(),
             sent: 0,
             awaiting: None,
-            max_command: max_command.clamp(255, 65_535),
-            max_response: max_response.clamp(256, 65_536),
+            max_command,
+            max_response,
             negotiation: None,
             written: Vec::new(),
         })
@@ -821,6 +823,15 @@ impl TagReader {
             TagStep::Done => Err(malformed("NFC engagement already read")),
         }
     }
+}
+
+/// The APDU data limits a holder applies: at least the short-APDU sizes (255 and 256), at
+/// most the extended ones (65,535 and 65,536).
+fn apdu_limits(max_command: usize, max_response: usize) -> (usize, usize) {
+    (
+        max_command.clamp(255, 65_535),
+        max_response.clamp(256, 65_536),
+    )
 }
 
 /// READ BINARY or UPDATE BINARY at `offset` of the selected file (at most 0x7FFF).
