@@ -5,8 +5,11 @@
 //! recorded in BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::hint::black_box;
-use std::time::Instant;
+
+use support::{median_micros, report_micros};
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::rand::SystemRandom;
@@ -25,26 +28,6 @@ use wallet_core::mdoc::response::DeviceResponse;
 use wallet_core::mdoc::MdocError;
 use wallet_core::trust::x509::{ParsedCertificate, TrustRole};
 use wallet_core::verifier::mdoc::{verify_document, VerificationContext};
-
-fn median_micros(iterations: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut samples = Vec::with_capacity(21);
-    for _ in 0..21 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            f();
-        }
-        samples.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
-    }
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    samples[10]
-}
-
-fn report(name: &str, micros: f64) {
-    println!("{name:<58} {micros:>9.1} µs");
-}
 
 fn main() {
     const NOW: i64 = 1_800_000_000;
@@ -83,14 +66,14 @@ fn main() {
             black_box(&message[..100]),
         ));
     });
-    report("ring P-256 sign", sign);
-    report("ring P-256 verify", verify);
-    report("ring AES-256-GCM seal, 6 KB", aes);
-    report("ring SHA-256, 100 B", sha);
+    report_micros("ring P-256 sign", sign);
+    report_micros("ring P-256 verify", verify);
+    report_micros("ring AES-256-GCM seal, 6 KB", aes);
+    report_micros("ring SHA-256, 100 B", sha);
     let holder_floor = sign + 2.0 * aes;
     let reader_floor = 3.0 * verify + 5.0 * sha + aes;
-    report("floor: holder response (1 sign + 2 AES-GCM)", holder_floor);
-    report(
+    report_micros("floor: holder response (1 sign + 2 AES-GCM)", holder_floor);
+    report_micros(
         "floor: reader verification (3 verify + 5 SHA + 1 AES)",
         reader_floor,
     );
@@ -181,7 +164,7 @@ fn main() {
         let response = DeviceResponse::encode_values(vec![doc], &[], 0);
         black_box(holder.respond(&response).unwrap());
     });
-    report(
+    report_micros(
         "holder: build, sign and encrypt a DeviceResponse (5 elements)",
         holder_response,
     );
@@ -201,7 +184,7 @@ fn main() {
         let response = DeviceResponse::encode_values(vec![doc], &[], 0);
         black_box(holder.respond(&response).unwrap());
     });
-    report(
+    report_micros(
         "holder, signing with the software key instead",
         software_response,
     );
@@ -253,7 +236,7 @@ fn main() {
         };
         black_box(verify_document(&response.documents[0], &ctx).unwrap());
     });
-    report(
+    report_micros(
         "reader: decrypt, parse and verify a DeviceResponse (5 elements)",
         reader_verify,
     );
@@ -299,15 +282,15 @@ fn main() {
     let static_ecdh = median_micros(1_000, || {
         black_box(device.agree(peer.public_key()).unwrap());
     });
-    report("ring P-256 ECDH (one-use key)", ecdh);
-    report("p256 P-256 ECDH (static key, for comparison)", static_ecdh);
-    report("HKDF-SHA-256, 32 bytes", hkdf);
+    report_micros("ring P-256 ECDH (one-use key)", ecdh);
+    report_micros("p256 P-256 ECDH (static key, for comparison)", static_ecdh);
+    report_micros("HKDF-SHA-256, 32 bytes", hkdf);
     let first_floor = ecdh + 2.0 * hkdf + aes;
-    report(
+    report_micros(
         "floor: holder first request (ECDH + 2 HKDF + AES)",
         first_floor,
     );
-    report(
+    report_micros(
         "holder: first request (ECDH, keys, decrypt, parse the request)",
         first_request,
     );

@@ -19,6 +19,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use wallet_core::*;
 
+mod support;
+
+use support::{mdl_claims, notice};
+
 const MDL: &str = "org.iso.18013.5.1.mDL";
 const NS: &str = "org.iso.18013.5.1";
 
@@ -59,20 +63,6 @@ fn open(path: Option<String>) -> Arc<Wallet> {
     .unwrap()
 }
 
-fn claims(i: usize, portrait: Vec<u8>) -> MdlClaims {
-    MdlClaims {
-        family_name: format!("홍{i}"),
-        given_name: "길동".into(),
-        birth_date: "1990-05-05".into(),
-        document_number: format!("11-23-{i:06}-01"),
-        issuing_authority: "경찰청".into(),
-        portrait,
-        vehicle_categories: vec!["B".into()],
-        valid_days: 365,
-        status: None,
-    }
-}
-
 /// In a child: one in-person presentation of an mDL with a 100 KB portrait, five elements
 /// asked (the portrait among them), from the reader's request to its verified report.
 fn child_present() {
@@ -81,7 +71,7 @@ fn child_present() {
     let key = wallet.create_device_key().unwrap();
     let portrait: Vec<u8> = (0..100 * 1024).map(|i| (i % 251) as u8).collect();
     let mdl = authority
-        .issue_mdl(key.public_key.clone(), claims(0, portrait))
+        .issue_mdl(key.public_key.clone(), mdl_claims(0, portrait))
         .unwrap();
     let id = wallet.add_mdoc(mdl, key.alias).unwrap();
     // An authenticated reader the wallet trusts, so that the policy releases all five.
@@ -195,7 +185,7 @@ fn build_store(path: &str, credentials: usize, notifications: usize) {
     for i in 0..credentials {
         let key = wallet.create_device_key().unwrap();
         let mdl = authority
-            .issue_mdl(key.public_key, claims(i, vec![0xff, 0xd8, 0xff, 0xd9]))
+            .issue_mdl(key.public_key, mdl_claims(i, vec![0xff, 0xd8, 0xff, 0xd9]))
             .unwrap();
         wallet.add_mdoc(mdl, key.alias).unwrap();
     }
@@ -205,21 +195,7 @@ fn build_store(path: &str, credentials: usize, notifications: usize) {
         .as_secs() as i64;
     for i in 0..notifications {
         let signed = authority
-            .sign_notification(NotificationDraft {
-                id: format!("N-{i}"),
-                category: NotificationCategory::HealthCheckup,
-                title_ko: format!("안내 {i}"),
-                body_ko: if i % 1_000 == 7 {
-                    format!("{i}번 건강검진 결과가 도착했습니다.")
-                } else {
-                    format!("{i}번째 안내입니다.")
-                },
-                title_en: None,
-                body_en: None,
-                priority: Priority::Normal,
-                expires_at: Some(now + 365 * 86_400),
-                reference: None,
-            })
+            .sign_notification(notice(i, NotificationCategory::HealthCheckup, now))
             .unwrap();
         wallet.add_notification(signed).unwrap();
     }

@@ -16,6 +16,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wallet_core::*;
 
+mod support;
+
+use support::{mdl_claims, notice};
+
 fn size(var: &str, default: usize) -> usize {
     std::env::var(var)
         .ok()
@@ -92,20 +96,7 @@ fn main() {
     for i in 0..credentials {
         let key = wallet.create_device_key().unwrap();
         let mdl = authorities[i % 2]
-            .issue_mdl(
-                key.public_key,
-                MdlClaims {
-                    family_name: format!("홍{i}"),
-                    given_name: "길동".into(),
-                    birth_date: "1990-05-05".into(),
-                    document_number: format!("11-23-{i:06}-01"),
-                    issuing_authority: "경찰청".into(),
-                    portrait: vec![0xff, 0xd8, 0xff, 0xd9],
-                    vehicle_categories: vec!["B".into()],
-                    valid_days: 365,
-                    status: None,
-                },
-            )
+            .issue_mdl(key.public_key, mdl_claims(i, vec![0xff, 0xd8, 0xff, 0xd9]))
             .unwrap();
         last_id = wallet.add_mdoc(mdl, key.alias).unwrap();
         if i % 2_000 == 1_999 {
@@ -119,21 +110,7 @@ fn main() {
     ];
     for i in 0..notifications {
         let signed = authorities[0]
-            .sign_notification(NotificationDraft {
-                id: format!("N-{i}"),
-                category: categories[i % categories.len()],
-                title_ko: format!("안내 {i}"),
-                body_ko: if i % 1_000 == 7 {
-                    format!("{i}번 건강검진 결과가 도착했습니다.")
-                } else {
-                    format!("{i}번째 안내입니다.")
-                },
-                title_en: None,
-                body_en: None,
-                priority: Priority::Normal,
-                expires_at: Some(now + 365 * 86_400),
-                reference: None,
-            })
+            .sign_notification(notice(i, categories[i % categories.len()], now))
             .unwrap();
         wallet.add_notification(signed).unwrap();
         if i % 20_000 == 19_999 {

@@ -5,8 +5,11 @@
 //! are recorded in BENCHMARKS.md. No timing assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::hint::black_box;
-use std::time::Instant;
+
+use support::{median_micros, report_micros};
 
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -31,26 +34,6 @@ const NOW: i64 = 1_800_000_000;
 const AUD: &str = "https://bank.example";
 const NONCE: &str = "n-0S6_WzA2Mj";
 const STATUS_URI: &str = "https://status.example/lists/1";
-
-fn median_micros(iterations: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut samples = Vec::with_capacity(21);
-    for _ in 0..21 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            f();
-        }
-        samples.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
-    }
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    samples[10]
-}
-
-fn report(name: &str, micros: f64) {
-    println!("{name:<64} {micros:>9.1} µs");
-}
 
 fn main() {
     let rng = SystemRandom::new();
@@ -226,11 +209,11 @@ fn main() {
     let software_sign = median_micros(1000, || {
         black_box(signer.key.sign(black_box(&message)).unwrap());
     });
-    report("ring P-256 sign", sign);
-    report("ring P-256 verify", verify);
-    report("ring SHA-256, 80 B", sha);
-    report("ring SHA-256 of the presentation (sd_hash)", sd_hash);
-    report("software key sign (the test issuer's key)", software_sign);
+    report_micros("ring P-256 sign", sign);
+    report_micros("ring P-256 verify", verify);
+    report_micros("ring SHA-256, 80 B", sha);
+    report_micros("ring SHA-256 of the presentation (sd_hash)", sd_hash);
+    report_micros("software key sign (the test issuer's key)", software_sign);
 
     let n = disclosable.len() as f64;
     let issue_floor = software_sign + n * sha;
@@ -261,37 +244,37 @@ fn main() {
         black_box(verify_once());
     });
     let status_time = median_micros(200, || status_once(&reference));
-    report(
+    report_micros(
         "floor: issue (1 signature with the issuer's key + 13 SHA-256)",
         issue_floor,
     );
-    report("issue 13 disclosable claims", issue_time);
-    report("floor: present (1 signature + sd_hash)", present_floor);
-    report(
+    report_micros("issue 13 disclosable claims", issue_time);
+    report_micros("floor: present (1 signature + sd_hash)", present_floor);
+    report_micros(
         "present 5 claims with a Key Binding JWT (keystore-held key)",
         present_time,
     );
-    report(
+    report_micros(
         "… of which reading the stored SD-JWT (decode, 13 digests, claims)",
         inspect_time,
     );
-    report(
+    report_micros(
         "… and choosing the 5 and binding them (select, sd_hash, sign)",
         select_and_bind,
     );
-    report(
+    report_micros(
         "floor: verify (3 signature checks, 6 disclosure digests, sd_hash)",
         verify_floor,
     );
-    report(
+    report_micros(
         "verify: chain, signature, disclosures, envelope, key binding",
         verify_time,
     );
-    report(
+    report_micros(
         "floor: status list token (2 signature checks)",
         status_floor,
     );
-    report(
+    report_micros(
         "status: verify a 10,000-entry list token, chain, read the entry",
         status_time,
     );
