@@ -257,31 +257,10 @@ fn flows(
     let mut requests = 0;
     let mut mdl_id = String::new();
     for round in 0..=ROUNDS {
-        let offer = runtime.block_on(issuer.admin(
-            admin,
-            "/admin/offers",
-            json!({"configuration_ids": ["mdl"]}),
-        ));
+        let offer = offer_mdl(runtime, issuer, admin);
         http.take();
         let started = Instant::now();
-        let result = runtime.block_on(async {
-            let session = wallet
-                .clone()
-                .resolve_credential_offer(
-                    offer["offer_uri"].as_str().unwrap().to_owned(),
-                    http.clone(),
-                    None,
-                )
-                .await
-                .unwrap();
-            session
-                .accept(IssuanceOptions {
-                    tx_code: offer["tx_code"].as_str().map(str::to_owned),
-                    ..IssuanceOptions::default()
-                })
-                .await
-                .unwrap()
-        });
+        let result = receive(wallet, runtime, http, &offer);
         let elapsed = started.elapsed();
         let (spent, count) = http.take();
         assert_eq!(result.credentials.len(), 1);
@@ -311,32 +290,8 @@ fn flows(
     present(label, wallet, runtime, verifier, admin, http, &mdl_id);
     // The same wallet holding 30 more mDLs: every one of them is a candidate to read.
     if label.contains("file") {
-        let mut more = 0;
-        while more < 30 {
-            let offer = runtime.block_on(issuer.admin(
-                admin,
-                "/admin/offers",
-                json!({"configuration_ids": ["mdl"]}),
-            ));
-            runtime.block_on(async {
-                let session = wallet
-                    .clone()
-                    .resolve_credential_offer(
-                        offer["offer_uri"].as_str().unwrap().to_owned(),
-                        http.clone(),
-                        None,
-                    )
-                    .await
-                    .unwrap();
-                session
-                    .accept(IssuanceOptions {
-                        tx_code: offer["tx_code"].as_str().map(str::to_owned),
-                        ..IssuanceOptions::default()
-                    })
-                    .await
-                    .unwrap()
-            });
-            more += 1;
+        for _ in 0..30 {
+            receive(wallet, runtime, http, &offer_mdl(runtime, issuer, admin));
         }
         present(
             &format!("{label}, 31 mDLs held"),
@@ -412,4 +367,40 @@ fn present(
         summary(&mut waiting)
     );
     println!("| … the wallet's own work | {} |", summary(&mut own));
+}
+
+/// A new offer of an mDL, through the issuer's admin API (not timed).
+fn offer_mdl(runtime: &tokio::runtime::Runtime, issuer: &Server, admin: &reqwest::Client) -> Value {
+    runtime.block_on(issuer.admin(
+        admin,
+        "/admin/offers",
+        json!({"configuration_ids": ["mdl"]}),
+    ))
+}
+
+/// The wallet resolves `offer` and accepts it with its transaction code.
+fn receive(
+    wallet: &Arc<Wallet>,
+    runtime: &tokio::runtime::Runtime,
+    http: &Arc<Timed>,
+    offer: &Value,
+) -> wallet_core::IssuanceResult {
+    runtime.block_on(async {
+        let session = wallet
+            .clone()
+            .resolve_credential_offer(
+                offer["offer_uri"].as_str().unwrap().to_owned(),
+                http.clone(),
+                None,
+            )
+            .await
+            .unwrap();
+        session
+            .accept(IssuanceOptions {
+                tx_code: offer["tx_code"].as_str().map(str::to_owned),
+                ..IssuanceOptions::default()
+            })
+            .await
+            .unwrap()
+    })
 }
