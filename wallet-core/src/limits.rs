@@ -18,6 +18,9 @@ pub const MAX_CBOR_ITEMS: u64 = 65_536;
 /// Most entries in one CBOR map or array.
 pub const MAX_CBOR_CONTAINER_LEN: u64 = 16_384;
 
+/// Longest inbox search, in characters: each pair of them is a keyed token to look up.
+pub const MAX_SEARCH_CHARS: usize = 256;
+
 /// Largest SD-JWT (issued or presented, compact or JSON), in bytes.
 pub const MAX_SD_JWT_BYTES: usize = 1024 * 1024;
 /// Most disclosures in one SD-JWT.

@@ -711,6 +711,15 @@ fn a_text_search_finds_exactly_what_a_full_scan_would() {
         }
     };
     check(&wallet, false);
+    // A search is bounded: each pair of its characters is a token to look up.
+    let long = NotificationFilter {
+        query: Some("검".repeat(257)),
+        ..NotificationFilter::default()
+    };
+    assert!(matches!(
+        wallet.list_notifications(long, 0, 5),
+        Err(WalletError::InvalidInput { .. })
+    ));
     assert_eq!(wallet.purge_expired_notifications().unwrap(), 10);
     check(&wallet, true);
     wallet.close_store().unwrap();

@@ -483,6 +483,16 @@ impl Wallet {
                 super::MAX_PAGE_SIZE
             )));
         }
+        if filter
+            .query
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > crate::limits::MAX_SEARCH_CHARS)
+        {
+            return Err(WalletError::invalid(format!(
+                "a search is at most {} characters",
+                crate::limits::MAX_SEARCH_CHARS
+            )));
+        }
         self.place_stored_notifications()?;
         let selection = Selection {
             category: filter.category,
