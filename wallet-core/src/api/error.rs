@@ -452,11 +452,3 @@ impl From<AccessError> for WalletError {
         }
     }
 }
-
-impl From<tokio::task::JoinError> for WalletError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        WalletError::Internal {
-            reason: format!("background task failed: {e}"),
-        }
-    }
-}

@@ -494,7 +494,7 @@ fn pending_view(id: &str, record: &PendingRecord) -> PendingIssuance {
 #[derive(uniffi::Object)]
 pub struct IssuanceSession {
     host: Host,
-    flow: tokio::sync::Mutex<Issuance>,
+    flow: super::tasks::AsyncLock<Issuance>,
     view: CredentialOfferView,
 }
 
@@ -506,7 +506,7 @@ impl std::fmt::Debug for IssuanceSession {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Wallet {
     /// Resolves a credential offer the host scanned or received (an
     /// `openid-credential-offer://` URI, or the offer's JSON): fetches the offer when it is
@@ -534,7 +534,7 @@ impl Wallet {
         let view = view_of(&issuance);
         Ok(Arc::new(IssuanceSession {
             host,
-            flow: tokio::sync::Mutex::new(issuance),
+            flow: super::tasks::AsyncLock::new(issuance),
             view,
         }))
     }
@@ -702,7 +702,7 @@ fn view_of(issuance: &Issuance) -> CredentialOfferView {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl IssuanceSession {
     /// What is offered, by whom.
     pub fn offer(&self) -> CredentialOfferView {

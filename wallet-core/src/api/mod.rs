@@ -27,6 +27,7 @@ mod reader;
 mod records;
 mod relying_party;
 mod status;
+mod tasks;
 mod wallet;
 
 pub use crate::benefits::catalog::Eligibility;

@@ -637,7 +637,7 @@ fn asked_claims(candidate: &CandidateCredential) -> Vec<Asked> {
         .collect()
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Wallet {
     /// Reads an OpenID4VP request the host received (an `openid4vp://` or `haip-vp://` URI, or
     /// an https link carrying one): fetches the request object through `http` when it is by
@@ -1058,7 +1058,7 @@ impl OnlinePresentation {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl OnlinePresentation {
     /// The request as the citizen is asked about it.
     pub fn request(&self) -> OnlineRequestView {

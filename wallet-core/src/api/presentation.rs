@@ -608,7 +608,7 @@ impl PresentationSession {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl PresentationSession {
     /// Runs the consent step for the pending request and returns the message to send the
     /// reader. When remembered grants cover everything that could go, the citizen is not
@@ -660,7 +660,7 @@ pub(super) async fn ask(
     let answer = if timeout_seconds == 0 {
         asked.await
     } else {
-        tokio::time::timeout(
+        super::tasks::within(
             std::time::Duration::from_secs(u64::from(timeout_seconds)),
             asked,
         )

@@ -108,7 +108,7 @@ fn reference_of(format: CredentialFormat, raw: &[u8]) -> Result<Option<StatusRef
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Wallet {
     /// Refreshes the status of every credential that has a status list reference: fetches each
     /// list once through `http`, verifies it against the wallet's `StatusListIssuer` anchors,

@@ -702,20 +702,20 @@ impl Wallet {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Wallet {
     /// Crypto-erases the wallet off the caller's thread: deletes every credential, key and
     /// record, destroys the data key and the PIN verifier, and deletes device keys held by a
     /// host secure area. Allowed while locked (a lost-phone or forgotten-PIN wipe). The
     /// wallet is closed afterwards.
     pub async fn wipe(self: Arc<Self>) -> Result<WipeReport, WalletError> {
-        tokio::task::spawn_blocking(move || self.wipe_now()).await?
+        super::tasks::off_thread("jigap-wipe", move || self.wipe_now()).await?
     }
 }
 
 /// Opens a wallet off the caller's thread (the key protector and the first database access
 /// can be slow). Same as [`Wallet::open_blocking`].
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn open_wallet(config: WalletConfig) -> Result<Arc<Wallet>, WalletError> {
-    tokio::task::spawn_blocking(move || Wallet::open_blocking(config)).await?
+    super::tasks::off_thread("jigap-open", move || Wallet::open_blocking(config)).await?
 }
