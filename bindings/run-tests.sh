@@ -15,7 +15,9 @@ CACHE="${JIGAP_CACHE:-$HOME/.cache/jigap}"
 KOTLIN_DIR="$CACHE/kotlin-compiler-${JIGAP_KOTLIN_VERSION:-2.4.20}"
 CHROOT="$CACHE/swift-trixie"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-LIB="$TARGET/debug/libwallet_core.so"
+# JIGAP_LIB: run the tests on another build of the library (scripts/test.sh passes the mobile
+# profile's, built with the test issuing authority by scripts/mobile-lib.sh --issuer).
+LIB="${JIGAP_LIB:-$TARGET/debug/libwallet_core.so}"
 GEN="$TARGET/bindings"
 
 log() { printf 'bindings: %s\n' "$*" >&2; }
@@ -87,7 +89,9 @@ start_verifier() {
 
 generate() {
   rm -rf "$GEN/$1"
-  "$TARGET/debug/uniffi-bindgen" generate --library "$LIB" --language "$1" \
+  # From the debug build, which keeps the symbol table with uniffi's metadata (a stripped
+  # JIGAP_LIB has none); the same sources give the same API checksums.
+  "$TARGET/debug/uniffi-bindgen" generate --library "$TARGET/debug/libwallet_core.so" --language "$1" \
     --out-dir "$GEN/$1" --no-format --config "$ROOT/uniffi.toml" >/dev/null
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test Jigap has: the Rust workspace (unit, integration, CLI), then the Kotlin, Swift
-# and Python binding tests in their real toolchains. Installs what is missing first (once;
+# and Python binding tests in their real toolchains, then the Python ones again on the mobile
+# build of the library. Installs what is missing first (once;
 # caches live in ${JIGAP_CACHE:-~/.cache/jigap}, outside the repository).
 #
 # Ends with "total: N passed, N failed"; exits non-zero if anything failed or nothing ran.
@@ -66,9 +67,33 @@ for lang in kotlin swift python kotlin-sample swift-sample interop; do
   grep -qE "^$lang: [1-9][0-9]* passed" "$LOGS/bindings.log" || { echo "$lang: ran no test"; bind_failed=$((bind_failed + 1)); }
 done
 
+# The bindings again, on the library built the way a phone gets it (the `mobile` profile:
+# size-optimised, panics abort, no unwind tables, linked by lld), with the test authority the
+# Python tests issue from. Python runs the whole suite fastest.
+phase "python bindings on the mobile build (scripts/mobile-lib.sh --target x86_64 --issuer)"
+mobile_lib=$(bash scripts/mobile-lib.sh --target x86_64 --issuer 2>"$LOGS/mobile-lib.log" \
+  | sed -nE 's/^(.*libwallet_core\.so): [0-9]+ bytes$/\1/p') || true
+if [ -n "$mobile_lib" ] && [ -f "$mobile_lib" ]; then
+  JIGAP_LIB="$ROOT/$mobile_lib" bash bindings/run-tests.sh python 2>&1 \
+    | sed -E 's/^(python|interop): /mobile-\1: /' | tee "$LOGS/mobile-bindings.log" || true
+else
+  tail -20 "$LOGS/mobile-lib.log"
+  echo "mobile-python: 0 passed, 1 failed (the mobile build failed)" | tee "$LOGS/mobile-bindings.log"
+fi
+read -r mobile_passed mobile_failed < <(
+  grep -E '^mobile-(python|interop): [0-9]+ passed, [0-9]+ failed' "$LOGS/mobile-bindings.log" \
+    | sed -E 's/^[a-z-]+: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' \
+    | awk '{p+=$1; f+=$2} END {print p+0, f+0}'
+)
+grep -qE '^mobile-python: [1-9][0-9]* passed' "$LOGS/mobile-bindings.log" \
+  || { echo "mobile-python: ran no test"; mobile_failed=$((mobile_failed + 1)); }
+bind_passed=$((bind_passed + mobile_passed))
+bind_failed=$((bind_failed + mobile_failed))
+
 phase "done"
 echo "rust: $rust_passed passed, $rust_failed failed"
 grep -hE '^(kotlin|swift|python|kotlin-sample|swift-sample|interop): [0-9]+ passed' "$LOGS/bindings.log" || true
+grep -hE '^mobile-(python|interop): [0-9]+ passed' "$LOGS/mobile-bindings.log" || true
 total_passed=$((rust_passed + bind_passed))
 total_failed=$((rust_failed + bind_failed))
 echo "total: $total_passed passed, $total_failed failed"
