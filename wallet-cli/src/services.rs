@@ -419,7 +419,7 @@ pub fn inbox(cli: &Cli, action: &InboxAction) -> Result<()> {
                 *offset,
                 *limit,
             )?;
-            let value = json!({ "total": page.total, "next_offset": page.next_offset, "items": page.items.iter().map(notification_json).collect::<Vec<_>>() });
+            let value = json!({ "total": page.total, "total_is_exact": page.total_is_exact, "next_offset": page.next_offset, "items": page.items.iter().map(notification_json).collect::<Vec<_>>() });
             let mut lines: Vec<String> = page
                 .items
                 .iter()
@@ -434,7 +434,12 @@ pub fn inbox(cli: &Cli, action: &InboxAction) -> Result<()> {
                     )
                 })
                 .collect();
-            lines.push(format!("{} of {}", page.items.len(), page.total));
+            lines.push(format!(
+                "{} of {}{}",
+                page.items.len(),
+                page.total,
+                if page.total_is_exact { "" } else { " or more" }
+            ));
             say(cli, value, lines.join("\n"));
         }
         InboxAction::Read { id } => {

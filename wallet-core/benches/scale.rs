@@ -278,8 +278,16 @@ fn main() {
         search("번째 안내"),
     );
     report(
-        "an inbox search for one character (결: no tokens, every row opened)",
+        "an inbox search for one character (결, 100 found)",
         search("결"),
+    );
+    report(
+        "an inbox search for one common character (째, 99,900 found)",
+        search("째"),
+    );
+    report(
+        "an inbox search whose every pair is common but which finds 11 (내 9999)",
+        search("내 9999"),
     );
     report(
         "first page of 50 record entries",

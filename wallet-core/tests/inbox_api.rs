@@ -740,3 +740,74 @@ fn a_text_search_finds_exactly_what_a_full_scan_would() {
         );
     }
 }
+
+#[test]
+fn a_search_with_many_matches_counts_a_thousand_and_pages_on_to_the_last() {
+    let (wallet, authority, _) = setup();
+    let count: u32 = 1_010;
+    for i in 0..count {
+        let mut draft = notice(&format!("M-{i:04}"), &format!("{i}번째 안내입니다."));
+        draft.title_ko = format!("알림 {i}");
+        // Equal times in pairs: the order within a time is by id.
+        draft.expires_at = Some(NOW + 86_400 + i64::from(i / 2));
+        wallet
+            .add_notification(authority.sign_notification(draft).unwrap())
+            .unwrap();
+    }
+    let filter = |query: &str| NotificationFilter {
+        query: Some(query.into()),
+        ..NotificationFilter::default()
+    };
+    let all = wallet
+        .list_notifications(NotificationFilter::default(), 0, 500)
+        .unwrap();
+    assert!(all.total_is_exact);
+    assert_eq!(all.total, u64::from(count));
+
+    // The first page: counted up to 1,000 and one more, then stopped.
+    let first = wallet.list_notifications(filter("안내"), 0, 5).unwrap();
+    assert_eq!(
+        (
+            first.items.len(),
+            first.total,
+            first.total_is_exact,
+            first.next_offset
+        ),
+        (5, 1_001, false, Some(5))
+    );
+    let ids = |page: &NotificationPage| page.items.iter().map(|n| n.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&first),
+        ids(&all)[..5].to_vec(),
+        "newest first, as the plain listing"
+    );
+    // Paging on reaches every match, in the listing's order, and the last page is exact.
+    let mut found = Vec::new();
+    let mut offset = 0;
+    let last = loop {
+        let page = wallet
+            .list_notifications(filter("안내"), offset, 250)
+            .unwrap();
+        found.extend(ids(&page));
+        match page.next_offset {
+            Some(next) => offset = next,
+            None => break page,
+        }
+    };
+    assert!(last.total_is_exact);
+    assert_eq!(last.total, u64::from(count));
+    let mut everything = ids(&all);
+    everything.extend(ids(&wallet
+        .list_notifications(NotificationFilter::default(), 500, 500)
+        .unwrap()));
+    everything.extend(ids(&wallet
+        .list_notifications(NotificationFilter::default(), 1_000, 500)
+        .unwrap()));
+    assert_eq!(found, everything);
+    // Fewer matches than the count: exact at once; one character finds what it should.
+    let few = wallet.list_notifications(filter("100번째"), 0, 5).unwrap();
+    assert_eq!((few.total, few.total_is_exact), (1, true));
+    let nines = wallet.list_notifications(filter("9"), 0, 500).unwrap();
+    let expected = (0..count).filter(|i| i.to_string().contains('9')).count() as u64;
+    assert_eq!((nines.total, nines.total_is_exact), (expected, true));
+}

@@ -112,11 +112,19 @@ pub struct NotificationFilter {
 pub struct NotificationPage {
     /// The notifications.
     pub items: Vec<NotificationRecord>,
-    /// How many match in all.
+    /// How many match in all; for a text search that matches more than 1,000, how many were
+    /// counted before the search stopped (see `total_is_exact`).
     pub total: u64,
+    /// Whether `total` is the exact count. A text search stops counting once it has found
+    /// what the page needs and at least 1,000 matches; `total` is then a lower bound, and
+    /// `next_offset` still leads on.
+    pub total_is_exact: bool,
     /// Offset of the next page.
     pub next_offset: Option<u32>,
 }
+
+/// A text search counts at least this many matches before it may stop.
+const SEARCH_COUNTED: u64 = 1_000;
 
 fn verification(failure: VerificationFailure, detail: impl Into<String>) -> WalletError {
     WalletError::Verification {
@@ -501,15 +509,14 @@ impl Wallet {
             query: filter.query,
         };
         // The order, the category and the state are read in SQL. A text search opens only the
-        // notifications whose search tokens include the query's (every one for a query of a
-        // single character, which has none), and confirms each on its text.
+        // notifications whose search tokens include the query's, and confirms each on its text.
         let excluded = selection.excluded_states();
         let excluded: Vec<i64> = excluded.iter().map(|s| s.code()).collect();
         let query = DocumentQuery {
             tag: selection.category.map(|c| c.name()),
             exclude_states: &excluded,
         };
-        let (items, total) = match &selection.query {
+        let (items, total, total_is_exact) = match &selection.query {
             None => {
                 let (docs, total) =
                     self.store
@@ -519,32 +526,31 @@ impl Wallet {
                     let n: Notification = decode(&doc.body)?;
                     items.push(notification_record(n, InboxState::from_code(doc.state)));
                 }
-                (items, total)
+                (items, total, true)
             }
             Some(text) => {
-                let candidates =
-                    match self
-                        .store
-                        .search_documents(KIND_NOTIFICATION, &query, text)?
-                    {
-                        Some(found) => found,
-                        None => self.store.placed_documents(KIND_NOTIFICATION, &query)?,
-                    };
-                let mut kept = Vec::new();
-                for doc in candidates {
-                    let n: Notification = decode(&doc.body)?;
-                    let state = InboxState::from_code(doc.state);
-                    if selection.keeps(&n, state) {
-                        kept.push(notification_record(n, state));
-                    }
-                }
-                let total = kept.len() as u64;
-                let items = kept
-                    .into_iter()
-                    .skip(offset as usize)
-                    .take(limit as usize)
-                    .collect();
-                (items, total)
+                // Matches are counted up to what the page needs and at least SEARCH_COUNTED;
+                // past that the search stops, and the total says it is a lower bound.
+                let stop_at = (u64::from(offset) + u64::from(limit)).max(SEARCH_COUNTED) + 1;
+                let mut items = Vec::new();
+                let mut matched = 0u64;
+                self.store.search_documents(
+                    KIND_NOTIFICATION,
+                    &query,
+                    text,
+                    |doc| -> Result<bool, WalletError> {
+                        let n: Notification = decode(&doc.body)?;
+                        let state = InboxState::from_code(doc.state);
+                        if selection.keeps(&n, state) {
+                            matched += 1;
+                            if matched > u64::from(offset) && items.len() < limit as usize {
+                                items.push(notification_record(n, state));
+                            }
+                        }
+                        Ok(matched < stop_at)
+                    },
+                )?;
+                (items, matched, matched < stop_at)
             }
         };
         let end = u64::from(offset) + items.len() as u64;
@@ -555,6 +561,7 @@ impl Wallet {
                 .flatten(),
             items,
             total,
+            total_is_exact,
         })
     }
 

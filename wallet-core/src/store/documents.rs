@@ -3,8 +3,8 @@
 //! document listed in pages (notifications) also has a placement: the time it is ordered by
 //! and a keyed blind index of its tag (the category), so that a page is read in SQL and only
 //! its own rows are opened. A placement also carries the search tokens of the document's text
-//! (keyed blind indexes of character pairs, see [`Keys::search_tokens`]), so that a text search
-//! opens only the documents whose tokens include all of the query's.
+//! (keyed blind indexes of its characters and character pairs, see [`Keys::search_tokens`]), so
+//! that a text search opens only the documents whose tokens include all of the query's.
 //!
 //! [`Keys::search_tokens`]: super::Keys::search_tokens
 
@@ -195,26 +195,29 @@ fn read_rows(
     stmt: &mut rusqlite::Statement<'_>,
     params: &[rusqlite::types::Value],
 ) -> Result<Vec<StoredDocument>, StoreError> {
-    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get::<_, Vec<u8>>(3)?,
-        ))
-    })?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, state, received_at, sealed) = row?;
-        let body = keys.open(TABLE, &row_key(kind, &id), "body", &sealed)?;
-        out.push(StoredDocument {
-            id,
-            state,
-            received_at,
-            body,
-        });
+    while let Some(row) = rows.next()? {
+        out.push(open_row(keys, kind, row)?);
     }
     Ok(out)
+}
+
+/// A row of `id, state, received_at, body`, its body opened.
+fn open_row(
+    keys: &super::envelope::Keys,
+    kind: i64,
+    row: &rusqlite::Row<'_>,
+) -> Result<StoredDocument, StoreError> {
+    let id: String = row.get(0)?;
+    let sealed: Vec<u8> = row.get(3)?;
+    let body = keys.open(TABLE, &row_key(kind, &id), "body", &sealed)?;
+    Ok(StoredDocument {
+        id,
+        state: row.get(1)?,
+        received_at: row.get(2)?,
+        body,
+    })
 }
 
 impl Store {
@@ -381,78 +384,82 @@ impl Store {
         })
     }
 
-    /// Every placed document matching `query` whose search tokens include those of `text`,
-    /// newest first; `None` when `text` is too short to have tokens (under two characters).
-    /// What is returned may still not contain `text` (tokens collide, pairs may sit apart): the
-    /// caller confirms on the opened text.
-    pub fn search_documents(
+    /// Opens, newest first, the placed documents matching `query` whose search tokens include
+    /// those of `text`, and hands each to `visit` until it returns `false`. What is handed over
+    /// may still not contain `text` (tokens collide, pairs may sit apart): `visit` confirms on
+    /// the opened text. An error of `visit` ends the search and is returned.
+    ///
+    /// When the query's rarest token is rare, the rows holding it are read and sorted; when
+    /// every token is common, the listing is walked in order and each row's tokens checked in
+    /// SQL, so that a caller that has seen enough stops early.
+    pub fn search_documents<E: From<StoreError>>(
         &self,
         kind: i64,
         query: &DocumentQuery<'_>,
         text: &str,
-    ) -> Result<Option<Vec<StoredDocument>>, StoreError> {
+        mut visit: impl FnMut(StoredDocument) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let mut failed = None;
         self.with(|conn, keys| {
-            let tokens = keys.search_tokens([text]);
-            if tokens.is_empty() {
-                return Ok(None);
-            }
-            // The rarest tokens first: the rarest drives the scan, the next few narrow it.
-            let mut counted = Vec::with_capacity(tokens.len());
+            // The rarest tokens first: the rarest drives a scan, the next few narrow it.
+            let mut counted = Vec::new();
             {
                 let mut count = conn.prepare_cached(
                     "SELECT count(*) FROM (SELECT 1 FROM search_tokens WHERE token = ?1 LIMIT ?2)",
                 )?;
-                for token in tokens {
+                for token in keys.query_tokens(text) {
                     let n: i64 =
                         count.query_row(rusqlite::params![i64::from(token), COMMON_TOKEN], |r| {
                             r.get(0)
                         })?;
                     if n == 0 {
-                        return Ok(Some(Vec::new()));
+                        return Ok(());
                     }
-                    counted.push((n, token));
+                    counted.push((n, i64::from(token)));
                 }
             }
             counted.sort_unstable();
             counted.truncate(MAX_QUERY_TOKENS);
             let (clause, mut params) = query_clause(keys, kind, query, "o.");
-            let mut sql = format!(
-                "SELECT d.id, d.state, d.received_at, d.body
-                 FROM search_tokens s CROSS JOIN document_order o ON o.seq = s.seq
-                 JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause} AND s.token = ?"
-            );
-            let mut rarest_first = counted.iter().map(|(_, token)| i64::from(*token));
-            if let Some(token) = rarest_first.next() {
-                params.push(rusqlite::types::Value::Integer(token));
-            }
-            for token in rarest_first {
+            let rare = counted.first().filter(|(n, _)| *n < COMMON_TOKEN);
+            let mut sql = match rare {
+                Some((_, token)) => {
+                    params.push(rusqlite::types::Value::Integer(*token));
+                    format!(
+                        "SELECT d.id, d.state, d.received_at, d.body
+                         FROM search_tokens s CROSS JOIN document_order o ON o.seq = s.seq
+                         JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause} AND s.token = ?"
+                    )
+                }
+                None => format!(
+                    "SELECT d.id, d.state, d.received_at, d.body
+                     FROM document_order o JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause}"
+                ),
+            };
+            let skip = usize::from(rare.is_some());
+            for (_, token) in counted.iter().skip(skip) {
                 sql.push_str(
-                    " AND EXISTS (SELECT 1 FROM search_tokens t WHERE t.token = ? AND t.seq = s.seq)",
+                    " AND EXISTS (SELECT 1 FROM search_tokens t WHERE t.token = ? AND t.seq = o.seq)",
                 );
-                params.push(rusqlite::types::Value::Integer(token));
+                params.push(rusqlite::types::Value::Integer(*token));
             }
             sql.push_str(" ORDER BY o.sort_at DESC, o.id ASC");
             let mut stmt = conn.prepare(&sql)?;
-            read_rows(keys, kind, &mut stmt, &params).map(Some)
-        })
-    }
-
-    /// Every placed document matching `query`, newest first (for a search too short to use
-    /// the tokens, which must open them all).
-    pub fn placed_documents(
-        &self,
-        kind: i64,
-        query: &DocumentQuery<'_>,
-    ) -> Result<Vec<StoredDocument>, StoreError> {
-        self.with(|conn, keys| {
-            let (clause, params) = query_clause(keys, kind, query, "o.");
-            let mut stmt = conn.prepare(&format!(
-                "SELECT d.id, d.state, d.received_at, d.body
-                 FROM document_order o JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause}
-                 ORDER BY o.sort_at DESC, o.id ASC"
-            ))?;
-            read_rows(keys, kind, &mut stmt, &params)
-        })
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            while let Some(row) = rows.next()? {
+                let doc = open_row(keys, kind, row)?;
+                match visit(doc) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Documents of a kind that have no placement yet (stored before placements existed).
@@ -486,5 +493,137 @@ impl Store {
             tx.commit()?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::secret::SymmetricKey;
+    use crate::store::{KeyWrap, Location};
+
+    struct NoWrap;
+    impl KeyWrap for NoWrap {
+        type Error = StoreError;
+        fn wrap(&self, _: &SymmetricKey) -> Result<Vec<u8>, StoreError> {
+            Ok(vec![0])
+        }
+        fn unwrap(&self, _: &[u8]) -> Result<SymmetricKey, StoreError> {
+            Err(StoreError::WrongKey)
+        }
+    }
+
+    const KIND: i64 = kind::NOTIFICATION;
+
+    /// What a search hands over, all of it or until `stop` documents.
+    fn searched(store: &Store, query: &DocumentQuery<'_>, text: &str, stop: usize) -> Vec<String> {
+        let mut seen = Vec::new();
+        store
+            .search_documents(KIND, query, text, |doc| -> Result<bool, StoreError> {
+                seen.push(doc.id);
+                Ok(seen.len() < stop)
+            })
+            .unwrap();
+        seen
+    }
+
+    #[test]
+    fn common_and_rare_tokens_find_the_same_documents_in_the_listings_order() {
+        let store = Store::open(Location::Memory, true, &NoWrap).unwrap();
+        // More documents than a common token's threshold, so that both ways of searching run.
+        let n = COMMON_TOKEN as usize + 300;
+        let mut texts = Vec::new();
+        for i in 0..n {
+            let text = if i % 97 == 0 {
+                format!("{i}번째 드문 안내")
+            } else {
+                format!("{i}번째 안내")
+            };
+            let tag = if i % 3 == 0 { "tax" } else { "health" };
+            let doc = StoredDocument {
+                id: format!("D-{i:05}"),
+                state: i64::from(i % 5 == 0),
+                received_at: 0,
+                body: text.clone().into_bytes(),
+            };
+            let placement = Placement {
+                // Equal times in threes: the order within one time is by id.
+                sort_at: (i / 3) as i64,
+                tag,
+                text: vec![&text],
+            };
+            store
+                .put_document_placed(KIND, &doc, Some(&placement), None)
+                .unwrap();
+            texts.push((doc.id, i, tag, doc.state, text));
+        }
+        // The listing's order: newest first, then by id.
+        texts.sort_by(|a, b| (b.1 / 3).cmp(&(a.1 / 3)).then(a.0.cmp(&b.0)));
+        let all = DocumentQuery::default();
+        let health_unread = DocumentQuery {
+            tag: Some("health"),
+            exclude_states: &[1],
+        };
+        for (query, q) in [(&all, None), (&health_unread, Some(("health", 1)))] {
+            for text in [
+                "안내",
+                "번째 안내",
+                "드문",
+                "문",
+                "안",
+                "12",
+                "1",
+                "없음",
+                "째 드",
+            ] {
+                let expected: Vec<String> = texts
+                    .iter()
+                    .filter(|(_, _, tag, state, t)| {
+                        t.contains(text)
+                            && q.is_none_or(|(want, excluded)| *tag == want && *state != excluded)
+                    })
+                    .map(|(id, ..)| id.clone())
+                    .collect();
+                // What the tokens find may include texts with the pairs apart: the caller
+                // confirms. Confirmed, it is exactly what contains the text, in order.
+                let got = searched(&store, query, text, usize::MAX);
+                let text_of = |id: &String| {
+                    texts
+                        .iter()
+                        .find(|(i, ..)| i == id)
+                        .map(|(.., t)| t.clone())
+                        .unwrap()
+                };
+                let confirmed: Vec<String> = got
+                    .iter()
+                    .filter(|id| text_of(id).contains(text))
+                    .cloned()
+                    .collect();
+                let first_difference = confirmed.iter().zip(&expected).position(|(a, b)| a != b);
+                assert!(
+                    confirmed == expected,
+                    "{text}: {} found, {} expected, first difference at {first_difference:?}",
+                    confirmed.len(),
+                    expected.len()
+                );
+                let listed: Vec<&String> = texts.iter().map(|(id, ..)| id).collect();
+                let mut at = listed.iter();
+                assert!(
+                    got.iter().all(|id| at.any(|l| *l == id)),
+                    "{text}: in the listing's order"
+                );
+                // Stopping early hands over the newest ones only.
+                let first: Vec<String> = got.iter().take(7).cloned().collect();
+                assert_eq!(searched(&store, query, text, 7), first, "{text}, first 7");
+            }
+        }
+        // An error of the visitor ends the search and comes back.
+        let mut visited = 0;
+        let failed = store.search_documents(KIND, &all, "안내", |_| {
+            visited += 1;
+            Err::<bool, _>(StoreError::Closed)
+        });
+        assert!(matches!(failed, Err(StoreError::Closed)));
+        assert_eq!(visited, 1);
     }
 }

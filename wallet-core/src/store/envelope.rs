@@ -66,34 +66,68 @@ impl Keys {
         mac[..INDEX_LEN].to_vec()
     }
 
-    /// The search tokens of `texts`: a keyed 32-bit blind index of every pair of adjacent
-    /// characters of each text, lowercased, deduplicated and sorted. A text contains a query only
-    /// if its tokens include all of the query's; the converse does not hold (a token may collide,
+    /// The search tokens of the texts of a document: a keyed 32-bit blind index of every
+    /// character and of every pair of adjacent characters of each text, lowercased,
+    /// deduplicated and sorted. A text contains a query only if its tokens include all of
+    /// [`Keys::query_tokens`] of the query; the converse does not hold (a token may collide,
     /// and pairs may sit apart), so whatever the tokens find is confirmed on the opened text.
     pub fn search_tokens<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
         let mac = aead::HmacSha256::new(&self.index);
         let mut tokens = Vec::new();
         for text in texts {
             let lower = text.to_lowercase();
-            let mut chars = lower.chars();
-            let Some(mut prev) = chars.next() else {
-                continue;
-            };
-            for c in chars {
-                let (mut first, mut second) = ([0u8; 4], [0u8; 4]);
-                let tag = mac.sign(&[
-                    b"search_pair\0",
-                    prev.encode_utf8(&mut first).as_bytes(),
-                    c.encode_utf8(&mut second).as_bytes(),
-                ]);
-                tokens.push(u32::from_be_bytes([tag[0], tag[1], tag[2], tag[3]]));
-                prev = c;
+            let mut prev: Option<char> = None;
+            for c in lower.chars() {
+                tokens.push(char_token(&mac, c));
+                if let Some(p) = prev {
+                    tokens.push(pair_token(&mac, p, c));
+                }
+                prev = Some(c);
             }
         }
         tokens.sort_unstable();
         tokens.dedup();
         tokens
     }
+
+    /// The tokens a search for `query` looks up: its pairs of adjacent characters, or for a
+    /// single character, that character (sorted, deduplicated; none for an empty query).
+    pub fn query_tokens(&self, query: &str) -> Vec<u32> {
+        let mac = aead::HmacSha256::new(&self.index);
+        let lower = query.to_lowercase();
+        let mut chars = lower.chars();
+        let mut tokens = Vec::new();
+        if let Some(mut prev) = chars.next() {
+            for c in chars {
+                tokens.push(pair_token(&mac, prev, c));
+                prev = c;
+            }
+            if tokens.is_empty() {
+                tokens.push(char_token(&mac, prev));
+            }
+        }
+        tokens.sort_unstable();
+        tokens.dedup();
+        tokens
+    }
+}
+
+fn token_of(tag: &[u8; 32]) -> u32 {
+    u32::from_be_bytes([tag[0], tag[1], tag[2], tag[3]])
+}
+
+fn char_token(mac: &aead::HmacSha256, c: char) -> u32 {
+    let mut bytes = [0u8; 4];
+    token_of(&mac.sign(&[b"search_char\0", c.encode_utf8(&mut bytes).as_bytes()]))
+}
+
+fn pair_token(mac: &aead::HmacSha256, first: char, second: char) -> u32 {
+    let (mut a, mut b) = ([0u8; 4], [0u8; 4]);
+    token_of(&mac.sign(&[
+        b"search_pair\0",
+        first.encode_utf8(&mut a).as_bytes(),
+        second.encode_utf8(&mut b).as_bytes(),
+    ]))
 }
 
 fn aad(table: &str, row: &str, column: &str) -> Vec<u8> {
@@ -143,28 +177,47 @@ mod tests {
     }
 
     #[test]
-    fn search_tokens_cover_every_substring_of_two_characters_or_more() {
+    fn search_tokens_cover_every_substring() {
         let a = Keys::new(SymmetricKey::from_bytes([3; 32])).unwrap();
         let b = Keys::new(SymmetricKey::from_bytes([4; 32])).unwrap();
         let text = a.search_tokens(["2026년 건강검진 결과 안내", "Tax NOTICE"]);
         let has_all = |q: &str| {
-            a.search_tokens([q])
-                .iter()
-                .all(|t| text.binary_search(t).is_ok())
+            let wanted = a.query_tokens(q);
+            !wanted.is_empty() && wanted.iter().all(|t| text.binary_search(t).is_ok())
         };
-        for q in ["검진", "건강검진 결과", "결과 안", "notice", "x no", "TAX"] {
+        for q in [
+            "검진",
+            "건강검진 결과",
+            "결과 안",
+            "notice",
+            "x no",
+            "TAX",
+            "검",
+            "x",
+            "2",
+        ] {
             assert!(has_all(q), "{q}");
         }
-        assert!(!has_all("검사"));
-        assert!(
-            a.search_tokens(["검"]).is_empty(),
-            "one character has no pair"
+        for q in ["검사", "사", "z", "notices"] {
+            assert!(!has_all(q), "{q}");
+        }
+        assert!(a.query_tokens("").is_empty());
+        assert_eq!(a.query_tokens("검").len(), 1, "one character is one token");
+        assert_eq!(
+            a.query_tokens("검진").len(),
+            1,
+            "two characters are one pair"
         );
+        assert_ne!(a.query_tokens("검진"), b.query_tokens("검진"), "keyed");
         assert_ne!(
-            a.search_tokens(["검진"]),
-            b.search_tokens(["검진"]),
-            "keyed"
+            a.query_tokens("검"),
+            a.query_tokens("검검"),
+            "a character and a pair are told apart"
         );
-        assert_eq!(a.search_tokens(["검진", "검진"]).len(), 1, "deduplicated");
+        assert_eq!(
+            a.search_tokens(["검진", "검진"]).len(),
+            3,
+            "deduplicated: 검, 진, 검진"
+        );
     }
 }

@@ -10,11 +10,11 @@ use rusqlite::Transaction;
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 9;
+pub const CURRENT_VERSION: u32 = 10;
 
 /// The complete current schema. Every sensitive column holds a value sealed with AES-256-GCM
 /// (see `store::envelope`); `*_idx` columns hold keyed blind indexes for equality filters, and
-/// `search_tokens` keyed 32-bit blind indexes of character pairs for text search.
+/// `search_tokens` keyed 32-bit blind indexes of characters and character pairs for text search.
 pub const SCHEMA_SQL: &str = "
 CREATE TABLE meta (
     key TEXT PRIMARY KEY NOT NULL,
@@ -205,6 +205,15 @@ pub fn upgrade_from(tx: &Transaction<'_>, version: u32) -> Result<(), StoreError
                 seq INTEGER NOT NULL,
                 PRIMARY KEY (token, seq)
             ) STRICT, WITHOUT ROWID;
+            INSERT OR REPLACE INTO meta (key, value) VALUES ('document_order_pending', x'01');",
+        )?,
+        // Version 10 added a token for each single character to the search tokens, so that a
+        // search for one character reads only the notifications holding it. The tables are
+        // unchanged; the placements are rebuilt from the documents on first listing.
+        9 => tx.execute_batch(
+            "DELETE FROM search_tokens;
+            DELETE FROM document_order;
+            DELETE FROM document_counts;
             INSERT OR REPLACE INTO meta (key, value) VALUES ('document_order_pending', x'01');",
         )?,
         other => {
@@ -618,6 +627,88 @@ CREATE TABLE document_counts (
 PRAGMA user_version = 8;
 ";
 
+    /// Version 9, frozen as it shipped: never edit.
+    const SCHEMA_V9: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY NOT NULL,
+    format INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    added_at INTEGER NOT NULL,
+    doc_type_idx BLOB NOT NULL,
+    issuer_idx BLOB NOT NULL,
+    metadata BLOB NOT NULL,
+    raw BLOB NOT NULL
+) STRICT;
+CREATE INDEX credentials_by_added ON credentials (added_at, id);
+CREATE INDEX credentials_by_issuer ON credentials (issuer_idx, added_at, id);
+CREATE INDEX credentials_by_doc_type ON credentials (doc_type_idx, added_at, id);
+CREATE TABLE software_keys (
+    alias TEXT PRIMARY KEY NOT NULL,
+    public_key BLOB NOT NULL,
+    private_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE trust_anchors (
+    id TEXT PRIMARY KEY NOT NULL,
+    role INTEGER NOT NULL,
+    certificate BLOB NOT NULL
+) STRICT;
+CREATE INDEX trust_anchors_by_role ON trust_anchors (role);
+CREATE TABLE documents (
+    kind INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT;
+CREATE TABLE credential_copies (
+    credential_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    key_alias BLOB NOT NULL,
+    raw BLOB NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (credential_id, n)
+) STRICT;
+CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    at INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    details BLOB NOT NULL,
+    chain BLOB NOT NULL
+) STRICT;
+CREATE INDEX journal_by_kind ON journal (kind, seq);
+CREATE TABLE document_order (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    kind INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    sort_at INTEGER NOT NULL,
+    tag_idx BLOB NOT NULL,
+    state INTEGER NOT NULL,
+    tokens BLOB NOT NULL,
+    UNIQUE (kind, id)
+) STRICT;
+CREATE INDEX document_order_by_time ON document_order (kind, sort_at, id);
+CREATE INDEX document_order_by_tag ON document_order (kind, tag_idx, sort_at, id);
+CREATE TABLE document_counts (
+    kind INTEGER NOT NULL,
+    tag_idx BLOB NOT NULL,
+    state INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (kind, tag_idx, state)
+) STRICT;
+CREATE TABLE search_tokens (
+    token INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (token, seq)
+) STRICT, WITHOUT ROWID;
+PRAGMA user_version = 9;
+";
+
     const OLD_SCHEMAS: &[(u32, &str)] = &[
         (1, SCHEMA_V1),
         (2, SCHEMA_V2),
@@ -627,6 +718,7 @@ PRAGMA user_version = 8;
         (6, SCHEMA_V6),
         (7, SCHEMA_V7),
         (8, SCHEMA_V8),
+        (9, SCHEMA_V9),
     ];
 
     /// The schema as SQLite reports it: (type, name, table, normalised SQL), sorted.
