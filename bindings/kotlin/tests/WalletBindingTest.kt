@@ -462,6 +462,25 @@ fun main() {
         for (n in notifications.dropLast(1)) expect(lossy.onData(n) == null, "incomplete")
         expectThrows<WalletException> { lossy.onState(byteArrayOf(2)) }
         expectThrows<WalletException> { BleTransport(22u) }
+
+        // BLE L2CAP: the PSM read from its characteristic, then a stream socket whose reads
+        // arrive in whatever pieces; each session message is framed by its length.
+        expect(l2capPsmOf(l2capPsmValue((0x81).toUShort())) == (0x81).toUShort(), "PSM read back")
+        expectThrows<WalletException> { l2capPsmOf(byteArrayOf(0, -127)) }
+        val third = wallet.startPresentation(emptyList(), DeviceAuthMode.MAC)
+        val l2capSession = reader.startSession(third.engagement().qrUri, request)
+        val readerSocket = BleL2capChannel()
+        val phoneSocket = BleL2capChannel()
+        val requestStream = readerSocket.outgoing(l2capSession.requestMessage())
+        val requests = requestStream.toList().chunked(7).flatMap { phoneSocket.onBytes(it.toByteArray()) }
+        expect(requests.size == 1, "one request from 7-byte reads")
+        val answers = readerSocket.onBytes(phoneSocket.outgoing(approve(third, requests.single())))
+        check(l2capSession.receive(answers.single()))
+        readerSocket.onChannelClosed()
+        // A message cut short when the socket closes is an error.
+        val cut = BleL2capChannel()
+        expect(cut.onBytes(requestStream.copyOf(requestStream.size - 1)).isEmpty(), "incomplete")
+        expectThrows<WalletException> { cut.onChannelClosed() }
     }
 
     test("an SD-JWT certificate presented with key binding and verified") {

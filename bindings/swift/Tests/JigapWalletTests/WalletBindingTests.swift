@@ -505,6 +505,32 @@ final class WalletBindingTests: XCTestCase {
         for n in notifications.dropLast() { XCTAssertNil(try lossy.onData(value: n)) }
         XCTAssertThrowsError(try lossy.onState(value: Data([2])))
         XCTAssertThrowsError(try BleTransport(mtu: 22))
+
+        // BLE L2CAP: the PSM read from its characteristic, then a stream socket whose reads
+        // arrive in whatever pieces; each session message is framed by its length.
+        XCTAssertEqual(try l2capPsmOf(value: try l2capPsmValue(psm: 0x81)), 0x81)
+        XCTAssertThrowsError(try l2capPsmOf(value: Data([0, 0x81])))
+        let third = try wallet.startPresentation(retrievalMethods: [], deviceAuth: .mac)
+        let l2capSession = try reader.startSession(qrUri: try third.engagement().qrUri, requests: request)
+        let readerSocket = BleL2capChannel()
+        let phoneSocket = BleL2capChannel()
+        let requestStream = try readerSocket.outgoing(message: try l2capSession.requestMessage())
+        var requests: [Data] = []
+        var at = requestStream.startIndex
+        while at < requestStream.endIndex {
+            let end = min(at + 7, requestStream.endIndex)
+            requests += try phoneSocket.onBytes(bytes: requestStream.subdata(in: at..<end))
+            at = end
+        }
+        XCTAssertEqual(requests.count, 1, "one request from 7-byte reads")
+        let answers = try readerSocket.onBytes(bytes: try phoneSocket.outgoing(message: try approve(third, requests[0])))
+        XCTAssertEqual(answers.count, 1)
+        try check(try l2capSession.receive(message: answers[0]))
+        try readerSocket.onChannelClosed()
+        // A message cut short when the socket closes is an error.
+        let cut = BleL2capChannel()
+        XCTAssertTrue(try cut.onBytes(bytes: requestStream.dropLast()).isEmpty)
+        XCTAssertThrowsError(try cut.onChannelClosed())
     }
 
     func testSdJwtCertificatePresentedWithKeyBinding() throws {
