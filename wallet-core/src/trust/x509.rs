@@ -49,6 +49,83 @@ const KNOWN_EXTENSIONS: [ObjectIdentifier; 9] = [
     CERTIFICATE_POLICIES,
 ];
 const COUNTRY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+
+/// The attribute types of names in certificates, with their RFC 4514 short names: the
+/// formatting below writes these without searching the whole OID database (which made naming
+/// the signer a tenth of a reader's verification).
+const NAME_KEYS: [(ObjectIdentifier, &str); 10] = [
+    (ObjectIdentifier::new_unwrap("2.5.4.3"), "CN"),
+    (COUNTRY_NAME, "C"),
+    (ObjectIdentifier::new_unwrap("2.5.4.7"), "L"),
+    (ObjectIdentifier::new_unwrap("2.5.4.8"), "ST"),
+    (ObjectIdentifier::new_unwrap("2.5.4.9"), "STREET"),
+    (ObjectIdentifier::new_unwrap("2.5.4.10"), "O"),
+    (ObjectIdentifier::new_unwrap("2.5.4.11"), "OU"),
+    (ObjectIdentifier::new_unwrap("2.5.4.5"), "SERIALNUMBER"),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.25"),
+        "DC",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1"),
+        "UID",
+    ),
+];
+
+/// A name as an RFC 4514 string, the last RDN first, exactly as `x509-cert` writes it.
+fn rfc4514(name: &x509_cert::name::Name) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for (i, rdn) in name.0.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, atv) in rdn.0.iter().enumerate() {
+            if j > 0 {
+                out.push('+');
+            }
+            let key = NAME_KEYS.iter().find(|(oid, _)| *oid == atv.oid);
+            let text = match der::Tagged::tag(&atv.value) {
+                der::Tag::PrintableString => der::asn1::PrintableStringRef::try_from(&atv.value)
+                    .ok()
+                    .map(|s| s.as_str()),
+                der::Tag::Utf8String => der::asn1::Utf8StringRef::try_from(&atv.value)
+                    .ok()
+                    .map(|s| s.as_str()),
+                der::Tag::Ia5String => der::asn1::Ia5StringRef::try_from(&atv.value)
+                    .ok()
+                    .map(|s| s.as_str()),
+                _ => None,
+            };
+            match (key, text) {
+                (Some((_, key)), Some(text)) => {
+                    out.push_str(key);
+                    out.push('=');
+                    let mut chars = text.chars().enumerate().peekable();
+                    while let Some((k, c)) = chars.next() {
+                        match c {
+                            '#' if k == 0 => out.push_str("\\#"),
+                            ' ' if k == 0 || chars.peek().is_none() => out.push_str("\\ "),
+                            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                                out.push('\\');
+                                out.push(c);
+                            }
+                            '\x00'..='\x1f' | '\x7f' => {
+                                let _ = write!(out, "\\{:02x}", c as u8);
+                            }
+                            _ => out.push(c),
+                        }
+                    }
+                }
+                // Anything else as the library writes it.
+                _ => {
+                    let _ = write!(out, "{atv}");
+                }
+            }
+        }
+    }
+    out
+}
 /// Extended key usage of an mdoc document signer (ISO/IEC 18013-5 Annex B).
 pub const EKU_MDL_DS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.18013.5.1.2");
 /// Extended key usage of an mdoc reader authentication certificate (Annex B).
@@ -256,12 +333,12 @@ impl ParsedCertificate {
 
     /// The subject as an RFC 4514 string.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate.subject.to_string()
+        rfc4514(&self.cert.tbs_certificate.subject)
     }
 
     /// The issuer as an RFC 4514 string.
     pub fn issuer(&self) -> String {
-        self.cert.tbs_certificate.issuer.to_string()
+        rfc4514(&self.cert.tbs_certificate.issuer)
     }
 
     /// The subject's countryName, if any.
@@ -761,4 +838,69 @@ pub fn verify_chain(
         }
     }
     Ok((leaf.clone(), anchor.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use x509_cert::attr::AttributeTypeAndValue;
+    use x509_cert::name::{Name, RelativeDistinguishedName};
+
+    use super::*;
+
+    #[test]
+    fn names_are_written_exactly_as_the_library_writes_them() {
+        let mut names: Vec<Name> = [
+            "CN=Jigap Test Document Signer,O=Gov,C=KR",
+            "CN=\\#hash\\, plus\\+ and \\; \\<\\>\\\\ end\\ ,OU=Unit,L=Jongno,ST=Seoul,STREET=Sejong-daero 209",
+            "SERIALNUMBER=42,DC=example,UID=u1,CN=\\ leading space",
+            "CN=서울특별시 경찰청,O=대한민국",
+            "CN=a+O=b,C=KR",
+        ]
+        .iter()
+        .map(|s| Name::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+        .collect();
+        // Attribute types outside the short list, and values that are not text.
+        let mut other = Name::from_str("CN=x").unwrap();
+        let email = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
+        let unnamed = ObjectIdentifier::new_unwrap("1.2.3.4.5");
+        let mut rdn = RelativeDistinguishedName::default();
+        rdn.0
+            .insert(AttributeTypeAndValue {
+                oid: email,
+                value: der::Any::from(der::asn1::Ia5StringRef::new("a@b.example").unwrap()),
+            })
+            .unwrap();
+        other.0.push(rdn);
+        let mut rdn = RelativeDistinguishedName::default();
+        rdn.0
+            .insert(AttributeTypeAndValue {
+                oid: unnamed,
+                value: der::Any::from(der::asn1::Utf8StringRef::new("v").unwrap()),
+            })
+            .unwrap();
+        other.0.push(rdn);
+        let mut rdn = RelativeDistinguishedName::default();
+        rdn.0
+            .insert(AttributeTypeAndValue {
+                oid: COUNTRY_NAME,
+                value: der::Any::from(der::asn1::OctetStringRef::new(&[1, 2]).unwrap()),
+            })
+            .unwrap();
+        other.0.push(rdn);
+        let mut rdn = RelativeDistinguishedName::default();
+        rdn.0
+            .insert(AttributeTypeAndValue {
+                oid: ObjectIdentifier::new_unwrap("2.5.4.3"),
+                value: der::Any::from(der::asn1::Utf8StringRef::new("tab\there\u{7f}").unwrap()),
+            })
+            .unwrap();
+        other.0.push(rdn);
+        names.push(other);
+        names.push(Name::default());
+        for name in names {
+            assert_eq!(rfc4514(&name), name.to_string());
+        }
+    }
 }
