@@ -9,7 +9,7 @@ mod support;
 
 use std::hint::black_box;
 
-use support::{median_micros, report_micros};
+use support::{median_micros, report_micros, report_timing, timing};
 
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -223,69 +223,69 @@ fn main() {
     let verify_floor = 3.0 * verify + 6.0 * sha + sd_hash;
     let status_floor = 2.0 * verify;
 
-    let issue_time = median_micros(200, || {
+    let issue_time = timing(200, || {
         black_box(issue_once());
     });
-    let present_time = median_micros(500, || {
+    let present_time = timing(500, || {
         black_box(present_once());
     });
-    let inspect_time = median_micros(500, || {
+    let inspect_time = timing(500, || {
         black_box(inspect(&stored).unwrap());
     });
     let inspected = inspect(&stored).unwrap();
-    let select_and_bind = median_micros(500, || {
+    let select_and_bind = timing(500, || {
         let mut presentation = select(&stored, &inspected, &asked).unwrap();
         let kb = key_binding_input(&presentation, SdAlg::Sha256, AUD, NONCE, NOW);
         let signature = holder.sign(&rng, kb.as_bytes()).unwrap();
         presentation.kb_jwt = Some(jose::compact(&kb, signature.as_ref()));
         black_box(presentation.to_compact());
     });
-    let verify_time = median_micros(200, || {
+    let verify_time = timing(200, || {
         black_box(verify_once());
     });
-    let status_time = median_micros(200, || status_once(&reference));
+    let status_time = timing(200, || status_once(&reference));
     report_micros(
         "floor: issue (1 signature with the issuer's key + 13 SHA-256)",
         issue_floor,
     );
-    report_micros("issue 13 disclosable claims", issue_time);
+    report_timing("issue 13 disclosable claims", &issue_time);
     report_micros("floor: present (1 signature + sd_hash)", present_floor);
-    report_micros(
+    report_timing(
         "present 5 claims with a Key Binding JWT (keystore-held key)",
-        present_time,
+        &present_time,
     );
-    report_micros(
+    report_timing(
         "… of which reading the stored SD-JWT (decode, 13 digests, claims)",
-        inspect_time,
+        &inspect_time,
     );
-    report_micros(
+    report_timing(
         "… and choosing the 5 and binding them (select, sd_hash, sign)",
-        select_and_bind,
+        &select_and_bind,
     );
     report_micros(
         "floor: verify (3 signature checks, 6 disclosure digests, sd_hash)",
         verify_floor,
     );
-    report_micros(
+    report_timing(
         "verify: chain, signature, disclosures, envelope, key binding",
-        verify_time,
+        &verify_time,
     );
     report_micros(
         "floor: status list token (2 signature checks)",
         status_floor,
     );
-    report_micros(
+    report_timing(
         "status: verify a 10,000-entry list token, chain, read the entry",
-        status_time,
+        &status_time,
     );
     println!();
     println!(
         "issue / floor: {:.2}x   present / floor: {:.2}x   verify / floor: {:.2}x   status / floor: {:.2}x   verify with status / floor: {:.2}x",
-        issue_time / issue_floor,
-        present_time / present_floor,
-        verify_time / verify_floor,
-        status_time / status_floor,
-        (verify_time + status_time) / (verify_floor + status_floor)
+        issue_time.median / issue_floor,
+        present_time.median / present_floor,
+        verify_time.median / verify_floor,
+        status_time.median / status_floor,
+        (verify_time.median + status_time.median) / (verify_floor + status_floor)
     );
     println!(
         "sizes: issued {} bytes, presented {} bytes, status token {} bytes",

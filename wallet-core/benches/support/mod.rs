@@ -6,9 +6,18 @@ use std::time::Instant;
 
 use wallet_core::{MdlClaims, NotificationCategory, NotificationDraft, Priority};
 
-/// The median, over 21 runs of `iterations` calls (after a tenth as many to warm up), of one
-/// call's time in microseconds.
-pub fn median_micros(iterations: usize, mut f: impl FnMut()) -> f64 {
+/// One call's time in microseconds over 21 runs: the median, and the fastest and slowest run.
+pub struct Timing {
+    /// The median run.
+    pub median: f64,
+    /// The fastest run.
+    pub fastest: f64,
+    /// The slowest run.
+    pub slowest: f64,
+}
+
+/// Times 21 runs of `iterations` calls (after a tenth as many to warm up).
+pub fn timing(iterations: usize, mut f: impl FnMut()) -> Timing {
     for _ in 0..iterations / 10 {
         f();
     }
@@ -21,7 +30,24 @@ pub fn median_micros(iterations: usize, mut f: impl FnMut()) -> f64 {
         samples.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
     }
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    samples[10]
+    Timing {
+        median: samples[10],
+        fastest: samples[0],
+        slowest: samples[20],
+    }
+}
+
+/// The median of [`timing`].
+pub fn median_micros(iterations: usize, f: impl FnMut()) -> f64 {
+    timing(iterations, f).median
+}
+
+/// One line of a micro-benchmark's output, with the spread of its runs.
+pub fn report_timing(name: &str, t: &Timing) {
+    println!(
+        "{name:<64} {:>9.1} µs  ({:.1}–{:.1})",
+        t.median, t.fastest, t.slowest
+    );
 }
 
 /// One line of a micro-benchmark's output.
