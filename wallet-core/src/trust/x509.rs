@@ -863,40 +863,33 @@ mod tests {
         .collect();
         // Attribute types outside the short list, and values that are not text.
         let mut other = Name::from_str("CN=x").unwrap();
-        let email = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
-        let unnamed = ObjectIdentifier::new_unwrap("1.2.3.4.5");
-        let mut rdn = RelativeDistinguishedName::default();
-        rdn.0
-            .insert(AttributeTypeAndValue {
-                oid: email,
-                value: der::Any::from(der::asn1::Ia5StringRef::new("a@b.example").unwrap()),
-            })
-            .unwrap();
-        other.0.push(rdn);
-        let mut rdn = RelativeDistinguishedName::default();
-        rdn.0
-            .insert(AttributeTypeAndValue {
-                oid: unnamed,
-                value: der::Any::from(der::asn1::Utf8StringRef::new("v").unwrap()),
-            })
-            .unwrap();
-        other.0.push(rdn);
-        let mut rdn = RelativeDistinguishedName::default();
-        rdn.0
-            .insert(AttributeTypeAndValue {
-                oid: COUNTRY_NAME,
-                value: der::Any::from(der::asn1::OctetStringRef::new(&[1, 2]).unwrap()),
-            })
-            .unwrap();
-        other.0.push(rdn);
-        let mut rdn = RelativeDistinguishedName::default();
-        rdn.0
-            .insert(AttributeTypeAndValue {
-                oid: ObjectIdentifier::new_unwrap("2.5.4.3"),
-                value: der::Any::from(der::asn1::Utf8StringRef::new("tab\there\u{7f}").unwrap()),
-            })
-            .unwrap();
-        other.0.push(rdn);
+        for (oid, value) in [
+            (
+                "1.2.840.113549.1.9.1",
+                der::Any::from(der::asn1::Ia5StringRef::new("a@b.example").unwrap()),
+            ),
+            (
+                "1.2.3.4.5",
+                der::Any::from(der::asn1::Utf8StringRef::new("v").unwrap()),
+            ),
+            (
+                "2.5.4.6",
+                der::Any::from(der::asn1::OctetStringRef::new(&[1, 2]).unwrap()),
+            ),
+            (
+                "2.5.4.3",
+                der::Any::from(der::asn1::Utf8StringRef::new("tab\there\u{7f}").unwrap()),
+            ),
+        ] {
+            let mut rdn = RelativeDistinguishedName::default();
+            rdn.0
+                .insert(AttributeTypeAndValue {
+                    oid: ObjectIdentifier::new_unwrap(oid),
+                    value,
+                })
+                .unwrap();
+            other.0.push(rdn);
+        }
         names.push(other);
         names.push(Name::default());
         for name in names {
