@@ -422,20 +422,18 @@ impl Store {
             counted.truncate(MAX_QUERY_TOKENS);
             let (clause, mut params) = query_clause(keys, kind, query, "o.");
             let rare = counted.first().filter(|(n, _)| *n < COMMON_TOKEN);
-            let mut sql = match rare {
-                Some((_, token)) => {
-                    params.push(rusqlite::types::Value::Integer(*token));
-                    format!(
-                        "SELECT d.id, d.state, d.received_at, d.body
-                         FROM search_tokens s CROSS JOIN document_order o ON o.seq = s.seq
-                         JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause} AND s.token = ?"
-                    )
-                }
-                None => format!(
-                    "SELECT d.id, d.state, d.received_at, d.body
-                     FROM document_order o JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause}"
-                ),
+            let from = match rare {
+                Some(_) => "search_tokens s CROSS JOIN document_order o ON o.seq = s.seq",
+                None => "document_order o",
             };
+            let mut sql = format!(
+                "SELECT d.id, d.state, d.received_at, d.body
+                 FROM {from} JOIN documents d ON d.kind = o.kind AND d.id = o.id{clause}"
+            );
+            if let Some((_, token)) = rare {
+                sql.push_str(" AND s.token = ?");
+                params.push(rusqlite::types::Value::Integer(*token));
+            }
             let skip = usize::from(rare.is_some());
             for (_, token) in counted.iter().skip(skip) {
                 sql.push_str(
