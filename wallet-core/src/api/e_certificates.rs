@@ -321,10 +321,15 @@ impl Wallet {
                 select(&parsed, &view, &claims).map_err(|e| WalletError::invalid(e.to_string()))?;
             Ok((presentation, view.alg))
         };
-        // The claims asked for are checked before a copy of a batch is spent on them.
-        selection(credential.raw.clone())?;
+        // The claims asked for are checked before a copy of a batch is spent on them; a
+        // credential issued alone is its own copy, and is not read a second time.
+        let checked = selection(credential.raw.clone())?;
         let (raw, alias) = self.presentation_copy(&credential)?;
-        let (mut presentation, alg) = selection(raw)?;
+        let (mut presentation, alg) = if raw == credential.raw {
+            checked
+        } else {
+            selection(raw)?
+        };
         let input = key_binding_input(&presentation, alg, &audience, &nonce, self.now()?);
         let area = CheckedSecureArea(&*self.secure_area);
         let public_key = area.public_key(&alias)?;

@@ -74,16 +74,21 @@ impl Disclosure {
                 "disclosure is not a JSON array".into(),
             ));
         };
-        let salt = |v: &Value| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| SdJwtError::Malformed("disclosure salt is not a string".into()))
+        let salt = |v: Value| match v {
+            Value::String(salt) => Ok(salt),
+            _ => Err(SdJwtError::Malformed(
+                "disclosure salt is not a string".into(),
+            )),
         };
-        match items.as_slice() {
-            [s, name, value] => {
-                let name = name.as_str().ok_or_else(|| {
-                    SdJwtError::Malformed("disclosure claim name is not a string".into())
-                })?;
+        // The parsed array is taken apart, not copied: a disclosed object moves as it is.
+        let mut items = items.into_iter();
+        match (items.next(), items.next(), items.next(), items.next()) {
+            (Some(s), Some(name), Some(value), None) => {
+                let Value::String(name) = name else {
+                    return Err(SdJwtError::Malformed(
+                        "disclosure claim name is not a string".into(),
+                    ));
+                };
                 if name == "_sd" || name == "..." {
                     return Err(SdJwtError::ClaimConflict(format!(
                         "a disclosure may not name the claim {name}"
@@ -92,15 +97,15 @@ impl Disclosure {
                 Ok(Disclosure {
                     encoded: encoded.to_owned(),
                     salt: salt(s)?,
-                    name: Some(name.to_owned()),
-                    value: value.clone(),
+                    name: Some(name),
+                    value,
                 })
             }
-            [s, value] => Ok(Disclosure {
+            (Some(s), Some(value), None, None) => Ok(Disclosure {
                 encoded: encoded.to_owned(),
                 salt: salt(s)?,
                 name: None,
-                value: value.clone(),
+                value,
             }),
             _ => Err(SdJwtError::Malformed(
                 "disclosure must have 2 or 3 elements".into(),

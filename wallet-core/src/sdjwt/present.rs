@@ -83,7 +83,7 @@ pub fn select(sd: &SdJwt, inspected: &Inspected, paths: &[String]) -> Result<SdJ
         let known = inspected
             .disclosures
             .iter()
-            .any(|d| d.path == *path || d.path.starts_with(&format!("{path}/")));
+            .any(|d| d.path == *path || is_under(&d.path, path));
         let visible = pointer_exists(&inspected.claims, path);
         if !known && !visible {
             return Err(SdJwtError::Malformed(format!("no claim at {path}")));
@@ -94,9 +94,9 @@ pub fn select(sd: &SdJwt, inspected: &Inspected, paths: &[String]) -> Result<SdJ
         .iter()
         .filter(|d| {
             let p = &d.path;
-            paths.iter().any(|r| {
-                p == r || r.starts_with(&format!("{p}/")) || p.starts_with(&format!("{r}/"))
-            })
+            paths
+                .iter()
+                .any(|r| p == r || is_under(r, p) || is_under(p, r))
         })
         .map(|d| d.encoded.clone())
         .collect();
@@ -105,6 +105,12 @@ pub fn select(sd: &SdJwt, inspected: &Inspected, paths: &[String]) -> Result<SdJ
         kb_jwt: None,
         ..sd.clone()
     })
+}
+
+/// Whether the JSON pointer `path` names something inside the claim at `ancestor`.
+fn is_under(path: &str, ancestor: &str) -> bool {
+    path.strip_prefix(ancestor)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn pointer_exists(value: &Value, path: &str) -> bool {
@@ -161,4 +167,61 @@ pub fn key_binding_input_with(
         encode_json(&header),
         encode_json(&Value::Object(payload))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn select_takes_a_claim_its_parents_and_its_children_and_nothing_that_only_shares_a_prefix() {
+        let d = |name: &str, value: Value| Disclosure::new(Some(name), value).unwrap();
+        let h = |d: &Disclosure| d.digest(SdAlg::Sha256);
+        let locality = d("locality", json!("중구"));
+        let region = d("region", json!("서울특별시"));
+        let address = d("address", json!({"_sd": [h(&locality), h(&region)]}));
+        let addr = d("addr", json!("short"));
+        let payload = json!({"_sd": [h(&address), h(&addr)], "_sd_alg": "sha-256", "iss": "x"});
+        let sd = SdJwt {
+            protected: encode_json(&json!({"alg": "ES256"})),
+            payload: encode_json(&payload),
+            signature: "c2ln".into(),
+            disclosures: [&locality, &address, &addr, &region]
+                .iter()
+                .map(|d| d.encoded.clone())
+                .collect(),
+            kb_jwt: None,
+        };
+        let view = inspect(&sd).unwrap();
+        let chosen = |paths: &[&str]| {
+            let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+            select(&sd, &view, &paths).map(|s| {
+                let mut chosen = s.disclosures;
+                chosen.sort();
+                chosen
+            })
+        };
+        let sorted = |ds: &[&Disclosure]| {
+            let mut encoded: Vec<String> = ds.iter().map(|d| d.encoded.clone()).collect();
+            encoded.sort();
+            encoded
+        };
+        assert_eq!(chosen(&["/addr"]).unwrap(), sorted(&[&addr]));
+        assert_eq!(
+            chosen(&["/address/locality"]).unwrap(),
+            sorted(&[&locality, &address])
+        );
+        assert_eq!(
+            chosen(&["/address"]).unwrap(),
+            sorted(&[&locality, &address, &region])
+        );
+        // A visible claim needs no disclosure; a prefix of a name is not a claim.
+        assert_eq!(chosen(&["/iss"]).unwrap(), Vec::<String>::new());
+        assert!(matches!(chosen(&["/addre"]), Err(SdJwtError::Malformed(_))));
+        assert!(matches!(
+            chosen(&["/address/loc"]),
+            Err(SdJwtError::Malformed(_))
+        ));
+    }
 }

@@ -6,8 +6,6 @@
 //! [`MAX_DISCLOSURE_DEPTH`]: a hostile SD-JWT costs bounded stack and memory, and every
 //! disclosed subtree is built once (no clone per level).
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::{Map, Value};
 
 use super::disclosure::{Disclosure, SdAlg};
@@ -42,8 +40,32 @@ struct Pending<'a> {
     disclosure_depth: usize,
 }
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// `parent` followed by `/` and `key` escaped as a JSON pointer token (RFC 6901).
+fn child_path(parent: &str, key: &str) -> String {
+    let mut path = String::with_capacity(parent.len() + key.len() + 1);
+    path.push_str(parent);
+    path.push('/');
+    if key.contains(['~', '/']) {
+        for c in key.chars() {
+            match c {
+                '~' => path.push_str("~0"),
+                '/' => path.push_str("~1"),
+                c => path.push(c),
+            }
+        }
+    } else {
+        path.push_str(key);
+    }
+    path
+}
+
+/// The index of the disclosure whose digest is `digest`, in `by_digest` sorted by digest.
+fn find(by_digest: &[(String, usize)], digest: &str) -> Option<usize> {
+    by_digest
+        .binary_search_by(|(d, _)| d.as_str().cmp(digest))
+        .ok()
+        .and_then(|at| by_digest.get(at))
+        .map(|(_, index)| *index)
 }
 
 /// Applies `disclosures` (decoded, in presentation order) to `payload`, hashing with `alg`.
@@ -60,13 +82,25 @@ pub fn apply(
             disclosures.len()
         )));
     }
-    let mut by_digest: HashMap<String, usize> = HashMap::with_capacity(disclosures.len());
-    for (i, d) in disclosures.iter().enumerate() {
-        if by_digest.insert(d.digest(alg), i).is_some() {
-            return Err(SdJwtError::DuplicateDisclosure(d.encoded.clone()));
-        }
+    // Sorted digests and binary search rather than a hash map: a few dozen short keys, and
+    // no hashing of input with a keyed hasher on every lookup.
+    let mut by_digest: Vec<(String, usize)> = disclosures
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.digest(alg), i))
+        .collect();
+    by_digest.sort_unstable();
+    if let Some(pair) = by_digest
+        .windows(2)
+        .find(|w| matches!(w, [a, b] if a.0 == b.0))
+    {
+        let index = pair.first().map_or(0, |(_, i)| *i);
+        let encoded = disclosures.get(index).map(|d| d.encoded.clone());
+        return Err(SdJwtError::DuplicateDisclosure(encoded.unwrap_or_default()));
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    // Digests no disclosure matches (decoys, undisclosed claims): checked for repeats at the
+    // end. A repeated matching digest is caught when its disclosure is found already used.
+    let mut unmatched: Vec<&str> = Vec::new();
     let mut used = vec![false; disclosures.len()];
     let mut disclosed_nodes: Vec<(String, usize, usize)> = Vec::new();
     let mut nodes: Vec<Node<'_>> = vec![Node::Leaf(payload)];
@@ -86,7 +120,7 @@ pub fn apply(
         }
         match p.source {
             Value::Object(map) => {
-                let mut names: HashSet<&str> = map.keys().map(String::as_str).collect();
+                let mut disclosed_names: Vec<&str> = Vec::new();
                 let mut children: Vec<(String, usize)> = Vec::with_capacity(map.len());
                 for (key, value) in map {
                     if key == "_sd" || (p.node == 0 && key == "_sd_alg") {
@@ -98,7 +132,7 @@ pub fn apply(
                     stack.push(Pending {
                         source: value,
                         node: id,
-                        path: format!("{}/{}", p.path, escape(key)),
+                        path: child_path(&p.path, key),
                         depth: p.depth + 1,
                         disclosure_depth: p.disclosure_depth,
                     });
@@ -111,13 +145,14 @@ pub fn apply(
                         let digest = digest.as_str().ok_or_else(|| {
                             SdJwtError::Malformed("_sd digest is not a string".into())
                         })?;
-                        if !seen.insert(digest) {
-                            return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
-                        }
                         // A digest no disclosure matches is a decoy or an undisclosed claim.
-                        let Some(&index) = by_digest.get(digest) else {
+                        let Some(index) = find(&by_digest, digest) else {
+                            unmatched.push(digest);
                             continue;
                         };
+                        if used.get(index).copied().unwrap_or(false) {
+                            return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
+                        }
                         let disclosure = disclosures.get(index).ok_or_else(|| {
                             SdJwtError::Malformed("disclosure index out of range".into())
                         })?;
@@ -126,7 +161,7 @@ pub fn apply(
                                 "an array-element disclosure is referenced from _sd".into(),
                             )
                         })?;
-                        if !names.insert(name) {
+                        if map.contains_key(name) || disclosed_names.contains(&name) {
                             return Err(SdJwtError::ClaimConflict(format!(
                                 "{}/{name} is both disclosed and present",
                                 p.path
@@ -140,10 +175,11 @@ pub fn apply(
                         if let Some(flag) = used.get_mut(index) {
                             *flag = true;
                         }
+                        disclosed_names.push(name);
                         let id = nodes.len();
                         nodes.push(Node::Leaf(&disclosure.value));
                         children.push((name.to_owned(), id));
-                        let path = format!("{}/{}", p.path, escape(name));
+                        let path = child_path(&p.path, name);
                         disclosed_nodes.push((path.clone(), id, index));
                         stack.push(Pending {
                             source: &disclosure.value,
@@ -171,12 +207,13 @@ pub fn apply(
                             let digest = digest.as_str().ok_or_else(|| {
                                 SdJwtError::Malformed("'...' digest is not a string".into())
                             })?;
-                            if !seen.insert(digest) {
-                                return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
-                            }
-                            let Some(&index) = by_digest.get(digest) else {
+                            let Some(index) = find(&by_digest, digest) else {
+                                unmatched.push(digest);
                                 continue;
                             };
+                            if used.get(index).copied().unwrap_or(false) {
+                                return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
+                            }
                             let disclosure = disclosures.get(index).ok_or_else(|| {
                                 SdJwtError::Malformed("disclosure index out of range".into())
                             })?;
@@ -218,6 +255,11 @@ pub fn apply(
         }
     }
 
+    unmatched.sort_unstable();
+    if let Some(pair) = unmatched.windows(2).find(|w| matches!(w, [a, b] if a == b)) {
+        let digest = pair.first().copied().unwrap_or_default();
+        return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
+    }
     if let Some(unused) = used
         .iter()
         .zip(disclosures)
@@ -227,11 +269,12 @@ pub fn apply(
     }
 
     // Children always come after their parent in `nodes`: build from the last node back.
-    let wanted: HashMap<usize, usize> = disclosed_nodes
-        .iter()
-        .enumerate()
-        .map(|(i, (_, node, _))| (*node, i))
-        .collect();
+    let mut wanted: Vec<Option<usize>> = vec![None; nodes.len()];
+    for (i, (_, node, _)) in disclosed_nodes.iter().enumerate() {
+        if let Some(slot) = wanted.get_mut(*node) {
+            *slot = Some(i);
+        }
+    }
     let mut disclosed_values: Vec<Option<Value>> = vec![None; disclosed_nodes.len()];
     let mut built: Vec<Option<Value>> = Vec::with_capacity(nodes.len());
     built.resize_with(nodes.len(), || None);
@@ -259,7 +302,7 @@ pub fn apply(
             Some(Node::Leaf(v)) => (*v).clone(),
             None => return Err(SdJwtError::Malformed("claims tree out of order".into())),
         };
-        if let Some(&i) = wanted.get(&id) {
+        if let Some(&Some(i)) = wanted.get(id) {
             if let Some(slot) = disclosed_values.get_mut(i) {
                 *slot = Some(value.clone());
             }
@@ -330,23 +373,99 @@ mod tests {
     #[test]
     fn refuses_misplaced_duplicate_and_unused_disclosures() {
         let named = disclose(Some("a"), json!(1));
+        let also_a = disclose(Some("a"), json!(3));
         let element = disclose(None, json!(2));
         let h = |d: &Disclosure| d.digest(SdAlg::Sha256);
-        let cases = [
-            (json!({"_sd": [h(&element)]}), vec![element.clone()]),
-            (json!({"x": [{"...": h(&named)}]}), vec![named.clone()]),
-            (json!({"_sd": [h(&named), h(&named)]}), vec![named.clone()]),
-            (json!({"a": 0, "_sd": [h(&named)]}), vec![named.clone()]),
-            (json!({"b": 0}), vec![named.clone()]),
-            (json!({"_sd": "x"}), vec![]),
+        let decoy = SdAlg::Sha256.digest("decoy");
+        type Check = fn(&SdJwtError) -> bool;
+        let malformed: Check = |e| matches!(e, SdJwtError::Malformed(_));
+        let digest_twice: Check = |e| matches!(e, SdJwtError::DuplicateDigest(_));
+        let conflict: Check = |e| matches!(e, SdJwtError::ClaimConflict(_));
+        let cases: [(Value, Vec<Disclosure>, Check); 11] = [
+            (
+                json!({"_sd": [h(&element)]}),
+                vec![element.clone()],
+                malformed,
+            ),
+            (
+                json!({"x": [{"...": h(&named)}]}),
+                vec![named.clone()],
+                malformed,
+            ),
+            (
+                json!({"_sd": [h(&named), h(&named)]}),
+                vec![named.clone()],
+                digest_twice,
+            ),
+            // The same digest in an object and in an array.
+            (
+                json!({"_sd": [h(&element)], "x": [{"...": h(&element)}]}),
+                vec![],
+                digest_twice,
+            ),
+            (
+                json!({"x": [{"...": h(&element)}], "y": [{"...": h(&element)}]}),
+                vec![element.clone()],
+                digest_twice,
+            ),
+            // A decoy repeated, in one object or across the payload.
+            (
+                json!({"_sd": [decoy.clone(), decoy.clone()]}),
+                vec![],
+                digest_twice,
+            ),
+            (
+                json!({"_sd": [decoy.clone()], "o": {"_sd": [decoy.clone()]}}),
+                vec![],
+                digest_twice,
+            ),
+            (
+                json!({"a": 0, "_sd": [h(&named)]}),
+                vec![named.clone()],
+                conflict,
+            ),
+            (
+                json!({"_sd": [h(&named), h(&also_a)]}),
+                vec![named.clone(), also_a.clone()],
+                conflict,
+            ),
+            (json!({"b": 0}), vec![named.clone()], |e| {
+                matches!(e, SdJwtError::UnreferencedDisclosure(_))
+            }),
             (
                 json!({"_sd": [h(&named)]}),
                 vec![named.clone(), named.clone()],
+                |e| matches!(e, SdJwtError::DuplicateDisclosure(_)),
             ),
         ];
-        for (payload, ds) in cases {
-            assert!(apply(&payload, &ds, SdAlg::Sha256).is_err(), "{payload}");
+        for (payload, ds, expected) in cases {
+            match apply(&payload, &ds, SdAlg::Sha256) {
+                Err(e) => assert!(expected(&e), "{payload}: {e:?}"),
+                Ok(_) => panic!("{payload} was accepted"),
+            }
         }
+        assert!(matches!(
+            apply(&json!({"_sd": "x"}), &[], SdAlg::Sha256),
+            Err(SdJwtError::Malformed(_))
+        ));
+        // Decoys that differ are fine, and a disclosure may sit beside them.
+        let other = SdAlg::Sha256.digest("other decoy");
+        let applied = apply(
+            &json!({"_sd": [decoy, h(&named), other]}),
+            std::slice::from_ref(&named),
+            SdAlg::Sha256,
+        )
+        .unwrap();
+        assert_eq!(applied.claims, json!({"a": 1}));
+    }
+
+    #[test]
+    fn paths_escape_tilde_and_slash() {
+        let odd = disclose(Some("a/b~c"), json!(1));
+        let payload = json!({"o~/": {"_sd": [odd.digest(SdAlg::Sha256)]}});
+        let applied = apply(&payload, std::slice::from_ref(&odd), SdAlg::Sha256).unwrap();
+        assert_eq!(applied.disclosed[0].0, "/o~0~1/a~1b~0c");
+        assert_eq!(applied.claims.pointer("/o~0~1/a~1b~0c"), Some(&json!(1)));
     }
 
     #[test]
