@@ -9,7 +9,7 @@ mod support;
 
 use std::hint::black_box;
 
-use support::{median_micros, report_micros};
+use support::{median_micros, report_micros, report_timing, timing};
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::rand::SystemRandom;
@@ -151,7 +151,7 @@ fn main() {
     };
     let transcript = holder.transcript().unwrap().clone();
 
-    let holder_response = median_micros(500, || {
+    let holder_response = timing(500, || {
         let mut sign = keystore_sign;
         let doc = build_document(
             &stored,
@@ -164,14 +164,14 @@ fn main() {
         let response = DeviceResponse::encode_values(vec![doc], &[], 0);
         black_box(holder.respond(&response).unwrap());
     });
-    report_micros(
+    report_timing(
         "holder: build, sign and encrypt a DeviceResponse (5 elements)",
-        holder_response,
+        &holder_response,
     );
     // The same with the built-in software key, which rebuilds its key pair for each signature
     // so that no unzeroized copy outlives it (its signature is not the MSO's device key's,
     // which only a reader would notice).
-    let software_response = median_micros(500, || {
+    let software_response = timing(500, || {
         let mut sign = |tbs: &[u8]| -> Result<Vec<u8>, MdocError> { Ok(device.sign(tbs)?) };
         let doc = build_document(
             &stored,
@@ -184,9 +184,9 @@ fn main() {
         let response = DeviceResponse::encode_values(vec![doc], &[], 0);
         black_box(holder.respond(&response).unwrap());
     });
-    report_micros(
+    report_timing(
         "holder, signing with the software key instead",
-        software_response,
+        &software_response,
     );
 
     // Reader: a fresh session whose holder has answered 25,000 times in advance, so each
@@ -225,7 +225,7 @@ fn main() {
         );
     }
     let mut next = messages.into_iter();
-    let reader_verify = median_micros(1000, || {
+    let reader_verify = timing(1000, || {
         let message = next.next().unwrap();
         let (_, response) = reader.receive(&message).unwrap().unwrap();
         let ctx = VerificationContext {
@@ -236,15 +236,15 @@ fn main() {
         };
         black_box(verify_document(&response.documents[0], &ctx).unwrap());
     });
-    report_micros(
+    report_timing(
         "reader: decrypt, parse and verify a DeviceResponse (5 elements)",
-        reader_verify,
+        &reader_verify,
     );
 
     // The holder's first request: the reader's SessionEstablishment in, session keys out
     // (ECDH with the holder's one-use key, HKDF for both directions) and the request
     // decrypted and parsed. Each measured receive is a fresh session, made in advance.
-    // median_micros(100, …) calls it 100 / 10 + 21 × 100 times.
+    // timing(100, …) calls it 100 / 10 + 21 × 100 times.
     let mut sessions: Vec<(Presentment, Vec<u8>)> = (0..2_110)
         .map(|_| {
             let holder = Presentment::new(vec![]).unwrap();
@@ -258,7 +258,7 @@ fn main() {
             (holder, establishment)
         })
         .collect();
-    let first_request = median_micros(100, || {
+    let first_request = timing(100, || {
         let (mut holder, establishment) = sessions.pop().unwrap();
         black_box(holder.receive(&establishment).unwrap());
     });
@@ -290,15 +290,15 @@ fn main() {
         "floor: holder first request (ECDH + 2 HKDF + AES)",
         first_floor,
     );
-    report_micros(
+    report_timing(
         "holder: first request (ECDH, keys, decrypt, parse the request)",
-        first_request,
+        &first_request,
     );
     println!();
     println!(
         "holder / floor: {:.2}x   reader / floor: {:.2}x   first request / floor: {:.2}x",
-        holder_response / holder_floor,
-        reader_verify / reader_floor,
-        first_request / first_floor
+        holder_response.median / holder_floor,
+        reader_verify.median / reader_floor,
+        first_request.median / first_floor
     );
 }

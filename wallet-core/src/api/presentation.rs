@@ -319,7 +319,8 @@ struct Pending {
     disclosure: DisclosureRequest,
     /// The credentials offered for the request, read and parsed once when it came in, so
     /// that the answer does not read or parse them again.
-    held: Vec<(super::Credential, Arc<IssuerSigned>)>,
+    /// Shared, not copied, by the answer: a credential can carry a large portrait.
+    held: Vec<(Arc<super::Credential>, Arc<IssuerSigned>)>,
 }
 
 /// A presentation in progress. Feed it the reader's messages with [`PresentationSession::receive`]
@@ -475,11 +476,11 @@ impl PresentationSession {
                 .iter()
                 .find(|(c, _)| c.summary.id == approval.credential_id)
             {
-                Some((credential, held)) => (credential.clone(), held.clone()),
+                Some((credential, held)) => (Arc::clone(credential), Arc::clone(held)),
                 None => {
                     let credential = self.wallet.get_credential(approval.credential_id.clone())?;
                     let held = Arc::new(IssuerSigned::parse(&credential.raw)?);
-                    (credential, held)
+                    (Arc::new(credential), held)
                 }
             };
             if credential.summary.format != CredentialFormat::MsoMdoc
@@ -890,7 +891,7 @@ impl PresentationSession {
             for summary in &matches.items {
                 let credential = self.wallet.get_credential(summary.id.clone())?;
                 if let Ok(parsed) = IssuerSigned::parse(&credential.raw) {
-                    held.push((credential, Arc::new(parsed)));
+                    held.push((Arc::new(credential), Arc::new(parsed)));
                 }
             }
             let elements = doc

@@ -243,10 +243,91 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
 
 /// Encodes a value (definite lengths, shortest integer forms, map order as given).
 pub fn encode(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
+    // Sized first: a response carrying a portrait is written into one buffer of its size,
+    // not grown by doubling (which held up to twice its size, and moved it on each step).
+    let mut out = Vec::with_capacity(encoded_len(value));
     // Writing into a Vec cannot fail, and every Value is serializable.
     let _ = ciborium::ser::into_writer(value, &mut out);
     out
+}
+
+/// Major type 0, an unsigned integer (RFC 8949 section 3.1).
+pub const MAJOR_UNSIGNED: u8 = 0;
+/// Major type 2, a byte string.
+pub const MAJOR_BYTES: u8 = 2;
+/// Major type 3, a text string.
+pub const MAJOR_TEXT: u8 = 3;
+/// Major type 5, a map.
+pub const MAJOR_MAP: u8 = 5;
+/// Major type 6, a tag.
+pub const MAJOR_TAG: u8 = 6;
+
+/// Writes the head of a data item of `major` type with argument `value` (a length, a count or
+/// the integer itself) in its shortest form, as deterministic encoding requires.
+pub fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
+    let major = major << 5;
+    if value < 24 {
+        out.push(major | value as u8);
+    } else if let Ok(v) = u8::try_from(value) {
+        out.extend_from_slice(&[major | 24, v]);
+    } else if let Ok(v) = u16::try_from(value) {
+        out.push(major | 25);
+        out.extend_from_slice(&v.to_be_bytes());
+    } else if let Ok(v) = u32::try_from(value) {
+        out.push(major | 26);
+        out.extend_from_slice(&v.to_be_bytes());
+    } else {
+        out.push(major | 27);
+        out.extend_from_slice(&value.to_be_bytes());
+    }
+}
+
+/// Writes a text string.
+pub fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_head(out, MAJOR_TEXT, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// The length of a head whose argument is `value`.
+fn head_len(value: u64) -> usize {
+    match value {
+        0..=23 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// The length of `value` encoded, exact for everything but floats and integers beyond 64
+/// bits, where it is an upper bound. Used to size the output buffer.
+pub fn encoded_len(value: &Value) -> usize {
+    match value {
+        Value::Integer(i) => {
+            let i = i128::from(*i);
+            if i >= 0 {
+                u64::try_from(i).map_or(20, head_len)
+            } else {
+                u64::try_from(-1 - i).map_or(20, head_len)
+            }
+        }
+        Value::Bytes(b) => head_len(b.len() as u64) + b.len(),
+        Value::Text(t) => head_len(t.len() as u64) + t.len(),
+        Value::Float(_) => 9,
+        Value::Bool(_) | Value::Null => 1,
+        Value::Tag(tag, inner) => head_len(*tag) + encoded_len(inner),
+        Value::Array(items) => {
+            head_len(items.len() as u64) + items.iter().map(encoded_len).sum::<usize>()
+        }
+        Value::Map(entries) => {
+            head_len(entries.len() as u64)
+                + entries
+                    .iter()
+                    .map(|(k, v)| encoded_len(k) + encoded_len(v))
+                    .sum::<usize>()
+        }
+        _ => 9,
+    }
 }
 
 /// `#6.24(bstr)` around already-encoded CBOR.
@@ -432,6 +513,76 @@ pub fn to_json(value: &Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_encoded_length_is_exact_for_what_the_wallet_writes() {
+        let mut values = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Bytes(vec![1; 100_000]),
+            Value::Text("포트레이트".into()),
+            tagged_bytes(vec![0xa0; 300]),
+            Value::Tag(TAG_FULL_DATE, Box::new(Value::Text("1990-05-05".into()))),
+        ];
+        for n in [0i64, 23, 24, 255, 256, 65_535, 65_536, 1 << 32, i64::MAX] {
+            values.push(Value::Integer(n.into()));
+            values.push(Value::Integer((-n - 1).into()));
+        }
+        values.push(Value::Integer(u64::MAX.into()));
+        values.push(Value::Array(values.clone()));
+        values.push(Value::Map(
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Integer(i.into()), v.clone()))
+                .collect(),
+        ));
+        for value in &values {
+            assert_eq!(encoded_len(value), encode(value).len(), "{value:?}");
+        }
+        // Floats: an upper bound.
+        for f in [0.0, 1.5, 1e300] {
+            let value = Value::Float(f);
+            assert!(encoded_len(&value) >= encode(&value).len());
+        }
+    }
+
+    #[test]
+    fn written_heads_are_the_shortest_forms_ciborium_writes() {
+        let boundaries = [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65_535,
+            65_536,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            u64::MAX,
+        ];
+        for n in boundaries {
+            let mut out = Vec::new();
+            write_head(&mut out, MAJOR_UNSIGNED, n);
+            assert_eq!(out, encode(&Value::Integer(n.into())), "{n}");
+        }
+        for len in [0usize, 23, 24, 255, 256, 65_535, 65_536] {
+            let bytes = vec![7u8; len];
+            let mut out = Vec::new();
+            write_head(&mut out, MAJOR_BYTES, len as u64);
+            out.extend_from_slice(&bytes);
+            assert_eq!(out, encode(&Value::Bytes(bytes)), "{len}");
+            let mut map = Vec::new();
+            write_head(&mut map, MAJOR_MAP, len as u64);
+            let mut text = Vec::new();
+            write_text(&mut text, &"t".repeat(len));
+            assert_eq!(text, encode(&Value::Text("t".repeat(len))), "{len}");
+            assert_eq!(map.first().map(|b| b >> 5), Some(MAJOR_MAP));
+        }
+        let mut map = Vec::new();
+        write_head(&mut map, MAJOR_MAP, 2);
+        assert_eq!(map, [0xa2]);
+    }
 
     #[test]
     fn values_as_json() {

@@ -43,6 +43,16 @@ pub fn seal(key: &SymmetricKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>,
 
 /// Verifies and decrypts a value made by [`seal`] with the same key and `aad`.
 pub fn open(key: &SymmetricKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    open_owned(key, aad, sealed.to_vec())
+}
+
+/// [`open`], in place in `sealed`'s buffer (a stored credential with its portrait is not
+/// copied to be opened). On failure the buffer is dropped.
+pub fn open_owned(
+    key: &SymmetricKey,
+    aad: &[u8],
+    mut sealed: Vec<u8>,
+) -> Result<Vec<u8>, CryptoError> {
     if sealed.len() < SEAL_OVERHEAD {
         return Err(CryptoError::Malformed("sealed value"));
     }
@@ -52,17 +62,17 @@ pub fn open(key: &SymmetricKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Cr
     if *version != SEALED_VERSION {
         return Err(CryptoError::Malformed("sealed value version"));
     }
-    let (nonce, body) = rest
-        .split_first_chunk::<NONCE_LEN>()
+    let nonce = rest
+        .first_chunk::<NONCE_LEN>()
         .ok_or(CryptoError::Malformed("sealed value"))?;
     let nonce = Nonce::assume_unique_for_key(*nonce);
-    let mut body = body.to_vec();
+    // The plaintext is written from the start of the buffer, over the version and nonce.
     let plain_len = aes_key(key)?
-        .open_in_place(nonce, Aad::from(aad), &mut body)
+        .open_within(nonce, Aad::from(aad), &mut sealed, 1 + NONCE_LEN..)
         .map_err(|_| CryptoError::AuthenticationFailed)?
         .len();
-    body.truncate(plain_len);
-    Ok(body)
+    sealed.truncate(plain_len);
+    Ok(sealed)
 }
 
 /// HKDF-SHA-256 of `ikm` with `salt` and `info`, producing a 256-bit key.
@@ -124,6 +134,12 @@ mod tests {
         let sealed = seal(&key(1), b"aad", b"hello").unwrap();
         assert_eq!(sealed.len(), 5 + SEAL_OVERHEAD);
         assert_eq!(open(&key(1), b"aad", &sealed).unwrap(), b"hello");
+        for len in [0usize, 1, 15, 16, 17, 100_000] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let sealed = seal(&key(1), b"aad", &plain).unwrap();
+            assert_eq!(sealed.len(), plain.len() + SEAL_OVERHEAD);
+            assert_eq!(open_owned(&key(1), b"aad", sealed).unwrap(), plain, "{len}");
+        }
     }
 
     #[test]

@@ -137,7 +137,7 @@ impl Presentment {
             }
         };
         let session = self.session.as_mut().ok_or(MdocError::SessionTerminated)?;
-        let plaintext = session.cipher.decrypt(&ciphertext)?;
+        let plaintext = session.cipher.decrypt_owned(ciphertext)?;
         Ok(Incoming::Request(DeviceRequest::parse(&plaintext)?))
     }
 
@@ -147,12 +147,7 @@ impl Presentment {
             .session
             .as_mut()
             .ok_or_else(|| MdocError::Malformed("no session yet".into()))?;
-        let data = session.cipher.encrypt(device_response)?;
-        Ok(SessionData {
-            data: Some(data),
-            status: None,
-        }
-        .encode())
+        SessionData::seal(&mut session.cipher, device_response, None)
     }
 
     /// Encrypts a last DeviceResponse and ends the session: SessionData with the data and
@@ -162,13 +157,13 @@ impl Presentment {
             .session
             .as_mut()
             .ok_or_else(|| MdocError::Malformed("no session yet".into()))?;
-        let data = session.cipher.encrypt(device_response)?;
+        let message = SessionData::seal(
+            &mut session.cipher,
+            device_response,
+            Some(session::STATUS_TERMINATION),
+        )?;
         self.terminate_quietly();
-        Ok(SessionData {
-            data: Some(data),
-            status: Some(session::STATUS_TERMINATION),
-        }
-        .encode())
+        Ok(message)
     }
 
     /// Ends the session on a protocol error: the SessionData with `status` (10 or 11) to send.

@@ -66,19 +66,32 @@ impl IssuerSignedItem {
                 "IssuerSignedItem: random shorter than 16 bytes".into(),
             ));
         }
+        let digest_id = cbor::uint(
+            cbor::require(entries, "digestID", "IssuerSignedItem")?,
+            "digestID",
+        )?;
+        let element_identifier = cbor::text(
+            cbor::require(entries, "elementIdentifier", "IssuerSignedItem")?,
+            "elementIdentifier",
+        )?
+        .to_owned();
+        cbor::require(entries, "elementValue", "IssuerSignedItem")?;
+        // Present, as just checked: moved out of the decoded item rather than copied (it can
+        // be a portrait).
+        let element_value = match value {
+            Value::Map(entries) => entries.into_iter().find_map(|entry| match entry {
+                (Value::Text(key), value) if key == "elementValue" => Some(value),
+                _ => None,
+            }),
+            _ => None,
+        }
+        .ok_or_else(|| MdocError::Malformed("IssuerSignedItem: no elementValue".into()))?;
         Ok(IssuerSignedItem {
             bytes: bytes.to_vec(),
-            digest_id: cbor::uint(
-                cbor::require(entries, "digestID", "IssuerSignedItem")?,
-                "digestID",
-            )?,
+            digest_id,
             random,
-            element_identifier: cbor::text(
-                cbor::require(entries, "elementIdentifier", "IssuerSignedItem")?,
-                "elementIdentifier",
-            )?
-            .to_owned(),
-            element_value: cbor::require(entries, "elementValue", "IssuerSignedItem")?.clone(),
+            element_identifier,
+            element_value,
         })
     }
 
@@ -87,9 +100,14 @@ impl IssuerSignedItem {
         cbor::tagged_bytes(self.bytes.clone())
     }
 
-    /// The digest the MSO holds for this item: the hash of the encoded IssuerSignedItemBytes.
+    /// The digest the MSO holds for this item: the hash of the encoded IssuerSignedItemBytes
+    /// (tag 24, the byte string's head, the item), hashed in parts rather than encoded
+    /// again: an item can be a 100 KB portrait.
     pub fn digest(&self, algorithm: DigestAlgorithm) -> Vec<u8> {
-        algorithm.hash(&cbor::encode(&self.tagged()))
+        let mut head = Vec::with_capacity(11);
+        cbor::write_head(&mut head, cbor::MAJOR_TAG, cbor::TAG_ENCODED_CBOR);
+        cbor::write_head(&mut head, cbor::MAJOR_BYTES, self.bytes.len() as u64);
+        algorithm.hash_parts(&[&head, &self.bytes])
     }
 }
 
@@ -125,12 +143,21 @@ impl DigestAlgorithm {
 
     /// Hashes `data`.
     pub fn hash(self, data: &[u8]) -> Vec<u8> {
+        self.hash_parts(&[data])
+    }
+
+    /// The digest of the concatenation of `parts`, without building it.
+    pub fn hash_parts(self, parts: &[&[u8]]) -> Vec<u8> {
         let alg = match self {
             DigestAlgorithm::Sha256 => &digest::SHA256,
             DigestAlgorithm::Sha384 => &digest::SHA384,
             DigestAlgorithm::Sha512 => &digest::SHA512,
         };
-        digest::digest(alg, data).as_ref().to_vec()
+        let mut context = digest::Context::new(alg);
+        for part in parts {
+            context.update(part);
+        }
+        context.finish().as_ref().to_vec()
     }
 }
 
@@ -437,5 +464,41 @@ impl IssuerSigned {
             .1
             .iter()
             .find(|i| i.element_identifier == element)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_digest_is_the_hash_of_its_encoded_issuer_signed_item_bytes() {
+        for len in [0usize, 1, 200, 65_400, 65_535, 65_536, 100_000] {
+            let portrait: Vec<u8> = (0..len).map(|i| (i % 249) as u8).collect();
+            let item = IssuerSignedItem::new(7, vec![3; 16], "portrait", Value::Bytes(portrait));
+            let parsed = IssuerSignedItem::parse(&item.bytes).unwrap();
+            assert_eq!(parsed, item);
+            for algorithm in [
+                DigestAlgorithm::Sha256,
+                DigestAlgorithm::Sha384,
+                DigestAlgorithm::Sha512,
+            ] {
+                assert_eq!(
+                    item.digest(algorithm),
+                    algorithm.hash(&cbor::encode(&item.tagged())),
+                    "{len}"
+                );
+            }
+        }
+        // An item without its value is refused, not read as null.
+        let missing = cbor::encode(&Value::Map(vec![
+            cbor::entry("digestID", Value::Integer(1.into())),
+            cbor::entry("random", Value::Bytes(vec![0; 16])),
+            cbor::entry("elementIdentifier", Value::Text("x".into())),
+        ]));
+        assert!(matches!(
+            IssuerSignedItem::parse(&missing),
+            Err(MdocError::Malformed(_))
+        ));
     }
 }

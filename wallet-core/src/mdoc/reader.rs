@@ -142,9 +142,9 @@ impl ReaderSession {
         message: &[u8],
     ) -> Result<Option<(Vec<u8>, DeviceResponse)>, MdocError> {
         let data = SessionData::parse(message)?;
-        let response = match &data.data {
+        let response = match data.data {
             Some(ciphertext) => {
-                let plain = self.cipher.decrypt(ciphertext)?;
+                let plain = self.cipher.decrypt_owned(ciphertext)?;
                 let parsed = DeviceResponse::parse(&plain)?;
                 Some((plain, parsed))
             }

@@ -304,20 +304,42 @@ impl SessionCipher {
 
     /// Encrypts the next outgoing message.
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, MdocError> {
+        let mut buffer = Vec::with_capacity(self.sealed_len(plaintext.len()));
+        self.seal_into(&mut buffer, plaintext)?;
+        Ok(buffer)
+    }
+
+    /// The length of `plaintext_len` bytes once encrypted: the ciphertext and its tag.
+    pub fn sealed_len(&self, plaintext_len: usize) -> usize {
+        plaintext_len + self.send_key.algorithm().tag_len()
+    }
+
+    /// Encrypts the next outgoing message at the end of `out` (the ciphertext, then the tag),
+    /// so that a large response is written once, where it is sent from. On an error `out` is
+    /// as it was and the counter has not moved.
+    pub fn seal_into(&mut self, out: &mut Vec<u8>, plaintext: &[u8]) -> Result<(), MdocError> {
         if self.terminated {
             return Err(MdocError::SessionTerminated);
         }
         let counter = self.sent.checked_add(1).ok_or(MdocError::BadCounter)?;
-        let mut buffer = plaintext.to_vec();
-        self.send_key
-            .seal_in_place_append_tag(nonce(self.role, counter), Aad::empty(), &mut buffer)
-            .map_err(|_| MdocError::Crypto("AES-GCM seal".into()))?;
+        let start = out.len();
+        out.reserve(self.sealed_len(plaintext.len()));
+        out.extend_from_slice(plaintext);
+        let sealed = out.get_mut(start..).and_then(|tail| {
+            self.send_key
+                .seal_in_place_separate_tag(nonce(self.role, counter), Aad::empty(), tail)
+                .ok()
+        });
+        let Some(tag) = sealed else {
+            out.truncate(start);
+            return Err(MdocError::Crypto("AES-GCM seal".into()));
+        };
+        out.extend_from_slice(tag.as_ref());
         self.sent = counter;
-        Ok(buffer)
+        Ok(())
     }
 
-    fn open_with(&self, counter: u32, ciphertext: &[u8]) -> Option<Vec<u8>> {
-        let mut buffer = ciphertext.to_vec();
+    fn open_with(&self, counter: u32, mut buffer: Vec<u8>) -> Option<Vec<u8>> {
         let len = self
             .receive_key
             .open_in_place(nonce(self.peer(), counter), Aad::empty(), &mut buffer)
@@ -332,6 +354,12 @@ impl SessionCipher {
     /// other counters: a replayed, reordered or skipped message is indistinguishable from a
     /// corrupt one, and costs one AES-GCM open either way.
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, MdocError> {
+        self.decrypt_owned(ciphertext.to_vec())
+    }
+
+    /// [`SessionCipher::decrypt`], in place in `ciphertext`'s buffer: a large response is not
+    /// copied to be opened.
+    pub fn decrypt_owned(&mut self, ciphertext: Vec<u8>) -> Result<Vec<u8>, MdocError> {
         if self.terminated {
             return Err(MdocError::SessionTerminated);
         }
@@ -394,12 +422,20 @@ impl SessionData {
         let value = cbor::decode(bytes)?;
         let entries = cbor::map(&value, "SessionData")?;
         cbor::unique_keys(entries, "SessionData")?;
-        let data = cbor::get(entries, "data")
-            .map(|v| cbor::bytes(v, "SessionData data").map(<[u8]>::to_vec))
-            .transpose()?;
+        if let Some(data) = cbor::get(entries, "data") {
+            cbor::bytes(data, "SessionData data")?;
+        }
         let status = cbor::get(entries, "status")
             .map(|v| cbor::uint(v, "SessionData status"))
             .transpose()?;
+        // Checked above; the data (a whole DeviceResponse) is moved out, not copied.
+        let data = match value {
+            Value::Map(entries) => entries.into_iter().find_map(|entry| match entry {
+                (Value::Text(key), Value::Bytes(data)) if key == "data" => Some(data),
+                _ => None,
+            }),
+            _ => None,
+        };
         if data.is_none() && status.is_none() {
             return Err(MdocError::Malformed(
                 "SessionData: neither data nor status".into(),
@@ -408,16 +444,51 @@ impl SessionData {
         Ok(SessionData { data, status })
     }
 
-    /// Encodes the message.
+    /// Encodes the message. It is written directly, in one buffer of the exact size: the data
+    /// (a whole DeviceResponse, portraits included) is copied once, never through a CBOR tree.
     pub fn encode(&self) -> Vec<u8> {
-        let mut entries = Vec::new();
+        let data_len = self.data.as_ref().map_or(0, Vec::len);
+        let mut out = Vec::with_capacity(data_len + 32);
+        Self::write_head(&mut out, self.data.as_ref().map(Vec::len), self.status);
         if let Some(data) = &self.data {
-            entries.push(cbor::entry("data", Value::Bytes(data.clone())));
+            out.extend_from_slice(data);
         }
-        if let Some(status) = self.status {
-            entries.push(cbor::entry("status", Value::Integer(status.into())));
+        Self::write_status(&mut out, self.status);
+        out
+    }
+
+    /// The encoded SessionData carrying `plaintext` encrypted with `cipher`, and `status`.
+    /// Equal to encrypting and then encoding, but the message (a DeviceResponse with its
+    /// portraits) is encrypted in place in the buffer that is sent, never copied twice.
+    pub fn seal(
+        cipher: &mut SessionCipher,
+        plaintext: &[u8],
+        status: Option<u64>,
+    ) -> Result<Vec<u8>, MdocError> {
+        let sealed_len = cipher.sealed_len(plaintext.len());
+        let mut out = Vec::with_capacity(sealed_len + 32);
+        Self::write_head(&mut out, Some(sealed_len), status);
+        cipher.seal_into(&mut out, plaintext)?;
+        Self::write_status(&mut out, status);
+        Ok(out)
+    }
+
+    /// The map's head and, when there is data of `data_len` bytes, its key and byte string
+    /// head.
+    fn write_head(out: &mut Vec<u8>, data_len: Option<usize>, status: Option<u64>) {
+        let entries = u64::from(data_len.is_some()) + u64::from(status.is_some());
+        cbor::write_head(out, cbor::MAJOR_MAP, entries);
+        if let Some(len) = data_len {
+            cbor::write_text(out, "data");
+            cbor::write_head(out, cbor::MAJOR_BYTES, len as u64);
         }
-        cbor::encode(&Value::Map(entries))
+    }
+
+    fn write_status(out: &mut Vec<u8>, status: Option<u64>) {
+        if let Some(status) = status {
+            cbor::write_text(out, "status");
+            cbor::write_head(out, cbor::MAJOR_UNSIGNED, status);
+        }
     }
 }
 
@@ -496,6 +567,40 @@ mod tests {
     }
 
     #[test]
+    fn sealing_into_session_data_equals_encrypting_then_encoding() {
+        for len in [0usize, 7, 23, 24, 65_519, 65_520, 100_000] {
+            for status in [None, Some(STATUS_TERMINATION)] {
+                let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+                let (_, mut device) = pair();
+                let (_, mut device_again) = pair();
+                // Both devices at the same counter, past the first message.
+                device.encrypt(b"first").unwrap();
+                device_again.encrypt(b"first").unwrap();
+                let sealed = SessionData::seal(&mut device, &plaintext, status).unwrap();
+                let expected = SessionData {
+                    data: Some(device_again.encrypt(&plaintext).unwrap()),
+                    status,
+                }
+                .encode();
+                assert_eq!(sealed, expected, "{len} {status:?}");
+                let parsed = SessionData::parse(&sealed).unwrap();
+                assert_eq!(parsed.status, status);
+                let (mut reader, _) = pair();
+                reader.set_counters(0, 1);
+                assert_eq!(reader.decrypt(&parsed.data.unwrap()).unwrap(), plaintext);
+            }
+        }
+        // A terminated session seals nothing and keeps its counter.
+        let (_, mut device) = pair();
+        device.terminate();
+        assert_eq!(
+            SessionData::seal(&mut device, b"late", None),
+            Err(MdocError::SessionTerminated)
+        );
+        assert_eq!(device.counters(), (0, 0));
+    }
+
+    #[test]
     fn messages_flow_both_ways_with_counters() {
         let (mut reader, mut device) = pair();
         let m1 = reader.encrypt(b"request").unwrap();
@@ -542,5 +647,40 @@ mod tests {
         assert_eq!(SessionData::parse(&data.encode()).unwrap(), data);
         assert!(SessionData::parse(&[0xa0]).is_err());
         assert!(SessionEstablishment::parse(&[0xa1, 0x61, 0x61, 0x01]).is_err());
+    }
+
+    #[test]
+    fn session_data_is_written_as_a_cbor_encoder_writes_the_same_map() {
+        for len in [0usize, 1, 23, 24, 255, 256, 65_535, 65_536, 100_000] {
+            for status in [None, Some(10), Some(20)] {
+                let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                let message = SessionData {
+                    data: Some(payload.clone()),
+                    status,
+                };
+                let mut entries = vec![cbor::entry("data", Value::Bytes(payload))];
+                if let Some(s) = status {
+                    entries.push(cbor::entry("status", Value::Integer(s.into())));
+                }
+                let written = message.encode();
+                assert_eq!(
+                    written,
+                    cbor::encode(&Value::Map(entries)),
+                    "{len} {status:?}"
+                );
+                assert_eq!(SessionData::parse(&written).unwrap(), message);
+            }
+        }
+        let status_only = SessionData {
+            data: None,
+            status: Some(20),
+        };
+        assert_eq!(
+            status_only.encode(),
+            cbor::encode(&Value::Map(vec![cbor::entry(
+                "status",
+                Value::Integer(20.into())
+            )]))
+        );
     }
 }

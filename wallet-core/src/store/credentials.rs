@@ -507,7 +507,7 @@ impl Store {
                 state: CredentialState::from_code(state)?,
                 added_at,
                 metadata: decode_metadata(&keys.open(TABLE, id, "metadata", &metadata)?)?,
-                raw: Some(keys.open(TABLE, id, "raw", &raw)?),
+                raw: Some(keys.open_owned(TABLE, id, "raw", raw)?),
                 copies: copies_of(conn, id)?,
             }))
         })

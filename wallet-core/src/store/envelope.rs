@@ -60,6 +60,21 @@ impl Keys {
         })
     }
 
+    /// [`Keys::open`], in place in `sealed`'s buffer.
+    pub fn open_owned(
+        &self,
+        table: &str,
+        row: &str,
+        column: &str,
+        sealed: Vec<u8>,
+    ) -> Result<Vec<u8>, StoreError> {
+        aead::open_owned(&self.data, &aad(table, row, column), sealed).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "{table}.{column} of row {row} failed authentication"
+            ))
+        })
+    }
+
     /// The blind index of `value` for `column`.
     pub fn blind_index(&self, column: &str, value: &str) -> Vec<u8> {
         let mac = aead::hmac_sha256(&self.index, &[column.as_bytes(), &[0], value.as_bytes()]);
