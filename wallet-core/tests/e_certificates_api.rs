@@ -138,6 +138,97 @@ fn present_two_claims_and_verify() {
         Err(WalletError::InvalidInput { reason }) if reason.contains("restricted")
     ));
     assert_eq!(s.wallet.verify_journal().unwrap().entries, recorded);
+    // Nor does it go along with a path that holds it: the whole credential (the root), or an
+    // object it sits in.
+    for claims in [vec![String::new()], vec!["".into(), "/name".into()]] {
+        assert!(matches!(
+            s.wallet.present_sd_jwt(
+                s.id.clone(),
+                claims,
+                "https://bank.example".into(),
+                "n-44".into(),
+            ),
+            Err(WalletError::InvalidInput { reason })
+                if reason.contains("/resident_registration_number") && reason.contains("restricted")
+        ));
+    }
+    assert_eq!(s.wallet.verify_journal().unwrap().entries, recorded);
+}
+
+#[test]
+fn a_restricted_identifier_inside_an_object_does_not_go_with_the_object() {
+    let s = setup();
+    let issue = |claims: serde_json::Value| {
+        let key = s.wallet.create_device_key().unwrap();
+        let issued = s
+            .authority
+            .issue_e_certificate(
+                "resident-abstract".into(),
+                key.public_key,
+                claims.to_string(),
+                None,
+            )
+            .unwrap();
+        s.wallet.add_sd_jwt(issued, key.alias).unwrap()
+    };
+    let present = |id: &str, claims: &[&str]| {
+        s.wallet.present_sd_jwt(
+            id.to_owned(),
+            claims.iter().map(|c| c.to_string()).collect(),
+            "https://bank.example".into(),
+            "n-1".into(),
+        )
+    };
+    let refused = |result: Result<String, WalletError>, path: &str| matches!(result, Err(WalletError::InvalidInput { reason }) if reason.contains(path));
+    // The catalogue makes the address a disclosure and its region, locality and street
+    // disclosures inside it; a number the issuer put there besides is a plain claim of the
+    // address, seen by whoever sees the address.
+    let inside = issue(serde_json::json!({
+        "name": "홍길동",
+        "address": {
+            "region": "서울특별시",
+            "locality": "종로구",
+            "resident_registration_number": "900505-1234567"
+        }
+    }));
+    let view = s.wallet.e_certificate_view(inside.clone()).unwrap();
+    assert!(view
+        .claims
+        .iter()
+        .any(|c| c.path == "/address/locality" && c.disclosable));
+    for asked in [
+        &["/address"][..],
+        &["/address/locality"],
+        &["/name", "/address/region"],
+    ] {
+        assert!(
+            refused(
+                present(&inside, asked),
+                "/address/resident_registration_number"
+            ),
+            "{asked:?}"
+        );
+    }
+    // The claim beside the address goes, and the verifier sees nothing of the address.
+    let presentation = present(&inside, &["/name"]).unwrap();
+    let verified = verifier(&s.authority, NOW + 10)
+        .verify(presentation, "https://bank.example".into(), "n-1".into())
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_str(&verified.claims_json).unwrap();
+    assert_eq!(claims["name"], "홍길동");
+    assert!(claims.get("address").is_none());
+
+    // A claim the catalogue does not make disclosable goes with every presentation: a
+    // credential carrying the number that way is never presented to an unauthenticated
+    // audience.
+    let plain = issue(serde_json::json!({
+        "name": "홍길동",
+        "household": { "head": "홍길동", "resident_registration_number": "900505-1234567" }
+    }));
+    assert!(refused(
+        present(&plain, &["/name"]),
+        "/household/resident_registration_number"
+    ));
 }
 
 #[test]

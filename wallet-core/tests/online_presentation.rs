@@ -965,3 +965,79 @@ fn the_policy_narrows_to_a_claim_set_the_relying_party_also_accepts() {
         .iter()
         .any(|p| p.contains("resident_registration_number")));
 }
+
+#[test]
+fn online_a_restricted_identifier_inside_an_asked_object_is_refused_without_a_legal_basis() {
+    let authority =
+        TestAuthority::create("Test".into(), "KR".into(), Some(fixed_clock(NOW - 60))).unwrap();
+    let wallet = wallet(&authority, true);
+    let mut policy = wallet.disclosure_policy().unwrap();
+    policy.legal_basis_policies = vec![TEST_LEGAL_BASIS_POLICY.into()];
+    wallet.set_disclosure_policy(policy).unwrap();
+    // The address is one disclosure; the number the issuer put in it is a plain claim of it.
+    let key = wallet.create_device_key().unwrap();
+    let certificate = authority
+        .issue_e_certificate(
+            "resident-abstract".into(),
+            key.public_key,
+            serde_json::json!({"name": "홍길동", "address": {"locality": "종로구",
+                "resident_registration_number": "900505-1234567"}})
+            .to_string(),
+            None,
+        )
+        .unwrap();
+    wallet.add_sd_jwt(certificate, key.alias).unwrap();
+    let locality = serde_json::json!({
+        "credentials": [{"id": "abstract", "format": "dc+sd-jwt",
+            "meta": {"vct_values": ["urn:jigap:cert:resident-registration-abstract:1"]},
+            "claims": [{"path": ["address", "locality"]}]}]
+    });
+    let rt = runtime();
+    let approve_all = |d: &DisclosureRequest| DisclosureDecision {
+        approved: d
+            .documents
+            .iter()
+            .map(|doc| DocumentApproval {
+                id: doc.id.clone(),
+                credential_id: doc.credential_ids[0].clone(),
+                items: doc.items.iter().map(|i| i.path.clone()).collect(),
+            })
+            .collect(),
+        remember_days: 0,
+    };
+
+    // A verified bank without a legal basis: the locality is offered, but it cannot go
+    // without the address, which carries the number. Nothing is sent.
+    let plain = Bank::new(verifier(&authority, NOW, ClientIdScheme::X509Hash));
+    let uri = plain.ask(locality.clone(), ResponseMode::DirectPost, vec![]);
+    let session = rt
+        .block_on(wallet.clone().start_online_presentation(uri, plain.clone()))
+        .unwrap();
+    let decision = approve_all(&session.disclosure());
+    assert!(matches!(
+        rt.block_on(session.respond_to(decision)),
+        Err(WalletError::InvalidInput { reason })
+            if reason.contains("/address/resident_registration_number")
+    ));
+    assert!(
+        plain.results.lock().unwrap().is_empty(),
+        "nothing reached the bank"
+    );
+
+    // A bank whose certificate carries the legal basis may have it.
+    let signer = authority
+        .issue_signer(
+            TrustRole::RelyingParty,
+            "Test Bank With Basis".into(),
+            vec![TEST_LEGAL_BASIS_POLICY.into()],
+        )
+        .unwrap();
+    let based = Bank::new(verifier_signed_by(&authority, signer));
+    let uri = based.ask(locality, ResponseMode::DirectPostJwt, vec![]);
+    let session = rt
+        .block_on(wallet.clone().start_online_presentation(uri, based.clone()))
+        .unwrap();
+    let decision = approve_all(&session.disclosure());
+    rt.block_on(session.respond_to(decision)).unwrap();
+    assert!(based.last().is_ok());
+}

@@ -162,6 +162,53 @@ pub struct SdJwtVerifierConfig {
 
 const ENVELOPE: [&str; 7] = ["iss", "vct", "iat", "exp", "nbf", "cnf", "status"];
 
+/// Refuses `presentation` if its relying party, `asker`, would see a claim the policy keeps
+/// from it whatever was asked: a restricted identifier without a legal basis, or a claim never
+/// released. The check reads the presentation as a verifier will, so it covers what choosing a
+/// path brings along: the disclosures nested under it, the plain claims inside a disclosed
+/// object, and the claims every presentation carries. The envelope (`iss`, `vct`, times, `cnf`,
+/// `status`) is not a claim about the citizen and is not checked.
+pub(super) fn check_presented_claims(
+    policy: &crate::policy::DisclosurePolicy,
+    asker: &crate::policy::Asker,
+    presentation: &SdJwt,
+) -> Result<(), WalletError> {
+    let seen = inspect(presentation)?;
+    let Value::Object(claims) = &seen.claims else {
+        return Err(WalletError::invalid(
+            "the SD-JWT's claims are not an object",
+        ));
+    };
+    let mut pending: Vec<(String, &Value)> = claims
+        .iter()
+        .filter(|(name, _)| !ENVELOPE.contains(&name.as_str()))
+        .map(|(name, value)| (crate::sdjwt::process::child_path("", name), value))
+        .collect();
+    // Depth and size are bounded by the parse: the presentation was read by `inspect`.
+    while let Some((path, value)) = pending.pop() {
+        if let Some(reason) = policy.refused_regardless(asker, &path) {
+            return Err(WalletError::invalid(format!(
+                "the presentation would carry {path}, which this relying party may not receive ({}): choose the claims beside it instead",
+                reason.name()
+            )));
+        }
+        match value {
+            Value::Object(map) => pending.extend(
+                map.iter()
+                    .map(|(k, v)| (crate::sdjwt::process::child_path(&path, k), v)),
+            ),
+            Value::Array(items) => pending.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("{path}/{i}"), v)),
+            ),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn type_of(vct: &str) -> Option<&'static catalogue::ECertificateType> {
     catalogue::find(vct)
 }
@@ -311,6 +358,8 @@ impl Wallet {
                 "{restricted} is a restricted identifier: it goes only to an authenticated relying party with a legal basis"
             )));
         }
+        // Nothing authenticates the audience: it is an unauthenticated relying party.
+        let asker = crate::policy::Asker::default();
         let selection = |raw: Vec<u8>| -> Result<_, WalletError> {
             let text = String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
                 reason: "SD-JWT is not text".into(),
@@ -319,6 +368,8 @@ impl Wallet {
             let view = inspect(&parsed)?;
             let presentation =
                 select(&parsed, &view, &claims).map_err(|e| WalletError::invalid(e.to_string()))?;
+            // What the chosen paths bring along is checked too (a parent, or the root).
+            check_presented_claims(&policy, &asker, &presentation)?;
             Ok((presentation, view.alg))
         };
         // The claims asked for are checked before a copy of a batch is spent on them; a

@@ -959,6 +959,41 @@ impl OnlinePresentation {
                 plan.push((a, m, held, released));
             }
         }
+        // What an SD-JWT carries beyond the claims decided one by one (the contents of a
+        // disclosed object, its plain claims) is weighed too, on the stored credential, before
+        // any copy is spent: a copy of a batch holds the same claims.
+        for (_, m, held, released) in &plan {
+            if held.format != CredentialFormat::SdJwtVc {
+                continue;
+            }
+            let pointers: Vec<String> = m
+                .claims
+                .iter()
+                .filter(|c| {
+                    released
+                        .released
+                        .contains(&path_text(&held.candidate.format, &c.path))
+                })
+                .map(|c| dcql::pointer(&c.path))
+                .collect();
+            if pointers.is_empty() && !m.claims.is_empty() {
+                continue;
+            }
+            let credential = wallet.get_credential(held.id.clone())?;
+            let text =
+                std::str::from_utf8(&credential.raw).map_err(|_| WalletError::StoreCorrupt {
+                    reason: "SD-JWT is not text".into(),
+                })?;
+            let parsed = SdJwt::parse_compact(text)?;
+            let view = inspect(&parsed)?;
+            let presentation = select(&parsed, &view, &pointers)
+                .map_err(|e| WalletError::invalid(e.to_string()))?;
+            super::e_certificates::check_presented_claims(
+                &self.policy,
+                &self.party.asker,
+                &presentation,
+            )?;
+        }
         let mut out: Vec<(String, Vec<Presentation>)> = Vec::new();
         let mut answered = Vec::new();
         for (a, m, held, released) in plan {

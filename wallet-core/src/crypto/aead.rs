@@ -138,7 +138,23 @@ mod tests {
             let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let sealed = seal(&key(1), b"aad", &plain).unwrap();
             assert_eq!(sealed.len(), plain.len() + SEAL_OVERHEAD);
-            assert_eq!(open_owned(&key(1), b"aad", sealed).unwrap(), plain, "{len}");
+            assert_eq!(
+                open_owned(&key(1), b"aad", sealed.clone()).unwrap(),
+                plain,
+                "{len}"
+            );
+            let mut flipped = sealed.clone();
+            if let Some(last) = flipped.last_mut() {
+                *last ^= 1;
+            }
+            assert_eq!(
+                open_owned(&key(1), b"aad", flipped),
+                Err(CryptoError::AuthenticationFailed)
+            );
+            assert_eq!(
+                open_owned(&key(1), b"other", sealed),
+                Err(CryptoError::AuthenticationFailed)
+            );
         }
     }
 

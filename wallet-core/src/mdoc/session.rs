@@ -646,6 +646,18 @@ mod tests {
         };
         assert_eq!(SessionData::parse(&data.encode()).unwrap(), data);
         assert!(SessionData::parse(&[0xa0]).is_err());
+        // Data that is not a byte string is refused, never read as a status-only message.
+        for data in [
+            Value::Text("data".into()),
+            cbor::tagged_bytes(vec![1, 2, 3]),
+            Value::Array(vec![]),
+        ] {
+            let message = cbor::encode(&Value::Map(vec![
+                cbor::entry("data", data),
+                cbor::entry("status", Value::Integer(20.into())),
+            ]));
+            assert!(SessionData::parse(&message).is_err());
+        }
         assert!(SessionEstablishment::parse(&[0xa1, 0x61, 0x61, 0x01]).is_err());
     }
 

@@ -284,6 +284,20 @@ impl DisclosurePolicy {
         Verdict::Offered
     }
 
+    /// Why `path` may not go to `asker` whatever was asked for or approved: a restricted
+    /// identifier without an authenticated legal basis, or an item never released. This is
+    /// what holds for everything a presentation carries beyond the items decided one by one,
+    /// such as the claims inside a disclosed object.
+    pub fn refused_regardless(&self, asker: &Asker, path: &str) -> Option<WithheldReason> {
+        if self.is_restricted(path) && !self.has_legal_basis(asker) {
+            Some(WithheldReason::Restricted)
+        } else if any(&self.never_released, path) {
+            Some(WithheldReason::Policy)
+        } else {
+            None
+        }
+    }
+
     /// The verdicts on the items of one document request, in order.
     pub fn decide(&self, asker: &Asker, items: &[Item]) -> Vec<Verdict> {
         let mut verdicts: Vec<Verdict> = items.iter().map(|i| self.alone(asker, i)).collect();

@@ -41,7 +41,7 @@ struct Pending<'a> {
 }
 
 /// `parent` followed by `/` and `key` escaped as a JSON pointer token (RFC 6901).
-fn child_path(parent: &str, key: &str) -> String {
+pub(crate) fn child_path(parent: &str, key: &str) -> String {
     let mut path = String::with_capacity(parent.len() + key.len() + 1);
     path.push_str(parent);
     path.push('/');
@@ -457,6 +457,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(applied.claims, json!({"a": 1}));
+    }
+
+    #[test]
+    fn a_digest_inside_a_disclosure_counts_with_those_of_the_payload() {
+        let inner = disclose(Some("locality"), json!("종로구"));
+        let h = |d: &Disclosure| d.digest(SdAlg::Sha256);
+        let address = disclose(Some("address"), json!({"_sd": [h(&inner)]}));
+        // The inner digest also sits in the payload: refused whether the inner disclosure is
+        // presented or withheld.
+        let payload = json!({"_sd": [h(&address), h(&inner)]});
+        for presented in [vec![address.clone(), inner.clone()], vec![address.clone()]] {
+            assert!(
+                matches!(
+                    apply(&payload, &presented, SdAlg::Sha256),
+                    Err(SdJwtError::DuplicateDigest(_) | SdJwtError::ClaimConflict(_))
+                ),
+                "{} presented",
+                presented.len()
+            );
+        }
     }
 
     #[test]
