@@ -744,6 +744,22 @@ fn annex_c_over_the_digital_credentials_api_round_trip() {
 }
 
 /// A relying party signing with `signer` instead of the authority's own relying-party signer.
+/// The citizen approves every item of every document, with its first credential.
+fn approve_everything(disclosure: &DisclosureRequest, remember_days: u32) -> DisclosureDecision {
+    DisclosureDecision {
+        approved: disclosure
+            .documents
+            .iter()
+            .map(|d| DocumentApproval {
+                id: d.id.clone(),
+                credential_id: d.credential_ids[0].clone(),
+                items: d.items.iter().map(|i| i.path.clone()).collect(),
+            })
+            .collect(),
+        remember_days,
+    }
+}
+
 fn verifier_signed_by(authority: &TestAuthority, signer: IssuedSigner) -> Arc<Openid4vpVerifier> {
     Openid4vpVerifier::new(Openid4vpVerifierConfig {
         signing_certificate_chain: vec![signer.certificate],
@@ -852,19 +868,8 @@ fn online_the_policy_restricts_prefers_predicates_and_remembers() {
         verdict_of(&disclosure, "abstract", "/resident_registration_number"),
         ItemVerdict::Offered
     );
-    let everything = DisclosureDecision {
-        approved: disclosure
-            .documents
-            .iter()
-            .map(|d| DocumentApproval {
-                id: d.id.clone(),
-                credential_id: d.credential_ids[0].clone(),
-                items: d.items.iter().map(|i| i.path.clone()).collect(),
-            })
-            .collect(),
-        remember_days: 7,
-    };
-    rt.block_on(session.respond_to(everything)).unwrap();
+    rt.block_on(session.respond_to(approve_everything(&disclosure, 7)))
+        .unwrap();
     let result = based.last().unwrap();
     let paths: Vec<String> = result
         .credentials
@@ -993,18 +998,6 @@ fn online_a_restricted_identifier_inside_an_asked_object_is_refused_without_a_le
             "claims": [{"path": ["address", "locality"]}]}]
     });
     let rt = runtime();
-    let approve_all = |d: &DisclosureRequest| DisclosureDecision {
-        approved: d
-            .documents
-            .iter()
-            .map(|doc| DocumentApproval {
-                id: doc.id.clone(),
-                credential_id: doc.credential_ids[0].clone(),
-                items: doc.items.iter().map(|i| i.path.clone()).collect(),
-            })
-            .collect(),
-        remember_days: 0,
-    };
 
     // A verified bank without a legal basis: the locality is offered, but it cannot go
     // without the address, which carries the number. Nothing is sent.
@@ -1013,7 +1006,7 @@ fn online_a_restricted_identifier_inside_an_asked_object_is_refused_without_a_le
     let session = rt
         .block_on(wallet.clone().start_online_presentation(uri, plain.clone()))
         .unwrap();
-    let decision = approve_all(&session.disclosure());
+    let decision = approve_everything(&session.disclosure(), 0);
     assert!(matches!(
         rt.block_on(session.respond_to(decision)),
         Err(WalletError::InvalidInput { reason })
@@ -1037,7 +1030,7 @@ fn online_a_restricted_identifier_inside_an_asked_object_is_refused_without_a_le
     let session = rt
         .block_on(wallet.clone().start_online_presentation(uri, based.clone()))
         .unwrap();
-    let decision = approve_all(&session.disclosure());
+    let decision = approve_everything(&session.disclosure(), 0);
     rt.block_on(session.respond_to(decision)).unwrap();
     assert!(based.last().is_ok());
 }

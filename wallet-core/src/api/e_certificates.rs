@@ -13,6 +13,7 @@ use super::wallet::check_alias;
 use super::{Wallet, WalletError};
 use crate::crypto::jose;
 use crate::documents::e_certificates as catalogue;
+use crate::sdjwt::disclosure::SdAlg;
 use crate::sdjwt::format::SdJwt;
 use crate::sdjwt::present::{inspect, key_binding_input, select};
 use crate::sdjwt::verify::{verify, IssuerTrust, KeyBindingPolicy};
@@ -161,6 +162,19 @@ pub struct SdJwtVerifierConfig {
 }
 
 const ENVELOPE: [&str; 7] = ["iss", "vct", "iat", "exp", "nbf", "cnf", "status"];
+
+/// Reads a stored SD-JWT and selects the claims at `paths`, with what they bring along (see
+/// [`select`]): the presentation, without its key binding yet, and the SD-JWT's `_sd_alg`.
+pub(super) fn select_stored(raw: &[u8], paths: &[String]) -> Result<(SdJwt, SdAlg), WalletError> {
+    let text = std::str::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
+        reason: "SD-JWT is not text".into(),
+    })?;
+    let parsed = SdJwt::parse_compact(text)?;
+    let view = inspect(&parsed)?;
+    let presentation =
+        select(&parsed, &view, paths).map_err(|e| WalletError::invalid(e.to_string()))?;
+    Ok((presentation, view.alg))
+}
 
 /// Refuses `presentation` if its relying party, `asker`, would see a claim the policy keeps
 /// from it whatever was asked: a restricted identifier without a legal basis, or a claim never
@@ -353,33 +367,23 @@ impl Wallet {
             return Err(WalletError::invalid("not an SD-JWT VC"));
         }
         let policy = self.policy()?;
-        if let Some(restricted) = claims.iter().find(|c| policy.is_restricted(c)) {
-            return Err(WalletError::invalid(format!(
-                "{restricted} is a restricted identifier: it goes only to an authenticated relying party with a legal basis"
-            )));
-        }
-        // Nothing authenticates the audience: it is an unauthenticated relying party.
+        // Nothing authenticates the audience: it is an unauthenticated relying party. Every
+        // claim the presentation would carry is weighed, not only those named: a parent, or
+        // the root, brings the claims under it.
         let asker = crate::policy::Asker::default();
-        let selection = |raw: Vec<u8>| -> Result<_, WalletError> {
-            let text = String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
-                reason: "SD-JWT is not text".into(),
-            })?;
-            let parsed = SdJwt::parse_compact(&text)?;
-            let view = inspect(&parsed)?;
-            let presentation =
-                select(&parsed, &view, &claims).map_err(|e| WalletError::invalid(e.to_string()))?;
-            // What the chosen paths bring along is checked too (a parent, or the root).
-            check_presented_claims(&policy, &asker, &presentation)?;
-            Ok((presentation, view.alg))
+        let selection = |raw: &[u8]| -> Result<_, WalletError> {
+            let selected = select_stored(raw, &claims)?;
+            check_presented_claims(&policy, &asker, &selected.0)?;
+            Ok(selected)
         };
         // The claims asked for are checked before a copy of a batch is spent on them; a
         // credential issued alone is its own copy, and is not read a second time.
-        let checked = selection(credential.raw.clone())?;
+        let checked = selection(&credential.raw)?;
         let (raw, alias) = self.presentation_copy(&credential)?;
         let (mut presentation, alg) = if raw == credential.raw {
             checked
         } else {
-            selection(raw)?
+            selection(&raw)?
         };
         let input = key_binding_input(&presentation, alg, &audience, &nonce, self.now()?);
         let area = CheckedSecureArea(&*self.secure_area);

@@ -14,6 +14,7 @@ use super::disclosure::{
     DisclosurePolicy, DisclosureRequest, DocumentApproval, ItemVerdict, Party, Released,
     UserPrompt, WithheldItem,
 };
+use super::e_certificates::{check_presented_claims, select_stored};
 use super::host::CheckedSecureArea;
 use super::http::{HttpClient, HttpRequest};
 use super::presentation::{ask, granted_ids, party_of_readers, shown_name};
@@ -34,7 +35,7 @@ use crate::openid4vp::request::{
 };
 use crate::openid4vp::response::{self, Presentation};
 use crate::sdjwt::format::SdJwt;
-use crate::sdjwt::present::{inspect, key_binding_input_with, select};
+use crate::sdjwt::present::{inspect, key_binding_input_with};
 use crate::trust::x509::{ParsedCertificate, TrustRole};
 
 impl From<RequestError> for WalletError {
@@ -959,43 +960,11 @@ impl OnlinePresentation {
                 plan.push((a, m, held, released));
             }
         }
-        // What an SD-JWT carries beyond the claims decided one by one (the contents of a
-        // disclosed object, its plain claims) is weighed too, on the stored credential, before
-        // any copy is spent: a copy of a batch holds the same claims.
-        for (_, m, held, released) in &plan {
-            if held.format != CredentialFormat::SdJwtVc {
-                continue;
-            }
-            let pointers: Vec<String> = m
-                .claims
-                .iter()
-                .filter(|c| {
-                    released
-                        .released
-                        .contains(&path_text(&held.candidate.format, &c.path))
-                })
-                .map(|c| dcql::pointer(&c.path))
-                .collect();
-            if pointers.is_empty() && !m.claims.is_empty() {
-                continue;
-            }
-            let credential = wallet.get_credential(held.id.clone())?;
-            let text =
-                std::str::from_utf8(&credential.raw).map_err(|_| WalletError::StoreCorrupt {
-                    reason: "SD-JWT is not text".into(),
-                })?;
-            let parsed = SdJwt::parse_compact(text)?;
-            let view = inspect(&parsed)?;
-            let presentation = select(&parsed, &view, &pointers)
-                .map_err(|e| WalletError::invalid(e.to_string()))?;
-            super::e_certificates::check_presented_claims(
-                &self.policy,
-                &self.party.asker,
-                &presentation,
-            )?;
-        }
-        let mut out: Vec<(String, Vec<Presentation>)> = Vec::new();
-        let mut answered = Vec::new();
+        // Each answer's released claims. For an SD-JWT, what it carries beyond the claims
+        // decided one by one (the contents of a disclosed object, its plain claims) is weighed
+        // too, on the stored credential, before any copy is spent: a copy of a batch holds
+        // the same claims. The selection is kept for a credential issued alone, its own copy.
+        let mut prepared = Vec::with_capacity(plan.len());
         for (a, m, held, released) in plan {
             let claims: Vec<&dcql::Disclosed> = m
                 .claims
@@ -1006,16 +975,37 @@ impl OnlinePresentation {
                         .contains(&path_text(&held.candidate.format, &c.path))
                 })
                 .collect();
+            // Nothing it was asked for may go: it is not presented at all.
+            let presented = !claims.is_empty() || m.claims.is_empty();
+            let credential = if presented {
+                Some(wallet.get_credential(held.id.clone())?)
+            } else {
+                None
+            };
+            let sd_jwt = match (&credential, held.format) {
+                (Some(credential), CredentialFormat::SdJwtVc) => {
+                    let pointers: Vec<String> =
+                        claims.iter().map(|c| dcql::pointer(&c.path)).collect();
+                    let selected = select_stored(&credential.raw, &pointers)?;
+                    check_presented_claims(&self.policy, &self.party.asker, &selected.0)?;
+                    Some((pointers, selected))
+                }
+                _ => None,
+            };
+            prepared.push((a, held, released, claims, credential, sd_jwt));
+        }
+        let mut out: Vec<(String, Vec<Presentation>)> = Vec::new();
+        let mut answered = Vec::new();
+        for (a, held, released, claims, credential, sd_jwt) in prepared {
             answered.push(Answered {
                 query_id: a.query_id.clone(),
                 credential_id: held.id.clone(),
                 doc_type: held.candidate.doc_type.clone(),
                 released,
             });
-            if claims.is_empty() && !m.claims.is_empty() {
-                // Nothing it was asked for may go: it is not presented at all.
+            let Some(credential) = credential else {
                 continue;
-            }
+            };
             let at = match out.iter().position(|(q, _)| *q == a.query_id) {
                 Some(at) => at,
                 None => {
@@ -1026,66 +1016,56 @@ impl OnlinePresentation {
             let Some((_, presentations)) = out.get_mut(at) else {
                 continue;
             };
-            {
-                let credential = wallet.get_credential(held.id.clone())?;
-                match held.format {
-                    CredentialFormat::MsoMdoc => {
-                        let elements: Vec<(String, String)> = claims
-                            .iter()
-                            .filter_map(|c| match c.path.as_slice() {
-                                [dcql::Segment::Key(ns), dcql::Segment::Key(e)] => {
-                                    Some((ns.clone(), e.clone()))
-                                }
-                                _ => None,
-                            })
-                            .collect();
-                        let (raw, alias) = wallet.presentation_copy(&credential)?;
-                        let stored = IssuerSigned::parse(&raw)?;
-                        let device_key = stored.held_mso()?.device_key.clone();
-                        let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);
-                        let document = build_document(
-                            &stored,
-                            &elements,
-                            &elements,
-                            transcript,
-                            DeviceAuthentication::Signature(&mut sign),
-                        )?;
-                        presentations.push(Presentation::Mdoc(DeviceResponse::encode_values(
-                            vec![document],
-                            &[],
-                            0,
-                        )));
-                    }
-                    CredentialFormat::SdJwtVc => {
-                        let pointers: Vec<String> =
-                            claims.iter().map(|c| dcql::pointer(&c.path)).collect();
-                        let (raw, alias) = wallet.presentation_copy(&credential)?;
-                        let text =
-                            String::from_utf8(raw).map_err(|_| WalletError::StoreCorrupt {
-                                reason: "SD-JWT is not text".into(),
-                            })?;
-                        let parsed = SdJwt::parse_compact(&text)?;
-                        let view = inspect(&parsed)?;
-                        let presentation = select(&parsed, &view, &pointers)
-                            .map_err(|e| WalletError::invalid(e.to_string()))?;
-                        let extra = request
-                            .map(|r| response::transaction_data_claims(r, &a.query_id))
-                            .unwrap_or_default();
-                        let input = key_binding_input_with(
-                            &presentation,
-                            view.alg,
-                            audience,
-                            nonce,
-                            wallet.now()?,
-                            extra,
-                        );
-                        let public_key = area.public_key(&alias)?;
-                        let signature = area.sign(&alias, &public_key, input.as_bytes())?;
-                        let mut presentation = presentation;
-                        presentation.kb_jwt =
-                            Some(crate::crypto::jose::compact(&input, &signature));
-                        presentations.push(Presentation::SdJwt(presentation.to_compact()));
-                    }
+            let (raw, alias) = wallet.presentation_copy(&credential)?;
+            // An SD-JWT came with its selection; anything else is an mdoc.
+            match sd_jwt {
+                None => {
+                    let elements: Vec<(String, String)> = claims
+                        .iter()
+                        .filter_map(|c| match c.path.as_slice() {
+                            [dcql::Segment::Key(ns), dcql::Segment::Key(e)] => {
+                                Some((ns.clone(), e.clone()))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    let stored = IssuerSigned::parse(&raw)?;
+                    let device_key = stored.held_mso()?.device_key.clone();
+                    let mut sign = |tbs: &[u8]| area.sign(&alias, &device_key, tbs);
+                    let document = build_document(
+                        &stored,
+                        &elements,
+                        &elements,
+                        transcript,
+                        DeviceAuthentication::Signature(&mut sign),
+                    )?;
+                    presentations.push(Presentation::Mdoc(DeviceResponse::encode_values(
+                        vec![document],
+                        &[],
+                        0,
+                    )));
+                }
+                Some((pointers, checked)) => {
+                    let (mut presentation, alg) = if raw == credential.raw {
+                        checked
+                    } else {
+                        select_stored(&raw, &pointers)?
+                    };
+                    let extra = request
+                        .map(|r| response::transaction_data_claims(r, &a.query_id))
+                        .unwrap_or_default();
+                    let input = key_binding_input_with(
+                        &presentation,
+                        alg,
+                        audience,
+                        nonce,
+                        wallet.now()?,
+                        extra,
+                    );
+                    let public_key = area.public_key(&alias)?;
+                    let signature = area.sign(&alias, &public_key, input.as_bytes())?;
+                    presentation.kb_jwt = Some(crate::crypto::jose::compact(&input, &signature));
+                    presentations.push(Presentation::SdJwt(presentation.to_compact()));
                 }
             }
         }

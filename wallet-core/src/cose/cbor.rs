@@ -330,6 +330,18 @@ pub fn encoded_len(value: &Value) -> usize {
     }
 }
 
+/// The value of the entry `key` (a text key) of the map `value`, moved out rather than copied:
+/// for a large value, such as a portrait or a whole message, once it has been checked. `None`
+/// when `value` is not a map or has no such entry.
+pub fn take(value: Value, key: &str) -> Option<Value> {
+    match value {
+        Value::Map(entries) => entries
+            .into_iter()
+            .find_map(|(k, v)| matches!(&k, Value::Text(t) if t == key).then_some(v)),
+        _ => None,
+    }
+}
+
 /// `#6.24(bstr)` around already-encoded CBOR.
 pub fn tagged_bytes(encoded: Vec<u8>) -> Value {
     Value::Tag(TAG_ENCODED_CBOR, Box::new(Value::Bytes(encoded)))
@@ -513,6 +525,17 @@ pub fn to_json(value: &Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn take_moves_an_entry_out_of_a_map_and_nothing_else() {
+        let map = Value::Map(vec![
+            (Value::Integer(1.into()), Value::Text("one".into())),
+            entry("k", Value::Bytes(vec![9; 3])),
+        ]);
+        assert_eq!(take(map.clone(), "k"), Some(Value::Bytes(vec![9; 3])));
+        assert_eq!(take(map, "absent"), None);
+        assert_eq!(take(Value::Array(vec![Value::Text("k".into())]), "k"), None);
+    }
 
     #[test]
     fn the_encoded_length_is_exact_for_what_the_wallet_writes() {

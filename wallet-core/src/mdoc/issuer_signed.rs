@@ -78,14 +78,8 @@ impl IssuerSignedItem {
         cbor::require(entries, "elementValue", "IssuerSignedItem")?;
         // Present, as just checked: moved out of the decoded item rather than copied (it can
         // be a portrait).
-        let element_value = match value {
-            Value::Map(entries) => entries.into_iter().find_map(|entry| match entry {
-                (Value::Text(key), value) if key == "elementValue" => Some(value),
-                _ => None,
-            }),
-            _ => None,
-        }
-        .ok_or_else(|| MdocError::Malformed("IssuerSignedItem: no elementValue".into()))?;
+        let element_value = cbor::take(value, "elementValue")
+            .ok_or_else(|| MdocError::Malformed("IssuerSignedItem: no elementValue".into()))?;
         Ok(IssuerSignedItem {
             bytes: bytes.to_vec(),
             digest_id,

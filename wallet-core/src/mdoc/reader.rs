@@ -118,14 +118,10 @@ impl ReaderSession {
             doc_requests,
         }
         .encode()?;
-        let data = self.cipher.encrypt(&request)?;
         if self.sent_establishment {
-            Ok(SessionData {
-                data: Some(data),
-                status: None,
-            }
-            .encode())
+            SessionData::seal(&mut self.cipher, &request, None)
         } else {
+            let data = self.cipher.encrypt(&request)?;
             self.sent_establishment = true;
             Ok(SessionEstablishment {
                 e_reader_key_bytes: self.e_reader_key_bytes.clone(),

@@ -429,11 +429,8 @@ impl SessionData {
             .map(|v| cbor::uint(v, "SessionData status"))
             .transpose()?;
         // Checked above; the data (a whole DeviceResponse) is moved out, not copied.
-        let data = match value {
-            Value::Map(entries) => entries.into_iter().find_map(|entry| match entry {
-                (Value::Text(key), Value::Bytes(data)) if key == "data" => Some(data),
-                _ => None,
-            }),
+        let data = match cbor::take(value, "data") {
+            Some(Value::Bytes(data)) => Some(data),
             _ => None,
         };
         if data.is_none() && status.is_none() {

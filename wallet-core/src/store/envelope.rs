@@ -53,11 +53,7 @@ impl Keys {
         column: &str,
         sealed: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
-        aead::open(&self.data, &aad(table, row, column), sealed).map_err(|_| {
-            StoreError::Corrupt(format!(
-                "{table}.{column} of row {row} failed authentication"
-            ))
-        })
+        self.open_owned(table, row, column, sealed.to_vec())
     }
 
     /// [`Keys::open`], in place in `sealed`'s buffer.
