@@ -396,8 +396,11 @@ fn certificate_chapter(
         verifier.add_status_list(uri.to_string(), fetched.body)?;
         Ok(verifier)
     };
+    // The presentation is made before the bank fetches the list: the list is published with
+    // a ttl of 0, so it is fresh only within the second it was fetched.
+    let presentation = present()?;
     let verified = bank()?.verify(
-        present()?,
+        presentation,
         "https://bank.jigap.example".into(),
         "demo-nonce-7".into(),
     )?;
@@ -430,8 +433,9 @@ fn certificate_chapter(
         )?;
     let report = runtime.block_on(wallet.clone().refresh_status(client.clone()))?;
     let now_state = wallet.get_credential(cert_id.clone())?.summary.state;
+    let presentation = present()?;
     let rejected = match bank()?.verify(
-        present()?,
+        presentation,
         "https://bank.jigap.example".into(),
         "demo-nonce-7".into(),
     ) {
